@@ -1,0 +1,24 @@
+"""The exception types BrainState raises.
+
+Every message names the state (its name or graph path) or the argument, says why the operation
+is not allowed, and how to fix it. `BrainStateError` is the common base so user code can catch
+all of them at once.
+"""
+
+__all__ = ["BrainStateError", "TraceContextError", "BatchAxisError"]
+
+
+class BrainStateError(Exception):
+    """Base class of every BrainState-specific error."""
+
+
+class TraceContextError(BrainStateError):
+    """A state was used with a value that belongs to a JAX trace it cannot reach.
+
+    Raised when a tracer is written into a `State` outside a state-aware transform (for example
+    inside raw `jax.jit`), or when a state still holding a leaked tracer is read afterwards.
+    """
+
+
+class BatchAxisError(BrainStateError):
+    """A state received a batched value inside `vmap` without being declared as batched."""

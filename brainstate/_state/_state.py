@@ -1,0 +1,317 @@
+"""`State`: an explicit, mutable container for a PyTree of arrays.
+
+Read with `state.value`, write with `state.value = ...`. Every read and write is reported to
+the innermost active `StateTrace`, which is how state-aware transforms discover what a function
+touches. Everything else (hooks, signatures, snapshots) lives in sibling modules; the engine's
+compiled per-call path bypasses `.value` and moves `_value` directly.
+
+Invariants:
+- the first value fixes the signature (tree structure, shapes, dtypes); writes must keep it,
+  except through `restore_value`, which changes it on purpose;
+- a failed write changes nothing;
+- a tracer is only ever stored while a state-aware trace is active on this thread; the trace
+  restores the previous value when it ends.
+"""
+
+import os
+import sys
+from typing import Any, Optional
+
+import jax
+import numpy as np
+from jax.extend.core import get_opaque_trace_state
+
+from .._errors import BrainStateError, TraceContextError
+from . import _hooks
+from ._signature import checked_value, describe, signature
+from ._trace import new_state_listeners, trace_stack
+
+__all__ = [
+    "State", "ShortTermState", "LongTermState", "ParamState", "BatchState", "HiddenState",
+    "DelayState", "maybe_state",
+]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _caller_location() -> str:
+    """`file:line` of the first frame outside the brainstate package."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class State:
+    """A mutable container for a PyTree of arrays, visible to every state-aware transform.
+
+    Args:
+      value: the initial value, a PyTree of arrays (a single array, a tuple, a dict, ...). It
+        fixes the state's tree structure, shapes and dtypes.
+      name: optional name used in error messages and printing.
+      **metadata: kept as attributes. `tag` (a string or an iterable of strings) becomes a set
+        of tags that filters can select on.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> s = brainstate.State(jnp.zeros(3))
+      >>> s.value = s.value + 1
+      >>> s.value.tolist()
+      [1.0, 1.0, 1.0]
+    """
+
+    __module__ = "brainstate"
+    _hooks = None
+
+    def __init__(self, value: Any, name: Optional[str] = None, **metadata: Any):
+        if isinstance(value, State):
+            raise BrainStateError(
+                f"Cannot create {type(self).__name__}{'(' + repr(name) + ')' if name else ''} holding "
+                f"another State. Pass the other state's value (`other.value`) instead.")
+        self._init_raw(value, name, metadata, _caller_location())
+        if _hooks.ACTIVE:
+            _hooks.run_init(self, value, metadata)
+        for listener in new_state_listeners():
+            listener(self)
+
+    def _init_raw(self, value, name, metadata, source) -> None:
+        """Set every field without hooks or listeners (also used to rebuild from snapshots)."""
+        treedef, leaves, sigs, has_tracer = signature(value)
+        if any(isinstance(x, State) for x in leaves):
+            raise BrainStateError(
+                f"Cannot create {type(self).__name__} holding a State inside its value; "
+                f"states hold arrays. Use the inner state's `.value`.")
+        self._value = value
+        self._sig = (treedef, sigs)
+        self._tracer = has_tracer
+        self._name = name
+        self._source = source
+        stack = trace_stack()
+        self._owner = stack[-1].serial if stack else 0
+        tag = metadata.pop("tag", None)
+        if tag is not None:
+            self.tag = {tag} if isinstance(tag, str) else set(tag)
+        for key, val in metadata.items():
+            setattr(self, key, val)
+
+    # -- reading and writing -------------------------------------------------------------------
+    @property
+    def value(self) -> Any:
+        """The current value. Reading records the state in the active trace."""
+        stack = trace_stack()
+        if stack:
+            stack[-1].read(self)
+        elif self._tracer:
+            raise TraceContextError(
+                f"{self._label()} holds a JAX tracer from a transform that has finished: the state "
+                f"was created or written inside a traced function and its value escaped. Create "
+                f"the state outside the transform, or assign it a concrete value (for example "
+                f"`state.value = jnp.zeros(shape)`) before reading it.")
+        if _hooks.ACTIVE or self._hooks is not None:
+            _hooks.run_read(self, self._value)
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._write(value)
+
+    def _write(self, value) -> None:
+        value, has_tracer = checked_value(self, value)
+        stack = trace_stack()
+        if has_tracer:
+            if not stack:
+                raise TraceContextError(
+                    f"Writing a JAX tracer into {self._label()} outside a state-aware transform. "
+                    f"The function was probably wrapped in a raw JAX transform (`jax.jit`, "
+                    f"`jax.vmap`, `jax.grad`, `jax.lax.scan`, ...), which cannot carry the write "
+                    f"out of the trace, so it would be lost or leak a tracer. Use the state-aware "
+                    f"version instead (`brainstate.transform.jit`, `.vmap`, `.grad`, `.for_loop`, "
+                    f"...). The state keeps its old value.")
+            if stack[-1].jax_state is not None and get_opaque_trace_state() != stack[-1].jax_state:
+                raise TraceContextError(
+                    f"Writing into {self._label()} from inside a raw JAX transform (`jax.vmap`, "
+                    f"`jax.lax.scan`, `jax.grad`, ...) nested in a state-aware one: the raw "
+                    f"transform cannot carry the write out. Use the brainstate.transform version "
+                    f"of the inner transform. The state keeps its old value.")
+        if _hooks.ACTIVE or self._hooks is not None:
+            value = _hooks.run_write_before(self, value, self._value)
+        if stack:
+            stack[-1].write(self)
+        old = self._value
+        self._value = value
+        self._tracer = has_tracer
+        if _hooks.ACTIVE or self._hooks is not None:
+            _hooks.run_write_after(self, value, old)
+
+    def restore_value(self, value: Any) -> None:
+        """Replace the value, allowing a new tree structure, shape or dtype.
+
+        This is the deliberate way to reshape a state; compiled functions that use it retrace on
+        their next call.
+        """
+        if isinstance(value, State):
+            raise BrainStateError(f"Cannot restore {self._label()} from a State; pass its `.value`.")
+        treedef, leaves, sigs, has_tracer = signature(value)
+        if has_tracer and not trace_stack():
+            raise TraceContextError(
+                f"restore_value on {self._label()} received a JAX tracer outside a state-aware "
+                f"transform. Use brainstate.transform.* instead of raw JAX transforms.")
+        old = self._value
+        stack = trace_stack()
+        if stack:
+            stack[-1].write(self)
+        self._value = value
+        self._sig = (treedef, sigs)
+        self._tracer = has_tracer
+        if _hooks.ACTIVE or self._hooks is not None:
+            _hooks.run_restore(self, value, old)
+
+    def value_call(self, fn):
+        """Apply `fn` to every leaf of the value and return the result (the state is unchanged)."""
+        return jax.tree_util.tree_map(fn, self.value)
+
+    # -- metadata ------------------------------------------------------------------------------
+    @property
+    def name(self) -> Optional[str]:
+        return self._name
+
+    @name.setter
+    def name(self, name: Optional[str]) -> None:
+        self._name = name
+
+    @property
+    def source_info(self) -> str:
+        """`file:line` where the state was created."""
+        return self._source
+
+    def add_tag(self, *tags: str) -> None:
+        """Add one or more string tags (used by `util.WithTag` filters)."""
+        current = set(getattr(self, "tag", ()))
+        self.tag = current | set(tags)
+
+    @property
+    def shape_dtype(self) -> str:
+        """The value's signature as text, e.g. `float32[3,4]`."""
+        return describe(*self._sig)
+
+    def numel(self) -> int:
+        """Total number of array elements in the value."""
+        return int(sum(np.size(x) for x in jax.tree_util.tree_leaves(self._value)))
+
+    def metadata(self) -> dict:
+        """Every user metadata attribute (name, tag, keyword metadata)."""
+        meta = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        if self._name is not None:
+            meta["name"] = self._name
+        return meta
+
+    def _label(self) -> str:
+        """How error messages name this state."""
+        name = f" {self._name!r}" if self._name else ""
+        return f"{type(self).__name__}{name} (created at {self._source})"
+
+    # -- copies and snapshots ------------------------------------------------------------------
+    def to_state_ref(self):
+        """An immutable PyTree snapshot of this state (`TreefyState`)."""
+        from ._treefy import TreefyState
+
+        return TreefyState.from_state(self)
+
+    def copy(self) -> "State":
+        """A new, independent state of the same kind with the same value and metadata."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        if isinstance(getattr(self, "tag", None), set):
+            new.tag = set(self.tag)
+        stack = trace_stack()
+        new._owner = stack[-1].serial if stack else 0
+        return new
+
+    def replace(self, value: Any) -> "State":
+        """A copy of this state holding `value` instead."""
+        new = self.copy()
+        new._value = value
+        treedef, _, sigs, has_tracer = signature(value)
+        new._sig = (treedef, sigs)
+        new._tracer = has_tracer
+        return new
+
+    def update_from_ref(self, ref) -> None:
+        """Write the value of a `TreefyState` snapshot into this state."""
+        self.value = ref.value
+
+    # -- printing ------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        parts = [f"value={self._value_repr()}"]
+        for key, val in self.metadata().items():
+            parts.append(f"{key}={val!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _value_repr(self) -> str:
+        if self._tracer:
+            return f"<traced {self.shape_dtype}>"
+        leaves = jax.tree_util.tree_leaves(self._value)
+        if sum(np.size(x) for x in leaves) <= 8:
+            return repr(self._value)
+        return self.shape_dtype
+
+    def __jax_array__(self):
+        raise TypeError(
+            f"{self._label()} was used where an array is expected. A State is a container, not "
+            f"an array: use `state.value`.")
+
+
+class ShortTermState(State):
+    """A state that changes every step and is reset between runs (hidden values, counters)."""
+
+    __module__ = "brainstate"
+
+
+class LongTermState(State):
+    """A state that persists across runs (parameters, running statistics)."""
+
+    __module__ = "brainstate"
+
+
+class ParamState(LongTermState):
+    """A trainable parameter."""
+
+    __module__ = "brainstate"
+
+
+class BatchState(LongTermState):
+    """A state holding batch-level values."""
+
+    __module__ = "brainstate"
+
+
+class DelayState(ShortTermState):
+    """A state holding a delay (history) buffer."""
+
+    __module__ = "brainstate"
+
+
+class HiddenState(ShortTermState):
+    """The hidden value of a dynamical system or recurrent cell: a single array.
+
+    Raises:
+      TypeError: if the value is a container (dict, list, tuple) rather than one array.
+    """
+
+    __module__ = "brainstate"
+
+    def __init__(self, value: Any, name: Optional[str] = None, **metadata: Any):
+        leaves, treedef = jax.tree_util.tree_flatten(value)
+        if treedef.num_leaves != 1 or not treedef.num_nodes == 1:
+            raise TypeError(
+                f"HiddenState{'(' + repr(name) + ')' if name else ''} holds a single array, got "
+                f"{type(value).__name__} with {len(leaves)} leaves. Use one HiddenState per array, "
+                f"or a ShortTermState for a container.")
+        super().__init__(value, name, **metadata)
+
+
+def maybe_state(val: Any) -> Any:
+    """`val.value` if `val` is a State, else `val` unchanged."""
+    return val.value if isinstance(val, State) else val

@@ -1,0 +1,125 @@
+"""The trace recorder: which states a function touches while it is being traced.
+
+A `StateTrace` is pushed on a thread-local stack while a state-aware transform runs the user's
+function. `State.value` reports every read and write to the top of the stack, so after the run
+the trace knows, in first-touch order, every external state the function used and which of them
+it wrote. States created while a trace is active belong to that trace (they are local to the
+transform) and are never recorded as its inputs or outputs.
+
+The trace also remembers each touched state's value at first touch and puts it back in
+`restore()`, so tracers never outlive the transform that made them. `environ` reads are recorded
+in every enclosing trace, because each enclosing compiled function bakes the value in.
+
+Invariants:
+- only the innermost trace records state reads and writes;
+- a trace restores every state it touched, whether the run succeeded or raised;
+- the stack is per thread: two threads tracing at once never see each other's states.
+"""
+
+import itertools
+import threading
+
+__all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read"]
+
+_local = threading.local()
+_serial = itertools.count(1)
+
+
+def trace_stack() -> list:
+    """The calling thread's stack of active traces (innermost last)."""
+    try:
+        return _local.stack
+    except AttributeError:
+        _local.stack = []
+        return _local.stack
+
+
+def new_state_listeners() -> list:
+    """The calling thread's active `catch_new_states` catchers (innermost last)."""
+    try:
+        return _local.listeners
+    except AttributeError:
+        _local.listeners = []
+        return _local.listeners
+
+
+def current_trace():
+    """The innermost active trace of this thread, or None."""
+    stack = trace_stack()
+    return stack[-1] if stack else None
+
+
+def environ_read(key, value) -> None:
+    """Record that `environ` key `key` was read with `value` in every active trace."""
+    for trace in trace_stack():
+        trace.env.setdefault(key, value)
+
+
+class StateTrace:
+    """Records the external states a function reads and writes while it runs.
+
+    Attributes:
+      states: external states in first-touch order.
+      written: one flag per entry of `states`, True once the state was written.
+      env: `environ` keys read during the run, with the value seen.
+      serial: unique id; states created under this trace carry it as their owner.
+    """
+
+    __slots__ = ("states", "written", "index", "originals", "env", "serial", "jax_state", "__weakref__")
+
+    def __init__(self, jax_state=None):
+        self.states = []
+        self.written = []
+        self.index = {}
+        self.originals = []
+        self.env = {}
+        self.serial = next(_serial)
+        # Opaque JAX trace state at entry: a tracer written from any other JAX trace level
+        # (a raw jax.vmap nested inside us, say) would leak, so writes compare against it.
+        self.jax_state = jax_state
+
+    def _touch(self, state) -> int:
+        i = self.index.get(id(state))
+        if i is None:
+            i = len(self.states)
+            self.index[id(state)] = i
+            self.states.append(state)
+            self.written.append(False)
+            self.originals.append((state._value, state._tracer))
+        return i
+
+    def feed(self, state, value) -> None:
+        """Give `state` the input `value` (usually a tracer) for the duration of the trace."""
+        self._touch(state)
+        state._value = value
+
+    def read(self, state) -> None:
+        if state._owner != self.serial:
+            self._touch(state)
+
+    def write(self, state) -> None:
+        if state._owner != self.serial:
+            self.written[self._touch(state)] = True
+
+    def write_states(self) -> list:
+        return [s for s, w in zip(self.states, self.written) if w]
+
+    def read_only_states(self) -> list:
+        return [s for s, w in zip(self.states, self.written) if not w]
+
+    def restore(self) -> None:
+        """Put back every touched state's value from before the trace."""
+        for state, (value, tracer) in zip(self.states, self.originals):
+            state._value = value
+            state._tracer = tracer
+
+    def __enter__(self):
+        trace_stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        stack = trace_stack()
+        assert stack and stack[-1] is self, "state traces must be exited in LIFO order"
+        stack.pop()
+        self.restore()
+        return False

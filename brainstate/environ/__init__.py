@@ -1,0 +1,13 @@
+"""Settings shared by a whole program: time step, precision, training mode, ...
+
+`set` changes them process-wide, `context` overrides them on this thread for a block, and
+`get` reads them. Compiled functions are keyed on the settings they read while tracing.
+"""
+
+from ._settings import (DEFAULT_PRECISION, DT, FIT, HOST_DEVICE_COUNT, I, JIT_ERROR_CHECK, PLATFORM,
+                        PRECISION, SUPPORTED_PLATFORMS, SUPPORTED_PRECISIONS, T, EnvironmentState, all,
+                        context, dctype, dftype, ditype, dutype, get, get_dt, get_host_device_count,
+                        get_platform, get_precision, list_registered_behaviors, pop,
+                        register_default_behavior, reset, set, set_host_device_count, set_platform,
+                        set_precision, tolerance, unregister_default_behavior)
+from jax import devices

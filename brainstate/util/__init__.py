@@ -1,0 +1,4 @@
+"""Utilities shared by every layer: filters, nested/flat dictionaries, pretty printing."""
+
+from . import _filters as filter
+from ._filters import All, Any, Everything, Not, Nothing, OfType, PathContains, WithTag, to_predicate
