@@ -13,3 +13,4 @@ from ._state import (BatchState, DelayState, HiddenState, LongTermState, ParamSt
                      State, TreefyState, catch_new_states, maybe_state)
 from . import util
 from . import environ
+from . import transform

@@ -24,6 +24,7 @@ from jax.extend.core import get_opaque_trace_state
 from .._errors import BrainStateError, TraceContextError
 from . import _hooks
 from ._signature import checked_value, describe, signature
+from . import _epoch
 from ._trace import new_state_listeners, trace_stack
 
 __all__ = [
@@ -90,6 +91,8 @@ class State:
         self._source = source
         stack = trace_stack()
         self._owner = stack[-1].serial if stack else 0
+        if not stack:
+            _epoch.bump()
         tag = metadata.pop("tag", None)
         if tag is not None:
             self.tag = {tag} if isinstance(tag, str) else set(tag)
