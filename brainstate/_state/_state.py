@@ -45,7 +45,7 @@ def _caller_location() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-class State:
+class State(_hooks.StateHookMixin):
     """A mutable container for a PyTree of arrays, visible to every state-aware transform.
 
     Args:
@@ -259,11 +259,6 @@ class State:
         if sum(np.size(x) for x in leaves) <= 8:
             return repr(self._value)
         return self.shape_dtype
-
-    def __jax_array__(self):
-        raise TypeError(
-            f"{self._label()} was used where an array is expected. A State is a container, not "
-            f"an array: use `state.value`.")
 
 
 class ShortTermState(State):

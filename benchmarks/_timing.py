@@ -1,0 +1,38 @@
+"""Timing helpers shared by the benchmarks: interleaved blocks, median, ratio."""
+
+import statistics
+import time
+
+import jax
+
+
+def per_call(fn, n: int) -> float:
+    """Seconds per call of `fn` over a block of `n` calls, results awaited at the end only."""
+    start = time.perf_counter()
+    out = None
+    for _ in range(n):
+        out = fn()
+    jax.block_until_ready(out)
+    return (time.perf_counter() - start) / n
+
+
+def ratio(ours, raw, n: int = 1000, blocks: int = 15, warmup: int = 3):
+    """Median per-call time of `ours` and `raw`, measured in alternating blocks, and their ratio."""
+    for _ in range(warmup):
+        per_call(ours, max(1, n // 10))
+        per_call(raw, max(1, n // 10))
+    a, b = [], []
+    for _ in range(blocks):
+        a.append(per_call(ours, n))
+        b.append(per_call(raw, n))
+    ta, tb = statistics.median(a), statistics.median(b)
+    return ta, tb, ta / tb
+
+
+def report(name: str, ta: float, tb: float, r: float, target: float) -> None:
+    flag = "ok" if r <= target else "OVER"
+    print(f"{name:32s} {ta * 1e6:10.1f} µs {tb * 1e6:10.1f} µs {r:7.3f}   ≤ {target:<5} {flag}", flush=True)
+
+
+def header() -> None:
+    print(f"{'case':32s} {'brainstate':>13s} {'raw jax.jit':>13s} {'ratio':>7s}   target", flush=True)
