@@ -25,6 +25,7 @@ from .._errors import BrainStateError, TraceContextError
 from . import _hooks
 from ._signature import checked_value, describe, signature
 from . import _epoch
+from ._checks import tracer_check_on, tree_check_on
 from ._trace import new_state_listeners, trace_stack
 
 __all__ = [
@@ -121,9 +122,11 @@ class State(_hooks.StateHookMixin):
         self._write(value)
 
     def _write(self, value) -> None:
+        if not tree_check_on():
+            return self.restore_value(value)
         value, has_tracer = checked_value(self, value)
         stack = trace_stack()
-        if has_tracer:
+        if has_tracer and tracer_check_on():
             if not stack:
                 raise TraceContextError(
                     f"Writing a JAX tracer into {self._label()} outside a state-aware transform. "
@@ -157,7 +160,7 @@ class State(_hooks.StateHookMixin):
         if isinstance(value, State):
             raise BrainStateError(f"Cannot restore {self._label()} from a State; pass its `.value`.")
         treedef, leaves, sigs, has_tracer = signature(value)
-        if has_tracer and not trace_stack():
+        if has_tracer and not trace_stack() and tracer_check_on():
             raise TraceContextError(
                 f"restore_value on {self._label()} received a JAX tracer outside a state-aware "
                 f"transform. Use brainstate.transform.* instead of raw JAX transforms.")

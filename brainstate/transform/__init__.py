@@ -8,3 +8,4 @@ from ._jit import JittedFunction, jit
 from ._make_jaxpr import make_jaxpr
 from ._stateful import StatefulFunction
 from ._grad import GradientTransform, grad, hessian, jacfwd, jacobian, jacrev, vector_grad
+from ._autodiff_fwd import fwd_grad, jvp, vjp
