@@ -123,3 +123,46 @@ class StateTrace:
         stack.pop()
         self.restore()
         return False
+
+
+class StateTraceStack(StateTrace):
+    """Public form of the trace recorder, usable directly as a context manager.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> a = brainstate.State(jnp.ones(2)); b = brainstate.State(jnp.zeros(2))
+      >>> with brainstate.StateTraceStack() as trace:
+      ...     b.value = a.value * 2
+      >>> trace.get_read_states() == [a], trace.get_write_states() == [b]
+      (True, True)
+    """
+
+    def __init__(self, new_arg=None, name=None, check_read=None):
+        super().__init__()
+        self.name = name
+
+    def get_state_values(self) -> list:
+        return [s._value for s in self.states]
+
+    def get_read_states(self) -> list:
+        return self.read_only_states()
+
+    def get_write_states(self) -> list:
+        return self.write_states()
+
+    def get_read_state_values(self) -> list:
+        return [s._value for s in self.read_only_states()]
+
+    def get_write_state_values(self) -> list:
+        return [s._value for s in self.write_states()]
+
+    def recovery_original_values(self) -> None:
+        self.restore()
+
+    def __exit__(self, *exc):
+        # As a public context manager the block's writes are kept (eager use);
+        # call `recovery_original_values()` to undo them.
+        stack = trace_stack()
+        assert stack and stack[-1] is self, "state traces must be exited in LIFO order"
+        stack.pop()
+        return False

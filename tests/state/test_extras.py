@@ -1,0 +1,93 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import brainstate as bs
+
+
+def test_hidden_group_state():
+    g = bs.HiddenGroupState(jnp.zeros((4, 3)), name="g")
+    assert g.num_state == 3 and g.varshape == (4,)
+    g.set_value({"1": jnp.ones(4)})
+    assert_allclose(g.get_value(1), np.ones(4))
+    assert_allclose(g.get_value(0), np.zeros(4))
+
+
+def test_hidden_group_state_errors():
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        bs.HiddenGroupState(jnp.zeros(3))
+    g = bs.HiddenGroupState(jnp.zeros((4, 2)), name="g")
+    with pytest.raises(IndexError, match="has 2 hidden variables; index 5"):
+        g.get_value(5)
+    with pytest.raises(ValueError, match="hidden variable 0 has shape \\(4,\\), got \\(3,\\)"):
+        g.set_value({0: jnp.ones(3)})
+    with pytest.raises(TypeError, match="set_value takes a dict"):
+        g.set_value([jnp.ones(4)])
+
+
+def test_hidden_tree_state():
+    t = bs.HiddenTreeState({"v": jnp.zeros(3), "w": jnp.ones(3)})
+    assert_allclose(t.get_value("w"), np.ones(3))
+    t.set_value({"v": jnp.full(3, 2.0)})
+    assert_allclose(t.value[..., 0], np.full(3, 2.0))
+    seq = bs.HiddenTreeState([jnp.zeros(2), jnp.ones(2)])
+    assert_allclose(seq.get_value("1"), np.ones(2))
+
+
+def test_hidden_tree_state_errors():
+    with pytest.raises(ValueError, match="arrays of one shape"):
+        bs.HiddenTreeState({"a": jnp.zeros(2), "b": jnp.zeros(3)})
+    with pytest.raises(TypeError, match="takes a dict or a sequence"):
+        bs.HiddenTreeState(jnp.zeros((2, 2)))
+    t = bs.HiddenTreeState({"v": jnp.zeros(3)})
+    with pytest.raises(KeyError, match="no hidden variable 'u'"):
+        t.get_value("u")
+
+
+def test_hidden_group_under_jit():
+    g = bs.HiddenGroupState(jnp.zeros((2, 2)))
+
+    @bs.transform.jit
+    def f():
+        g.set_value({0: g.get_value(0) + 1})
+
+    f()
+    f()
+    assert_allclose(g.get_value(0), 2 * np.ones(2))
+
+
+def test_fake_state_not_tracked():
+    fake = bs.FakeState(jnp.ones(2), name="c")
+    sf = bs.transform.StatefulFunction(lambda: fake.value * 2)
+    assert sf.get_states() == []
+    assert "name='c'" in repr(fake)
+
+
+def test_check_state_value_tree_off_allows_reshape():
+    s = bs.State(jnp.zeros(2))
+    with bs.check_state_value_tree(False):
+        s.value = jnp.zeros(5)
+    assert s.value.shape == (5,)
+    with pytest.raises(ValueError, match="shape"):
+        s.value = jnp.zeros(2)
+
+
+def test_check_state_jax_tracer_off():
+    s = bs.State(jnp.zeros(()))
+    with bs.check_state_jax_tracer(False):
+        jax.jit(lambda: setattr(s, "value", s.value + 1))()
+    s.restore_value(jnp.zeros(()))  # put a concrete value back
+    with pytest.raises(bs.TraceContextError):
+        jax.jit(lambda: setattr(s, "value", s.value + 1))()
+
+
+def test_state_trace_stack_public():
+    a, b = bs.State(jnp.ones(2)), bs.State(jnp.zeros(2))
+    with bs.StateTraceStack() as trace:
+        b.value = a.value * 2
+    assert trace.get_read_states() == [a] and trace.get_write_states() == [b]
+    assert_allclose(trace.get_write_state_values()[0], 2 * np.ones(2))
+    trace.recovery_original_values()
+    assert_allclose(b.value, np.zeros(2))
