@@ -10,7 +10,18 @@ __version__ = "0.1.0"
 
 from ._errors import BatchAxisError, BrainStateError, TraceContextError
 from ._state import (BatchState, DelayState, HiddenState, LongTermState, ParamState, ShortTermState,
-                     State, TreefyState, catch_new_states, maybe_state)
+                     State, TreefyState, catch_new_states, maybe_state, FakeState, HiddenGroupState,
+                     HiddenTreeState, StateTraceStack, check_state_jax_tracer, check_state_value_tree)
+from ._state._hooks import (GlobalHookRegistry, Hook, HookCancellationError, HookConfig, HookContext,
+                            HookError, HookExecutionError, HookHandle, HookManager,
+                            HookRegistrationError, HookWarning, InitHookContext,
+                            MutableWriteHookContext, ReadHookContext, RestoreHookContext,
+                            WriteHookContext, clear_state_hooks, has_state_hooks, list_state_hooks,
+                            register_state_hook, unregister_state_hook)
+from . import typing
 from . import util
 from . import environ
+from . import graph
+from . import random
 from . import transform
+from . import nn

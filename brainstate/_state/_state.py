@@ -91,8 +91,11 @@ class State(_hooks.StateHookMixin):
         self._name = name
         self._source = source
         stack = trace_stack()
-        self._owner = stack[-1].serial if stack else 0
-        if not stack:
+        if stack:
+            self._owner = stack[-1].serial
+            stack[-1].created.append(self)
+        else:
+            self._owner = 0
             _epoch.bump()
         tag = metadata.pop("tag", None)
         if tag is not None:
@@ -124,8 +127,10 @@ class State(_hooks.StateHookMixin):
     def _write(self, value) -> None:
         if not tree_check_on():
             return self.restore_value(value)
-        value, has_tracer = checked_value(self, value)
         stack = trace_stack()
+        if stack and stack[-1].view is not None:
+            stack[-1].read(self)  # a first touch may present the state per lane: check against that
+        value, has_tracer = checked_value(self, value)
         if has_tracer and tracer_check_on():
             if not stack:
                 raise TraceContextError(

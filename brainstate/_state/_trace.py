@@ -19,6 +19,8 @@ Invariants:
 import itertools
 import threading
 
+from ._signature import signature
+
 __all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read"]
 
 _local = threading.local()
@@ -65,11 +67,14 @@ class StateTrace:
       serial: unique id; states created under this trace carry it as their owner.
     """
 
-    __slots__ = ("states", "written", "index", "originals", "env", "serial", "jax_state", "__weakref__")
+    __slots__ = ("states", "written", "was_read", "created", "index", "originals", "env", "serial", "jax_state", "view", "resigned",
+                 "__weakref__")
 
-    def __init__(self, jax_state=None):
+    def __init__(self, jax_state=None, view=None):
         self.states = []
         self.written = []
+        self.was_read = []  # one flag per state: its value was read (not only written)
+        self.created = []  # states created while this trace was innermost (local to it)
         self.index = {}
         self.originals = []
         self.env = {}
@@ -77,6 +82,11 @@ class StateTrace:
         # Opaque JAX trace state at entry: a tracer written from any other JAX trace level
         # (a raw jax.vmap nested inside us, say) would leak, so writes compare against it.
         self.jax_state = jax_state
+        # Optional `(state, value) -> value | None`: how an external state looks inside the traced
+        # function when first touched (one lane of a vmap, one shard of a shard_map). None: as is.
+        self.view = view
+        # (state, signature) of states presented with another signature; put back by `restore`.
+        self.resigned = []
 
     def _touch(self, state) -> int:
         i = self.index.get(id(state))
@@ -85,17 +95,34 @@ class StateTrace:
             self.index[id(state)] = i
             self.states.append(state)
             self.written.append(False)
+            self.was_read.append(False)
             self.originals.append((state._value, state._tracer))
+            if self.view is not None:
+                seen = self.view(state, state._value)
+                if seen is not None:
+                    self._present(state, seen)
         return i
+
+    def _present(self, state, value) -> None:
+        """Give `state` the value `value`; a different signature holds until `restore`.
+
+        Inside a mapping transform a state is seen per lane or per shard, so writes in the body
+        are checked against the signature of what the body sees.
+        """
+        state._value = value
+        treedef, _, sigs, _ = signature(value)
+        if (treedef, sigs) != state._sig:
+            self.resigned.append((state, state._sig))
+            state._sig = (treedef, sigs)
 
     def feed(self, state, value) -> None:
         """Give `state` the input `value` (usually a tracer) for the duration of the trace."""
         self._touch(state)
-        state._value = value
+        self._present(state, value)
 
     def read(self, state) -> None:
         if state._owner != self.serial:
-            self._touch(state)
+            self.was_read[self._touch(state)] = True
 
     def write(self, state) -> None:
         if state._owner != self.serial:
@@ -112,6 +139,9 @@ class StateTrace:
         for state, (value, tracer) in zip(self.states, self.originals):
             state._value = value
             state._tracer = tracer
+        for state, sig in reversed(self.resigned):
+            state._sig = sig
+        self.resigned = []
 
     def __enter__(self):
         trace_stack().append(self)

@@ -9,3 +9,19 @@ from ._make_jaxpr import make_jaxpr
 from ._stateful import StatefulFunction
 from ._grad import GradientTransform, grad, hessian, jacfwd, jacobian, jacrev, vector_grad
 from ._autodiff_fwd import fwd_grad, jvp, vjp
+from ._eval_shape import eval_shape
+from ._error_if import breakpoint_if, jit_error_if
+from ._checkify import (all_checks, automatic_checks, check, check_error, checkify, div_checks, float_checks,
+                        index_checks, nan_checks, user_checks)
+from ._debug_nan import debug_nan, debug_nan_if
+from ._progress import ProgressBar
+from ._loops import for_loop, scan
+from ._while import bounded_while_loop, while_loop
+from ._checkpointed_loops import checkpointed_for_loop, checkpointed_scan
+from ._conditions import cond, ifelse, switch
+from ._remat import checkpoint, remat
+from ._named import named_call, named_scope
+from ._probe import in_new_state_probe
+from ._diagnostics import PerformanceWarning, StateInfo, StateReport, report_states
+from ._stateful_mapping import StatefulMapping
+from ._vmap import unvmap, vmap, vmap2

@@ -1,9 +1,9 @@
-"""State-aware `jit`: compile once per call signature, thread states by hand-written speed.
+"""State-aware `jit`: compile once per call signature, thread states at hand-written speed.
 
 Per compiled function we keep one list of the states it touches and one of the states it
-writes. A call gathers the state values into a list, lets `jax.jit`'s C++ dispatch match the
+writes. A call gathers the state values into lists, lets `jax.jit`'s C++ dispatch match the
 argument signature, and stores the written values back with a `zip`; nothing else runs per
-call (no Python hashing of arguments, no per-state checks).
+call (no Python hashing of arguments, no per-state checks, no blocking on results).
 
 Everything that can change which states are touched is caught at trace time instead:
 - the pure function raises `StaleStates` if a trace touches a state outside the lists, writes
@@ -15,18 +15,26 @@ Everything that can change which states are touched is caught at trace time inst
 - when a state object was created anywhere since the last call (a module may have swapped a
   state for a new object), the next call re-discovers the states once before trusting them.
 A state reshaped on purpose (`restore_value`) changes the argument signature, so `jax.jit`
-retraces by itself.
+retraces by itself. Every retrace after the first is explained in `explain_retraces()`.
+
+State donation is opt-in (`donate_states=True` or a filter): the buffers of written states are
+then reused for their new values, which saves memory, but any array the user kept from such a
+state's earlier `.value` becomes invalid after the call. It is only safe when nothing outside
+the state holds on to its old values.
 """
 
 import functools
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List
 
 import jax
 
 from .._state import _epoch
 from .._state._trace import environ_read, trace_stack
 from ..environ._settings import lookup
+from ..util._filters import to_predicate
+from ._diagnostics import (_root_of, call_signature, explain_signature_change, report_states, state_paths,
+                           warn_costly)
 from ._stateful import StaleStates, StatefulFunction, _hashable, _normalize_argnames, _normalize_argnums, \
     check_no_state_args
 
@@ -45,18 +53,20 @@ class JittedFunction:
     def __init__(self, fun: Callable, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, in_shardings=_UNSPECIFIED, out_shardings=_UNSPECIFIED,
                  keep_unused: bool = False, device=None, backend=None, inline: bool = False,
-                 abstracted_axes=None, **kwargs):
+                 abstracted_axes=None, donate_states=False, **kwargs):
         self.stateful_fun = StatefulFunction(fun, static_argnums, static_argnames)
         self.fun = fun
         self._options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
                              donate_argnums=donate_argnums, donate_argnames=donate_argnames,
                              in_shardings=in_shardings, out_shardings=out_shardings, keep_unused=keep_unused,
                              device=device, backend=backend, inline=inline, abstracted_axes=abstracted_axes,
-                             **kwargs)
+                             donate_states=donate_states, **kwargs)
         self._bound = weakref.WeakKeyDictionary()
-        shift = lambda nums: tuple(i + 1 if i >= 0 else i for i in _normalize_argnums(nums))
+        # The pure function takes (kept state values, donated state values, *args): shift by 2.
+        shift = lambda nums: tuple(i + 2 if i >= 0 else i for i in _normalize_argnums(nums))
         jit_kwargs = dict(static_argnums=shift(static_argnums), static_argnames=_normalize_argnames(static_argnames),
-                          donate_argnums=shift(donate_argnums), donate_argnames=_normalize_argnames(donate_argnames),
+                          donate_argnums=(1, *shift(donate_argnums)),
+                          donate_argnames=_normalize_argnames(donate_argnames),
                           keep_unused=keep_unused, inline=inline, **kwargs)
         if device is not None:
             jit_kwargs["device"] = device
@@ -65,12 +75,15 @@ class JittedFunction:
         if abstracted_axes is not None:
             jit_kwargs["abstracted_axes"] = abstracted_axes
         if in_shardings is not _UNSPECIFIED:
-            # The state values come first and stay where they are (None: unconstrained).
+            # State values come first and stay where they are (None: unconstrained).
             user = in_shardings if isinstance(in_shardings, (tuple, list)) else (in_shardings,)
-            jit_kwargs["in_shardings"] = (None, *user)
+            jit_kwargs["in_shardings"] = (None, None, *user)
         if out_shardings is not _UNSPECIFIED:
             jit_kwargs["out_shardings"] = (None, out_shardings)
         self._jit_kwargs = jit_kwargs
+        self._donate = None if donate_states is False else to_predicate(donate_states)
+        self._retraces: List[str] = []
+        self._warned = False
         self._reset(states=(), write_states=(), env_keys=())
         functools.update_wrapper(self, fun, updated=())
 
@@ -78,6 +91,10 @@ class JittedFunction:
     def _reset(self, states, write_states, env_keys) -> None:
         self._states = list(states)
         self._write_states = list(write_states)
+        donated = [s for s in self._write_states if self._donate is not None and self._donate((), s)]
+        donated_ids = set(map(id, donated))
+        self._kept = [s for s in self._states if id(s) not in donated_ids]
+        self._donated = donated
         self._env_keys = tuple(env_keys)
         self._by_env = {}
         self._jitted = self._new_jit()
@@ -85,19 +102,51 @@ class JittedFunction:
 
     def _new_jit(self):
         pure = self.stateful_fun.pure(self._states, self._write_states, self._env_keys)
-        return jax.jit(pure, **self._jit_kwargs)
+        n = len(self._states)
+        positions = {id(s): i for i, s in enumerate(self._states)}
+        kept_idx = [positions[id(s)] for s in self._kept]
+        donated_idx = [positions[id(s)] for s in self._donated]
+        signatures = []  # one per trace of this jax.jit object, to explain its retraces
+
+        def traced(kept_values, donated_values, *args, **kwargs):
+            values = [None] * n
+            for i, v in zip(kept_idx, kept_values):
+                values[i] = v
+            for i, v in zip(donated_idx, donated_values):
+                values[i] = v
+            self._on_trace(signatures, values, args, kwargs)
+            return pure(values, *args, **kwargs)
+
+        traced.__name__ = pure.__name__
+        return jax.jit(traced, **self._jit_kwargs)
+
+    def _on_trace(self, signatures, values, args, kwargs) -> None:
+        """Record this trace's signature; explain it if the same entry was traced before."""
+        sf = self.stateful_fun
+        sig = call_signature(self.fun, self._states, values, args, kwargs, sf.static_argnums, sf.static_argnames)
+        if signatures:
+            reasons = explain_signature_change(signatures[-1], sig, state_paths(_root_of(self.fun)))
+            self._retraces.append("; ".join(reasons) or "the compiled entry was evicted from the cache")
+        signatures.append(sig)
 
     def _grow(self, stale: StaleStates) -> None:
         """Extend the state lists and environ keys to the union with what a trace touched."""
         states = list(self._states)
         seen = set(map(id, states))
-        for s in stale.states:
-            if id(s) not in seen:
-                seen.add(id(s))
-                states.append(s)
+        new = [s for s in stale.states if id(s) not in seen]
+        states.extend(new)
         writes = {id(s) for s in self._write_states}
         writes.update(id(s) for s, w in zip(stale.states, stale.written) if w)
         env_keys = self._env_keys + tuple(k for k in stale.env if k not in self._env_keys)
+        if self._states or self._env_keys:
+            paths = state_paths(_root_of(self.fun))
+            from ._diagnostics import label
+
+            what = [f"`{label(s, paths)}`" for s in new] + [f"environ `{k}`" for k in stale.env if k not in self._env_keys]
+            self._retraces.append(f"the function touched {', '.join(what) or 'another state set'} for the first time")
+        if not self._warned:
+            self._warned = True
+            warn_costly(stale, self.fun)
         self._reset(states, [s for s in states if id(s) in writes], env_keys)
 
     def _revalidate(self, args, kwargs) -> None:
@@ -106,6 +155,7 @@ class JittedFunction:
         found = self.stateful_fun.discover(*args, **kwargs)
         if set(map(id, found.states)) != set(map(id, self._states)) \
                 or not set(map(id, found.write_states)) <= set(map(id, self._write_states)):
+            self._retraces.append("the function now reaches different state objects (a state was replaced)")
             self._reset(found.states, found.write_states, self._env_keys + tuple(
                 k for k in found.env if k not in self._env_keys))
         self._epoch = _epoch.value
@@ -117,7 +167,14 @@ class JittedFunction:
         values = tuple(_hashable(lookup(k)) for k in keys)
         entry = self._by_env.get(values)
         if entry is None:
-            entry = self._by_env[values] = self._jitted if not self._by_env else self._new_jit()
+            if self._by_env:
+                before = next(reversed(self._by_env))
+                changes = [f"environ `{k}` changed {a!r} → {b!r}" for k, a, b in zip(keys, before, values) if a != b]
+                self._retraces.append("; ".join(changes))
+                entry = self._new_jit()
+            else:
+                entry = self._jitted
+            self._by_env[values] = entry
         return entry
 
     # -- calling -------------------------------------------------------------------------------
@@ -126,9 +183,9 @@ class JittedFunction:
             return self._call_traced(args, kwargs)
         if self._epoch != _epoch.value:
             self._revalidate(args, kwargs)
-        states = self._states
         try:
-            written, out = self._entry()([s._value for s in states], *args, **kwargs)
+            written, out = (self._jitted if not self._env_keys else self._entry())(
+                [s._value for s in self._kept], [s._value for s in self._donated], *args, **kwargs)
         except StaleStates as stale:
             self._grow(stale)
             return self(*args, **kwargs)
@@ -144,8 +201,11 @@ class JittedFunction:
         check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
         for key in self._env_keys:
             environ_read(key, lookup(key))
+        for state in self._states:
+            state.value  # record the read in the enclosing trace
         try:
-            written, out = self._entry()([s.value for s in self._states], *args, **kwargs)
+            written, out = self._entry()([s._value for s in self._kept], [s._value for s in self._donated],
+                                         *args, **kwargs)
         except StaleStates as stale:
             self._grow(stale)
             return self._call_traced(args, kwargs)
@@ -166,12 +226,30 @@ class JittedFunction:
         """The states a call with these arguments writes."""
         return self.stateful_fun.get_write_states(*args, **kwargs)
 
+    def donated_states(self, *args, **kwargs) -> list:
+        """The written states whose buffers a call with these arguments donates.
+
+        Empty unless `donate_states` was set.
+        """
+        if self._donate is None:
+            return []
+        return [s for s in self.get_write_states(*args, **kwargs) if self._donate((), s)]
+
+    def report(self, *args, root=None, **kwargs):
+        """A `StateReport` of what a call with these arguments reads, writes, creates and donates."""
+        return report_states(self, *args, root=root, **kwargs)
+
+    def explain_retraces(self) -> List[str]:
+        """Why each retrace after the first compilation happened, oldest first."""
+        return list(self._retraces)
+
     def lower(self, *args, **kwargs):
         """Lower for these arguments with the current states (`jax.stages.Lowered`)."""
         found = self.stateful_fun.discover(*args, **kwargs)
         if not {id(s) for s in found.states} <= {id(s) for s in self._states}:
             self._reset(found.states, found.write_states, tuple(found.env))
-        return self._entry().lower([s._value for s in self._states], *args, **kwargs)
+        return self._entry().lower([s._value for s in self._kept], [s._value for s in self._donated],
+                                   *args, **kwargs)
 
     def eval_shape(self, *args, **kwargs):
         """Output shapes of a call with these arguments."""
@@ -202,7 +280,7 @@ class JittedFunction:
 def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings: Any = _UNSPECIFIED,
         static_argnums=None, donate_argnums=None, static_argnames=None, donate_argnames=None,
         keep_unused: bool = False, device=None, backend=None, inline: bool = False,
-        abstracted_axes=None, **kwargs):
+        abstracted_axes=None, donate_states=False, **kwargs):
     """Compile a function that reads and writes `State`s.
 
     Usable as `jit(f)`, `@jit`, `@jit(static_argnums=...)` and on a module instance
@@ -214,11 +292,15 @@ def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shar
       in_shardings, out_shardings: as in `jax.jit`, for the arguments and the output.
       static_argnums, static_argnames: compile-time constant arguments.
       donate_argnums, donate_argnames: arguments whose buffers may be reused.
+      donate_states: False (default), True, or a filter: written states whose buffers are reused
+        for their new values. Saves memory; only safe when no array obtained from such a
+        state's `.value` is used after the call.
       keep_unused, device, backend, inline, abstracted_axes, **kwargs: passed to `jax.jit`.
 
     Returns:
       A `JittedFunction`: call it like `fun`; `.clear_cache()`, `.lower(...)`,
-      `.get_read_states(...)`, `.get_write_states(...)`, `.stateful_fun`.
+      `.get_read_states(...)`, `.get_write_states(...)`, `.report(...)`,
+      `.explain_retraces()`, `.stateful_fun`.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -233,7 +315,7 @@ def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shar
     options = dict(in_shardings=in_shardings, out_shardings=out_shardings, static_argnums=static_argnums,
                    donate_argnums=donate_argnums, static_argnames=static_argnames,
                    donate_argnames=donate_argnames, keep_unused=keep_unused, device=device, backend=backend,
-                   inline=inline, abstracted_axes=abstracted_axes, **kwargs)
+                   inline=inline, abstracted_axes=abstracted_axes, donate_states=donate_states, **kwargs)
     if fun is _UNSPECIFIED:
         return lambda f: JittedFunction(f, **options)
     if not callable(fun):

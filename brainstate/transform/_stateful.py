@@ -37,16 +37,22 @@ class StaleStates(Exception):
         super().__init__("state set changed during tracing")
         self.states = list(trace.states)
         self.written = list(trace.written)
+        self.was_read = list(trace.was_read)
+        self.created = list(trace.created)
         self.env = dict(trace.env)
 
 
 class Discovery:
     """What one trace of a function touched: states in first-touch order, writes, outputs."""
 
-    __slots__ = ("states", "write_states", "read_states", "env", "out_shapes", "jaxpr")
+    __slots__ = ("states", "written", "was_read", "created", "write_states", "read_states", "env", "out_shapes",
+                 "jaxpr")
 
     def __init__(self, trace: StateTrace, out_shapes=None, jaxpr=None):
         self.states = list(trace.states)
+        self.written = list(trace.written)
+        self.was_read = list(trace.was_read)
+        self.created = list(trace.created)
         self.write_states = trace.write_states()
         self.read_states = trace.read_only_states()
         self.env = dict(trace.env)
@@ -124,6 +130,9 @@ class StatefulFunction:
       name: a name for error messages.
       return_only_write: kept for API compatibility; `pure` always returns written values only.
       ir_optimizations: accepted for API compatibility; ignored.
+      state_view: optional `(state, value) -> value | None`, how a state looks to `fun` when
+        discovery first touches it (None: as it is). A mapping transform presents a batched
+        state as one lane (or one shard), so discovery traces `fun` as the transform will run it.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -137,13 +146,15 @@ class StatefulFunction:
     """
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), axis_env=None,
-                 name: Optional[str] = None, return_only_write: bool = True, ir_optimizations=None):
+                 name: Optional[str] = None, return_only_write: bool = True, ir_optimizations=None,
+                 state_view: Optional[Callable] = None):
         if not callable(fun):
             raise TypeError(f"StatefulFunction needs a callable, got {type(fun).__name__}: {fun!r}.")
         self.fun = fun
         self.static_argnums = _normalize_argnums(static_argnums)
         self.static_argnames = _normalize_argnames(static_argnames)
         self.axis_env = axis_env
+        self.state_view = state_view
         self.name = name or getattr(fun, "__name__", type(fun).__name__)
         self._discoveries: Dict[Hashable, List[Discovery]] = {}
 
@@ -195,7 +206,7 @@ class StatefulFunction:
 
         def run(d_args, d_kwargs):
             full_args, full_kwargs = rebuild(d_args, d_kwargs)
-            with StateTrace(get_opaque_trace_state()) as trace:
+            with StateTrace(get_opaque_trace_state(), view=self.state_view) as trace:
                 out = self.fun(*full_args, **full_kwargs)
                 check_no_state_out(out, self.name)
                 box.append(trace)

@@ -1,0 +1,59 @@
+"""`Node`: the base class of objects that take part in the graph model.
+
+A `Node`'s instance attributes are its edges: the graph walk visits them in sorted name order
+and follows sub-nodes, lists, tuples, dicts, namedtuples and `State`s inside them; anything
+else is an opaque leaf. Nothing needs registering: an attribute assigned at any time is part of
+the graph from then on.
+
+Rebuilding a node (`graph.treefy_merge`, `unflatten`, `clone`) creates it with
+`object.__new__` and sets its attributes back one by one, so `__init__` is never re-run and
+cycles can be restored (a node exists before its children are filled in).
+"""
+
+import threading
+from typing import Any, List, Tuple
+
+__all__ = ["Node"]
+
+# Ids of the nodes whose repr is being built on this thread, so cycles print as `Type(...)`.
+_printing = threading.local()
+
+
+class Node:
+    """Base class of graph objects; their attributes form the graph's edges.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Pair(brainstate.graph.Node):
+      ...     def __init__(self):
+      ...         self.a = brainstate.State(jnp.zeros(2))
+      ...         self.b = brainstate.State(jnp.ones(2))
+      >>> list(brainstate.graph.states(Pair()).keys())
+      [('a',), ('b',)]
+    """
+
+    __module__ = "brainstate.graph"
+
+    def _repr_fields(self) -> List[Tuple[str, Any]]:
+        """The `(name, value)` pairs shown by `repr`: the public attributes, sorted."""
+        return [(k, v) for k, v in sorted(vars(self).items()) if not k.startswith("_")]
+
+    def __repr__(self) -> str:
+        active = getattr(_printing, "ids", None)
+        if active is None:
+            active = _printing.ids = set()
+        name = type(self).__name__
+        if id(self) in active:
+            return f"{name}(...)"
+        active.add(id(self))
+        try:
+            fields = [f"{k}={_indent(repr(v))}" for k, v in self._repr_fields()]
+        finally:
+            active.discard(id(self))
+        if not fields:
+            return f"{name}()"
+        return f"{name}(\n  " + ",\n  ".join(fields) + "\n)"
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n  ")

@@ -1,0 +1,144 @@
+"""`treefy_split` / `treefy_merge`: a live graph to (structure, state snapshots) and back.
+
+`treefy_split(node, *filters)` returns the `GraphDef` and one `NestedDict` of `TreefyState`
+snapshots per filter. Every State goes to exactly one mapping (first matching filter wins) and
+the filters must cover every State, so nothing is silently lost. `treefy_merge(graphdef,
+*mappings)` builds a *new* live graph: new nodes, new States, the same sharing pattern and
+cycles. The round trip is lossless: `treefy_merge(*treefy_split(g))` is structurally equal to
+`g` and independent of it.
+
+`NodeStates` bundles a graphdef with its mappings as one PyTree (the graphdef is static).
+"""
+
+import dataclasses
+from typing import Any, Optional, Tuple
+
+import jax
+
+from .._state import State
+from ..util._dicts import FlattedDict, NestedDict, partition_items
+from ._graphdef import GraphDef, flatten_graph, unflatten_graph
+
+__all__ = ["treefy_split", "treefy_merge", "graphdef", "clone", "NodeStates"]
+
+
+def treefy_split(node: Any, *filters: Any) -> Tuple[Any, ...]:
+    """Split a graph into its `GraphDef` and `NestedDict`s of state snapshots.
+
+    Args:
+      node: the root of the graph (a node or container, not a bare State).
+      *filters: one mapping is returned per filter; the first matching filter wins. With no
+        filters, all states go into a single mapping. The last filter may be `...`.
+
+    Returns:
+      `(graphdef, mapping, ...)`: one `NestedDict` of `TreefyState` per filter.
+
+    Raises:
+      ValueError: if some State matches no filter (the message lists the paths), or `...` is
+        not the last filter.
+      TypeError: if `node` is a State.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> model = brainstate.nn.Linear(2, 3)
+      >>> graphdef, params = brainstate.graph.treefy_split(model)
+      >>> list(params.keys())
+      ['weight']
+      >>> new_model = brainstate.graph.treefy_merge(graphdef, params)
+    """
+    if isinstance(node, State):
+        raise TypeError(
+            f"treefy_split: the root is a {type(node).__name__} itself, which has no path inside a "
+            f"graph. Split the object that holds it (or `[state]`).")
+    graphdef, flat = flatten_graph(node)
+    groups = partition_items(flat.items(), filters or (...,), exhaustive=True, where="treefy_split")
+    mappings = [FlattedDict((path, s.to_state_ref()) for path, s in group).to_nest() for group in groups]
+    return (graphdef, *mappings)
+
+
+def treefy_merge(graphdef: GraphDef, *state_mappings: Any) -> Any:
+    """Build a new live graph from a `GraphDef` and the mappings `treefy_split` returned.
+
+    Each TreefyState becomes a new State (its constructor is not re-run); each node is created
+    with `object.__new__` and its attributes set back. Sharing and cycles are restored.
+
+    Raises:
+      ValueError: if a state is missing, appears in two mappings, or has no place in the graph.
+      TypeError: if an entry is not a TreefyState or State.
+    """
+    return unflatten_graph(graphdef, state_mappings)
+
+
+def graphdef(node: Any) -> GraphDef:
+    """The `GraphDef` of a graph: its structure without state values (hashable)."""
+    return flatten_graph(node)[0]
+
+
+def clone(node: Any) -> Any:
+    """A deep copy of the graph: new nodes and new States, same values and sharing pattern.
+
+    Writing a State of the clone leaves the original untouched. Opaque leaves (plain Python
+    objects, arrays held outside States) are shared, not copied.
+    """
+    return treefy_merge(*treefy_split(node))
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclasses.dataclass(frozen=True)
+class NodeStates:
+    """A graphdef and its state mappings as one PyTree; the graphdef and metadata are static.
+
+    Attributes:
+      graphdef: the structure, or None when only states are carried.
+      states: the mappings, one per filter.
+      metadata: any hashable extra data.
+    """
+
+    __module__ = "brainstate.graph"
+
+    graphdef: Optional[GraphDef]
+    states: Tuple[NestedDict, ...]
+    metadata: Any = None
+
+    @classmethod
+    def from_split(cls, node: Any, *filters: Any, metadata: Any = None) -> "NodeStates":
+        """`treefy_split(node, *filters)` packed into a NodeStates."""
+        graphdef, *mappings = treefy_split(node, *filters)
+        return cls(graphdef, tuple(mappings), metadata)
+
+    @classmethod
+    def from_states(cls, *states: NestedDict, metadata: Any = None) -> "NodeStates":
+        """States without a graphdef."""
+        return cls(None, tuple(states), metadata)
+
+    @property
+    def state(self) -> NestedDict:
+        """The single mapping.
+
+        Raises:
+          ValueError: if there is not exactly one.
+        """
+        if len(self.states) != 1:
+            raise ValueError(
+                f"NodeStates.state: there are {len(self.states)} mappings, not one. Use "
+                f"`.states[i]` to pick one.")
+        return self.states[0]
+
+    def to_node(self) -> Any:
+        """Rebuild the live graph (see `treefy_merge`).
+
+        Raises:
+          ValueError: if there is no graphdef.
+        """
+        if self.graphdef is None:
+            raise ValueError(
+                "NodeStates.to_node: this NodeStates carries no graphdef (made by from_states), so "
+                "there is no structure to rebuild. Use NodeStates.from_split(node, ...) instead.")
+        return treefy_merge(self.graphdef, *self.states)
+
+    def tree_flatten(self):
+        return (self.states,), (self.graphdef, self.metadata)
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(aux[0], children[0], aux[1])

@@ -1,0 +1,115 @@
+"""The read-only walk over an object graph: `iter_leaf`, `iter_node` and the shared traversal.
+
+The walk is a depth-first pre-order traversal in the child order of `_node_types` (attributes
+and dict keys sorted). Every State and every graph node is visited once, under the first path
+that reaches it; revisits (shared references, cycles) are skipped.
+
+Hierarchy levels count graph nodes (Nodes and registered types, not lists/dicts) on the path,
+not counting the root: the root is level 0, a sub-node of the root is level 1, and a State or
+leaf has the level of the node that holds it. An object's level comes from its first path in
+the full walk, so restricting the levels never changes which path an object is reported under.
+"""
+
+import enum
+from typing import Any, Iterator, Tuple
+
+from .._state import State
+from ._node_types import is_tuple_like, node_type, tuple_items
+
+__all__ = ["iter_leaf", "iter_node", "walk", "Kind", "MAX_LEVEL", "check_hierarchy"]
+
+MAX_LEVEL = 2 ** 31 - 1
+Path = Tuple[Any, ...]
+
+
+class Kind(enum.Enum):
+    STATE = "state"
+    NODE = "node"
+    LEAF = "leaf"
+
+
+def check_hierarchy(allowed_hierarchy: Tuple[int, int], where: str) -> Tuple[int, int]:
+    """Validate an `allowed_hierarchy` pair and return it as `(low, high)`.
+
+    Raises:
+      ValueError: unless it is two integers with `0 <= low <= high`.
+    """
+    try:
+        low, high = allowed_hierarchy
+        ok = isinstance(low, int) and isinstance(high, int) and 0 <= low <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{where}: allowed_hierarchy must be a pair of integers (low, high) with "
+            f"0 <= low <= high, got {allowed_hierarchy!r}. Level 0 is the root and what it holds; "
+            f"level 1 its sub-nodes; use (0, {MAX_LEVEL}) for everything.")
+    return low, high
+
+
+def walk(root: Any) -> Iterator[Tuple[Path, Any, int, Kind]]:
+    """Yield `(path, object, level, kind)` for every State, graph node and leaf, each once.
+
+    Containers (list, dict) and tuples are entered but not yielded themselves.
+    """
+    seen = set()  # ids; every object stays alive through the graph while we walk it
+
+    def visit(x, path, level):
+        if isinstance(x, State):
+            if id(x) not in seen:
+                seen.add(id(x))
+                yield path, x, level, Kind.STATE
+            return
+        impl = node_type(x)
+        if impl is not None:
+            if id(x) in seen:
+                return
+            seen.add(id(x))
+            if not impl.container:
+                level = level + 1 if path else level
+                yield path, x, level, Kind.NODE
+            children, _ = impl.flatten(x)
+            for key, child in children:
+                yield from visit(child, path + (key,), level)
+        elif is_tuple_like(x):
+            for key, child in tuple_items(x):
+                yield from visit(child, path + (key,), level)
+        else:
+            yield path, x, level, Kind.LEAF
+
+    return visit(root, (), 0)
+
+
+def iter_leaf(node: Any, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Tuple[Path, Any]]:
+    """Yield `(path, leaf)` for every State and opaque leaf in the graph, in sorted pre-order.
+
+    Args:
+      node: the root of the graph.
+      allowed_hierarchy: `(low, high)` levels to report (see the module docstring).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class M(brainstate.graph.Node):
+      ...     def __init__(self):
+      ...         self.s = brainstate.State(jnp.zeros(1))
+      ...         self.n = 3
+      >>> [path for path, _ in brainstate.graph.iter_leaf(M())]
+      [('n',), ('s',)]
+    """
+    low, high = check_hierarchy(allowed_hierarchy, "iter_leaf")
+    for path, x, level, kind in walk(node):
+        if kind is not Kind.NODE and low <= level <= high:
+            yield path, x
+
+
+def iter_node(node: Any, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Tuple[Path, Any]]:
+    """Yield `(path, node)` for every graph node (not list/dict), root first, in sorted pre-order.
+
+    Args:
+      node: the root of the graph.
+      allowed_hierarchy: `(low, high)` levels to report; the root is level 0.
+    """
+    low, high = check_hierarchy(allowed_hierarchy, "iter_node")
+    for path, x, level, kind in walk(node):
+        if kind is Kind.NODE and low <= level <= high:
+            yield path, x

@@ -1,0 +1,237 @@
+"""Functional activations: thin, named wrappers over `jax.nn` and `jax.numpy`.
+
+Each function is element-wise (or reduces over the `axis` it is given) and keeps the argument
+names of the reference API, so `brainstate.nn.relu(x)` and friends can be used wherever a plain
+function of an array is expected (`Sequential`, RNN cell `activation=` strings, ...).
+
+Invariants: no function holds state; only `rrelu` is random, and it draws its slopes from
+`brainstate.random` (an ordinary state write, so it works under every transform) while the
+environment setting `fit` is True, and uses the mean slope `(lower + upper) / 2` otherwise.
+"""
+
+from typing import Any, Optional, Sequence, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+
+from .. import environ
+
+__all__ = [
+    "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+    "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "mish", "one_hot", "prelu",
+    "relu", "relu6", "rrelu", "selu", "sigmoid", "silu", "soft_shrink", "soft_sign", "softmax",
+    "softmin", "softplus", "sparse_plus", "sparse_sigmoid", "squareplus", "standardize", "swish",
+    "tanh", "tanh_shrink",
+]
+
+ArrayLike = Any
+Axis = Optional[Union[int, Tuple[int, ...]]]
+
+
+# -- rectifiers --------------------------------------------------------------------------------
+def relu(x: ArrayLike) -> jax.Array:
+    """Rectified linear unit: `max(x, 0)`."""
+    return jax.nn.relu(x)
+
+
+def relu6(x: ArrayLike) -> jax.Array:
+    """ReLU capped at 6: `min(max(x, 0), 6)`."""
+    return jax.nn.relu6(x)
+
+
+def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> jax.Array:
+    """Leaky ReLU: `x` where `x >= 0`, else `negative_slope * x`."""
+    return jax.nn.leaky_relu(x, negative_slope=negative_slope)
+
+
+def prelu(x: ArrayLike, a: ArrayLike = 0.25) -> jax.Array:
+    """Parametric ReLU: `x` where `x >= 0`, else `a * x` (`a` broadcasts against `x`)."""
+    x = jnp.asarray(x)
+    return jnp.where(x >= 0, x, a * x)
+
+
+def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.Array:
+    """Randomized leaky ReLU: negative inputs are scaled by a random slope in `[lower, upper)`.
+
+    While `brainstate.environ` setting `fit` is True (the default when unset) each element gets
+    its own slope drawn from `brainstate.random`; with `fit=False` the slope is the mean
+    `(lower + upper) / 2`, so evaluation is deterministic.
+
+    Raises:
+      ValueError: if `lower > upper`.
+    """
+    if lower > upper:
+        raise ValueError(
+            f"rrelu: lower must not exceed upper, got lower={lower} and upper={upper}. "
+            f"Pass bounds with lower <= upper, e.g. lower=0.125, upper=0.333.")
+    x = jnp.asarray(x)
+    if environ.get("fit", True):
+        from .. import random  # nn sits above random; imported on use like the other layers
+
+        dtype = jnp.result_type(x, float)
+        slope = random.uniform(lower, upper, size=x.shape, dtype=dtype)
+    else:
+        slope = (lower + upper) / 2
+    return jnp.where(x >= 0, x, slope * x)
+
+
+def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
+    """Exponential linear unit: `x` where `x > 0`, else `alpha * (exp(x) - 1)`."""
+    return jax.nn.elu(x, alpha=alpha)
+
+
+def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
+    """Continuously differentiable ELU: `max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)`."""
+    return jax.nn.celu(x, alpha=alpha)
+
+
+def selu(x: ArrayLike) -> jax.Array:
+    """Scaled ELU with the self-normalising constants."""
+    return jax.nn.selu(x)
+
+
+def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
+    """Gaussian error linear unit; `approximate=True` uses the tanh approximation."""
+    return jax.nn.gelu(x, approximate=approximate)
+
+
+def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
+    """Gated linear unit: split `x` in two halves `a, b` along `axis` and return `a * sigmoid(b)`.
+
+    Raises:
+      ValueError: if the size of `x` along `axis` is odd.
+    """
+    x = jnp.asarray(x)
+    if x.ndim == 0 or x.shape[axis] % 2:
+        got = "a scalar" if x.ndim == 0 else f"size {x.shape[axis]} (shape {x.shape})"
+        raise ValueError(
+            f"glu: the input is split in two halves along axis {axis}, so that axis needs an even "
+            f"size, got {got}. Choose another axis or pad the input.")
+    return jax.nn.glu(x, axis=axis)
+
+
+# -- squashing functions -----------------------------------------------------------------------
+def sigmoid(x: ArrayLike) -> jax.Array:
+    """Logistic sigmoid: `1 / (1 + exp(-x))`."""
+    return jax.nn.sigmoid(x)
+
+
+def log_sigmoid(x: ArrayLike) -> jax.Array:
+    """`log(sigmoid(x))`, computed stably."""
+    return jax.nn.log_sigmoid(x)
+
+
+def hard_sigmoid(x: ArrayLike) -> jax.Array:
+    """Piecewise-linear sigmoid: `relu6(x + 3) / 6`."""
+    return jax.nn.hard_sigmoid(x)
+
+
+def sparse_sigmoid(x: ArrayLike) -> jax.Array:
+    """Sparse sigmoid: 0 below -1, 1 above 1, `(x + 1) / 2` between."""
+    return jax.nn.sparse_sigmoid(x)
+
+
+def tanh(x: ArrayLike) -> jax.Array:
+    """Hyperbolic tangent."""
+    return jnp.tanh(x)
+
+
+def hard_tanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> jax.Array:
+    """`x` clipped to `[min_val, max_val]`."""
+    return jnp.clip(x, min_val, max_val)
+
+
+def soft_sign(x: ArrayLike) -> jax.Array:
+    """Soft sign: `x / (1 + |x|)`."""
+    return jax.nn.soft_sign(x)
+
+
+# -- smooth rectifiers and gated units ---------------------------------------------------------
+def softplus(x: ArrayLike) -> jax.Array:
+    """Softplus: `log(1 + exp(x))`."""
+    return jax.nn.softplus(x)
+
+
+def sparse_plus(x: ArrayLike) -> jax.Array:
+    """Sparse plus: 0 below -1, `x` above 1, `(x + 1)**2 / 4` between."""
+    return jax.nn.sparse_plus(x)
+
+
+def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
+    """Squareplus: `(x + sqrt(x**2 + b)) / 2`."""
+    return jax.nn.squareplus(x, b=b)
+
+
+def silu(x: ArrayLike) -> jax.Array:
+    """Sigmoid linear unit (swish): `x * sigmoid(x)`."""
+    return jax.nn.silu(x)
+
+
+swish = silu
+
+
+def hard_silu(x: ArrayLike) -> jax.Array:
+    """Hard SiLU (hard swish): `x * hard_sigmoid(x)`."""
+    return jax.nn.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def mish(x: ArrayLike) -> jax.Array:
+    """Mish: `x * tanh(softplus(x))`."""
+    return jax.nn.mish(x)
+
+
+# -- shrinkage ---------------------------------------------------------------------------------
+def hard_shrink(x: ArrayLike, lambd: float = 0.5) -> jax.Array:
+    """Hard shrinkage: `x` where `|x| > lambd`, else 0."""
+    x = jnp.asarray(x)
+    return jnp.where(jnp.abs(x) > lambd, x, jnp.zeros_like(x))
+
+
+def soft_shrink(x: ArrayLike, lambd: float = 0.5) -> jax.Array:
+    """Soft shrinkage: `x - lambd` above `lambd`, `x + lambd` below `-lambd`, else 0."""
+    x = jnp.asarray(x)
+    return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, jnp.zeros_like(x)))
+
+
+def tanh_shrink(x: ArrayLike) -> jax.Array:
+    """Tanh shrinkage: `x - tanh(x)`."""
+    return x - jnp.tanh(x)
+
+
+# -- normalising maps over an axis -------------------------------------------------------------
+def softmax(x: ArrayLike, axis: Axis = -1, where: Optional[ArrayLike] = None) -> jax.Array:
+    """Softmax over `axis`: `exp(x) / sum(exp(x))`, optionally only over the `where` entries."""
+    return jax.nn.softmax(x, axis=axis, where=where)
+
+
+def softmin(x: ArrayLike, axis: Axis = -1) -> jax.Array:
+    """Softmin over `axis`: `softmax(-x)`."""
+    return jax.nn.softmax(-jnp.asarray(x), axis=axis)
+
+
+def log_softmax(x: ArrayLike, axis: Axis = -1, where: Optional[ArrayLike] = None) -> jax.Array:
+    """Log of the softmax over `axis`, computed stably."""
+    return jax.nn.log_softmax(x, axis=axis, where=where)
+
+
+def logsumexp(a: ArrayLike, axis: Axis = None, b: Optional[ArrayLike] = None, keepdims: bool = False,
+              return_sign: bool = False, where: Optional[ArrayLike] = None) -> Union[jax.Array, Tuple[jax.Array, jax.Array]]:
+    """`log(sum(b * exp(a)))` over `axis`, computed stably (see `jax.nn.logsumexp`)."""
+    return jax.nn.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign, where=where)
+
+
+def standardize(x: ArrayLike, axis: Axis = -1, variance: Optional[ArrayLike] = None, epsilon: ArrayLike = 1e-5,
+                where: Optional[ArrayLike] = None) -> jax.Array:
+    """`(x - mean) / sqrt(variance + epsilon)` over `axis` (variance computed if not given)."""
+    return jax.nn.standardize(x, axis=axis, variance=variance, epsilon=epsilon, where=where)
+
+
+def one_hot(x: Any, num_classes: int, *, dtype: Any = None, axis: Union[int, Sequence[int]] = -1) -> jax.Array:
+    """One-hot encoding of integer `x` with `num_classes` classes along a new `axis`.
+
+    `dtype` defaults to the float type of the current precision (`environ.dftype()`).
+    """
+    return jax.nn.one_hot(x, num_classes, dtype=environ.dftype() if dtype is None else dtype, axis=axis)

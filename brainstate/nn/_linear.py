@@ -1,0 +1,110 @@
+"""`Linear`: the affine layer `y = x @ W + b`.
+
+The layer keeps ONE `ParamState` in its attribute `weight`, whose value is the dict
+`{'weight': (in, out) array, 'bias': (out,) array}` (no `'bias'` key without a bias), so its
+state path is `('weight',)` and optimizers see one parameter tree per layer. A fixed
+`w_mask` (same shape as the weight) multiplies the weight on every call; it is a constant,
+not a state.
+"""
+
+import math
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+
+from .._state import ParamState
+from ._module import Module
+
+__all__ = ["Linear"]
+
+Init = Union[Callable[[Tuple[int, ...]], Any], Any]
+
+
+def _next_key() -> jax.Array:
+    # Imported on use: `brainstate.random` is a lower layer, but importing it lazily keeps
+    # `nn` importable on its own and avoids any import cycle at package start-up.
+    from .. import random
+
+    return random.split_key()
+
+
+def lecun_normal(shape: Tuple[int, ...]) -> jax.Array:
+    """LeCun-style normal init: standard normal scaled by `1/sqrt(fan_in)` (`shape[0]`)."""
+    return jax.random.normal(_next_key(), shape) / math.sqrt(shape[0])
+
+
+def zeros(shape: Tuple[int, ...]) -> jax.Array:
+    """All-zero init."""
+    return jnp.zeros(shape)
+
+
+class Linear(Module):
+    """A fully connected layer: `y = x @ W + b` over the last axis of `x`.
+
+    Args:
+      in_size: input size (an int or a shape; its last entry is the feature size).
+      out_size: output size (an int or a shape; its last entry is the feature size).
+      w_init: a function `shape -> array` or an array of shape `(in, out)`.
+      b_init: a function `shape -> array`, an array broadcastable to `(out,)`, or None for no bias.
+      w_mask: None, or an array / function giving a `(in, out)` mask multiplied into the weight.
+      name: optional module name.
+
+    Raises:
+      ValueError: if an initial value has the wrong shape.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.Linear(3, 2)
+      >>> layer(jnp.ones((4, 3))).shape
+      (4, 2)
+      >>> sorted(layer.weight.value)
+      ['bias', 'weight']
+    """
+
+    __module__ = "brainstate.nn"
+
+    def __init__(self, in_size: Union[int, Sequence[int]], out_size: Union[int, Sequence[int]],
+                 w_init: Init = lecun_normal, b_init: Optional[Init] = zeros, w_mask: Optional[Init] = None,
+                 name: Optional[str] = None):
+        super().__init__(name=name)
+        self.in_size = in_size
+        self.out_size = out_size
+        shape = (self.in_size[-1], self.out_size[-1])
+        params = {"weight": self._initial(w_init, shape, "w_init")}
+        if b_init is not None:
+            params["bias"] = self._initial(b_init, shape[1:], "b_init")
+        self.w_mask = None if w_mask is None else self._initial(w_mask, shape, "w_mask")
+        self.weight = ParamState(params)
+
+    def _initial(self, init: Init, shape: Tuple[int, ...], arg: str) -> jax.Array:
+        value = jnp.asarray(init(shape) if callable(init) else init)
+        if value.shape != shape:
+            try:
+                value = jnp.broadcast_to(value, shape)
+            except ValueError:
+                raise ValueError(
+                    f"{self._label()}: {arg} gave an array of shape {value.shape}, but the layer "
+                    f"needs shape {shape} (in={self.in_size[-1]}, out={self.out_size[-1]}). Pass an "
+                    f"array of that shape or a function of the shape.") from None
+        return value
+
+    def update(self, x: Any) -> jax.Array:
+        """`x @ W + b`; `x` has shape `(..., in)`.
+
+        Raises:
+          ValueError: if the last dimension of `x` is not the layer's input size.
+        """
+        x = jnp.asarray(x)
+        n_in = self.in_size[-1]
+        if x.ndim == 0 or x.shape[-1] != n_in:
+            got = "a scalar" if x.ndim == 0 else f"last dimension {x.shape[-1]} (shape {x.shape})"
+            raise ValueError(
+                f"{self._label()} expects inputs whose last dimension is its input size {n_in}, got "
+                f"{got}. Reshape the input, or build the layer with in_size matching the data.")
+        params = self.weight.value
+        w = params["weight"] if self.w_mask is None else params["weight"] * self.w_mask
+        y = x @ w
+        if "bias" in params:
+            y = y + params["bias"]
+        return y

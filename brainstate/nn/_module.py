@@ -1,0 +1,163 @@
+"""`Module`: the base class of models, a `graph.Node` with a call convention.
+
+A Module's States and sub-modules are just its attributes: anything assigned at any time is
+found by the graph walk, with no registration step. `module(x)` forwards to `module.update(x)`.
+Queries (`states`, `nodes`, `children`, `modules`, `parameters`) are thin views over
+`brainstate.graph`, so they report every object once, under its first path in sorted order.
+
+Names built from paths (`named_children`, `named_modules`, `named_parameters`) join the path
+elements with '.', e.g. `'layers.0.weight'`.
+"""
+
+from typing import Any, Iterator, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .._state import ParamState
+from .. import graph
+from ..graph._walk import MAX_LEVEL
+from ..util._dicts import FlattedDict
+
+__all__ = ["Module"]
+
+Size = Union[int, Sequence[int]]
+
+
+def _to_size(size: Any, what: str, owner: str) -> Optional[Tuple[int, ...]]:
+    """Normalise a size: None stays None, an int becomes `(int,)`, a sequence a tuple of ints."""
+    if size is None:
+        return None
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        return (int(size),)
+    if isinstance(size, (tuple, list)) and all(isinstance(s, (int, np.integer)) for s in size):
+        return tuple(int(s) for s in size)
+    raise TypeError(
+        f"{owner}: {what} must be an int, a sequence of ints or None, got {size!r}. "
+        f"For example {what}=10 or {what}=(28, 28).")
+
+
+def _join(prefix: str, path: Tuple[Any, ...]) -> str:
+    return ".".join([prefix] * bool(prefix) + [str(k) for k in path])
+
+
+class Module(graph.Node):
+    """Base class of models: holds States and sub-modules as attributes.
+
+    Args:
+      name: optional name, used in error messages and printing; read-only afterwards.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Counter(brainstate.nn.Module):
+      ...     def __init__(self):
+      ...         super().__init__()
+      ...         self.count = brainstate.ShortTermState(jnp.zeros(()))
+      ...     def update(self):
+      ...         self.count.value += 1
+      ...         return self.count.value
+      >>> c = Counter()
+      >>> float(c())
+      1.0
+    """
+
+    __module__ = "brainstate.nn"
+
+    # Class-level defaults so subclasses that skip `super().__init__()` still work.
+    _name: Optional[str] = None
+    _in_size: Optional[Tuple[int, ...]] = None
+    _out_size: Optional[Tuple[int, ...]] = None
+
+    def __init__(self, name: Optional[str] = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__name__}: name must be a string or None, got {type(name).__name__} "
+                f"{name!r}. Pass e.g. name='encoder'.")
+        self._name = name
+
+    @property
+    def name(self) -> Optional[str]:
+        """The module's name (read-only)."""
+        return self._name
+
+    @property
+    def in_size(self) -> Optional[Tuple[int, ...]]:
+        """The input shape without batch dimensions, as a tuple (None if unknown)."""
+        return self._in_size
+
+    @in_size.setter
+    def in_size(self, size: Optional[Size]) -> None:
+        self._in_size = _to_size(size, "in_size", self._label())
+
+    @property
+    def out_size(self) -> Optional[Tuple[int, ...]]:
+        """The output shape without batch dimensions, as a tuple (None if unknown)."""
+        return self._out_size
+
+    @out_size.setter
+    def out_size(self, size: Optional[Size]) -> None:
+        self._out_size = _to_size(size, "out_size", self._label())
+
+    def _label(self) -> str:
+        """How error messages name this module: `Type` or `Type('name')`."""
+        return f"{type(self).__name__}({self._name!r})" if self._name else type(self).__name__
+
+    def _repr_fields(self):
+        head = [(k, getattr(self, k)) for k in ("name", "in_size", "out_size") if getattr(self, k) is not None]
+        return head + super()._repr_fields()
+
+    # -- calling -------------------------------------------------------------------------------
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        """One step of the module; subclasses override it. `module(...)` calls this."""
+        raise NotImplementedError(
+            f"{self._label()} does not define `update`, so it cannot be called. Subclasses "
+            f"implement `update(self, ...)`; `module(x)` forwards to `module.update(x)`.")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.update(*args, **kwargs)
+
+    def init_state(self, *args: Any, **kwargs: Any) -> None:
+        """Create the module's short-term states (no-op by default; see `nn.init_all_states`)."""
+
+    def reset_state(self, *args: Any, **kwargs: Any) -> None:
+        """Reset the module's short-term states (no-op by default; see `nn.reset_all_states`)."""
+
+    # -- graph queries -------------------------------------------------------------------------
+    def states(self, *filters: Any,
+               allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
+        """This module's States and its sub-modules', keyed by path (see `graph.states`)."""
+        return graph.states(self, *filters, allowed_hierarchy=allowed_hierarchy)
+
+    def nodes(self, *filters: Any,
+              allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
+        """This module and every graph node under it, keyed by path (see `graph.nodes`)."""
+        return graph.nodes(self, *filters, allowed_hierarchy=allowed_hierarchy)
+
+    def named_children(self) -> Iterator[Tuple[str, "Module"]]:
+        """`(name, module)` for each direct sub-module, also those inside lists and dicts."""
+        for path, node in graph.iter_node(self, allowed_hierarchy=(1, 1)):
+            if isinstance(node, Module):
+                yield _join("", path), node
+
+    def children(self) -> Iterator["Module"]:
+        """The direct sub-modules."""
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix: str = "", include_self: bool = True) -> Iterator[Tuple[str, "Module"]]:
+        """`(name, module)` for this module (first, named `prefix`) and every sub-module."""
+        for path, node in graph.iter_node(self):
+            if isinstance(node, Module) and (path or include_self):
+                yield _join(prefix, path), node
+
+    def modules(self, include_self: bool = True) -> Iterator["Module"]:
+        """This module and every sub-module, parents before children."""
+        return (m for _, m in self.named_modules(include_self=include_self))
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[Tuple[str, ParamState]]:
+        """`(name, ParamState)` pairs; with `recurse=False`, only this module's own."""
+        hierarchy = (0, MAX_LEVEL if recurse else 0)
+        for path, state in graph.states(self, ParamState, allowed_hierarchy=hierarchy).items():
+            yield _join(prefix, path), state
+
+    def parameters(self, recurse: bool = True) -> Iterator[ParamState]:
+        """The `ParamState`s of this module (and, with `recurse`, of its sub-modules)."""
+        return (p for _, p in self.named_parameters(recurse=recurse))

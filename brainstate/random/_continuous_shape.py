@@ -1,0 +1,192 @@
+"""Continuous draws defined by shape parameters: the gamma family, t, F, Pareto, Weibull, Wald.
+
+`ShapeDraws` is a mixin of `RandomState` with NumPy's conventions for `size`, `key` and
+`dtype` (see `_continuous`). Where `jax.random` has the distribution it does the sampling; the
+few it lacks are exact transformations of ones it has:
+
+- NumPy's `pareto` is the Lomax distribution, a classical Pareto shifted by -1;
+- `power(a)` is `Beta(a, 1)`;
+- a noncentral chi-square is a chi-square whose degrees of freedom are raised by twice a
+  Poisson variate (the Poisson mixture representation);
+- `wald(mean, scale)` rescales JAX's unit-shape inverse Gaussian:
+  `IG(mean, scale) = scale * IG(mean / scale, 1)`.
+"""
+
+import functools
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
+
+from ._checks import (SeedOrKey, Size, as_arrays, float_dtype, nonnegative, positive,
+                      result_shape)
+
+__all__ = ["ShapeDraws"]
+
+
+class ShapeDraws:
+    """Gamma-family and other shape-parameter draws (mixin of `RandomState`)."""
+
+    _next_key: Callable[[Optional[SeedOrKey]], jax.Array]
+
+    def gamma(self, shape: ArrayLike, scale: Optional[ArrayLike] = None, size: Optional[Size] = None,
+              key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Gamma samples with shape `shape` and scale `scale` (default 1): mean `shape * scale`."""
+        shape, scale = as_arrays(shape, scale)
+        positive("gamma", "shape", shape)
+        nonnegative("gamma", "scale", scale)
+        dtype = float_dtype(dtype, "gamma")
+        out = result_shape("gamma", size, shape, scale)
+        x = jax.random.gamma(self._next_key(key), shape, out, dtype)
+        return (x if scale is None else x * scale).astype(dtype)
+
+    def standard_gamma(self, shape: ArrayLike, size: Optional[Size] = None,
+                       key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Gamma samples with shape `shape` and scale 1."""
+        (shape,) = as_arrays(shape)
+        positive("standard_gamma", "shape", shape)
+        dtype = float_dtype(dtype, "standard_gamma")
+        out = result_shape("standard_gamma", size, shape)
+        return jax.random.gamma(self._next_key(key), shape, out, dtype)
+
+    def beta(self, a: ArrayLike, b: ArrayLike, size: Optional[Size] = None,
+             key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Beta samples on [0, 1] with shapes `a` and `b`: mean `a / (a + b)`."""
+        a, b = as_arrays(a, b)
+        positive("beta", "a", a)
+        positive("beta", "b", b)
+        dtype = float_dtype(dtype, "beta")
+        out = result_shape("beta", size, a, b)
+        return jax.random.beta(self._next_key(key), a, b, out, dtype)
+
+    def chisquare(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                  dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
+        """Chi-square samples with `df` degrees of freedom: mean `df`, variance `2 df`."""
+        (df,) = as_arrays(df)
+        if check_valid:
+            positive("chisquare", "df", df)
+        dtype = float_dtype(dtype, "chisquare")
+        out = result_shape("chisquare", size, df)
+        return jax.random.chisquare(self._next_key(key), df, out, dtype)
+
+    def noncentral_chisquare(self, df: ArrayLike, nonc: ArrayLike, size: Optional[Size] = None,
+                             key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Noncentral chi-square samples: mean `df + nonc`, variance `2 (df + 2 nonc)`."""
+        df, nonc = as_arrays(df, nonc)
+        positive("noncentral_chisquare", "df", df)
+        nonnegative("noncentral_chisquare", "nonc", nonc)
+        dtype = float_dtype(dtype, "noncentral_chisquare")
+        out = result_shape("noncentral_chisquare", size, df, nonc)
+        return _noncentral_chisquare(self._next_key(key), df, nonc, out, dtype)
+
+    def f(self, dfnum: ArrayLike, dfden: ArrayLike, size: Optional[Size] = None,
+          key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """F (Fisher–Snedecor) samples with `dfnum` and `dfden` degrees of freedom."""
+        dfnum, dfden = as_arrays(dfnum, dfden)
+        positive("f", "dfnum", dfnum)
+        positive("f", "dfden", dfden)
+        dtype = float_dtype(dtype, "f")
+        out = result_shape("f", size, dfnum, dfden)
+        return jax.random.f(self._next_key(key), dfnum, dfden, out, dtype)
+
+    def noncentral_f(self, dfnum: ArrayLike, dfden: ArrayLike, nonc: ArrayLike, size: Optional[Size] = None,
+                     key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Noncentral F samples: a noncentral chi-square over `dfnum`, divided by a chi-square
+        over `dfden`."""
+        dfnum, dfden, nonc = as_arrays(dfnum, dfden, nonc)
+        positive("noncentral_f", "dfnum", dfnum)
+        positive("noncentral_f", "dfden", dfden)
+        nonnegative("noncentral_f", "nonc", nonc)
+        dtype = float_dtype(dtype, "noncentral_f")
+        out = result_shape("noncentral_f", size, dfnum, dfden, nonc)
+        k_num, k_den = jax.random.split(self._next_key(key))
+        num = _noncentral_chisquare(k_num, dfnum, nonc, out, dtype) / dfnum
+        den = jax.random.chisquare(k_den, dfden, out, dtype) / dfden
+        return (num / den).astype(dtype)
+
+    def standard_t(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                   dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Student's t samples with `df` degrees of freedom."""
+        (df,) = as_arrays(df)
+        return self._t("standard_t", df, size, key, dtype)
+
+    def t(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+          dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Student's t samples with `df` degrees of freedom (the same as `standard_t`)."""
+        (df,) = as_arrays(df)
+        return self._t("t", df, size, key, dtype)
+
+    def _t(self, fn, df, size, key, dtype) -> jax.Array:
+        positive(fn, "df", df)
+        dtype = float_dtype(dtype, fn)
+        out = result_shape(fn, size, df)
+        return jax.random.t(self._next_key(key), df, out, dtype)
+
+    def loggamma(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                 dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Samples `log(G)` for `G` gamma with shape `a`, accurate also for very small `a`."""
+        (a,) = as_arrays(a)
+        positive("loggamma", "a", a)
+        dtype = float_dtype(dtype, "loggamma")
+        out = result_shape("loggamma", size, a)
+        return jax.random.loggamma(self._next_key(key), a, out, dtype)
+
+    def pareto(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+               dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Pareto II (Lomax) samples on [0, inf) with shape `a`, as NumPy's `pareto`: add 1 and
+        multiply by `m` for a classical Pareto with minimum `m`."""
+        (a,) = as_arrays(a)
+        positive("pareto", "a", a)
+        dtype = float_dtype(dtype, "pareto")
+        out = result_shape("pareto", size, a)
+        return (jax.random.pareto(self._next_key(key), a, out, dtype) - 1).astype(dtype)
+
+    def power(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+              dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
+        """Power-function samples on [0, 1] with density `a x**(a - 1)` (a `Beta(a, 1)`)."""
+        (a,) = as_arrays(a)
+        if check_valid:
+            positive("power", "a", a)
+        dtype = float_dtype(dtype, "power")
+        out = result_shape("power", size, a)
+        return jax.random.beta(self._next_key(key), a, 1.0, out, dtype)
+
+    def wald(self, mean: ArrayLike, scale: ArrayLike, size: Optional[Size] = None,
+             key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Wald (inverse Gaussian) samples with mean `mean` and shape `scale`: variance
+        `mean**3 / scale`."""
+        mean, scale = as_arrays(mean, scale)
+        positive("wald", "mean", mean)
+        positive("wald", "scale", scale)
+        dtype = float_dtype(dtype, "wald")
+        out = result_shape("wald", size, mean, scale)
+        unit = jax.random.wald(self._next_key(key), jnp.asarray(mean, dtype) / scale, out, dtype)
+        return (unit * scale).astype(dtype)
+
+    def weibull(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Weibull samples with shape `a` and scale 1."""
+        (a,) = as_arrays(a)
+        return self._weibull("weibull", a, None, size, key, dtype)
+
+    def weibull_min(self, a: ArrayLike, scale: Optional[ArrayLike] = None, size: Optional[Size] = None,
+                    key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Weibull samples with shape (concentration) `a` and scale `scale` (default 1)."""
+        a, scale = as_arrays(a, scale)
+        return self._weibull("weibull_min", a, scale, size, key, dtype)
+
+    def _weibull(self, fn, a, scale, size, key, dtype) -> jax.Array:
+        positive(fn, "a", a)
+        positive(fn, "scale", scale)
+        dtype = float_dtype(dtype, fn)
+        out = result_shape(fn, size, a, scale)
+        scale = 1.0 if scale is None else scale
+        return jax.random.weibull_min(self._next_key(key), scale, a, out, dtype).astype(dtype)
+
+@functools.partial(jax.jit, static_argnames=("shape", "dtype"))  # one compile per shape
+def _noncentral_chisquare(key: jax.Array, df, nonc, shape, dtype) -> jax.Array:
+    """A chi-square with `df + 2 N` degrees of freedom, `N` Poisson with mean `nonc / 2`."""
+    k_pois, k_chi = jax.random.split(key)
+    n = jax.random.poisson(k_pois, jnp.asarray(nonc, dtype) / 2, shape)
+    return jax.random.chisquare(k_chi, df + 2 * n.astype(dtype), shape, dtype)

@@ -1,0 +1,171 @@
+"""The default stream `DEFAULT` and the module-level functions that draw from it.
+
+`DEFAULT` is seeded with 0 when brainstate is imported, never from the clock, so a program
+that never calls `seed` still gives the same numbers on every run. Its initial key is built
+with NumPy, so importing brainstate initialises no JAX backend.
+
+Every NumPy-style function here (`brainstate.random.normal`, ...) is the `RandomState` method of
+the same name called on `DEFAULT`; `on_default` makes that twin with the method's signature and
+docstring, so the two cannot drift apart.
+"""
+
+import contextlib
+import inspect
+from typing import Callable, Concatenate, Iterator, Optional, ParamSpec, TypeVar
+
+import jax
+import numpy as np
+
+from ._checks import SeedOrKey, to_key_data
+from ._rng_state import RandomState
+
+__all__ = [
+    "DEFAULT", "seed", "seed_context", "set_key", "get_key", "get_key_data", "split_key",
+    "split_keys", "self_assign_multi_keys", "restore_key", "default_rng", "clone_rng",
+    "on_default",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _initial_key():
+    """The key of seed 0, built without JAX under the default threefry PRNG ([0, 0])."""
+    if jax.config.jax_default_prng_impl == "threefry2x32":
+        return np.zeros(2, dtype=np.uint32)
+    return jax.random.PRNGKey(0)  # pragma: no cover - other PRNG implementations
+
+
+DEFAULT: RandomState = RandomState(_initial_key())
+DEFAULT.name = "brainstate.random.DEFAULT"
+DEFAULT._source = __file__  # created while importing: name this module, not importlib, in errors
+
+
+def on_default(method: Callable[Concatenate[RandomState, P], R]) -> Callable[P, R]:
+    """The module-level twin of a `RandomState` method: the same call on `DEFAULT`."""
+    name = method.__name__
+
+    def draw(*args, **kwargs):
+        return getattr(DEFAULT, name)(*args, **kwargs)
+
+    sig = inspect.signature(method)
+    draw.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
+    draw.__name__ = draw.__qualname__ = name
+    draw.__doc__ = method.__doc__
+    draw.__module__ = "brainstate.random"
+    return draw
+
+
+def seed(seed_or_key: Optional[SeedOrKey] = None) -> None:
+    """Restart the default stream (and NumPy's global generator) from a seed.
+
+    Args:
+      seed_or_key: an integer seed, a JAX key or raw key data. None draws a fresh seed from the
+        operating system (a run that is not reproducible, as in NumPy).
+
+    NumPy's global generator is seeded too (with the seed modulo 2**32, or the key's last word),
+    so code mixing `numpy.random` and `brainstate.random` is reproducible from one call.
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.seed(42)
+      >>> a = brainstate.random.rand(3)
+      >>> brainstate.random.seed(42)
+      >>> bool((brainstate.random.rand(3) == a).all())
+      True
+    """
+    if seed_or_key is None:
+        seed_or_key = int(np.random.SeedSequence().generate_state(1)[0])
+    key = to_key_data(seed_or_key)  # validate before changing anything
+    DEFAULT.set_key(key)
+    if isinstance(seed_or_key, (int, np.integer)):
+        np.random.seed(int(seed_or_key) % 2 ** 32)
+    elif not isinstance(key, jax.core.Tracer):
+        np.random.seed(int(np.asarray(key).ravel()[-1]))
+
+
+@contextlib.contextmanager
+def seed_context(seed_or_key: SeedOrKey) -> Iterator[None]:
+    """Seed the default stream for a block, then put the previous key (and NumPy state) back.
+
+    Example:
+      >>> import brainstate
+      >>> before = brainstate.random.get_key()
+      >>> with brainstate.random.seed_context(1):
+      ...     x = brainstate.random.rand(2)
+      >>> bool((brainstate.random.get_key() == before).all())
+      True
+    """
+    old_key = DEFAULT.value
+    old_np = np.random.get_state()
+    seed(seed_or_key)
+    try:
+        yield
+    finally:
+        DEFAULT.restore_value(old_key)
+        np.random.set_state(old_np)
+
+
+def set_key(seed_or_key: SeedOrKey) -> None:
+    """Replace the default stream's key (an integer seed, a JAX key or raw key data)."""
+    DEFAULT.set_key(seed_or_key)
+
+
+def get_key() -> jax.Array:
+    """The default stream's current key, as raw key data (`uint32[2]`)."""
+    return DEFAULT.value
+
+
+def get_key_data() -> jax.Array:
+    """The default stream's current raw key data (`uint32[2]`); the same as `get_key()`."""
+    return DEFAULT.value
+
+
+def split_key(n: Optional[int] = None, backup: bool = False) -> jax.Array:
+    """A fresh key from the default stream (or `n` keys, shape `(n, 2)`); the stream advances.
+
+    Example:
+      >>> import brainstate, jax
+      >>> w = jax.random.normal(brainstate.random.split_key(), (3, 4))
+    """
+    return DEFAULT.split_key(n, backup=backup)
+
+
+def split_keys(n: int, backup: bool = False) -> jax.Array:
+    """`n` fresh keys from the default stream, shape `(n, 2)`; the stream advances once."""
+    return DEFAULT.split_keys(n, backup=backup)
+
+
+def self_assign_multi_keys(n: int, backup: bool = True) -> None:
+    """Give the default stream `n` keys (one per vmap lane); `restore_key()` undoes it."""
+    DEFAULT.self_assign_multi_keys(n, backup=backup)
+
+
+def restore_key() -> None:
+    """Put back the default key saved by `split_key(backup=True)` or `self_assign_multi_keys`."""
+    DEFAULT.restore_key()
+
+
+def default_rng(seed_or_key: Optional[SeedOrKey] = None) -> RandomState:
+    """A new independent stream: from `seed_or_key`, or split off the default stream if None.
+
+    Example:
+      >>> import brainstate
+      >>> rng = brainstate.random.default_rng(0)
+      >>> rng.uniform(size=2).shape
+      (2,)
+    """
+    return RandomState(seed_or_key)
+
+
+def clone_rng(seed_or_key: Optional[SeedOrKey] = None, clone: bool = True) -> RandomState:
+    """A stream for independent use.
+
+    Args:
+      seed_or_key: seed or key of a new stream. If None, the result comes from the default
+        stream: with `clone=True` an independent stream split off it (the default stream
+        advances once), with `clone=False` the default stream itself.
+    """
+    if seed_or_key is None:
+        return DEFAULT.clone() if clone else DEFAULT
+    return RandomState(seed_or_key)

@@ -1,0 +1,232 @@
+"""Discrete draws: integers, Bernoulli trials and the counting distributions.
+
+`DiscreteDraws` is a mixin of `RandomState` with NumPy's conventions for `size` and `key`
+(see `_continuous`); `dtype` is an integer dtype, `brainstate.environ.ditype()` when None
+(`bernoulli` returns booleans). `jax.random` samples whenever it has the distribution. It has no
+hypergeometric, logarithmic-series or Zipf sampler; those are written here from uniforms:
+
+- `hypergeometric` draws the sample from the urn one ball at a time (from the smaller of the
+  sample and its complement), so its cost grows with `min(nsample, ngood + nbad - nsample)`;
+- `logseries` uses Kemp's (1981) second accelerated generator, as NumPy does;
+- `zipf` uses rejection from a continuous Pareto envelope (Devroye 1986), looping until every
+  element is accepted.
+"""
+
+import functools
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike, DTypeLike
+
+from ._checks import (SeedOrKey, Size, as_arrays, float_dtype, has_tracer, int_dtype, nonnegative,
+                      ordered, positive, probability, require, result_shape)
+
+__all__ = ["DiscreteDraws"]
+
+
+class DiscreteDraws:
+    """Integer and counting draws (mixin of `RandomState`)."""
+
+    _next_key: Callable[[Optional[SeedOrKey]], jax.Array]
+
+    # -- integers in a range -------------------------------------------------------------------
+    def randint(self, low: ArrayLike, high: Optional[ArrayLike] = None, size: Optional[Size] = None,
+                key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Uniform integers in [low, high), or in [0, low) when `high` is None.
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.randint(0, 10, size=5)
+          >>> bool(((0 <= x) & (x < 10)).all())
+          True
+        """
+        low, high = as_arrays(low, high)
+        return self._integers("randint", low, high, size, key, dtype, inclusive=False)
+
+    def random_integers(self, low: ArrayLike, high: Optional[ArrayLike] = None, size: Optional[Size] = None,
+                        key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Uniform integers in [low, high], or in [1, low] when `high` is None (both ends
+        included)."""
+        low, high = as_arrays(low, high)
+        return self._integers("random_integers", low, high, size, key, dtype, inclusive=True)
+
+    def randint_like(self, input: ArrayLike, low: ArrayLike = 0, high: Optional[ArrayLike] = None, *,
+                     dtype: Optional[DTypeLike] = None, key: Optional[SeedOrKey] = None) -> jax.Array:
+        """Uniform integers in [low, high) (or [0, low)) with the shape of `input`, and its dtype
+        when it is an integer array."""
+        low, high = as_arrays(low, high)
+        if dtype is None and jnp.issubdtype(jnp.result_type(input), jnp.integer):
+            dtype = jnp.result_type(input)
+        return self._integers("randint_like", low, high, np.shape(input), key, dtype, inclusive=False)
+
+    def _integers(self, fn, low, high, size, key, dtype, inclusive) -> jax.Array:
+        if high is None:
+            low, high = (1 if inclusive else 0), low
+        ordered(fn, not inclusive, low=low, high=high)
+        dtype = int_dtype(dtype, fn)
+        shape = result_shape(fn, size, low, high)
+        if inclusive:
+            high = jnp.asarray(high, dtype) + 1
+        return jax.random.randint(self._next_key(key), shape, low, high, dtype)
+
+    # -- trials and counts ---------------------------------------------------------------------
+    def bernoulli(self, p: ArrayLike = 0.5, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                  check_valid: bool = True) -> jax.Array:
+        """Booleans that are True with probability `p`."""
+        (p,) = as_arrays(p)
+        if check_valid:
+            probability("bernoulli", "p", p)
+        shape = result_shape("bernoulli", size, p)
+        return jax.random.bernoulli(self._next_key(key), p, shape)
+
+    def binomial(self, n: ArrayLike, p: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                 dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
+        """Number of successes in `n` trials of probability `p`: mean `n p`."""
+        n, p = as_arrays(n, p)
+        if check_valid:
+            _count("binomial", "n", n)
+            probability("binomial", "p", p)
+        dtype = int_dtype(dtype, "binomial")
+        shape = result_shape("binomial", size, n, p)
+        return jax.random.binomial(self._next_key(key), n, p, shape, float_dtype(None, "binomial")).astype(dtype)
+
+    def poisson(self, lam: ArrayLike = 1.0, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Poisson counts with mean (and variance) `lam`."""
+        (lam,) = as_arrays(lam)
+        nonnegative("poisson", "lam", lam)
+        dtype = int_dtype(dtype, "poisson")
+        shape = result_shape("poisson", size, lam)
+        return jax.random.poisson(self._next_key(key), lam, shape, dtype)
+
+    def geometric(self, p: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                  dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Number of trials up to and including the first success (1, 2, ...): mean `1 / p`."""
+        (p,) = as_arrays(p)
+        probability("geometric", "p", p, low_open=True)
+        dtype = int_dtype(dtype, "geometric")
+        shape = result_shape("geometric", size, p)
+        return jax.random.geometric(self._next_key(key), p, shape, dtype)
+
+    def negative_binomial(self, n: ArrayLike, p: ArrayLike, size: Optional[Size] = None,
+                          key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Number of failures before the `n`-th success with success probability `p`:
+        mean `n (1 - p) / p` (drawn as a gamma-mixed Poisson)."""
+        n, p = as_arrays(n, p)
+        positive("negative_binomial", "n", n)
+        probability("negative_binomial", "p", p, low_open=True)
+        dtype = int_dtype(dtype, "negative_binomial")
+        shape = result_shape("negative_binomial", size, n, p)
+        ftype = float_dtype(None, "negative_binomial")
+        return _negative_binomial(self._next_key(key), n, p, shape=shape, dtype=dtype, ftype=ftype)
+
+    def hypergeometric(self, ngood: ArrayLike, nbad: ArrayLike, nsample: ArrayLike,
+                       size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                       dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Number of good balls among `nsample` drawn without replacement from an urn of
+        `ngood` good and `nbad` bad balls: mean `nsample * ngood / (ngood + nbad)`."""
+        ngood, nbad, nsample = as_arrays(ngood, nbad, nsample)
+        _count("hypergeometric", "ngood", ngood)
+        _count("hypergeometric", "nbad", nbad)
+        _count("hypergeometric", "nsample", nsample)
+        if not has_tracer((ngood, nbad)):
+            ordered("hypergeometric", False, nsample=nsample, **{"ngood + nbad": np.add(ngood, nbad)})
+        dtype = int_dtype(dtype, "hypergeometric")
+        shape = result_shape("hypergeometric", size, ngood, nbad, nsample)
+        ftype = float_dtype(None, "hypergeometric")
+        return _hypergeometric(self._next_key(key), ngood, nbad, nsample, shape=shape, dtype=dtype,
+                               ftype=ftype)
+
+    def logseries(self, p: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                  dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Logarithmic-series samples (1, 2, ...) with `P(k) = -p**k / (k log(1 - p))`."""
+        (p,) = as_arrays(p)
+        probability("logseries", "p", p, high_open=True)
+        dtype = int_dtype(dtype, "logseries")
+        shape = result_shape("logseries", size, p)
+        ftype = float_dtype(None, "logseries")
+        return _logseries(self._next_key(key), p, shape=shape, dtype=dtype, ftype=ftype)
+
+    def zipf(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+             dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Zipf samples (1, 2, ...) with `P(k)` proportional to `k**-a`, for `a > 1`."""
+        (a,) = as_arrays(a)
+        require("zipf", "a", a, lambda x: x > 1, "greater than 1")
+        dtype = int_dtype(dtype, "zipf")
+        shape = result_shape("zipf", size, a)
+        ftype = float_dtype(None, "zipf")
+        return _zipf(self._next_key(key), a, shape=shape, dtype=dtype, ftype=ftype)
+
+
+# The kernels below are compiled once per shape and dtype: called eagerly, their loops would
+# otherwise be retraced and recompiled on every draw. `ftype` is the working float type.
+_static = functools.partial(jax.jit, static_argnames=("shape", "dtype", "ftype"))
+
+
+@_static
+def _negative_binomial(key, n, p, shape, dtype, ftype):
+    """A Poisson count whose rate is gamma distributed (the gamma–Poisson mixture)."""
+    k_gamma, k_pois = jax.random.split(key)
+    p = jnp.asarray(p, ftype)
+    rate = jax.random.gamma(k_gamma, jnp.asarray(n, ftype), shape, ftype) * (1 - p) / p
+    return jax.random.poisson(k_pois, rate, shape, dtype)
+
+
+@_static
+def _hypergeometric(key, ngood, nbad, nsample, shape, dtype, ftype):
+    """Balls drawn one at a time: each is good with probability good-left / total-left."""
+    good, bad, n = (jnp.broadcast_to(jnp.asarray(v, ftype), shape) for v in (ngood, nbad, nsample))
+    total = good + bad
+    flip = n > total / 2  # drawing the complement is shorter; its good balls are the rest
+    draws = jnp.where(flip, total - n, n)
+
+    def step(i, carry):
+        good_left, total_left, hits = carry
+        u = jax.random.uniform(jax.random.fold_in(key, i), shape, ftype)
+        active = i < draws
+        hit = active & (u * total_left < good_left)
+        return good_left - hit, total_left - active, hits + hit
+
+    steps = jnp.max(draws, initial=0).astype(jnp.int32)
+    _, _, hits = jax.lax.fori_loop(0, steps, step, (good, total, jnp.zeros(shape, ftype)))
+    return jnp.where(flip, good - hits, hits).astype(dtype)
+
+
+@_static
+def _logseries(key, p, shape, dtype, ftype):
+    """Kemp's second accelerated generator, without a loop (a retry has probability ~0)."""
+    k_v, k_u = jax.random.split(key)
+    p = jnp.asarray(p, ftype)
+    v = jax.random.uniform(k_v, shape, ftype, minval=jnp.finfo(ftype).tiny)
+    q = -jnp.expm1(jnp.log1p(-p) * jax.random.uniform(k_u, shape, ftype))
+    tail = jnp.maximum(jnp.floor(1 + jnp.log(v) / jnp.log(q)), 1)
+    small = jnp.where(v >= q, 1.0, 2.0)
+    return jnp.where(v >= p, 1.0, jnp.where(v <= q * q, tail, small)).astype(dtype)
+
+
+@_static
+def _zipf(key, a, shape, dtype, ftype):
+    """Rejection from the envelope `floor(U ** (-1 / (a - 1)))` until every element accepts."""
+    am1 = jnp.broadcast_to(jnp.asarray(a, ftype) - 1, shape)
+    b = 2.0 ** am1
+    largest = float(jnp.iinfo(dtype).max)
+
+    def body(carry):
+        key, done, out = carry
+        key, k_u, k_v = jax.random.split(key, 3)
+        u = 1 - jax.random.uniform(k_u, shape, ftype)
+        v = jax.random.uniform(k_v, shape, ftype)
+        x = jnp.floor(u ** (-1 / am1))
+        t = (1 + 1 / x) ** am1
+        accept = (x >= 1) & (x <= largest) & (v * x * (t - 1) / (b - 1) <= t / b)
+        return key, done | accept, jnp.where(accept & ~done, x, out)
+
+    init = (key, jnp.zeros(shape, bool), jnp.ones(shape, ftype))
+    _, _, out = jax.lax.while_loop(lambda c: ~jnp.all(c[1]), body, init)
+    return out.astype(dtype)
+
+def _count(fn: str, arg: str, value) -> None:
+    """A non-negative whole number of trials or balls."""
+    require(fn, arg, value, lambda x: (x >= 0) & (np.floor(x) == x), "a non-negative whole number")

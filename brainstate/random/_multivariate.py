@@ -1,0 +1,116 @@
+"""Vector- and matrix-valued draws: multivariate normal, Dirichlet, multinomial, orthogonal.
+
+`MultivariateDraws` is a mixin of `RandomState`. As in NumPy, `size` is the batch shape and the
+event dimensions follow it: `multivariate_normal(mean, cov, size=(5,))` with a 3-d `mean` has
+shape `(5, 3)`; `orthogonal(4, size=2)` has shape `(2, 4, 4)`. `key` and `dtype` follow the
+conventions of `_continuous`; multinomial counts use `brainstate.environ.ditype()`.
+"""
+
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike, DTypeLike
+
+from ._checks import (SeedOrKey, Size, as_arrays, as_positive_int, as_size, float_dtype,
+                      has_tracer, int_dtype, positive, probability, require)
+
+__all__ = ["MultivariateDraws"]
+
+_MVN_METHODS = ("cholesky", "eigh", "svd")
+
+# jax.random.multinomial scans over the outcomes with a fresh closure, so called eagerly it
+# recompiles on every draw; compiled here once per shape.
+_multinomial = jax.jit(jax.random.multinomial, static_argnames=("shape", "dtype", "unroll"))
+
+
+class MultivariateDraws:
+    """Draws whose samples are vectors or matrices (mixin of `RandomState`)."""
+
+    _next_key: Callable[[Optional[SeedOrKey]], jax.Array]
+
+    def multivariate_normal(self, mean: ArrayLike, cov: ArrayLike, size: Optional[Size] = None,
+                            method: str = "cholesky", key: Optional[SeedOrKey] = None,
+                            dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Multivariate normal vectors with mean `mean` (`(..., d)`) and covariance `cov`
+        (`(..., d, d)`, symmetric positive semi-definite).
+
+        Args:
+          method: how to factor `cov`: 'cholesky' (fastest, needs a positive definite `cov`),
+            'eigh' or 'svd' (also work for singular `cov`).
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> brainstate.random.multivariate_normal(jnp.zeros(3), jnp.eye(3), size=5).shape
+          (5, 3)
+        """
+        mean, cov = as_arrays(mean, cov)
+        fn = "multivariate_normal"
+        if method not in _MVN_METHODS:
+            raise ValueError(f"{fn}: `method` must be one of {_MVN_METHODS}, got {method!r}.")
+        mshape, cshape = np.shape(mean), np.shape(cov)
+        if len(mshape) < 1 or len(cshape) < 2 or cshape[-2:] != (mshape[-1], mshape[-1]):
+            raise ValueError(
+                f"{fn}: `mean` must have shape (..., d) and `cov` shape (..., d, d) with the same "
+                f"d; got mean {mshape} and cov {cshape}.")
+        if not has_tracer(cov):
+            c = np.asarray(cov, dtype=float)
+            if not np.allclose(c, np.swapaxes(c, -1, -2), rtol=1e-5, atol=1e-8):
+                raise ValueError(f"{fn}: `cov` must be symmetric, got {c if c.size <= 16 else cshape}.")
+        dtype = float_dtype(dtype, fn)
+        batch = as_size(size, fn)
+        return jax.random.multivariate_normal(self._next_key(key), jnp.asarray(mean, dtype),
+                                              jnp.asarray(cov, dtype), batch, dtype, method)
+
+    def dirichlet(self, alpha: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                  dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Dirichlet probability vectors with concentrations `alpha` (`(..., k)`, all > 0):
+        each sample is non-negative and sums to 1 along the last axis."""
+        (alpha,) = as_arrays(alpha)
+        if np.ndim(alpha) < 1:
+            raise ValueError(f"dirichlet: `alpha` must be a vector of concentrations (shape (..., k)), "
+                             f"got shape {np.shape(alpha)}.")
+        positive("dirichlet", "alpha", alpha)
+        dtype = float_dtype(dtype, "dirichlet")
+        batch = as_size(size, "dirichlet")
+        return jax.random.dirichlet(self._next_key(key), alpha, batch, dtype)
+
+    def multinomial(self, n: ArrayLike, pvals: ArrayLike, size: Optional[Size] = None,
+                    key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None,
+                    check_valid: bool = True) -> jax.Array:
+        """Counts of each of `k` outcomes in `n` trials with probabilities `pvals` (`(..., k)`).
+
+        As in NumPy, the last probability is taken to be one minus the sum of the others, so
+        `pvals[..., :-1]` must sum to at most 1.
+        """
+        n, pvals = as_arrays(n, pvals)
+        fn = "multinomial"
+        if np.ndim(pvals) < 1:
+            raise ValueError(f"{fn}: `pvals` must be a vector of probabilities (shape (..., k)), "
+                             f"got shape {np.shape(pvals)}.")
+        if check_valid:
+            require(fn, "n", n, lambda x: (x >= 0) & (np.floor(x) == x), "a non-negative whole number")
+            probability(fn, "pvals", pvals)
+            if not has_tracer(pvals):
+                head = np.sum(np.asarray(pvals, dtype=float)[..., :-1], axis=-1)
+                require(fn, "sum(pvals[..., :-1])", head, lambda s: s <= 1 + 1e-6, "at most 1")
+        dtype = int_dtype(dtype, fn)
+        batch = as_size(size, fn)
+        ftype = float_dtype(None, fn)
+        p = jnp.asarray(pvals, ftype)
+        last = jnp.clip(1 - jnp.sum(p[..., :-1], axis=-1, keepdims=True), 0, 1)
+        p = jnp.concatenate([p[..., :-1], last], axis=-1)
+        n = jnp.asarray(n, ftype)
+        # jax.random.multinomial's `shape` includes the outcome axis (despite its docstring).
+        full = None if batch is None else batch + (p.shape[-1],)
+        counts = _multinomial(self._next_key(key), n, p, shape=full, dtype=ftype)
+        return counts.astype(dtype)
+
+    def orthogonal(self, n: int, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+                   dtype: Optional[DTypeLike] = None) -> jax.Array:
+        """Random orthogonal `n x n` matrices, uniform (Haar) over the orthogonal group."""
+        n = as_positive_int("orthogonal", "n", n)
+        dtype = float_dtype(dtype, "orthogonal")
+        batch = as_size(size, "orthogonal") or ()
+        return jax.random.orthogonal(self._next_key(key), n, batch, dtype)

@@ -1,0 +1,114 @@
+"""Draws from a given population or probability table: choice, permutation, shuffle, categorical.
+
+`PopulationDraws` is a mixin of `RandomState`; `size` and `key` follow the conventions of
+`_continuous`. JAX arrays are immutable, so `shuffle` returns the shuffled copy instead of
+shuffling in place as NumPy does: write `x = brainstate.random.shuffle(x)`.
+"""
+
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from ._checks import SeedOrKey, Size, as_arrays, as_size, has_tracer, require
+
+__all__ = ["PopulationDraws"]
+
+
+class PopulationDraws:
+    """Sampling from populations and probability tables (mixin of `RandomState`)."""
+
+    _next_key: Callable[[Optional[SeedOrKey]], jax.Array]
+
+    def choice(self, a: ArrayLike, size: Optional[Size] = None, replace: bool = True,
+               p: Optional[ArrayLike] = None, key: Optional[SeedOrKey] = None) -> jax.Array:
+        """Samples from the entries of `a` (or from `range(a)` when `a` is an int).
+
+        Args:
+          a: the population (its first axis), or an int `n` for `range(n)`.
+          size: output shape; None for a single sample.
+          replace: sample with replacement (the default) or without.
+          p: probabilities of the population's entries (1-D, summing to 1); uniform if None.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.choice(5, size=3, replace=False).shape
+          (3,)
+        """
+        a, p = as_arrays(a, p)
+        fn = "choice"
+        shape = as_size(size, fn) or ()
+        if isinstance(a, (int, np.integer)):
+            if a < 1:
+                raise ValueError(f"{fn}: `a` must be a positive population size, got {a}.")
+            population = int(a)
+        else:
+            if np.ndim(a) < 1 or np.shape(a)[0] == 0:
+                raise ValueError(f"{fn}: `a` must be an int or a non-empty array (sampled along its "
+                                 f"first axis), got shape {np.shape(a)}.")
+            population = np.shape(a)[0]
+        if p is not None:
+            if np.shape(p) != (population,):
+                raise ValueError(f"{fn}: `p` must be 1-D with one probability per entry of `a` "
+                                 f"(shape ({population},)), got shape {np.shape(p)}.")
+            require(fn, "p", p, lambda x: x >= 0, "non-negative")
+            if not has_tracer(p):
+                require(fn, "sum(p)", np.sum(np.asarray(p, dtype=float)),
+                        lambda s: np.abs(s - 1) < 1e-5, "1 (the probabilities must sum to one)")
+        if not replace and int(np.prod(shape)) > population:
+            raise ValueError(f"{fn}: cannot take {int(np.prod(shape))} samples without replacement "
+                             f"from a population of {population}. Use `replace=True` or a smaller "
+                             f"`size`.")
+        return jax.random.choice(self._next_key(key), a, shape, replace, p)
+
+    def permutation(self, x: ArrayLike, axis: int = 0, independent: bool = False,
+                    key: Optional[SeedOrKey] = None) -> jax.Array:
+        """A random permutation of `range(x)` (for an int) or of `x` along `axis`.
+
+        Args:
+          independent: permute every slice along `axis` independently (each row of a matrix
+            shuffled on its own with `axis=1`) instead of moving whole slices.
+        """
+        (x,) = as_arrays(x)
+        fn = "permutation"
+        if isinstance(x, (int, np.integer)):
+            if x < 0:
+                raise ValueError(f"{fn}: `x` must be a non-negative int or an array, got {x}.")
+        else:
+            _check_axis(fn, x, axis)
+        return jax.random.permutation(self._next_key(key), x, axis, independent)
+
+    def shuffle(self, x: ArrayLike, axis: int = 0, key: Optional[SeedOrKey] = None) -> jax.Array:
+        """`x` with its slices along `axis` in random order, as a new array (not in place)."""
+        (x,) = as_arrays(x)
+        _check_axis("shuffle", x, axis)
+        return jax.random.permutation(self._next_key(key), x, axis, False)
+
+    def categorical(self, logits: ArrayLike, axis: int = -1, size: Optional[Size] = None,
+                    key: Optional[SeedOrKey] = None) -> jax.Array:
+        """Category indices drawn with probabilities `softmax(logits, axis)`.
+
+        Without `size` the result has the shape of `logits` minus `axis`; `size` must broadcast
+        with that shape (e.g. `(n,) + batch` for `n` draws per distribution).
+        """
+        (logits,) = as_arrays(logits)
+        _check_axis("categorical", logits, axis)
+        shape = as_size(size, "categorical")
+        if shape is not None:
+            batch = tuple(np.delete(np.shape(logits), axis % np.ndim(logits)))
+            try:
+                np.broadcast_shapes(shape, batch)
+            except ValueError:
+                raise ValueError(f"categorical: `size` {shape} must broadcast with the shape of "
+                                 f"`logits` without `axis`, {batch}.") from None
+        return jax.random.categorical(self._next_key(key), jnp.asarray(logits), axis, shape)
+
+
+def _check_axis(fn: str, x: ArrayLike, axis: int) -> None:
+    ndim = np.ndim(x)
+    if ndim < 1:
+        raise ValueError(f"{fn}: the input must be an array with at least one axis, got a scalar.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{fn}: `axis` {axis} is out of range for an input of shape {np.shape(x)}.")

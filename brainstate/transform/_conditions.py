@@ -1,0 +1,152 @@
+"""State-aware `cond`, `switch` and `ifelse`.
+
+One recipe on the engine for all three. Discovery traces *every* branch (one function that
+calls them all), so the state set is the union over branches: a state any branch writes is an
+input and an output of every branch. Each branch's pure function is then built over that
+union; a branch that does not write a state returns the value it was given, so only the taken
+branch's writes take effect. Branch outputs are checked to agree before JAX sees them, so a
+mismatch names the branch.
+"""
+
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import BrainStateError
+from ._error_if import jit_error_if
+from ._loops import abstract, same_signature, show_signature
+from ._stateful import StatefulFunction, check_no_state_args
+
+__all__ = ["cond", "switch", "ifelse"]
+
+
+def branch_recipe(branches: Sequence[Callable], operands: tuple, where: str, select: Callable):
+    """Run `select(branch_pures, state_values)` with the union of the branches' states threaded.
+
+    `select` calls a `jax.lax` conditional on the pure branches `(values, *operands) ->
+    (written, out)` and returns its result.
+    """
+    branches = tuple(branches)
+    for k, b in enumerate(branches):
+        if not callable(b):
+            raise TypeError(f"{where}: branch {k} is not callable: {type(b).__name__} {b!r}.")
+    check_no_state_args(operands, {}, where)
+
+    def every_branch(*ops):
+        return tuple(b(*ops) for b in branches)
+
+    every_branch.__name__ = where
+
+    def jax_call(_, values, found):
+        outs = found.out_shapes
+        for k in range(1, len(branches)):
+            if not same_signature(outs[k], outs[0]):
+                raise TypeError(
+                    f"{where}: branch {k} ({_name(branches[k])}) returns {show_signature(outs[k])} but "
+                    f"branch 0 ({_name(branches[0])}) returns {show_signature(outs[0])}. Every branch must "
+                    f"return the same structure, shapes and dtypes.")
+        pures = [StatefulFunction(b).pure(found.states, found.write_states) for b in branches]
+        return select(pures, values)
+
+    return StatefulFunction(every_branch).call(jax_call, abstract(operands), {})
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+
+def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
+    """`jax.lax.cond` for branches that read and write states.
+
+    States touched by either branch are threaded through both; only the taken branch's writes
+    take effect.
+
+    Args:
+      pred: a boolean scalar.
+      true_fun, false_fun: the branches, called as `fun(*operands)`; they must return values
+        of the same structure, shapes and dtypes.
+      *operands: the branches' arguments.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> hits = brainstate.State(jnp.array(0))
+      >>> def hit():
+      ...     hits.value += 1
+      ...     return 1.
+      >>> brainstate.transform.cond(jnp.array(False), hit, lambda: 0.), int(hits.value)
+      (Array(0., dtype=float32, weak_type=True), 0)
+    """
+    return branch_recipe((true_fun, false_fun), operands, "cond",
+                         lambda pures, values: jax.lax.cond(pred, pures[0], pures[1], values, *operands))
+
+
+def switch(index, branches: Sequence[Callable], *operands) -> Any:
+    """`jax.lax.switch` for branches that read and write states: run `branches[index](*operands)`.
+
+    `index` is clamped to `[0, len(branches) - 1]`. States touched by any branch are threaded
+    through all of them; only the taken branch's writes take effect.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> fs = [lambda x: x, lambda x: x * 10, lambda x: x * 100]
+      >>> [float(brainstate.transform.switch(i, fs, 2.)) for i in (-1, 1, 7)]
+      [2.0, 20.0, 200.0]
+    """
+    branches = tuple(branches)
+    if not branches:
+        raise ValueError("switch needs at least one branch; got an empty sequence.")
+    return branch_recipe(branches, operands, "switch",
+                         lambda pures, values: jax.lax.switch(index, pures, values, *operands))
+
+
+def ifelse(conditions: Sequence, branches: Sequence[Callable], *operands, check_cond: bool = True) -> Any:
+    """An `if / elif / ... / else` chain: run the branch of the first true condition.
+
+    Args:
+      conditions: boolean scalars, one per branch, or one fewer than the branches (the last
+        branch is then an explicit `else`). When no condition is true the last branch runs.
+      branches: the branches, called as `branch(*operands)`.
+      *operands: the branches' arguments.
+      check_cond: require the conditions to be mutually exclusive: exactly one true when there
+        is a condition per branch, at most one with an explicit `else`. Concrete conditions are
+        checked at once; traced ones when the compiled code runs (`jit_error_if`).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> x = jnp.array(3.)
+      >>> float(brainstate.transform.ifelse([x > 5, x > 0], [lambda: 2., lambda: 1., lambda: 0.]))
+      1.0
+    """
+    conditions, branches = tuple(conditions), tuple(branches)
+    if len(branches) < 1 or len(conditions) not in (len(branches), len(branches) - 1):
+        raise ValueError(
+            f"ifelse got {len(conditions)} condition(s) for {len(branches)} branch(es). Give one "
+            f"condition per branch, or one fewer to make the last branch an unconditional else.")
+    if len(branches) == 1:
+        return switch(0, branches, *operands)
+    conds = [jnp.asarray(c) for c in conditions]
+    for k, c in enumerate(conds):
+        if c.shape != ():
+            raise ValueError(f"ifelse: condition {k} has shape {c.shape}; each condition must be a "
+                             f"boolean scalar.")
+    conds = jnp.stack([c.astype(bool) for c in conds])
+    if check_cond:
+        _check_exclusive(conds, len(conditions) == len(branches))
+    index = jnp.where(jnp.any(conds), jnp.argmax(conds), len(branches) - 1)
+    return switch(index, branches, *operands)
+
+
+def _check_exclusive(conds, exactly_one: bool) -> None:
+    n_true = jnp.sum(conds)
+    bad = (n_true != 1) if exactly_one else (n_true > 1)
+
+    def fail(c):
+        raise BrainStateError(
+            f"ifelse: {int(np.sum(c))} of the conditions {np.asarray(c).tolist()} are true, but with "
+            f"check_cond=True {'exactly' if exactly_one else 'at most'} one may be. Make the "
+            f"conditions mutually exclusive, or pass check_cond=False to take the first true one.")
+
+    jit_error_if(bad, fail, conds)

@@ -1,0 +1,63 @@
+"""State-aware `eval_shape`: the output shapes of a stateful function, computed without running it.
+
+The engine recipe with `jax.eval_shape` as the JAX transform: the pure function
+`(state_values, *args) -> (written_values, out)` is evaluated abstractly, and the write-back
+step records the abstract written values instead of storing them. So no array is computed and
+no state changes, while the shapes include what the function would write.
+"""
+
+from typing import Any, Callable, TypeVar
+
+import jax
+
+from ._stateful import StatefulFunction
+
+__all__ = ["eval_shape"]
+
+A = TypeVar("A")
+
+
+def _shape_of(value):
+    return jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)),
+                                  value)
+
+
+def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool = False, **kwargs: Any) -> A:
+    """Shapes and dtypes of `f(*args, **kwargs)`, without computing it or changing any state.
+
+    Args:
+      f: the function; it may read and write states.
+      *args, **kwargs: example arguments: arrays or `jax.ShapeDtypeStruct`s (pytrees of them).
+      return_state_shapes: also return the shapes of the states `f` touches.
+
+    Returns:
+      The output as a pytree of `jax.ShapeDtypeStruct`. With `return_state_shapes=True`,
+      `(state_shapes, out)` where `state_shapes` maps every state `f` reads or writes to the
+      shape of its value after the call (a written state: the shape of the value `f` writes).
+
+    Example:
+      >>> import brainstate, jax, jax.numpy as jnp
+      >>> h = brainstate.State(jnp.zeros(4))
+      >>> def step(x):
+      ...     h.value = h.value + x
+      ...     return jnp.outer(h.value, x)
+      >>> states, out = brainstate.transform.eval_shape(step, jnp.ones(4), return_state_shapes=True)
+      >>> out.shape, states[h].shape, float(h.value.sum())
+      ((4, 4), (4,), 0.0)
+    """
+    if not callable(f):
+        raise TypeError(f"eval_shape expects a callable, got {type(f).__name__}: {f!r}.")
+    stateful = StatefulFunction(f, name=getattr(f, "__name__", None))
+    state_shapes = {}
+
+    def jax_call(pure, values, found):
+        written, out = jax.eval_shape(pure, values, *args, **kwargs)
+        state_shapes.clear()
+        state_shapes.update((state, _shape_of(value)) for state, value in zip(found.states, values))
+        return written, out
+
+    def record(found, written):
+        state_shapes.update(zip(found.write_states, written))
+
+    out = stateful.call(jax_call, args, kwargs, write_back=record)
+    return (state_shapes, out) if return_state_shapes else out

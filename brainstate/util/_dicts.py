@@ -1,0 +1,322 @@
+"""Nested and flat dictionaries keyed by graph paths.
+
+The states of an object graph can be viewed two ways:
+
+- nested, mirroring the graph: `NestedDict` ``{'layer': {'weight': s}}``;
+- flat, keyed by the full path tuple: `FlattedDict` ``{('layer', 'weight'): s}``.
+
+Both are ordinary `dict` subclasses that add:
+
+- attribute access for present keys (``d.layer.weight``). A missing attribute raises
+  `AttributeError`, so `hasattr`, `getattr(d, k, default)`, `copy` and checkpoint libraries
+  that probe attributes behave as with any object;
+- registration as JAX PyTrees whose children come in a deterministic sorted key order (keys of
+  different types, e.g. the ints and strings of a path, sort by type first, then by value);
+- `filter`/`split` with `brainstate.util` filters, `merge`, and conversion to plain dicts.
+
+Invariants: `FlattedDict` keys are tuples (paths); `d.to_flat().to_nest() == d` for a
+`NestedDict` without empty sub-dicts; a filter sees `(path, value)` with the full path tuple.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
+
+import jax
+
+from ._filters import to_predicate
+
+__all__ = ["NestedDict", "FlattedDict", "flat_mapping", "nest_mapping", "key_order",
+           "partition_items"]
+
+Path = Tuple[Hashable, ...]
+
+
+def key_order(key: Any) -> tuple:
+    """A sort key that orders keys of mixed types deterministically.
+
+    Numbers sort before strings, strings before tuples (compared element by element), and
+    anything else sorts last by its type name and `repr`.
+    """
+    if isinstance(key, (int, float)):
+        return (0, key, "")
+    if isinstance(key, str):
+        return (1, 0, key)
+    if isinstance(key, tuple):
+        return (2, 0, tuple(key_order(k) for k in key))
+    return (3, 0, f"{type(key).__qualname__}:{key!r}")
+
+
+def partition_items(items: Iterable[Tuple[Path, Any]], filters: Sequence[Any], *, exhaustive: bool,
+                    where: str) -> List[List[Tuple[Path, Any]]]:
+    """Put each `(path, value)` into the group of the first filter that matches it.
+
+    Args:
+      items: `(path, value)` pairs, in the order the groups should keep.
+      filters: one filter per group; `...` may only come last.
+      exhaustive: if True, an item that no filter matches is an error.
+      where: the caller's name, used in error messages.
+
+    Raises:
+      ValueError: if `...` is not the last filter, or `exhaustive` and some item is unmatched.
+    """
+    for i, f in enumerate(filters[:-1]):
+        if f is Ellipsis:
+            raise ValueError(
+                f"{where}: filter #{i} is `...`, which matches everything, so the filters after it "
+                f"({', '.join(map(repr, filters[i + 1:]))}) would never match. Put `...` last.")
+    predicates = [to_predicate(f) for f in filters]
+    groups: List[List[Tuple[Path, Any]]] = [[] for _ in filters]
+    leftover = []
+    for path, value in items:
+        for group, predicate in zip(groups, predicates):
+            if predicate(path, value):
+                group.append((path, value))
+                break
+        else:
+            leftover.append(path)
+    if exhaustive and leftover:
+        raise ValueError(
+            f"{where}: no filter matches the entries at paths {leftover}; the filters "
+            f"({', '.join(map(repr, filters))}) must cover every entry so that none is lost. Add a "
+            f"filter for them, or end the filters with `...` to collect the rest.")
+    return groups
+
+
+def _one_or_tuple(dicts: list):
+    return dicts[0] if len(dicts) == 1 else tuple(dicts)
+
+
+def _leaf_value(x: Any) -> Any:
+    """The value of a State or TreefyState, anything else unchanged."""
+    # util sits below the state layer and must not import it; as in `_filters`, States and
+    # their snapshots are recognised by class name.
+    is_state = any(c.__name__ in ("State", "TreefyState") for c in type(x).__mro__)
+    return x.value if is_state else x
+
+
+class _PathDict(dict):
+    """Shared behaviour of `NestedDict` and `FlattedDict`."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__} has no key or attribute {name!r}. Present keys: "
+                f"{sorted(self, key=key_order)}.") from None
+
+    def __dir__(self):
+        return list(super().__dir__()) + [k for k in self if isinstance(k, str) and k.isidentifier()]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict.__repr__(self)})"
+
+    def copy(self):
+        """A shallow copy of the same class."""
+        return type(self)(self)
+
+
+class FlattedDict(_PathDict):
+    """A flat dict from path tuples to values (usually States or TreefyStates).
+
+    Example:
+      >>> from brainstate.util import FlattedDict
+      >>> d = FlattedDict({('layer', 'weight'): 1, ('layer', 'bias'): 2})
+      >>> d.to_nest().layer.weight
+      1
+    """
+
+    __module__ = "brainstate.util"
+
+    __slots__ = ()
+
+    @classmethod
+    def from_nest(cls, nested: Mapping) -> "FlattedDict":
+        """Flatten a nested mapping (see `flat_mapping`)."""
+        return flat_mapping(nested)
+
+    def to_nest(self) -> "NestedDict":
+        """The equivalent `NestedDict`.
+
+        Raises:
+          ValueError: if a key is the empty path `()`, or one path lies under another.
+        """
+        return nest_mapping(self)
+
+    def filter(self, *filters: Any) -> Union["FlattedDict", Tuple["FlattedDict", ...]]:
+        """Entries matching the filters: one dict per filter, first matching filter wins.
+
+        Entries no filter matches are dropped. One filter gives one dict.
+        """
+        groups = partition_items(self.items(), filters, exhaustive=False, where=f"{type(self).__name__}.filter")
+        return _one_or_tuple([type(self)(g) for g in groups])
+
+    def split(self, *filters: Any) -> Union["FlattedDict", Tuple["FlattedDict", ...]]:
+        """Like `filter`, but every entry must be matched (the last filter may be `...`).
+
+        Raises:
+          ValueError: listing the paths no filter matches.
+        """
+        groups = partition_items(self.items(), filters, exhaustive=True, where=f"{type(self).__name__}.split")
+        return _one_or_tuple([type(self)(g) for g in groups])
+
+    def merge(self, *others: Mapping) -> "FlattedDict":
+        """A new dict with the entries of `self` then `others`; later entries win."""
+        out = type(self)(self)
+        for other in others:
+            out.update(other)
+        return out
+
+    def to_dict(self) -> dict:
+        """A plain dict with the same entries."""
+        return dict(self)
+
+    def to_pure_dict(self) -> dict:
+        """A plain dict from path to value, with States/TreefyStates replaced by their values."""
+        return {path: _leaf_value(v) for path, v in self.items()}
+
+    to_dict_values = to_pure_dict
+
+
+class NestedDict(_PathDict):
+    """A nested dict mirroring an object graph; interior nodes are `NestedDict`s.
+
+    Example:
+      >>> from brainstate.util import NestedDict
+      >>> d = NestedDict({'layer': NestedDict({'weight': 1})})
+      >>> d.layer.weight, d.to_flat()
+      (1, FlattedDict({('layer', 'weight'): 1}))
+    """
+
+    __module__ = "brainstate.util"
+
+    __slots__ = ()
+
+    @classmethod
+    def from_flat(cls, flat: Mapping) -> "NestedDict":
+        """Nest a mapping from path tuples to values (see `nest_mapping`)."""
+        return nest_mapping(flat)
+
+    def to_flat(self) -> FlattedDict:
+        """The equivalent `FlattedDict` (paths through every sub-mapping)."""
+        return flat_mapping(self)
+
+    def filter(self, *filters: Any) -> Union["NestedDict", Tuple["NestedDict", ...]]:
+        """Leaves matching the filters (called with the full path): one dict per filter.
+
+        The first matching filter wins; unmatched leaves are dropped.
+        """
+        groups = partition_items(self.to_flat().items(), filters, exhaustive=False, where="NestedDict.filter")
+        return _one_or_tuple([nest_mapping(dict(g)) for g in groups])
+
+    def split(self, *filters: Any) -> Union["NestedDict", Tuple["NestedDict", ...]]:
+        """Like `filter`, but every leaf must be matched (the last filter may be `...`).
+
+        Raises:
+          ValueError: listing the paths no filter matches.
+        """
+        groups = partition_items(self.to_flat().items(), filters, exhaustive=True, where="NestedDict.split")
+        return _one_or_tuple([nest_mapping(dict(g)) for g in groups])
+
+    def merge(self, *others: Mapping) -> "NestedDict":
+        """A new dict with the leaves of `self` then `others`, merged by path; later leaves win."""
+        flat = dict(self.to_flat())
+        for other in others:
+            flat.update(flat_mapping(other))
+        return nest_mapping(flat)
+
+    def to_dict(self) -> dict:
+        """Plain nested dicts all the way down."""
+        return {k: v.to_dict() if isinstance(v, NestedDict) else v for k, v in self.items()}
+
+    def to_pure_dict(self) -> dict:
+        """Plain nested dicts whose leaves are values (States/TreefyStates unwrapped)."""
+        return {k: v.to_pure_dict() if isinstance(v, NestedDict) else _leaf_value(v) for k, v in self.items()}
+
+
+def flat_mapping(xs: Mapping, /, *, keep_empty_nodes: bool = False,
+                 is_leaf: Optional[Callable[[Path, Any], bool]] = None,
+                 sep: Optional[str] = None) -> FlattedDict:
+    """Flatten a nested mapping into a `FlattedDict` keyed by path tuples.
+
+    Args:
+      xs: the nested mapping; every `Mapping` inside it is an interior node.
+      keep_empty_nodes: keep empty sub-mappings as leaves (an empty `{}` value).
+      is_leaf: `(path, value) -> bool`; a mapping for which it returns True is kept whole.
+      sep: if given, keys are the path elements joined by `sep` instead of tuples.
+
+    Example:
+      >>> from brainstate.util import flat_mapping
+      >>> flat_mapping({'a': {'b': 1, 'c': 2}})
+      FlattedDict({('a', 'b'): 1, ('a', 'c'): 2})
+    """
+    out = {}
+
+    def visit(x, path):
+        if isinstance(x, Mapping) and not (is_leaf is not None and is_leaf(path, x)):
+            if not x and keep_empty_nodes and path:
+                out[path] = {}
+            for key, value in x.items():
+                visit(value, path + (key,))
+        else:
+            out[path] = x
+
+    visit(xs, ())
+    if sep is not None:
+        out = {sep.join(map(str, path)): v for path, v in out.items()}
+    return FlattedDict(out)
+
+
+def nest_mapping(xs: Mapping, /, *, sep: Optional[str] = None) -> NestedDict:
+    """Turn a mapping from path tuples (or `sep`-joined strings) into a `NestedDict`.
+
+    Raises:
+      ValueError: if a path is empty or lies under another path that holds a leaf.
+
+    Example:
+      >>> from brainstate.util import nest_mapping
+      >>> nest_mapping({('a', 'b'): 1}).a.b
+      1
+    """
+    out = NestedDict()
+    for key, value in xs.items():
+        path = tuple(key.split(sep)) if sep is not None else (key if isinstance(key, tuple) else (key,))
+        if not path:
+            raise ValueError(
+                "nest_mapping: the empty path () cannot be nested: it names the root itself, not an "
+                "entry under it. Keep such a value in a FlattedDict, or wrap the root in a container.")
+        node = out
+        for i, k in enumerate(path[:-1]):
+            child = node.setdefault(k, NestedDict())
+            if not isinstance(child, NestedDict):
+                raise ValueError(
+                    f"nest_mapping: path {path} lies under {path[:i + 1]}, which already holds a leaf "
+                    f"({type(child).__name__}). A path cannot be both a leaf and a sub-dict; rename one.")
+            node = child
+        if isinstance(node.get(path[-1]), NestedDict):
+            raise ValueError(
+                f"nest_mapping: path {path} holds a leaf but other paths lie under it. A path cannot "
+                f"be both a leaf and a sub-dict; rename one.")
+        node[path[-1]] = value
+    return out
+
+
+def _register_pytree(cls) -> None:
+    def flatten_with_keys(d):
+        keys = sorted(d, key=key_order)
+        return [(jax.tree_util.DictKey(k), d[k]) for k in keys], tuple(keys)
+
+    def flatten(d):
+        keys = tuple(sorted(d, key=key_order))
+        return [d[k] for k in keys], keys
+
+    def unflatten(keys, children):
+        return cls(zip(keys, children))
+
+    jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
+
+
+_register_pytree(NestedDict)
+_register_pytree(FlattedDict)

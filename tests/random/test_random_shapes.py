@@ -1,0 +1,200 @@
+"""Output shapes, dtypes and supports of every draw."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import brainstate
+import brainstate.random as br
+
+# name -> draw(size=..., **kw): every scalar-output draw, with valid parameters.
+FLOAT_DRAWS = {
+    "random": lambda **kw: br.random(**kw),
+    "random_sample": lambda **kw: br.random_sample(**kw),
+    "ranf": lambda **kw: br.ranf(**kw),
+    "sample": lambda **kw: br.sample(**kw),
+    "uniform": lambda **kw: br.uniform(-1.0, 2.0, **kw),
+    "normal": lambda **kw: br.normal(1.0, 2.0, **kw),
+    "standard_normal": lambda **kw: br.standard_normal(**kw),
+    "truncated_normal": lambda **kw: br.truncated_normal(-1.0, 1.0, **kw),
+    "lognormal": lambda **kw: br.lognormal(0.0, 1.0, **kw),
+    "exponential": lambda **kw: br.exponential(2.0, **kw),
+    "standard_exponential": lambda **kw: br.standard_exponential(**kw),
+    "standard_cauchy": lambda **kw: br.standard_cauchy(**kw),
+    "gumbel": lambda **kw: br.gumbel(0.0, 1.0, **kw),
+    "laplace": lambda **kw: br.laplace(0.0, 1.0, **kw),
+    "logistic": lambda **kw: br.logistic(0.0, 1.0, **kw),
+    "rayleigh": lambda **kw: br.rayleigh(1.0, **kw),
+    "maxwell": lambda **kw: br.maxwell(**kw),
+    "triangular": lambda **kw: br.triangular(0.0, 0.3, 1.0, **kw),
+    "vonmises": lambda **kw: br.vonmises(0.0, 1.0, **kw),
+    "gamma": lambda **kw: br.gamma(2.0, 1.0, **kw),
+    "standard_gamma": lambda **kw: br.standard_gamma(2.0, **kw),
+    "beta": lambda **kw: br.beta(2.0, 3.0, **kw),
+    "chisquare": lambda **kw: br.chisquare(3.0, **kw),
+    "noncentral_chisquare": lambda **kw: br.noncentral_chisquare(3.0, 1.0, **kw),
+    "f": lambda **kw: br.f(3.0, 5.0, **kw),
+    "noncentral_f": lambda **kw: br.noncentral_f(3.0, 5.0, 1.0, **kw),
+    "t": lambda **kw: br.t(4.0, **kw),
+    "standard_t": lambda **kw: br.standard_t(4.0, **kw),
+    "loggamma": lambda **kw: br.loggamma(2.0, **kw),
+    "pareto": lambda **kw: br.pareto(3.0, **kw),
+    "power": lambda **kw: br.power(2.0, **kw),
+    "wald": lambda **kw: br.wald(1.0, 1.0, **kw),
+    "weibull": lambda **kw: br.weibull(2.0, **kw),
+    "weibull_min": lambda **kw: br.weibull_min(2.0, 1.0, **kw),
+}
+INT_DRAWS = {
+    "randint": lambda **kw: br.randint(0, 10, **kw),
+    "random_integers": lambda **kw: br.random_integers(1, 10, **kw),
+    "binomial": lambda **kw: br.binomial(10, 0.5, **kw),
+    "poisson": lambda **kw: br.poisson(2.0, **kw),
+    "geometric": lambda **kw: br.geometric(0.5, **kw),
+    "negative_binomial": lambda **kw: br.negative_binomial(3, 0.5, **kw),
+    "hypergeometric": lambda **kw: br.hypergeometric(5, 5, 4, **kw),
+    "logseries": lambda **kw: br.logseries(0.5, **kw),
+    "zipf": lambda **kw: br.zipf(3.0, **kw),
+}
+OTHER_DRAWS = {
+    "bernoulli": lambda **kw: br.bernoulli(0.5, **kw),
+    "choice": lambda **kw: br.choice(10, **kw),
+}
+
+
+def spec(draw, *args, **kwargs):
+    """Shape and dtype of a draw, traced with an explicit key but not compiled (fast)."""
+    return jax.eval_shape(lambda k: draw(*args, key=k, **kwargs), jax.random.PRNGKey(0))
+
+
+ALL_DRAWS = {**FLOAT_DRAWS, **INT_DRAWS, **OTHER_DRAWS}
+
+
+@pytest.mark.parametrize("size,shape", [(None, ()), (4, (4,)), ((2, 3), (2, 3)), ([2, 3], (2, 3)),
+                                        (np.int64(3), (3,)), ((), ())])
+@pytest.mark.parametrize("name", sorted(ALL_DRAWS))
+def test_size_sets_the_shape(name, size, shape):
+    assert spec(ALL_DRAWS[name], size=size).shape == shape
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_DRAWS))
+def test_float_draws_default_to_environ_dftype(name):
+    assert spec(FLOAT_DRAWS[name], size=3).dtype == jnp.float32
+    with brainstate.environ.context(precision=64):
+        assert spec(FLOAT_DRAWS[name], size=3).dtype == jnp.float64
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_DRAWS))
+def test_float_draws_honour_dtype(name):
+    assert spec(FLOAT_DRAWS[name], size=3, dtype=jnp.float16).dtype == jnp.float16
+    with brainstate.environ.context(precision=64):
+        assert spec(FLOAT_DRAWS[name], size=3, dtype=jnp.float32).dtype == jnp.float32
+
+
+@pytest.mark.parametrize("name", sorted(INT_DRAWS))
+def test_int_draws_default_to_environ_ditype_and_honour_dtype(name):
+    assert spec(INT_DRAWS[name], size=3).dtype == jnp.int32
+    assert spec(INT_DRAWS[name], size=3, dtype=jnp.int16).dtype == jnp.int16
+    with brainstate.environ.context(precision=64):
+        assert spec(INT_DRAWS[name], size=3).dtype == jnp.int64
+
+
+def test_other_draw_dtypes():
+    assert spec(br.bernoulli, 0.3, size=2).dtype == jnp.bool_
+    assert jnp.issubdtype(spec(br.choice, 5, size=2).dtype, jnp.integer)
+    assert spec(br.choice, jnp.ones(5, jnp.float16), size=2).dtype == jnp.float16
+    assert jnp.issubdtype(spec(br.categorical, jnp.zeros(3)).dtype, jnp.integer)
+    assert spec(br.multinomial, 5, [0.5, 0.5]).dtype == jnp.int32
+    assert spec(br.multinomial, 5, [0.5, 0.5], dtype=jnp.int8).dtype == jnp.int8
+    for draw, args in [(br.multivariate_normal, (jnp.zeros(2), jnp.eye(2))), (br.dirichlet, ([1.0, 1.0],)),
+                       (br.orthogonal, (2,))]:
+        assert spec(draw, *args).dtype == jnp.float32
+        assert spec(draw, *args, dtype=jnp.float16).dtype == jnp.float16
+
+
+def test_rand_and_randn_take_dimensions():
+    assert spec(br.rand).shape == () and spec(br.rand, 2, 3).shape == (2, 3)
+    assert spec(br.randn, 4).shape == (4,)
+    assert spec(br.randn, 2, 3, dtype=jnp.float16).dtype == jnp.float16
+    assert br.rand(2, 3).shape == (2, 3) and br.randn(2, 3).shape == (2, 3)
+
+
+def test_like_functions_copy_shape_and_float_dtype():
+    x = jnp.zeros((2, 3), jnp.float16)
+    assert spec(br.rand_like, x).shape == (2, 3) and spec(br.rand_like, x).dtype == jnp.float16
+    assert spec(br.randn_like, x).dtype == jnp.float16
+    assert spec(br.randn_like, jnp.zeros(3, jnp.int32)).dtype == jnp.float32
+    assert spec(br.randint_like, jnp.zeros(4, jnp.int16), 5).dtype == jnp.int16
+    assert spec(br.randint_like, jnp.zeros(4), 5).dtype == jnp.int32
+    assert spec(br.rand_like, x, dtype=jnp.float32).dtype == jnp.float32
+
+
+def test_parameters_broadcast_when_size_is_none():
+    assert spec(br.normal, jnp.zeros((3, 1)), jnp.ones(4)).shape == (3, 4)
+    assert spec(br.uniform, [0.0, 1.0], 2.0).shape == (2,)
+    assert spec(br.gamma, jnp.ones((2, 1)), jnp.ones(3)).shape == (2, 3)
+    assert spec(br.poisson, jnp.ones(5)).shape == (5,)
+    assert spec(br.randint, jnp.zeros(3, int), 5).shape == (3,)
+    assert spec(br.hypergeometric, np.full(4, 3), 3, 2).shape == (4,)
+    assert spec(br.vonmises, jnp.zeros((2, 1)), jnp.ones(3)).shape == (2, 3)
+
+
+def test_parameters_broadcast_to_size():
+    assert spec(br.normal, jnp.zeros(3), 1.0, size=(2, 3)).shape == (2, 3)
+    assert spec(br.zipf, jnp.full(3, 2.0), size=(4, 3)).shape == (4, 3)
+
+
+def test_array_parameters_apply_elementwise():
+    x = br.normal(jnp.array([0.0, 1000.0]), 1.0, size=(500, 2))
+    assert_allclose(np.asarray(x).mean(0), [0.0, 1000.0], atol=0.3)
+
+
+def test_vector_draw_shapes():
+    assert spec(br.multivariate_normal, jnp.zeros(3), jnp.eye(3)).shape == (3,)
+    assert spec(br.multivariate_normal, jnp.zeros(3), jnp.eye(3), size=(4, 5)).shape == (4, 5, 3)
+    assert spec(br.dirichlet, [1.0, 1.0]).shape == (2,)
+    assert spec(br.dirichlet, jnp.ones(3), size=4).shape == (4, 3)
+    assert spec(br.multinomial, 5, [0.5, 0.5]).shape == (2,)
+    assert spec(br.multinomial, 5, [0.2, 0.3, 0.5], size=(2, 4)).shape == (2, 4, 3)
+    assert spec(br.multinomial, 5, jnp.full((2, 3), 1 / 3)).shape == (2, 3)
+    assert spec(br.orthogonal, 3).shape == (3, 3)
+    assert spec(br.orthogonal, 3, size=2).shape == (2, 3, 3)
+    assert spec(br.categorical, jnp.zeros((4, 3))).shape == (4,)
+    assert spec(br.categorical, jnp.zeros((4, 3)), axis=0).shape == (3,)
+    assert spec(br.categorical, jnp.zeros((4, 3)), size=(5, 4)).shape == (5, 4)
+    assert spec(br.permutation, jnp.zeros((4, 2)), axis=1).shape == (4, 2)
+
+
+def test_random_integers_with_one_bound_starts_at_one():
+    assert set(np.unique(br.random_integers(3, size=2000)).tolist()) == {1, 2, 3}
+    assert set(np.unique(br.randint(3, size=2000)).tolist()) == {0, 1, 2}
+
+
+def test_choice_variants():
+    x = np.asarray(br.choice(10, size=10, replace=False))
+    assert sorted(x) == list(range(10))
+    pop = jnp.array([5, 7, 9])
+    assert set(np.asarray(br.choice(pop, size=50)).tolist()) <= {5, 7, 9}
+    assert br.choice(pop).shape == ()
+    assert set(np.asarray(br.choice(4, size=200, p=[0.0, 0.5, 0.5, 0.0])).tolist()) == {1, 2}
+    rows = br.choice(jnp.arange(12).reshape(4, 3), size=2, replace=False)
+    assert rows.shape == (2, 3)
+
+
+def test_permutation_and_shuffle():
+    assert sorted(np.asarray(br.permutation(6)).tolist()) == list(range(6))
+    x = jnp.arange(12).reshape(3, 4)
+    p = np.asarray(br.permutation(x, axis=1, independent=True))
+    assert_array_equal(np.sort(p, axis=1), x)
+    s = np.asarray(br.shuffle(x, axis=0))
+    assert sorted(map(tuple, s)) == sorted(map(tuple, np.asarray(x)))
+
+
+def test_explicit_key_forms_give_the_jax_random_numbers():
+    k = jax.random.PRNGKey(3)
+    assert_array_equal(br.randint(0, 5, size=4, key=k), jax.random.randint(k, (4,), 0, 5))
+    assert_array_equal(br.exponential(size=3, key=k), jax.random.exponential(k, (3,)))
+    assert_array_equal(br.permutation(5, key=k), jax.random.permutation(k, 5))
