@@ -66,6 +66,7 @@ class State(_hooks.StateHookMixin):
 
     __module__ = "brainstate"
     _hooks = None
+    _raw_trace = None
 
     def __init__(self, value: Any, name: Optional[str] = None, **metadata: Any):
         if isinstance(value, State):
@@ -91,6 +92,10 @@ class State(_hooks.StateHookMixin):
         self._name = name
         self._source = source
         stack = trace_stack()
+        if has_tracer and not stack:
+            # Created inside a raw JAX trace (e.g. `treefy_merge` under `jax.jit`): the state is
+            # local to that trace and may be used while it lasts.
+            self._raw_trace = get_opaque_trace_state()
         if stack:
             self._owner = stack[-1].serial
             stack[-1].created.append(self)
@@ -110,7 +115,7 @@ class State(_hooks.StateHookMixin):
         stack = trace_stack()
         if stack:
             stack[-1].read(self)
-        elif self._tracer:
+        elif self._tracer and not self._in_own_raw_trace():
             raise TraceContextError(
                 f"{self._label()} holds a JAX tracer from a transform that has finished: the state "
                 f"was created or written inside a traced function and its value escaped. Create "
@@ -132,7 +137,7 @@ class State(_hooks.StateHookMixin):
             stack[-1].read(self)  # a first touch may present the state per lane: check against that
         value, has_tracer = checked_value(self, value)
         if has_tracer and tracer_check_on():
-            if not stack:
+            if not stack and not self._in_own_raw_trace():
                 raise TraceContextError(
                     f"Writing a JAX tracer into {self._label()} outside a state-aware transform. "
                     f"The function was probably wrapped in a raw JAX transform (`jax.jit`, "
@@ -140,7 +145,7 @@ class State(_hooks.StateHookMixin):
                     f"out of the trace, so it would be lost or leak a tracer. Use the state-aware "
                     f"version instead (`brainstate.transform.jit`, `.vmap`, `.grad`, `.for_loop`, "
                     f"...). The state keeps its old value.")
-            if stack[-1].jax_state is not None and get_opaque_trace_state() != stack[-1].jax_state:
+            if stack and stack[-1].jax_state is not None and get_opaque_trace_state() != stack[-1].jax_state:
                 raise TraceContextError(
                     f"Writing into {self._label()} from inside a raw JAX transform (`jax.vmap`, "
                     f"`jax.lax.scan`, `jax.grad`, ...) nested in a state-aware one: the raw "
@@ -155,6 +160,10 @@ class State(_hooks.StateHookMixin):
         self._tracer = has_tracer
         if _hooks.ACTIVE or self._hooks is not None:
             _hooks.run_write_after(self, value, old)
+
+    def _in_own_raw_trace(self) -> bool:
+        """True while the raw JAX trace this state was created in is the current one."""
+        return self._raw_trace is not None and get_opaque_trace_state() == self._raw_trace
 
     def restore_value(self, value: Any) -> None:
         """Replace the value, allowing a new tree structure, shape or dtype.

@@ -25,3 +25,4 @@ from ._probe import in_new_state_probe
 from ._diagnostics import PerformanceWarning, StateInfo, StateReport, report_states
 from ._stateful_mapping import StatefulMapping
 from ._vmap import unvmap, vmap, vmap2
+from ._vmap_new_states import pmap2_new_states, vmap2_new_states, vmap_new_states

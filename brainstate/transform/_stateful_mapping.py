@@ -210,6 +210,7 @@ class StatefulMapping:
         self._words = ("state_in_axes", "state_out_axes")
         self._random_follows_filters = False  # vmap: a declared random state is an ordinary state
         self._probe = False  # the *_new_states transforms discover under `new_state_probe`
+        self._cacheable = True  # False: trace the function on every call (it creates states)
         self._scattered: Dict[Any, set] = {}  # discovery -> ids of undeclared states found batched
         self._cache: Dict[Hashable, Tuple[Any, Callable]] = {}  # mapped functions, reused by jax.pmap's cache
         try:
@@ -356,13 +357,14 @@ class StatefulMapping:
         undeclared = [k for k, ax in enumerate(w_axes) if ax is None]
         key = (id(found), tuple(in_ax), tuple(w_axes), n, call.static)
         try:
-            entry = self._cache.get(key)
+            entry = self._cache.get(key) if self._cacheable else None
             if entry is None or entry[0] is not found:
                 if undeclared and self.mapping_fn is not jax.vmap:
                     # Only jax.vmap rejects a batched value under out axis None: check with it first.
                     jax.eval_shape(self._mapped(jax.vmap, pure, call, in_ax, w_axes, n), *inputs)
                 entry = (found, self._mapped(self.mapping_fn, pure, call, in_ax, w_axes, n, **self.mapping_kwargs))
-                self._cache[key] = entry
+                if self._cacheable:
+                    self._cache[key] = entry
             written, out = entry[1](*inputs)
         except ValueError as err:
             self._cache.pop(key, None)

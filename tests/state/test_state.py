@@ -263,3 +263,32 @@ def test_thread_isolation_of_traces():
     for t in threads:
         t.join()
     assert found["a"] == [a] and found["b"] == [b]
+
+
+def test_state_created_inside_raw_jit_usable_there():
+    """Split outside, merge inside raw jax.jit (the Flax pattern): local states work."""
+    model = bs.nn.Linear(2, 2)
+    graphdef, params = bs.graph.treefy_split(model)
+
+    @jax.jit
+    def forward(params, x):
+        local = bs.graph.treefy_merge(graphdef, params)
+        local.weight.value = jax.tree.map(lambda w: w * 2, local.weight.value)
+        return local(x), bs.graph.treefy_split(local)[1]
+
+    out, new_params = forward(params, jnp.ones(2))
+    ref = jnp.ones(2) @ (2 * model.weight.value["weight"]) + 2 * model.weight.value["bias"]
+    assert_allclose(out, ref, rtol=1e-6)
+
+
+def test_state_from_finished_raw_trace_still_raises():
+    holder = {}
+
+    @jax.jit
+    def f(x):
+        holder["s"] = bs.State(x)
+        return x
+
+    f(1.0)
+    with pytest.raises(bs.TraceContextError, match="escaped"):
+        holder["s"].value

@@ -1,0 +1,305 @@
+"""Convolutions: `Conv1d/2d/3d`, `ConvTranspose1d/2d/3d` and `ScaledWSConv1d/2d/3d`.
+
+Layout: by default channels come last, so `in_size` is `(*spatial, channels)` and an input is
+`(*spatial, channels)` (unbatched) or `(batch, *spatial, channels)` (batched); with
+`channel_first=True` both are `(channels, *spatial)`. Every input must have `N + 1` or `N + 2`
+dimensions for an N-d conv, and its channel count must be the layer's; anything else is a
+`ValueError` naming the layer and the shape.
+
+The kernel is `(*window, in_channels // groups, out_channels)` for every layer here, stored with
+the optional `(out_channels,)` bias in ONE `ParamState` `weight`: `{'weight': ..., 'bias': ...}`
+(plus `'gain'` for the scaled weight-standardized convs). A `w_mask` of the kernel's shape is a
+fixed constant multiplied into the kernel on every call.
+
+`padding` is 'SAME', 'VALID', an int `p` (`(p, p)` on every spatial axis), a pair `(lo, hi)`
+(the same on every axis), or one pair per spatial axis. A transposed conv is the conv of the
+input dilated by `stride` (zeros between its elements); its explicit padding applies to that
+dilated input, and 'SAME' gives `in * stride` outputs per axis, as `jax.lax.conv_transpose` does.
+"""
+
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._state import ParamState
+from . import init
+from ._linear_variants import weight_standardization
+from ._module import Module
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "ScaledWSConv1d", "ScaledWSConv2d", "ScaledWSConv3d"]
+
+Init = Union[Callable, Any]
+IntOrTuple = Union[int, Tuple[int, ...]]
+Padding = Union[str, int, Tuple[int, int], Sequence[Tuple[int, int]]]
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+
+
+class _ConvBase(Module):
+    """Argument handling shared by every conv layer; subclasses define `_apply`."""
+
+    num_spatial_dims: int = 0
+
+    def __init__(self, in_size: Sequence[int], out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple,
+                 padding: Padding, lhs_dilation: IntOrTuple, rhs_dilation: IntOrTuple, groups: int, w_init: Init,
+                 b_init: Optional[Init], w_mask: Optional[Init], channel_first: bool, name: Optional[str],
+                 param_type: type):
+        super().__init__(name=name)
+        n = self.num_spatial_dims
+        if isinstance(in_size, (int, np.integer)) or len(in_size) != n + 1:
+            layout = "(channels, *spatial)" if channel_first else "(*spatial, channels)"
+            raise ValueError(f"{self._label()}: in_size must have {n + 1} entries {layout}, got {in_size!r}.")
+        self.in_size = tuple(in_size)
+        self.channel_first = bool(channel_first)
+        self.in_channels = self.in_size[0] if channel_first else self.in_size[-1]
+        for arg, v in (("out_channels", out_channels), ("groups", groups)):
+            if not _positive(v):
+                raise ValueError(f"{self._label()}: {arg} must be a positive int, got {v!r}.")
+        if self.in_channels % groups or out_channels % groups:
+            raise ValueError(f"{self._label()}: groups={groups} must divide both the input channels "
+                             f"({self.in_channels}) and out_channels ({out_channels}).")
+        self.out_channels, self.groups = int(out_channels), int(groups)
+        self.kernel_size = self._tuple(kernel_size, "kernel_size")
+        self.stride = self._tuple(stride, "stride")
+        self.lhs_dilation = self._tuple(lhs_dilation, "lhs_dilation")
+        self.rhs_dilation = self._tuple(rhs_dilation, "rhs_dilation")
+        self.padding = self._padding(padding)
+        spec = _SPATIAL[n]
+        lhs = "NC" + spec if channel_first else "N" + spec + "C"
+        self.dimension_numbers = (lhs, spec + "IO", lhs)
+
+        shape = self.kernel_size + (self.in_channels // groups, self.out_channels)
+        params = {"weight": self._initial(w_init, shape, "w_init")}
+        if b_init is not None:
+            params["bias"] = self._initial(b_init, (self.out_channels,), "b_init")
+        self._extra_params(params)
+        self.w_mask = None if w_mask is None else self._initial(w_mask, shape, "w_mask")
+        self.weight = param_type(params)
+        probe = jax.ShapeDtypeStruct((1,) + self.in_size, params["weight"].dtype)
+        self.out_size = jax.eval_shape(lambda x: self._apply(x, params), probe).shape[1:]
+
+    def _extra_params(self, params: dict) -> None:
+        """Hook for subclasses that add parameters (the weight-standardization gain)."""
+
+    def _tuple(self, value: IntOrTuple, arg: str) -> Tuple[int, ...]:
+        n = self.num_spatial_dims
+        values = (value,) * n if _positive(value) else tuple(value) if isinstance(value, (tuple, list)) else None
+        if values is None or len(values) != n or not all(_positive(v) for v in values):
+            raise ValueError(f"{self._label()}: {arg} must be a positive int or a tuple of {n} positive ints, "
+                             f"got {value!r}.")
+        return tuple(int(v) for v in values)
+
+    def _padding(self, padding: Padding) -> Union[str, Tuple[Tuple[int, int], ...]]:
+        n = self.num_spatial_dims
+        if isinstance(padding, str):
+            if padding.upper() not in ("SAME", "VALID"):
+                raise ValueError(f"{self._label()}: padding must be 'SAME', 'VALID', an int or (low, high) "
+                                 f"pairs, got {padding!r}.")
+            return padding.upper()
+        if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool) and padding >= 0:
+            return ((int(padding), int(padding)),) * n
+        is_pair = lambda p: (isinstance(p, (tuple, list)) and len(p) == 2
+                             and all(isinstance(i, (int, np.integer)) and i >= 0 for i in p))
+        if is_pair(padding):
+            return (tuple(int(i) for i in padding),) * n
+        if isinstance(padding, (tuple, list)) and len(padding) == n and all(is_pair(p) for p in padding):
+            return tuple(tuple(int(i) for i in p) for p in padding)
+        raise ValueError(f"{self._label()}: padding must be 'SAME', 'VALID', a non-negative int, a (low, high) "
+                         f"pair or {n} such pairs, got {padding!r}.")
+
+    def _initial(self, spec: Init, shape: Tuple[int, ...], arg: str) -> jax.Array:
+        try:
+            return jnp.broadcast_to(init.param(spec, shape, allow_none=False, allow_scalar=False), shape)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{self._label()}: {arg} cannot give a value of shape {shape}: {err}") from None
+
+    def _kernel(self, params: dict) -> jax.Array:
+        w = params["weight"]
+        return w if self.w_mask is None else w * self.w_mask
+
+    def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+        raise NotImplementedError
+
+    def update(self, x: Any) -> jax.Array:
+        """Convolve `x` (unbatched `in_size`-like, or with a leading batch axis)."""
+        x = jnp.asarray(x)
+        n = self.num_spatial_dims
+        if x.ndim not in (n + 1, n + 2):
+            raise ValueError(f"{self._label()} expects inputs with {n + 1} (unbatched) or {n + 2} (batched) "
+                             f"dimensions, got shape {x.shape}.")
+        channels = x.shape[-n - 1] if self.channel_first else x.shape[-1]
+        if channels != self.in_channels:
+            where = "first (after any batch axis)" if self.channel_first else "last"
+            raise ValueError(f"{self._label()} expects {self.in_channels} input channels on the {where} axis, "
+                             f"got {channels} (input shape {x.shape}).")
+        batched = x.ndim == n + 2
+        y = self._apply(x if batched else x[None], self.weight.value)
+        return y if batched else y[0]
+
+    def _bias(self, y: jax.Array, params: dict) -> jax.Array:
+        if "bias" not in params:
+            return y
+        b = params["bias"]
+        return y + (b.reshape((-1,) + (1,) * self.num_spatial_dims) if self.channel_first else b)
+
+
+class _Conv(_ConvBase):
+    def __init__(self, in_size: Sequence[int], out_channels: int, kernel_size: IntOrTuple,
+                 stride: IntOrTuple = 1, padding: Padding = "SAME", lhs_dilation: IntOrTuple = 1,
+                 rhs_dilation: IntOrTuple = 1, groups: int = 1, w_init: Init = init.XavierNormal(),
+                 b_init: Optional[Init] = None, w_mask: Optional[Init] = None, channel_first: bool = False,
+                 name: Optional[str] = None, param_type: type = ParamState):
+        super().__init__(in_size, out_channels, kernel_size, stride, padding, lhs_dilation, rhs_dilation, groups,
+                         w_init, b_init, w_mask, channel_first, name, param_type)
+
+    def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+        y = jax.lax.conv_general_dilated(
+            x, self._kernel(params), window_strides=self.stride, padding=self.padding,
+            lhs_dilation=self.lhs_dilation, rhs_dilation=self.rhs_dilation,
+            dimension_numbers=self.dimension_numbers, feature_group_count=self.groups)
+        return self._bias(y, params)
+
+
+class _ConvTranspose(_ConvBase):
+    def __init__(self, in_size: Sequence[int], out_channels: int, kernel_size: IntOrTuple,
+                 stride: IntOrTuple = 1, padding: Padding = "SAME", rhs_dilation: IntOrTuple = 1,
+                 groups: int = 1, w_init: Init = init.XavierNormal(), b_init: Optional[Init] = None,
+                 w_mask: Optional[Init] = None, channel_first: bool = False, name: Optional[str] = None,
+                 param_type: type = ParamState):
+        super().__init__(in_size, out_channels, kernel_size, stride, padding, 1, rhs_dilation, groups, w_init,
+                         b_init, w_mask, channel_first, name, param_type)
+
+    def _pads(self) -> Tuple[Tuple[int, int], ...]:
+        """Explicit pads of the stride-dilated input for 'SAME'/'VALID' (`lax.conv_transpose`'s rule)."""
+        if not isinstance(self.padding, str):
+            return self.padding
+        pads = []
+        for k, s, d in zip(self.kernel_size, self.stride, self.rhs_dilation):
+            k = (k - 1) * d + 1  # the dilated window
+            if self.padding == "SAME":
+                total = k + s - 2
+                lo = k - 1 if s > k - 1 else -(-total // 2)
+            else:
+                total = k + s - 2 + max(k - s, 0)
+                lo = k - 1
+            pads.append((lo, total - lo))
+        return tuple(pads)
+
+    def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+        y = jax.lax.conv_general_dilated(
+            x, self._kernel(params), window_strides=(1,) * self.num_spatial_dims, padding=self._pads(),
+            lhs_dilation=self.stride, rhs_dilation=self.rhs_dilation,
+            dimension_numbers=self.dimension_numbers, feature_group_count=self.groups)
+        return self._bias(y, params)
+
+
+class _ScaledWSConv(_Conv):
+    def __init__(self, in_size: Sequence[int], out_channels: int, kernel_size: IntOrTuple,
+                 stride: IntOrTuple = 1, padding: Padding = "SAME", lhs_dilation: IntOrTuple = 1,
+                 rhs_dilation: IntOrTuple = 1, groups: int = 1, ws_gain: bool = True, eps: float = 1e-4,
+                 w_init: Init = init.XavierNormal(), b_init: Optional[Init] = None,
+                 w_mask: Optional[Init] = None, channel_first: bool = False, name: Optional[str] = None,
+                 param_type: type = ParamState):
+        self.ws_gain, self.eps = bool(ws_gain), eps
+        super().__init__(in_size, out_channels, kernel_size, stride, padding, lhs_dilation, rhs_dilation, groups,
+                         w_init, b_init, w_mask, channel_first, name, param_type)
+
+    def _extra_params(self, params: dict) -> None:
+        if self.ws_gain:
+            w = params["weight"]
+            params["gain"] = jnp.ones((1,) * (w.ndim - 1) + (w.shape[-1],), w.dtype)
+
+    def _kernel(self, params: dict) -> jax.Array:
+        w = weight_standardization(params["weight"], self.eps, params.get("gain"))
+        return w if self.w_mask is None else w * self.w_mask
+
+
+def _doc(kind: str, n: int, extra: str = "") -> str:
+    spatial = {1: "(length, channels)", 2: "(height, width, channels)", 3: "(depth, height, width, channels)"}[n]
+    return f"""A {n}-d {kind}; inputs {spatial} or with a leading batch axis (channels last by default).
+
+    Args:
+      in_size: the input shape without batch, {spatial} (channels first with `channel_first=True`).
+      out_channels: number of output channels.
+      kernel_size: window size, an int or a tuple of {n} ints.
+      stride: an int or a tuple of {n} ints.
+      padding: 'SAME', 'VALID', an int, a (low, high) pair, or {n} such pairs.
+      rhs_dilation: kernel dilation, an int or a tuple of {n} ints.
+      groups: number of channel groups (must divide both channel counts).
+      w_init: initializer or array for the kernel `(*window, in // groups, out)`.
+      b_init: initializer or array for the `(out_channels,)` bias, or None.
+      w_mask: optional fixed mask multiplied into the kernel.
+      channel_first: whether the channel axis comes before the spatial axes.
+      name: optional module name.
+      param_type: the State class of the parameters.{extra}
+
+    Raises:
+      ValueError: bad constructor arguments; inputs of the wrong dimensionality or channel count.
+    """
+
+
+_CONV_EXTRA = "\n      lhs_dilation: input dilation, an int or a tuple of ints."
+_WS_EXTRA = _CONV_EXTRA + ("\n      ws_gain: learn a per-output-channel gain ('gain').\n"
+                           "      eps: lower bound on `var * fan_in` in the standardization.")
+
+
+class Conv1d(_Conv):
+    __doc__ = _doc("convolution", 1, _CONV_EXTRA)
+    num_spatial_dims = 1
+
+
+class Conv2d(_Conv):
+    __doc__ = _doc("convolution", 2, _CONV_EXTRA) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> conv = brainstate.nn.Conv2d((8, 8, 3), 4, 3, stride=2)
+      >>> conv(jnp.ones((2, 8, 8, 3))).shape, conv.out_size
+      ((2, 4, 4, 4), (4, 4, 4))
+    """
+    num_spatial_dims = 2
+
+
+class Conv3d(_Conv):
+    __doc__ = _doc("convolution", 3, _CONV_EXTRA)
+    num_spatial_dims = 3
+
+
+class ConvTranspose1d(_ConvTranspose):
+    __doc__ = _doc("transposed convolution", 1)
+    num_spatial_dims = 1
+
+
+class ConvTranspose2d(_ConvTranspose):
+    __doc__ = _doc("transposed convolution", 2) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ConvTranspose2d((4, 4, 3), 2, 3, stride=2)(jnp.ones((4, 4, 3))).shape
+      (8, 8, 2)
+    """
+    num_spatial_dims = 2
+
+
+class ConvTranspose3d(_ConvTranspose):
+    __doc__ = _doc("transposed convolution", 3)
+    num_spatial_dims = 3
+
+
+class ScaledWSConv1d(_ScaledWSConv):
+    __doc__ = _doc("convolution with scaled weight standardization", 1, _WS_EXTRA)
+    num_spatial_dims = 1
+
+
+class ScaledWSConv2d(_ScaledWSConv):
+    __doc__ = _doc("convolution with scaled weight standardization", 2, _WS_EXTRA)
+    num_spatial_dims = 2
+
+
+class ScaledWSConv3d(_ScaledWSConv):
+    __doc__ = _doc("convolution with scaled weight standardization", 3, _WS_EXTRA)
+    num_spatial_dims = 3

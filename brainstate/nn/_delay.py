@@ -1,0 +1,355 @@
+"""`Delay`: a history buffer of past values, read back at a delay.
+
+A `Delay` keeps the last `max_length` values of a PyTree in a ring buffer (one `DelayState`
+holding, per leaf, an array of shape `(max_length, [batch,] *leaf_shape)`) and an integer
+write pointer. `update(value)` writes the value of the current step; after it,
+`retrieve_at_step(k)` returns the value written `k` updates ago (`k = 0`: the newest one).
+Before enough updates have happened, the initial value (`init`) fills the history.
+
+Delays are given in time and converted to steps with `environ` `dt` (or `update_every`, the
+interval between writes). A named entry registered with `register_entry(name, time)` is read
+with `at(name)`; a delay that is not a whole number of steps is interpolated between the two
+neighbouring steps (`interpolation='linear'`, the default) or rounded (`'nearest'`/`'round'`).
+`retrieve_at_time(t)` reads the value at absolute time `t`, using `environ` `t` as "now".
+
+Invariants:
+- `max_length = 1 + ceil(longest registered delay in steps)`, fixed when `init_state` builds
+  the buffer; registering a longer delay afterwards is an error (call `init_state` again).
+- The history holds plain numbers; units (`brainunit`) are stripped on write and re-attached
+  on read.
+"""
+
+import math
+from typing import Any, Callable, Dict, Optional, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import environ
+from .._state import DelayState, ShortTermState, State
+from ..graph import Node
+from ._collective import call_order
+from ._module import Module
+from ._units import attach, decimal, is_quantity, mantissa, split
+
+__all__ = ["Delay", "DelayAccess", "StateWithDelay"]
+
+_INTERPOLATIONS = {None: "linear", "linear": "linear", "linear_interp": "linear",
+                   "nearest": "nearest", "round": "nearest"}
+
+
+class Delay(Module):
+    """A ring buffer of past values, read back at fixed or arbitrary delays.
+
+    Args:
+      target_info: a PyTree describing one step's value: arrays, `jax.ShapeDtypeStruct`s or
+        Quantities (whose units are kept). None for a subclass that fills it in later.
+      time: the longest delay to support (in the unit of `dt`); entries may extend it.
+      init: the value before the first update: None (zeros), a scalar or array broadcast to
+        each leaf, or a function `shape -> array`.
+      entries: `{name: time}` or `{name: (time, *indices)}` to register at construction.
+      interpolation: `'linear'` (default) or `'nearest'` (alias `'round'`) for delays that are
+        not a whole number of steps.
+      take_aware_unit: accepted for compatibility; units are always kept.
+      update_every: write only every `update_every` time (a multiple of `dt`); delays are then
+        counted in writes.
+      name: optional module name.
+
+    Raises:
+      ValueError: for an unknown interpolation, a negative delay or a bad `update_every`.
+      TypeError: for an `init` that is not an array, scalar, function or None.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(dt=1.0):
+      ...     d = brainstate.nn.Delay(jnp.zeros(2), entries={'two': 2.0})
+      ...     d.init_state()
+      ...     for i in range(4):
+      ...         d.update(jnp.full(2, float(i)))
+      ...     d.at('two').tolist()
+      [1.0, 1.0]
+    """
+
+    def __init__(self, target_info: Any, time: Optional[Union[int, float, Any]] = None, init: Any = None,
+                 entries: Optional[Dict[str, Any]] = None, interpolation: Optional[Union[str, Callable]] = None,
+                 take_aware_unit: bool = False, update_every: Optional[Union[float, Any]] = None,
+                 name: Optional[str] = None):
+        super().__init__(name=name)
+        if not (isinstance(interpolation, str) or interpolation is None) or interpolation not in _INTERPOLATIONS:
+            raise ValueError(
+                f"{self._label()}: interpolation must be one of 'linear' (default), 'linear_interp', "
+                f"'nearest' or 'round', got {interpolation!r}.")
+        self.interpolation = _INTERPOLATIONS[interpolation]
+        if init is not None and not (callable(init) or is_quantity(init)
+                                     or isinstance(init, (int, float, np.ndarray, np.number, jax.Array))):
+            raise TypeError(
+                f"{self._label()}: init must be None, a scalar, an array or a function of the shape, "
+                f"got {type(init).__name__}.")
+        self._init = init
+        self.take_aware_unit = take_aware_unit
+        self.update_every = update_every
+        self._every = 1
+        if update_every is not None:
+            ratio = decimal(update_every / environ.get_dt(), self._label(), "update_every / dt")
+            if not ratio >= 1 or abs(ratio - round(ratio)) > 1e-6:
+                raise ValueError(
+                    f"{self._label()}: update_every must be a whole multiple of dt "
+                    f"(dt={environ.get_dt()}), got {update_every}.")
+            self._every = int(round(ratio))
+        self._info = None if target_info is None else self._describe(target_info)
+        self.max_length = 1
+        self._entries: Dict[str, Tuple] = {}
+        if time is not None:
+            self.register_delay(time)
+        for entry, spec in (entries or {}).items():
+            spec = spec if isinstance(spec, (tuple, list)) else (spec,)
+            self.register_entry(entry, *spec)
+
+    @staticmethod
+    def _describe(target_info: Any):
+        """`(treedef, [(shape, dtype, unit)])` of one step's value."""
+        leaves, treedef = jax.tree_util.tree_flatten(target_info, is_leaf=is_quantity)
+        info = []
+        for leaf in leaves:
+            m, unit = split(leaf)
+            info.append((tuple(np.shape(m)), jnp.result_type(m) if not hasattr(m, "dtype") else m.dtype, unit))
+        return treedef, info
+
+    # -- delays and entries ----------------------------------------------------------------
+    def _steps(self, delay_time: Any) -> np.ndarray:
+        """A delay time as a (static, possibly fractional) number of buffer slots."""
+        slot = environ.get_dt() if self.update_every is None else self.update_every
+        try:
+            with jax.ensure_compile_time_eval():
+                steps = np.asarray(decimal(delay_time / slot, self._label(), "delay time / dt"), dtype=float)
+        except jax.errors.ConcretizationTypeError:
+            raise ValueError(f"{self._label()}: delay times must be concrete numbers, not traced values.") from None
+        if np.any(steps < -1e-9):
+            raise ValueError(f"{self._label()}: delays must be non-negative, got {delay_time}.")
+        return np.maximum(steps, 0.0)
+
+    def register_delay(self, *time_and_idx: Any) -> Tuple:
+        """Make room for a delay of `time_and_idx[0]`; return `(steps, *indices)`.
+
+        Raises:
+          ValueError: if the buffer was already built and is too short for this delay.
+        """
+        if not time_and_idx:
+            raise TypeError(f"{self._label()}.register_delay needs a delay time (None for no delay).")
+        time, indices = time_and_idx[0], tuple(time_and_idx[1:])
+        steps = np.zeros(()) if time is None else self._steps(time)
+        needed = int(math.ceil(float(np.max(steps)) - 1e-6)) + 1
+        if needed > self.max_length:
+            if getattr(self, "history", None) is not None:
+                raise ValueError(
+                    f"{self._label()}: a delay of {time} needs {needed} slots but the history was built "
+                    f"with {self.max_length}. Register every delay before `init_state`, or call "
+                    f"`init_state()` again after registering.")
+            self.max_length = needed
+        return (steps,) + indices
+
+    def register_entry(self, entry: str, *time_and_idx: Any) -> Tuple:
+        """Register the named delay `entry` (read it with `at(entry)`); return its info.
+
+        Raises:
+          KeyError: if `entry` is already registered.
+        """
+        if entry in self._entries:
+            raise KeyError(f"{self._label()}: the delay entry {entry!r} is already registered. Use another name.")
+        info = self.register_delay(*(time_and_idx or (None,)))
+        self._entries[entry] = info
+        return info
+
+    def access(self, entry: str, *time_and_idx: Any) -> "DelayAccess":
+        """Register `entry` and return a `DelayAccess` that reads it when called."""
+        return DelayAccess(self, *time_and_idx, entry=entry)
+
+    # -- states ------------------------------------------------------------------------------
+    def _initial(self, shape, dtype):
+        init = self._init
+        if init is None:
+            return jnp.zeros(shape, dtype)
+        if callable(init):
+            return jnp.asarray(init(shape), dtype)
+        return jnp.broadcast_to(jnp.asarray(split(init)[0], dtype), shape)
+
+    def _buffers(self, batch_size: Optional[int]):
+        if self._info is None:
+            raise ValueError(f"{self._label()} does not know the shape of its values (target_info=None).")
+        treedef, info = self._info
+        batch = () if batch_size is None else (int(batch_size),)
+        return jax.tree_util.tree_unflatten(
+            treedef, [self._initial((self.max_length,) + batch + shape, dtype) for shape, dtype, _ in info])
+
+    @call_order(3)
+    def init_state(self, batch_size: Optional[int] = None, **kwargs: Any) -> None:
+        """Build the history buffer (filled with `init`) and the write pointer."""
+        self.write_ptr = ShortTermState(jnp.zeros((), jnp.int32))
+        self.history = DelayState(self._buffers(batch_size))
+
+    def reset_state(self, batch_size: Optional[int] = None, **kwargs: Any) -> None:
+        """Refill the history with `init` and rewind the write pointer."""
+        self._check_ready()
+        self.write_ptr.value = jnp.zeros((), jnp.int32)
+        self.history.value = self._buffers(batch_size)
+
+    def _check_ready(self) -> None:
+        if getattr(self, "history", None) is None:
+            from .._errors import BrainStateError
+
+            raise BrainStateError(
+                f"{self._label()} has no history yet: call `init_state()` (or "
+                f"`brainstate.nn.init_all_states(model)`) before updating or reading it.")
+
+    # -- writing ----------------------------------------------------------------------------
+    def update(self, current: Any) -> None:
+        """Write this step's value into the buffer and advance the write pointer."""
+        self._check_ready()
+        treedef, info = self._info
+        leaves = jax.tree_util.tree_leaves(current, is_leaf=is_quantity)
+        if len(leaves) != len(info):
+            raise ValueError(
+                f"{self._label()}.update got a value with {len(leaves)} leaves, but the delay holds "
+                f"{len(info)} (target_info {treedef}).")
+        if any(unit is None and is_quantity(leaf) for leaf, (_, _, unit) in zip(leaves, info)):
+            # First Quantity written into a delay built from plain shapes: adopt its units.
+            info = [(s, d, split(leaf)[1] if unit is None else unit) for leaf, (s, d, unit) in zip(leaves, info)]
+            self._info = (treedef, info)
+        values = [mantissa(leaf, unit, self._label(), "the written value") for leaf, (_, _, unit) in zip(leaves, info)]
+        ptr = self.write_ptr.value
+        slot = ptr // self._every
+        hist = jax.tree_util.tree_leaves(self.history.value)
+        new = [h.at[slot].set(jnp.asarray(v, h.dtype)) for h, v in zip(hist, values)]
+        if self._every > 1:
+            write = ptr % self._every == 0
+            new = [jnp.where(write, n, h) for n, h in zip(new, hist)]
+        self.history.value = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(self.history.value), new)
+        self.write_ptr.value = (ptr + 1) % (self.max_length * self._every)
+
+    # -- reading ----------------------------------------------------------------------------
+    def retrieve_at_step(self, delay_step: Any, *indices: Any) -> Any:
+        """The value written `delay_step` updates (writes) ago, optionally indexed by `indices`.
+
+        Raises:
+          ValueError: if a concrete `delay_step` is negative or beyond the buffer.
+        """
+        self._check_ready()
+        if not isinstance(delay_step, jax.core.Tracer):
+            step = np.asarray(delay_step)
+            if np.any(step < 0) or np.any(step >= self.max_length):
+                raise ValueError(
+                    f"{self._label()}: delay_step must be in [0, {self.max_length - 1}] (the buffer "
+                    f"holds {self.max_length} slots), got {delay_step}. Register longer delays with "
+                    f"`time=` or `register_entry` before `init_state`.")
+        newest = (self.write_ptr.value - 1) // self._every
+        slot = jax.lax.stop_gradient((newest - jnp.asarray(delay_step, jnp.int32)) % self.max_length)
+        return self._gather((slot,) + tuple(indices))
+
+    def _gather(self, index: Tuple) -> Any:
+        treedef, info = self._info
+        hist = jax.tree_util.tree_leaves(self.history.value)
+        return jax.tree_util.tree_unflatten(treedef, [attach(h[index], unit) for h, (_, _, unit) in zip(hist, info)])
+
+    def _read(self, steps: Any, indices: Tuple, method: str) -> Any:
+        """Read at a (possibly fractional, possibly traced) number of steps back."""
+        if isinstance(steps, np.ndarray) and np.allclose(steps, np.round(steps), atol=1e-6):
+            return self.retrieve_at_step(np.round(steps).astype(np.int32), *indices)
+        if method == "nearest":
+            return self.retrieve_at_step(jnp.round(steps).astype(jnp.int32), *indices)
+        lo = jnp.floor(steps)
+        frac = jnp.asarray(steps - lo, environ.dftype())
+        v0 = self.retrieve_at_step(lo.astype(jnp.int32), *indices)
+        v1 = self.retrieve_at_step(jnp.ceil(steps).astype(jnp.int32), *indices)
+
+        def blend(a, b):
+            w = jnp.reshape(frac, jnp.shape(frac) + (1,) * (jnp.ndim(split(a)[0]) - jnp.ndim(frac)))
+            return a * (1 - w) + b * w
+
+        return jax.tree_util.tree_map(blend, v0, v1, is_leaf=is_quantity)
+
+    def at(self, entry: str) -> Any:
+        """The value of the registered delay `entry` (interpolated if fractional).
+
+        Raises:
+          KeyError: if `entry` was never registered.
+        """
+        if entry not in self._entries:
+            raise KeyError(
+                f"{self._label()}: no delay entry {entry!r}; registered: {sorted(self._entries)}. "
+                f"Register it with `register_entry({entry!r}, delay_time)`.")
+        steps, *indices = self._entries[entry]
+        return self._read(steps, tuple(indices), self.interpolation)
+
+    def retrieve_at_time(self, delay_time: Any, *indices: Any) -> Any:
+        """The value at absolute time `delay_time`, with `environ` `t` as the current time."""
+        now = environ.get(environ.T, desc="the current time, needed by Delay.retrieve_at_time")
+        slot = environ.get_dt() if self.update_every is None else self.update_every
+        steps = decimal((now - delay_time) / slot, self._label(), "(t - delay_time) / dt")
+        return self._read(steps, tuple(indices), self.interpolation)
+
+
+class DelayAccess(Node):
+    """A registered delay entry of a `Delay`, read by calling it.
+
+    Args:
+      delay: the `Delay`.
+      *time: the delay time, optionally followed by indices.
+      entry: the entry name.
+    """
+
+    def __init__(self, delay: Delay, *time: Any, entry: str):
+        if not isinstance(delay, Delay):
+            raise TypeError(f"DelayAccess: delay must be a Delay, got {type(delay).__name__}.")
+        self.delay = delay
+        self._delay_entry = entry
+        self.delay_info = delay.register_entry(entry, *time)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.delay.at(self._delay_entry)
+
+
+class StateWithDelay(Delay):
+    """A `Delay` that records a State of another module (`getattr(target, item)`) each update.
+
+    Args:
+      target: the module holding the state.
+      item: the attribute name of the state.
+      init: the value before the first update.
+      interpolation: as in `Delay` (default `'round'`).
+      **kwargs: further `Delay` arguments (`time`, `entries`, `update_every`, ...).
+
+    Raises:
+      TypeError: at `init_state`, if the attribute is not a State.
+    """
+
+    def __init__(self, target: Node, item: str, init: Callable = None, interpolation: Optional[str] = "round",
+                 **kwargs: Any):
+        super().__init__(None, init=init, interpolation=interpolation, **kwargs)
+        self._target = target
+        self._target_term = item
+
+    @property
+    def state(self) -> State:
+        """The recorded State."""
+        value = getattr(self._target, self._target_term, None)
+        if not isinstance(value, State):
+            raise TypeError(
+                f"{self._label()}: {type(self._target).__name__}.{self._target_term} is "
+                f"{type(value).__name__}, not a State. Record a state attribute (initialise the "
+                f"target's states first).")
+        return value
+
+    @call_order(3)
+    def init_state(self, *args: Any, **kwargs: Any) -> None:
+        """Build the buffer with the shape of the state's current value (batch included)."""
+        self._info = self._describe(self.state.value)
+        super().init_state()
+
+    def reset_state(self, *args: Any, **kwargs: Any) -> None:
+        """Refill the history with `init`."""
+        super().reset_state()
+
+    def update(self, *args: Any) -> None:
+        """Write the state's current value (arguments are ignored)."""
+        super().update(self.state.value)

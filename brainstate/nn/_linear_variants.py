@@ -1,0 +1,340 @@
+"""Variants of the affine layer: standardized, sign-constrained, sparse, all-to-all, one-to-one, LoRA.
+
+Every layer here keeps its trainable values in ONE `ParamState` named `weight` (as `Linear`
+does): a dict such as `{'weight': ..., 'bias': ...}`, or a bare array where there is only one
+value (`SignedWLinear`). Fixed structure (masks, signs, sparsity patterns) is held as plain
+constant arrays, not states. Each layer checks the feature size (last axis) of its input and
+raises a `ValueError` naming the layer and both sizes on a mismatch.
+"""
+
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import sparse
+
+from .._state import ParamState
+from . import init
+from ._module import Module
+
+__all__ = ["weight_standardization", "ScaledWSLinear", "SignedWLinear", "SparseLinear", "AllToAll",
+           "OneToOne", "LoRA"]
+
+Size = Union[int, Sequence[int]]
+Init = Union[Callable, Any]
+
+
+def weight_standardization(w: Any, eps: float = 1e-4, gain: Optional[Any] = None, out_axis: int = -1) -> jax.Array:
+    """Scaled weight standardization: zero mean and `1/sqrt(fan_in)` scale per output unit.
+
+    Over every axis except `out_axis`: `(w - mean) / sqrt(max(var * fan_in, eps))`, times `gain`
+    if given (`fan_in` is the number of elements per output unit). A layer using standardized
+    weights keeps unit-variance activations without normalising the activations themselves.
+
+    Example:
+      >>> import jax.numpy as jnp, brainstate
+      >>> w = brainstate.nn.weight_standardization(jnp.arange(6.0).reshape(3, 2))
+      >>> [round(float(v), 4) for v in w.mean(axis=0)]
+      [0.0, 0.0]
+    """
+    w = jnp.asarray(w)
+    axes = tuple(i for i in range(w.ndim) if i != out_axis % w.ndim)
+    fan_in = int(np.prod([w.shape[i] for i in axes]))
+    mean = jnp.mean(w, axis=axes, keepdims=True)
+    var = jnp.var(w, axis=axes, keepdims=True)
+    scale = jax.lax.rsqrt(jnp.maximum(var * fan_in, eps))
+    if gain is not None:
+        scale = scale * gain
+    return (w - mean) * scale
+
+
+def _features(layer: Module, x: Any, n_in: int) -> jax.Array:
+    """`x` as an array whose last axis has `n_in` features, or a ValueError naming `layer`."""
+    x = jnp.asarray(x)
+    if x.ndim == 0 or x.shape[-1] != n_in:
+        got = "a scalar" if x.ndim == 0 else f"last dimension {x.shape[-1]} (shape {x.shape})"
+        raise ValueError(
+            f"{layer._label()} expects inputs whose last dimension is its input size {n_in}, got {got}. "
+            f"Reshape the input, or build the layer with an input size matching the data.")
+    return x
+
+
+def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> Any:
+    """The initial value `spec` gives for `shape` (broadcast to it), with errors naming `layer`."""
+    try:
+        value = init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar)
+        return value if allow_scalar and jnp.ndim(value) == 0 else jnp.broadcast_to(value, shape)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{layer._label()}: {arg} cannot give a value of shape {shape}: {err}") from None
+
+
+class ScaledWSLinear(Module):
+    """A linear layer whose weight is standardized on every call (`weight_standardization`).
+
+    Args:
+      in_size: input size (its last entry is the feature count).
+      out_size: output size (its last entry is the feature count).
+      w_init: initializer or array for the `(in, out)` weight.
+      b_init: initializer or array for the `(out,)` bias, or None for no bias.
+      w_mask: optional fixed `(in, out)` mask multiplied into the standardized weight.
+      ws_gain: learn a per-output gain (`'gain'`, shape `(1, out)`, starting at 1).
+      eps: lower bound on `var * fan_in` (avoids dividing by zero).
+      name: optional module name.
+      param_type: the State class of the parameters.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.ScaledWSLinear(3, 2)
+      >>> layer(jnp.ones((4, 3))).shape, sorted(layer.weight.value)
+      ((4, 2), ['bias', 'gain', 'weight'])
+    """
+
+    def __init__(self, in_size: Size, out_size: Size, w_init: Init = init.KaimingNormal(),
+                 b_init: Optional[Init] = init.ZeroInit(), w_mask: Optional[Init] = None, ws_gain: bool = True,
+                 eps: float = 1e-4, name: Optional[str] = None, param_type: type = ParamState):
+        super().__init__(name=name)
+        self.in_size, self.out_size = in_size, out_size
+        shape = (self.in_size[-1], self.out_size[-1])
+        params = {"weight": _initial(self, w_init, shape, "w_init")}
+        if ws_gain:
+            params["gain"] = jnp.ones((1, shape[1]), params["weight"].dtype)
+        if b_init is not None:
+            params["bias"] = _initial(self, b_init, shape[1:], "b_init")
+        self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
+        self.eps = eps
+        self.weight = param_type(params)
+
+    def update(self, x: Any) -> jax.Array:
+        """`x @ standardize(W) + b` over the last axis of `x`."""
+        x = _features(self, x, self.in_size[-1])
+        params = self.weight.value
+        w = weight_standardization(params["weight"], self.eps, params.get("gain"))
+        if self.w_mask is not None:
+            w = w * self.w_mask
+        y = x @ w
+        return y + params["bias"] if "bias" in params else y
+
+
+class SignedWLinear(Module):
+    """A linear layer with sign-constrained weights: `y = x @ (|W| * w_sign)`.
+
+    The learned value is a magnitude; `w_sign` (fixed, +1/-1, broadcastable to `(in, out)`)
+    gives each connection its sign, e.g. excitatory and inhibitory inputs. Without `w_sign`
+    every weight is non-negative. No bias. `weight` is a `ParamState` holding the `(in, out)` array.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.SignedWLinear(2, 3, w_sign=jnp.array([[1.0], [-1.0]]))
+      >>> layer(jnp.array([1.0, 0.0])).min() >= 0
+      Array(True, dtype=bool)
+    """
+
+    def __init__(self, in_size: Size, out_size: Size, w_init: Init = init.KaimingNormal(),
+                 w_sign: Optional[Any] = None, name: Optional[str] = None, param_type: type = ParamState):
+        super().__init__(name=name)
+        self.in_size, self.out_size = in_size, out_size
+        shape = (self.in_size[-1], self.out_size[-1])
+        if w_sign is not None:
+            w_sign = jnp.asarray(w_sign)
+            if not init.are_broadcastable_shapes(w_sign.shape, shape) or w_sign.ndim > 2:
+                raise ValueError(f"{self._label()}: w_sign of shape {w_sign.shape} does not broadcast to the "
+                                 f"weight shape {shape}. Pass +1/-1 values of shape {shape}, (1, {shape[1]}) "
+                                 f"or ({shape[0]}, 1).")
+        self.w_sign = w_sign
+        self.weight = param_type(_initial(self, w_init, shape, "w_init"))
+
+    def update(self, x: Any) -> jax.Array:
+        """`x @ (|W| * w_sign)` over the last axis of `x`."""
+        x = _features(self, x, self.in_size[-1])
+        w = jnp.abs(self.weight.value)
+        return x @ (w if self.w_sign is None else w * self.w_sign)
+
+
+class SparseLinear(Module):
+    """A linear layer with a fixed sparsity pattern: `y = x @ M + b`, `M` sparse `(in, out)`.
+
+    Only the stored entries of `M` are trainable: `weight` holds `{'weight': values}` (one value
+    per stored entry, in the order of `spar_mat.data`) and `'bias'` if `b_init` is given; the
+    positions are fixed.
+
+    Args:
+      spar_mat: the `(in, out)` matrix, a `jax.experimental.sparse.BCOO` or a dense array (whose
+        zero entries are left out).
+      b_init: initializer or array for the `(out,)` bias, or None for no bias.
+      in_size: the input size; defaults to `spar_mat.shape[0]`.
+      name: optional module name.
+      param_type: the State class of the parameters.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.SparseLinear(jnp.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]))
+      >>> layer(jnp.ones(3)).tolist()
+      [4.0, 2.0]
+    """
+
+    def __init__(self, spar_mat: Any, b_init: Optional[Init] = None, in_size: Optional[Size] = None,
+                 name: Optional[str] = None, param_type: type = ParamState):
+        super().__init__(name=name)
+        if not isinstance(spar_mat, sparse.BCOO):
+            dense = jnp.asarray(spar_mat)
+            if dense.ndim != 2:
+                raise ValueError(f"{self._label()}: spar_mat must be a 2-d (in, out) matrix, got shape "
+                                 f"{dense.shape}.")
+            spar_mat = sparse.BCOO.fromdense(dense)
+        if spar_mat.ndim != 2 or spar_mat.n_batch or spar_mat.n_dense:
+            raise ValueError(f"{self._label()}: spar_mat must be a plain 2-d BCOO matrix (no batch or dense "
+                             f"dimensions), got shape {spar_mat.shape}.")
+        n_in, n_out = spar_mat.shape
+        self.in_size = n_in if in_size is None else in_size
+        if self.in_size[-1] != n_in:
+            raise ValueError(f"{self._label()}: in_size {self.in_size} has {self.in_size[-1]} features but "
+                             f"spar_mat has {n_in} rows. Make them agree or leave in_size out.")
+        self.out_size = n_out
+        self.indices = spar_mat.indices
+        self.mat_shape = (n_in, n_out)
+        params = {"weight": spar_mat.data}
+        if b_init is not None:
+            params["bias"] = _initial(self, b_init, (n_out,), "b_init")
+        self.weight = param_type(params)
+
+    def update(self, x: Any) -> jax.Array:
+        """`x @ M + b` over the last axis of `x`."""
+        x = _features(self, x, self.in_size[-1])
+        params = self.weight.value
+        mat = sparse.BCOO((params["weight"], self.indices), shape=self.mat_shape)
+        y = sparse.bcoo_dot_general(x, mat, dimension_numbers=(([x.ndim - 1], [0]), ([], [])))
+        return y + params["bias"] if "bias" in params else y
+
+
+class AllToAll(Module):
+    """All-to-all connections: `y_j = sum_i x_i W_ij (+ b_j)`, optionally without self-connections.
+
+    The weight is an `(in, out)` array, or a scalar shared by every connection (when `w_init`
+    is a scalar). With `include_self=False` (which needs `in == out`) the connection from unit
+    `i` to unit `i` is removed.
+
+    Raises:
+      ValueError: `include_self=False` with different input and output sizes.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.AllToAll(3, 3, w_init=1.0, include_self=False)
+      >>> layer(jnp.array([1.0, 2.0, 3.0])).tolist()
+      [5.0, 4.0, 3.0]
+    """
+
+    def __init__(self, in_size: Size, out_size: Size, w_init: Init = init.KaimingNormal(),
+                 b_init: Optional[Init] = None, include_self: bool = True, name: Optional[str] = None,
+                 param_type: type = ParamState):
+        super().__init__(name=name)
+        self.in_size, self.out_size = in_size, out_size
+        shape = (self.in_size[-1], self.out_size[-1])
+        if not include_self and shape[0] != shape[1]:
+            raise ValueError(f"{self._label()}: include_self=False removes the i->i connections, which needs "
+                             f"equal input and output sizes, got in={shape[0]}, out={shape[1]}.")
+        self.include_self = include_self
+        params = {"weight": _initial(self, w_init, shape, "w_init", allow_scalar=True)}
+        if b_init is not None:
+            params["bias"] = _initial(self, b_init, shape[1:], "b_init")
+        self.weight = param_type(params)
+
+    def update(self, x: Any) -> jax.Array:
+        """The summed weighted input of every other (or every) unit."""
+        x = _features(self, x, self.in_size[-1])
+        params = self.weight.value
+        w = params["weight"]
+        if jnp.ndim(w) == 0:
+            total = jnp.sum(x, axis=-1, keepdims=True)
+            y = w * (total if self.include_self else total - x)
+            y = jnp.broadcast_to(y, x.shape[:-1] + (self.out_size[-1],))
+        else:
+            if not self.include_self:
+                w = w * (1 - jnp.eye(w.shape[0], dtype=w.dtype))
+            y = x @ w
+        return y + params["bias"] if "bias" in params else y
+
+
+class OneToOne(Module):
+    """Element-wise connections: `y = x * w (+ b)` with `w` of shape `in_size`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.OneToOne(3, w_init=2.0)(jnp.array([1.0, 2.0, 3.0])).tolist()
+      [2.0, 4.0, 6.0]
+    """
+
+    def __init__(self, in_size: Size, w_init: Init = init.Normal(), b_init: Optional[Init] = None,
+                 name: Optional[str] = None, param_type: type = ParamState):
+        super().__init__(name=name)
+        self.in_size = in_size
+        self.out_size = in_size
+        params = {"weight": _initial(self, w_init, self.in_size, "w_init", allow_scalar=True)}
+        if b_init is not None:
+            params["bias"] = _initial(self, b_init, self.in_size, "b_init", allow_scalar=True)
+        self.weight = param_type(params)
+
+    def update(self, x: Any) -> jax.Array:
+        """`x * w + b`; the trailing axes of `x` must equal `in_size`."""
+        x = jnp.asarray(x)
+        n = len(self.in_size)
+        if x.ndim < n or x.shape[x.ndim - n:] != self.in_size:
+            raise ValueError(f"{self._label()} expects inputs whose trailing dimensions are its in_size "
+                             f"{self.in_size}, got shape {x.shape}.")
+        params = self.weight.value
+        y = x * params["weight"]
+        return y + params["bias"] if "bias" in params else y
+
+
+class LoRA(Module):
+    """A low-rank adapter: `y = base(x) + s * (x @ A @ B)`, `A` `(in, r)`, `B` `(r, out)`.
+
+    Args:
+      in_features: input feature count.
+      lora_rank: the rank `r` of the update.
+      out_features: output feature count.
+      base_module: optional frozen or trainable module whose output the update is added to.
+      kernel_init: initializer for both `A` (`'lora_a'`) and `B` (`'lora_b'`).
+      alpha: the scale `s` is `alpha / lora_rank`; None means `s = 1`.
+      param_type: the State class of the adapter parameters.
+      in_size: optional input size (its last entry must be `in_features`).
+      name: optional module name.
+
+    Raises:
+      ValueError: a non-positive rank or size, or sizes that disagree with `in_size`/`base_module`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.LoRA(4, 2, 3, base_module=brainstate.nn.Linear(4, 3))
+      >>> layer(jnp.ones((5, 4))).shape
+      (5, 3)
+    """
+
+    def __init__(self, in_features: int, lora_rank: int, out_features: int, *,
+                 base_module: Optional[Module] = None, kernel_init: Init = init.LecunNormal(),
+                 alpha: Optional[float] = None, param_type: type = ParamState, in_size: Optional[Size] = None,
+                 name: Optional[str] = None):
+        super().__init__(name=name)
+        for arg, v in (("in_features", in_features), ("lora_rank", lora_rank), ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{self._label()}: {arg} must be a positive int, got {v!r}.")
+        self.in_size = in_features if in_size is None else in_size
+        if self.in_size[-1] != in_features:
+            raise ValueError(f"{self._label()}: in_size {self.in_size} ends in {self.in_size[-1]} features but "
+                             f"in_features is {in_features}.")
+        self.out_size = self.in_size[:-1] + (out_features,)
+        base_out = getattr(base_module, "out_size", None)
+        if base_out is not None and base_out[-1] != out_features:
+            raise ValueError(f"{self._label()}: base_module {base_module._label()} gives {base_out[-1]} output "
+                             f"features but out_features is {out_features}.")
+        self.base_module = base_module
+        self.scale = 1.0 if alpha is None else alpha / lora_rank
+        self.weight = param_type({"lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
+                                  "lora_b": _initial(self, kernel_init, (lora_rank, out_features), "kernel_init")})
+
+    def update(self, x: Any) -> jax.Array:
+        """`base(x) + s * x @ A @ B` (without a base module, just the low-rank term)."""
+        x = _features(self, x, self.in_size[-1])
+        params = self.weight.value
+        y = (x @ params["lora_a"] @ params["lora_b"]) * self.scale
+        return y if self.base_module is None else self.base_module(x) + y
