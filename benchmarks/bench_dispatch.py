@@ -1,8 +1,8 @@
 """Per-call dispatch of jitted stateful steps, as a ratio to raw `jax.jit` with the state
 threaded by hand, measured in the same process.
 
-Cases: the seed's Counter; an SGD step of a small MLP (width 32, 4 layers, batch 8); a model
-with 300 small states. Run: `python benchmarks/bench_dispatch.py`.
+Cases: the seed's Counter; an SGD step of a small MLP (width 32, 4 layers, batch 8); models
+with 300 and 1,500 small states. Run: `python benchmarks/bench_dispatch.py`.
 """
 
 import jax
@@ -100,6 +100,7 @@ CASES = [
     ("Counter", counter_case, 1.5, 2000),
     ("MLP SGD step (32x4, batch 8)", mlp_case, 1.15, 1000),
     ("300 small states", many_states_case, 1.3, 200),
+    ("1,500 small states", lambda: many_states_case(1500), 1.3, 40),
 ]
 
 

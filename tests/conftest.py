@@ -1,6 +1,14 @@
-"""Shared test helpers."""
+"""Shared test helpers.
 
-import pytest
+Tests see 8 simulated CPU devices (set before JAX starts its backend), so multi-device code
+runs everywhere without a subprocess.
+"""
+
+import os
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+
+import pytest  # noqa: E402
 
 import brainstate
 

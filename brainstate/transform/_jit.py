@@ -35,6 +35,7 @@ from ..environ._settings import lookup
 from ..util._filters import to_predicate
 from ._diagnostics import (_root_of, call_signature, explain_signature_change, report_states, state_paths,
                            warn_costly)
+from ._state_sharding import check_sharding, constrain, state_sharding_resolver
 from ._stateful import StaleStates, StatefulFunction, _hashable, _normalize_argnames, _normalize_argnums, \
     check_no_state_args
 
@@ -53,14 +54,15 @@ class JittedFunction:
     def __init__(self, fun: Callable, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, in_shardings=_UNSPECIFIED, out_shardings=_UNSPECIFIED,
                  keep_unused: bool = False, device=None, backend=None, inline: bool = False,
-                 abstracted_axes=None, donate_states=False, **kwargs):
+                 abstracted_axes=None, donate_states=False, state_shardings=None, **kwargs):
         self.stateful_fun = StatefulFunction(fun, static_argnums, static_argnames)
         self.fun = fun
         self._options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
                              donate_argnums=donate_argnums, donate_argnames=donate_argnames,
                              in_shardings=in_shardings, out_shardings=out_shardings, keep_unused=keep_unused,
                              device=device, backend=backend, inline=inline, abstracted_axes=abstracted_axes,
-                             donate_states=donate_states, **kwargs)
+                             donate_states=donate_states, state_shardings=state_shardings, **kwargs)
+        self._sharding_of = state_sharding_resolver(state_shardings)
         self._bound = weakref.WeakKeyDictionary()
         # The pure function takes (kept state values, donated state values, *args): shift by 2.
         shift = lambda nums: tuple(i + 2 if i >= 0 else i for i in _normalize_argnums(nums))
@@ -115,7 +117,15 @@ class JittedFunction:
             for i, v in zip(donated_idx, donated_values):
                 values[i] = v
             self._on_trace(signatures, values, args, kwargs)
-            return pure(values, *args, **kwargs)
+            shardings = [self._sharding_of(s) for s in self._states]
+            for i, (state, sharding) in enumerate(zip(self._states, shardings)):
+                if sharding is not None:
+                    check_sharding(state, sharding, values[i])
+                    values[i] = constrain(values[i], sharding)
+            written, out = pure(values, *args, **kwargs)
+            out_shardings = [self._sharding_of(s) for s in self._write_states]
+            written = [v if sh is None else constrain(v, sh) for v, sh in zip(written, out_shardings)]
+            return written, out
 
         traced.__name__ = pure.__name__
         return jax.jit(traced, **self._jit_kwargs)
@@ -280,7 +290,7 @@ class JittedFunction:
 def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings: Any = _UNSPECIFIED,
         static_argnums=None, donate_argnums=None, static_argnames=None, donate_argnames=None,
         keep_unused: bool = False, device=None, backend=None, inline: bool = False,
-        abstracted_axes=None, donate_states=False, **kwargs):
+        abstracted_axes=None, donate_states=False, state_shardings=None, **kwargs):
     """Compile a function that reads and writes `State`s.
 
     Usable as `jit(f)`, `@jit`, `@jit(static_argnums=...)` and on a module instance
@@ -295,6 +305,9 @@ def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shar
       donate_states: False (default), True, or a filter: written states whose buffers are reused
         for their new values. Saves memory; only safe when no array obtained from such a
         state's `.value` is used after the call.
+      state_shardings: `{filter or State: sharding}`; states without an entry use their own
+        `sharding` metadata. Each such state's value is constrained to its sharding on the way in
+        and its written value on the way out, so it stays sharded across calls.
       keep_unused, device, backend, inline, abstracted_axes, **kwargs: passed to `jax.jit`.
 
     Returns:
@@ -315,7 +328,8 @@ def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shar
     options = dict(in_shardings=in_shardings, out_shardings=out_shardings, static_argnums=static_argnums,
                    donate_argnums=donate_argnums, static_argnames=static_argnames,
                    donate_argnames=donate_argnames, keep_unused=keep_unused, device=device, backend=backend,
-                   inline=inline, abstracted_axes=abstracted_axes, donate_states=donate_states, **kwargs)
+                   inline=inline, abstracted_axes=abstracted_axes, donate_states=donate_states,
+                   state_shardings=state_shardings, **kwargs)
     if fun is _UNSPECIFIED:
         return lambda f: JittedFunction(f, **options)
     if not callable(fun):
