@@ -25,3 +25,4 @@ from . import graph
 from . import random
 from . import transform
 from . import nn
+from . import checkpoint

@@ -11,3 +11,22 @@ from ._settings import (DEFAULT_PRECISION, DT, FIT, HOST_DEVICE_COUNT, I, JIT_ER
                         register_default_behavior, reset, set, set_host_device_count, set_platform,
                         set_precision, tolerance, unregister_default_behavior)
 from jax import devices
+
+# Names the reference release exposes from this module (re-exports kept for compatibility).
+import contextlib
+import dataclasses
+import functools
+import os
+import re
+import threading
+import warnings
+from collections import defaultdict
+from typing import Any, Callable, ContextManager, Dict, Hashable, List, Optional, Union
+
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import DTypeLike
+
+PlatformType = str
+PrecisionType = Union[int, str]
+config = jax_config = __import__("jax").config

@@ -1,0 +1,27 @@
+"""Save and restore the states of any graph (a model, an optimizer, both), keyed by graph path.
+
+Checkpoints are safetensors files: tensors plus a JSON header recording, for every state, its
+kind, shapes and dtypes, and the brainstate version that wrote it. Writes are atomic, files are
+checksummed, and restore is strict by default: it reports every missing, unexpected or
+mismatched path at once and restores nothing unless everything fits.
+
+Example:
+  >>> import os, tempfile, brainstate
+  >>> from brainstate import checkpoint
+  >>> model = brainstate.nn.Sequential(brainstate.nn.Linear(2, 4), brainstate.nn.Linear(4, 1))
+  >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+  >>> _ = checkpoint.save(path, {"model": model})
+  >>> sorted(checkpoint.load(path).values)
+  ['model.layers.0.weight', 'model.layers.1.weight']
+  >>> report = checkpoint.restore(path, {"model": model})
+  >>> report.ok
+  True
+
+The `safetensors` package is imported on first use (`pip install 'brainstate[checkpoint]'`).
+"""
+
+from ._manager import CheckpointManager as CheckpointManager
+from ._report import CheckpointError as CheckpointError, RestoreReport as RestoreReport
+from ._save_restore import Checkpoint as Checkpoint, load as load, restore as restore, save as save
+
+__all__ = ["CheckpointManager", "CheckpointError", "RestoreReport", "Checkpoint", "load", "restore", "save"]

@@ -1,0 +1,228 @@
+"""How the states of a graph become named tensors, and how stored tensors become values again.
+
+Naming. A state is keyed by its graph path, the path elements joined with '.' (for example
+`'model.layers.0.weight'`; the root state of a graph has the empty key ''). A state whose value
+is a PyTree stores one tensor per leaf, named by the state key plus the leaf's key path joined
+the same way (Linear's `{'weight': ..., 'bias': ...}` becomes `'layers.0.weight.weight'` and
+`'layers.0.weight.bias'`). Two states or leaves whose names collide (a dict key holding a '.', an
+int 0 beside a string '0') are refused when saving, never silently merged.
+
+Per-state metadata (JSON in the file header) records the state's kind (its class name) and, for
+every leaf in flatten order, its key, tensor name, true dtype, shape and encoding:
+
+- `raw`: dtypes safetensors stores natively (bool, (u)int8-64, float16/32/64, complex64).
+- `bitcast`: any other dtype (bfloat16, the float8 family, int4, complex128, ...) is stored as
+  the unsigned integer of the same width with the same shape (uint8/16/32/64); widths with no
+  unsigned integer (16-byte complex128) are stored as uint8 with a trailing axis of the item
+  size. Reading views the bytes back as the true dtype, so the bits are exactly preserved.
+- `prng_key`: a typed JAX key array (`jax.random.key`) is stored as its raw key data (uint32)
+  with the key implementation's name; reading wraps the data again. Raw key data, as held by
+  `brainstate.random.RandomState`, is an ordinary uint32 array and needs nothing special.
+
+Restoring never trusts the stored tree: values are rebuilt in the target's own tree structure
+after its leaf keys, shapes and dtypes were checked against the file.
+"""
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import jax
+import numpy as np
+
+from .._state import State
+from .. import graph
+from ._report import CheckpointError, display_path
+
+__all__ = ["path_key", "live_states", "state_spec", "encode_states", "decode_value", "compare_specs"]
+
+# The dtypes the safetensors format (and its NumPy API) stores as they are.
+_NATIVE = frozenset(["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
+                     "float16", "float32", "float64", "complex64"])
+_UINT_OF_WIDTH = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _c_order(x: Any) -> np.ndarray:
+    """`x` as a C-contiguous NumPy array of the same shape (0-d stays 0-d, unlike
+    `np.ascontiguousarray`)."""
+    return np.require(np.asarray(x), requirements="C")
+
+
+def _element(key: Any) -> str:
+    """One graph-path element or PyTree key-path entry as text."""
+    tu = jax.tree_util
+    if isinstance(key, (tu.DictKey, tu.FlattenedIndexKey)):
+        return str(key.key)
+    if isinstance(key, tu.SequenceKey):
+        return str(key.idx)
+    if isinstance(key, tu.GetAttrKey):
+        return key.name
+    return str(key)
+
+
+def path_key(path: Tuple[Any, ...]) -> str:
+    """The checkpoint key of a graph path: its elements joined with '.'."""
+    return ".".join(_element(k) for k in path)
+
+
+def _join(state_key: str, leaf: str) -> str:
+    return ".".join(p for p in (state_key, leaf) if p)
+
+
+def live_states(target: Any, where: str) -> Dict[str, State]:
+    """The live States of a graph (each once, under its first path), keyed by checkpoint key."""
+    result: Dict[str, State] = {}
+    paths: Dict[str, Tuple[Any, ...]] = {}
+    for path, state in graph.states(target).items():
+        key = path_key(path)
+        if key in result:
+            raise CheckpointError(
+                f"{where}: the graph paths {paths[key]} and {path} both give the checkpoint key "
+                f"{display_path(key)!r}, so their states could not be told apart in the file. "
+                f"Rename one of them (dict keys must not contain '.', and an int key must not sit "
+                f"beside the same number as a string).")
+        result[key] = state
+        paths[key] = path
+    return result
+
+
+def _leaf_signature(x: Any, where: str) -> Tuple[Tuple[int, ...], str]:
+    """(shape, dtype name) of a leaf as it is stored; raises for leaves that are not arrays."""
+    if isinstance(x, jax.core.Tracer):
+        raise CheckpointError(
+            f"{where} holds a JAX tracer: checkpoints are written and read outside traced "
+            f"functions. Call save/restore outside `jit`/`grad`/`vmap`/loops, on concrete values.")
+    if isinstance(x, _PY_SCALARS):
+        return (), np.dtype(jax.dtypes.canonicalize_dtype(type(x))).name
+    shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if shape is None or dtype is None:
+        raise CheckpointError(
+            f"{where} is a {type(x).__name__}, not an array, so it cannot be stored in a "
+            f"checkpoint (which holds tensors only). Keep non-array data outside States, or "
+            f"convert it to an array.")
+    if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        return tuple(shape), str(dtype)
+    return tuple(int(d) for d in shape), np.dtype(dtype).name
+
+
+def _leaves(state: State) -> List[Tuple[str, Any]]:
+    """(leaf key, leaf) of a state's value, in flatten order."""
+    flat, _ = jax.tree_util.tree_flatten_with_path(state.value)
+    return [(".".join(_element(k) for k in keypath), leaf) for keypath, leaf in flat]
+
+
+def state_spec(state_key: str, state: State) -> dict:
+    """The metadata of a live state: kind, and per leaf its key, tensor name, dtype and shape."""
+    leaves = []
+    for leaf, x in _leaves(state):
+        where = f"The state at {display_path(state_key)!r}" + (f" (leaf {leaf!r})" if leaf else "")
+        shape, dtype = _leaf_signature(x, where)
+        leaves.append({"key": leaf, "tensor": _join(state_key, leaf), "dtype": dtype, "shape": list(shape)})
+    return {"kind": type(state).__name__, "leaves": leaves}
+
+
+def _encode_leaf(x: Any, spec: dict, where: str) -> np.ndarray:
+    """The array to store for one leaf; sets `spec['encoding']` (and `'impl'` for keys)."""
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        raise CheckpointError(
+            f"{where} is sharded across processes and not fully addressable here. The safetensors "
+            f"format stores whole arrays written by one process; sharded arrays need a "
+            f"multi-process backend (see brainstate.checkpoint._storage for the extension point).")
+    if isinstance(x, _PY_SCALARS):
+        x = np.asarray(x, dtype=spec["dtype"])
+    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        spec["encoding"], spec["impl"] = "prng_key", str(jax.random.key_impl(x))
+        return _c_order(np.asarray(jax.random.key_data(x)))
+    arr = np.asarray(x)
+    if arr.dtype.byteorder == ">":
+        arr = arr.astype(arr.dtype.newbyteorder("<"))
+    arr = _c_order(arr)
+    if arr.dtype.name in _NATIVE:
+        spec["encoding"] = "raw"
+        return arr
+    spec["encoding"] = "bitcast"
+    width = arr.dtype.itemsize
+    if width in _UINT_OF_WIDTH:
+        return arr.view(_UINT_OF_WIDTH[width])
+    return arr.reshape(-1).view(np.uint8).reshape(arr.shape + (width,))
+
+
+def encode_states(states: Dict[str, State]) -> Tuple[Dict[str, np.ndarray], Dict[str, dict]]:
+    """(tensor name -> stored array, state key -> metadata) for the given live states."""
+    tensors: Dict[str, np.ndarray] = {}
+    owners: Dict[str, str] = {}
+    specs: Dict[str, dict] = {}
+    for key, state in states.items():
+        spec = state_spec(key, state)
+        for leaf_spec, (_, x) in zip(spec["leaves"], _leaves(state)):
+            name = leaf_spec["tensor"]
+            if name in tensors:
+                raise CheckpointError(
+                    f"save: the states at {display_path(owners[name])!r} and {display_path(key)!r} "
+                    f"both produce the tensor name {name!r}, so the file could not tell them apart. "
+                    f"Rename a state or a dict key so that no path is a prefix-plus-leaf of another.")
+            where = f"The state at {display_path(key)!r}" + (f" (leaf {leaf_spec['key']!r})" if leaf_spec["key"] else "")
+            tensors[name] = _encode_leaf(x, leaf_spec, where)
+            owners[name] = key
+        specs[key] = spec
+    return tensors, specs
+
+
+def _true_dtype(name: str):
+    """The dtype named in the metadata (NumPy's, or an ml_dtypes one JAX knows: bfloat16, ...)."""
+    return jax.numpy.dtype(name)
+
+
+def decode_leaf(stored: np.ndarray, spec: dict) -> Any:
+    """The NumPy (or typed-key) value of one leaf from its stored array and metadata."""
+    encoding, shape = spec["encoding"], tuple(spec["shape"])
+    if encoding == "raw":
+        return stored
+    if encoding == "prng_key":
+        return jax.random.wrap_key_data(stored, impl=spec["impl"])
+    return _c_order(stored).reshape(-1).view(_true_dtype(spec["dtype"])).reshape(shape)
+
+
+def decode_value(stored: Dict[str, np.ndarray], spec: dict, like: Optional[State]) -> Any:
+    """A state's value from the file: in `like`'s tree structure and placement if given, else
+    the single array, or a dict leaf key -> array for a PyTree value."""
+    leaves = [decode_leaf(stored[leaf["tensor"]], leaf) for leaf in spec["leaves"]]
+    if like is None:
+        if len(spec["leaves"]) == 1 and spec["leaves"][0]["key"] == "":
+            return leaves[0]
+        return {leaf["key"]: x for leaf, x in zip(spec["leaves"], leaves)}
+    old_leaves, treedef = jax.tree_util.tree_flatten(like.value)
+    new_leaves = []
+    for old, new in zip(old_leaves, leaves):
+        if isinstance(old, np.ndarray):
+            new_leaves.append(np.array(new))  # a NumPy leaf stays NumPy (and owns its memory)
+        elif isinstance(new, jax.Array):
+            new_leaves.append(new)  # a typed key, already wrapped by JAX
+        elif isinstance(old, jax.Array) and getattr(old, "committed", False):
+            new_leaves.append(jax.device_put(new, old.sharding))  # keep the target's placement
+        else:
+            new_leaves.append(jax.device_put(new))
+    return jax.tree_util.tree_unflatten(treedef, new_leaves)
+
+
+def _shape_text(shape) -> str:
+    return str(tuple(shape))
+
+
+def compare_specs(saved: dict, target: dict) -> Optional[str]:
+    """What differs between a stored state and a target state, or None if they fit."""
+    diffs = []
+    if saved["kind"] != target["kind"]:
+        diffs.append(f"kind {saved['kind']} in the checkpoint, {target['kind']} in the target")
+    saved_keys = [leaf["key"] for leaf in saved["leaves"]]
+    target_keys = [leaf["key"] for leaf in target["leaves"]]
+    if saved_keys != target_keys:
+        diffs.append(f"leaves {saved_keys} in the checkpoint, {target_keys} in the target")
+        return "; ".join(diffs)
+    for s, t in zip(saved["leaves"], target["leaves"]):
+        leaf = f"leaf {s['key']!r} " if s["key"] else ""
+        if list(s["shape"]) != list(t["shape"]):
+            diffs.append(f"{leaf}shape {_shape_text(s['shape'])} in the checkpoint, "
+                         f"{_shape_text(t['shape'])} in the target")
+        if s["dtype"] != t["dtype"]:
+            diffs.append(f"{leaf}dtype {s['dtype']} in the checkpoint, {t['dtype']} in the target")
+    return "; ".join(diffs) or None

@@ -1,0 +1,96 @@
+"""What a restore found, and the error raised when a checkpoint cannot be used.
+
+A restore compares the states of a checkpoint file with the live states of a target graph, path
+by path, and sorts every path into exactly one group:
+
+- restored: present in both, with the same kind, leaf keys, shapes and dtypes;
+- missing: the target has it, the file does not;
+- unexpected: the file has it, the target does not;
+- mismatched: present in both, but the kind, the tree of leaves, a shape or a dtype differs.
+
+`RestoreReport` carries the four groups; `CheckpointError` is raised for every checkpoint that
+cannot be used (a corrupted or truncated file, a strict restore that does not fit, a value that
+cannot be saved). A strict-restore error carries the report as `error.report`.
+"""
+
+import dataclasses
+from typing import Dict, Optional, Tuple
+
+from .._errors import BrainStateError
+
+__all__ = ["CheckpointError", "RestoreReport", "display_path"]
+
+
+class CheckpointError(BrainStateError, ValueError):
+    """A checkpoint could not be written, read or restored.
+
+    Attributes:
+      path: the checkpoint file concerned, when there is one.
+      report: for a strict restore that does not fit its target, the `RestoreReport` listing
+        every missing, unexpected and mismatched path (nothing was restored then); else None.
+    """
+
+    def __init__(self, message: str, *, path: Optional[str] = None,
+                 report: Optional["RestoreReport"] = None):
+        super().__init__(message)
+        self.path = path
+        self.report = report
+
+
+def display_path(key: str) -> str:
+    """How messages show a state path; the root state of a graph has the empty path."""
+    return key if key else "<root>"
+
+
+@dataclasses.dataclass(frozen=True)
+class RestoreReport:
+    """The outcome of matching a checkpoint against a target graph, path by path.
+
+    Paths are the checkpoint keys: graph path elements joined with '.', e.g.
+    `'model.layers.0.weight'`.
+
+    Attributes:
+      restored: paths whose values were written into the target (or, in a report attached to a
+        strict-restore error, that would have been).
+      missing: paths the target has and the checkpoint lacks.
+      unexpected: paths the checkpoint has and the target lacks.
+      mismatched: path -> what differs (kind, leaves, shape or dtype), for paths in both.
+
+    Example:
+      >>> report = RestoreReport(restored=("w",), missing=(), unexpected=("b",), mismatched={})
+      >>> report.ok
+      False
+      >>> print(report)
+      RestoreReport: 1 restored, 0 missing, 1 unexpected, 0 mismatched
+        unexpected (in the checkpoint, not in the target):
+          b
+    """
+
+    restored: Tuple[str, ...]
+    missing: Tuple[str, ...]
+    unexpected: Tuple[str, ...]
+    mismatched: Dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        """True when every path of the checkpoint and of the target was restored."""
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def problems(self) -> str:
+        """The missing, unexpected and mismatched paths as an indented list, one per line."""
+        lines = []
+        if self.missing:
+            lines.append("  missing (in the target, not in the checkpoint):")
+            lines.extend(f"    {display_path(p)}" for p in self.missing)
+        if self.unexpected:
+            lines.append("  unexpected (in the checkpoint, not in the target):")
+            lines.extend(f"    {display_path(p)}" for p in self.unexpected)
+        if self.mismatched:
+            lines.append("  mismatched (in both, but different):")
+            lines.extend(f"    {display_path(p)}: {why}" for p, why in self.mismatched.items())
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        head = (f"RestoreReport: {len(self.restored)} restored, {len(self.missing)} missing, "
+                f"{len(self.unexpected)} unexpected, {len(self.mismatched)} mismatched")
+        return head + ("\n" + self.problems() if not self.ok else "")

@@ -1,0 +1,191 @@
+"""`save`, `load` and `restore`: the states of any graph to one file and back, by graph path.
+
+`save(path, target)` writes every State reachable from `target` (a model, an optimizer, a dict
+of both, or a single State) once, under its first graph path. `restore(path, target)` writes the
+stored values back into the target's existing States, matching by path.
+
+Invariants:
+- a restore is all or nothing: a strict restore that finds any missing, unexpected or
+  mismatched path raises one `CheckpointError` listing them all, before writing anything; a
+  write that fails midway (a state hook raising, say) puts back every value already written;
+- values are rebuilt in the target's own tree structure, keeping NumPy leaves NumPy and JAX
+  leaves on their device, so compiled functions that use the states do not retrace;
+- the file is verified whole (header and checksum) before any value is used.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple, Union
+
+import jax
+import numpy as np
+
+from .. import __version__
+from ._encoding import compare_specs, decode_value, encode_states, live_states, state_spec
+from ._report import CheckpointError, RestoreReport
+from ._storage import read_checkpoint, write_checkpoint
+
+__all__ = ["save", "load", "restore", "Checkpoint"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def save(path: PathLike, target: Any) -> str:
+    """Save the states of a graph to one safetensors file, atomically.
+
+    Args:
+      path: the file to write (conventionally `*.safetensors`); missing parent directories are
+        created. An existing file is replaced only once the new one is completely on disk.
+      target: the graph whose States to save: a model, an optimizer, a dict or list of them
+        (`{'model': model, 'opt': opt}` gives keys like `'model.layers.0.weight'`), or a State.
+
+    Returns:
+      The path written, as a string.
+
+    Raises:
+      CheckpointError: a state holds something that is not an array, a JAX tracer (save was
+        called inside a traced function) or an array sharded across processes; or two paths give
+        the same key. Nothing is written then.
+      ImportError: the `safetensors` package is not installed.
+
+    Example:
+      >>> import os, tempfile, brainstate, jax.numpy as jnp
+      >>> from brainstate import checkpoint
+      >>> model = brainstate.nn.Linear(2, 3)
+      >>> path = checkpoint.save(os.path.join(tempfile.mkdtemp(), "model.safetensors"), model)
+      >>> fresh = brainstate.nn.Linear(2, 3)
+      >>> checkpoint.restore(path, fresh).ok
+      True
+    """
+    path = os.fspath(path)
+    tensors, specs = encode_states(live_states(target, "save"))
+    metadata = {"brainstate_version": __version__, "jax_version": jax.__version__,
+                "states": json.dumps(specs, sort_keys=True)}
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    write_checkpoint(path, tensors, metadata)
+    return path
+
+
+def _read(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, str]]:
+    """(stored tensors, state key -> spec, metadata) of a verified checkpoint file."""
+    tensors, metadata = read_checkpoint(path)
+    try:
+        specs = json.loads(metadata["states"])
+        referenced = set()
+        for key, spec in specs.items():
+            for leaf in spec["leaves"]:
+                stored = tensors[leaf["tensor"]]
+                referenced.add(leaf["tensor"])
+                if leaf["encoding"] == "raw" and (stored.dtype.name != leaf["dtype"] or
+                                                  list(stored.shape) != list(leaf["shape"])):
+                    raise ValueError(f"tensor {leaf['tensor']!r} does not match its metadata")
+        if referenced != set(tensors):
+            raise ValueError(f"tensors {sorted(set(tensors) - referenced)} belong to no state")
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(
+            f"The checkpoint file {path!r} has inconsistent metadata ({err!r}); it was not written "
+            f"by this version of brainstate.checkpoint or was altered. Nothing was read from it.",
+            path=path) from err
+    return tensors, specs, metadata
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The contents of a checkpoint file, read without a target graph.
+
+    Attributes:
+      path: the file read.
+      values: state key -> value as NumPy (a single array, or a dict leaf key -> array for a
+        state whose value is a PyTree; typed PRNG keys come back as JAX key arrays).
+      kinds: state key -> the state's class name when it was saved.
+      version: the brainstate version that wrote the file.
+    """
+
+    path: str
+    values: Dict[str, Any]
+    kinds: Dict[str, str]
+    version: str
+
+
+def load(path: PathLike) -> Checkpoint:
+    """Read a checkpoint file without restoring it into a graph (for inspection or conversion).
+
+    Raises:
+      CheckpointError: the file is missing, truncated, corrupted or not a brainstate checkpoint.
+    """
+    path = os.fspath(path)
+    tensors, specs, metadata = _read(path)
+    values = {}
+    for key, spec in specs.items():
+        value = decode_value(tensors, spec, None)
+        values[key] = jax.tree_util.tree_map(lambda x: np.array(x) if isinstance(x, np.ndarray) else x, value)
+    return Checkpoint(path=path, values=values, kinds={k: s["kind"] for k, s in specs.items()},
+                      version=metadata.get("brainstate_version", "unknown"))
+
+
+def _write_all(writes) -> None:
+    """Write every (state, value); if one write fails, put back the ones already done."""
+    done = []
+    try:
+        for state, value in writes:
+            old = state.value
+            state.value = value
+            done.append((state, old))
+    except BaseException:
+        for state, old in reversed(done):
+            state.restore_value(old)
+        raise
+
+
+def restore(path: PathLike, target: Any, *, strict: bool = True) -> RestoreReport:
+    """Restore the states of a graph from a checkpoint file, matching them by graph path.
+
+    Args:
+      path: a file written by `save` (or by `CheckpointManager`).
+      target: the graph to restore into, built the same way as the one saved: its existing
+        States receive the stored values in place (shared States are written once).
+      strict: if True (the default), every path must be in both the file and the target with the
+        same kind, leaves, shapes and dtypes; otherwise nothing is restored and one error lists
+        every problem. If False, the states that match are restored and the others left as they
+        are; the returned report says which were which.
+
+    Returns:
+      A `RestoreReport` (`.restored`, `.missing`, `.unexpected`, `.mismatched`).
+
+    Raises:
+      CheckpointError: the file is missing, truncated or corrupted (naming the file), or, with
+        `strict=True`, the file does not fit the target (listing every missing, unexpected and
+        mismatched path; `error.report` holds the report). Nothing is restored then.
+    """
+    if not isinstance(strict, bool):
+        raise TypeError(f"restore: strict must be True or False, got {strict!r}.")
+    path = os.fspath(path)
+    tensors, specs, _ = _read(path)
+    live = live_states(target, "restore")
+    restored, mismatched, writes = [], {}, []
+    for key, state in live.items():
+        if key not in specs:
+            continue
+        why = compare_specs(specs[key], state_spec(key, state))
+        if why:
+            mismatched[key] = why
+        else:
+            restored.append(key)
+            writes.append((state, decode_value(tensors, specs[key], state)))
+    report = RestoreReport(
+        restored=tuple(restored),
+        missing=tuple(k for k in live if k not in specs),
+        unexpected=tuple(k for k in specs if k not in live),
+        mismatched=mismatched)
+    if strict and not report.ok:
+        count = len(report.missing) + len(report.unexpected) + len(report.mismatched)
+        raise CheckpointError(
+            f"restore: the checkpoint {path!r} does not fit the target {type(target).__name__} "
+            f"({count} problem{'s' * (count != 1)}); nothing was restored.\n{report.problems()}\n"
+            f"Build the target the same way as the model that was saved, or pass strict=False to "
+            f"restore the states that match and get this report back.", path=path, report=report)
+    _write_all(writes)
+    return report
+

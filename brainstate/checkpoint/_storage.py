@@ -1,0 +1,153 @@
+"""The on-disk format: one safetensors file per checkpoint, written atomically and checksummed.
+
+A checkpoint file is a standard safetensors file (a little-endian u64 header length, a JSON
+header, then the raw tensor bytes), so any safetensors reader can open it. No pickle is ever
+involved. The header's `__metadata__` (string -> string) holds:
+
+- `format` = 'brainstate.checkpoint', `format_version`, `brainstate_version`, `jax_version`;
+- `states`: JSON, state key -> {kind, leaves: [{key, tensor, dtype, shape, encoding}]};
+- `checksum`: 'sha256:<hex>' over the other metadata and, per tensor in name order, its name,
+  stored dtype, shape and bytes.
+
+safetensors validates the header's structure when reading (a truncated file, offsets that do not
+cover the data); the checksum catches everything else, so a damaged file raises
+`CheckpointError` naming it and never yields wrong values.
+
+Atomic writes. The bytes go to a fresh temporary file in the destination's directory, are
+flushed to disk (`fsync`), and only then renamed onto the final name with `os.replace`, which
+is atomic on POSIX and Windows; the directory is then fsynced so the rename itself survives a
+power cut. A crash at any point leaves either the previous file or the complete new one under
+the final name. A crash may leave a `.<name>.<pid>.<random>.tmp` file behind; it is never read.
+
+Extension point: this module is the only one that touches files. A backend for large or sharded
+arrays (for example orbax-checkpoint writing one shard per process) would provide the same pair,
+`write_checkpoint(path, tensors, metadata)` and `read_checkpoint(path)`, and be chosen by the
+callers in `_save_restore`; the encoding of states into named tensors would stay as it is.
+"""
+
+import hashlib
+import json
+import os
+import secrets
+from typing import Dict, Mapping, Tuple
+
+import numpy as np
+
+from ._report import CheckpointError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "write_checkpoint", "read_checkpoint", "write_atomic"]
+
+FORMAT = "brainstate.checkpoint"
+FORMAT_VERSION = "1"
+
+
+def _safetensors_numpy():
+    """`safetensors.numpy`, imported on first use so that brainstate imports without it."""
+    try:
+        import safetensors.numpy
+    except ImportError as err:
+        raise ImportError(
+            "brainstate.checkpoint stores checkpoints in the safetensors format, and the "
+            "`safetensors` package is not installed. Install it with "
+            "`pip install 'brainstate[checkpoint]'` (or `pip install safetensors`).") from err
+    return safetensors.numpy
+
+
+def checksum(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> str:
+    """'sha256:<hex>' of the metadata and of every tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(dict(metadata), sort_keys=True).encode())
+    for name in sorted(tensors):
+        arr = np.require(tensors[name], requirements="C")
+        digest.update(f"\0{name}\0{arr.dtype.name}\0{list(arr.shape)}\0".encode())
+        digest.update(arr.reshape(-1).view(np.uint8))
+    return "sha256:" + digest.hexdigest()
+
+
+def _fsync_directory(directory: str) -> None:
+    """Flush a directory entry to disk; skipped where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse to fsync a directory; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write `data` to `path` so that `path` holds either its old content or all of `data`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def write_checkpoint(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
+    """Serialise tensors and metadata to safetensors bytes, checksummed, and write them atomically."""
+    st = _safetensors_numpy()
+    header = dict(metadata, format=FORMAT, format_version=FORMAT_VERSION)
+    header["checksum"] = checksum(tensors, header)
+    write_atomic(path, st.save(tensors, metadata=header))
+
+
+def _corrupted(path: str, why: str) -> CheckpointError:
+    return CheckpointError(
+        f"The checkpoint file {path!r} is truncated or corrupted: {why}. Nothing was read from it. "
+        f"Restore from an earlier checkpoint (CheckpointManager keeps several) or save again.",
+        path=path)
+
+
+def read_checkpoint(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
+    """(tensor name -> stored array, metadata) of a checkpoint file, after verifying it whole."""
+    st = _safetensors_numpy()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise CheckpointError(f"There is no checkpoint file at {path!r}. Check the path, or list "
+                              f"the saved steps with CheckpointManager.all_steps().", path=path) from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path!r} is a directory, not a checkpoint file. To restore from a "
+                              f"directory of steps, use CheckpointManager(directory).restore(target).",
+                              path=path) from None
+    try:
+        tensors = st.load(data)
+        header_len = int.from_bytes(data[:8], "little")
+        metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
+    except Exception as err:  # safetensors raises SafetensorError; a bad header can raise others
+        raise _corrupted(path, f"safetensors could not read it ({err})") from err
+    stored_sum = metadata.get("checksum")
+    if stored_sum is None and metadata.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path!r} is a safetensors file but not a brainstate checkpoint (its metadata has no "
+            f"format={FORMAT!r}), so its states, kinds and shapes are unknown. Save it with "
+            f"brainstate.checkpoint.save, or read it with safetensors directly.", path=path)
+    rest = {k: v for k, v in metadata.items() if k != "checksum"}
+    if stored_sum != checksum(tensors, rest):
+        raise _corrupted(path, "its checksum does not match its contents")
+    if rest.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path!r} uses checkpoint format version {rest.get('format_version')!r} (written by "
+            f"brainstate {rest.get('brainstate_version')}); this brainstate reads version "
+            f"{FORMAT_VERSION!r}. Restore it with a matching brainstate version.", path=path)
+    return tensors, rest
