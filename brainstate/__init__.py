@@ -26,3 +26,12 @@ from . import random
 from . import transform
 from . import nn
 from . import checkpoint
+
+
+def __getattr__(name):
+    # brainstate.optim needs optax (the 'optim' extra), so it is imported on first use.
+    if name == "optim":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.optim")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
