@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import jax
 import jax.numpy as jnp
 
-from .. import environ
+from .. import environ, random
 
 __all__ = [
     "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -66,8 +66,6 @@ def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.A
             f"Pass bounds with lower <= upper, e.g. lower=0.125, upper=0.333.")
     x = jnp.asarray(x)
     if environ.get("fit", True):
-        from .. import random  # nn sits above random; imported on use like the other layers
-
         dtype = jnp.result_type(x, float)
         slope = random.uniform(lower, upper, size=x.shape, dtype=dtype)
     else:

@@ -18,10 +18,10 @@ from typing import Any, Callable, Optional, Tuple, Union
 import jax
 import jax.numpy as jnp
 
-from .. import environ
+from .. import environ, random
 from .._errors import BrainStateError
 from .._state import HiddenState, ParamState
-from . import _activations
+from . import _activations, init
 from ._linear import Linear
 from ._module import Module
 
@@ -30,28 +30,11 @@ __all__ = ["RNNCell", "ValinaRNNCell", "GRUCell", "MGUCell", "LSTMCell", "URLSTM
 Init = Union[Callable[[Tuple[int, ...]], Any], Any]
 
 
-# Default initializers: `shape -> array`, keys drawn from `brainstate.random`.
-# NOTE: `brainstate.nn.init` is being written alongside; once it exists, these defaults can become
-# `init.XavierNormal()`, `init.Orthogonal()` and `init.ZeroInit()` (same distributions).
-def _key() -> jax.Array:
-    from .. import random  # nn sits above random; imported on use, like `_linear.py`
-
-    return random.split_key()
-
-
-def xavier_normal(shape: Tuple[int, ...]) -> jax.Array:
-    """Glorot/Xavier truncated-normal init (variance `2 / (fan_in + fan_out)`)."""
-    return jax.nn.initializers.glorot_normal()(_key(), shape, environ.dftype())
-
-
-def orthogonal(shape: Tuple[int, ...]) -> jax.Array:
-    """Orthogonal init (orthonormal rows or columns, whichever are fewer)."""
-    return jax.nn.initializers.orthogonal()(_key(), shape, environ.dftype())
-
-
-def zeros(shape: Tuple[int, ...]) -> jax.Array:
-    """All-zero init."""
-    return jnp.zeros(shape, environ.dftype())
+# Default initializers, as in the reference release (instances are stateless apart from drawing
+# from the default `brainstate.random` stream, so sharing them between cells is safe).
+xavier_normal = init.XavierNormal()
+orthogonal = init.Orthogonal()
+zeros = init.ZeroInit()
 
 
 class RNNCell(Module):
@@ -93,8 +76,8 @@ class RNNCell(Module):
                 f"{self._label()}: batch_size must be None (unbatched) or a positive integer, got "
                 f"{batch_size!r}.")
         shape = (self.num_out,) if batch_size is None else (int(batch_size), self.num_out)
-        init = self._state_initializer
-        value = jnp.asarray(init(shape) if callable(init) else init)
+        spec = self._state_initializer
+        value = jnp.asarray(spec(shape) if callable(spec) else spec)
         try:
             return jnp.broadcast_to(value, shape)
         except ValueError:
@@ -285,8 +268,6 @@ class URLSTMCell(RNNCell):
 
     def _forget_bias(self) -> jax.Array:
         """Logits of `u ~ Uniform[1/n, 1 - 1/n]`, so that `sigmoid(bias) == u` (0 when n < 3)."""
-        from .. import random
-
         n = self.num_out
         if n < 3:  # the interval is a point (n=2) or empty (n=1): use its centre, sigmoid(0)=0.5
             return jnp.zeros((n,), environ.dftype())
