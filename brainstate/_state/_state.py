@@ -134,7 +134,7 @@ class State(_hooks.StateHookMixin):
             return self.restore_value(value)
         stack = trace_stack()
         if stack and stack[-1].view is not None:
-            stack[-1].read(self)  # a first touch may present the state per lane: check against that
+            stack[-1].touch(self)  # a first touch may present the state per lane: check against that
         value, has_tracer = checked_value(self, value)
         if has_tracer and tracer_check_on():
             if not stack and not self._in_own_raw_trace():

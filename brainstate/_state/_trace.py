@@ -120,6 +120,11 @@ class StateTrace:
         self._touch(state)
         self._present(state, value)
 
+    def touch(self, state) -> None:
+        """Record `state` (presenting it through `view`) without marking it read or written."""
+        if state._owner != self.serial:
+            self._touch(state)
+
     def read(self, state) -> None:
         if state._owner != self.serial:
             self.was_read[self._touch(state)] = True

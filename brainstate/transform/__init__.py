@@ -26,3 +26,6 @@ from ._diagnostics import PerformanceWarning, StateInfo, StateReport, report_sta
 from ._stateful_mapping import StatefulMapping
 from ._vmap import unvmap, vmap, vmap2
 from ._vmap_new_states import pmap2_new_states, vmap2_new_states, vmap_new_states
+from ._pmap import pmap2
+from ._map import map
+from ._shard_map import shard_map

@@ -6,7 +6,8 @@ may assign shardings per state or per filter. At trace time â€” never per call â
 function constrains each such state's input value and its written value to that sharding, so a
 sharded state comes back with the sharding it went in with. Invalid shardings are reported with
 the state's name and creation site: an axis the mesh does not have, or a dimension the mesh axis
-does not divide.
+does not divide. A state whose value is a PyTree may carry one sharding for every leaf, or a tree
+of shardings shaped like its value (a tree prefix: `{'weight': s1, 'bias': s2}`).
 """
 
 from typing import Any, Dict, Optional
@@ -46,8 +47,24 @@ def _mesh_in_context():
         return None
 
 
+def _is_sharding(x) -> bool:
+    return isinstance(x, (jax.sharding.Sharding, PartitionSpec))
+
+
 def check_sharding(state, sharding, value) -> None:
-    """Raise a ValueError naming `state` if `sharding` cannot hold `value`."""
+    """Raise a ValueError naming `state` if `sharding` (or a tree of shardings) cannot hold `value`."""
+    if not _is_sharding(sharding):
+        shardings, treedef = jax.tree_util.tree_flatten(sharding, is_leaf=_is_sharding)
+        try:
+            parts = treedef.flatten_up_to(value)
+        except ValueError as err:
+            raise ValueError(
+                f"{state._label()}: its tree of shardings {sharding!r} does not match the structure of "
+                f"its value ({err}). Give one sharding for the whole value, or one per leaf in the "
+                f"value's own structure.") from None
+        for one, part in zip(shardings, parts):
+            check_sharding(state, one, part)
+        return
     spec = sharding.spec if isinstance(sharding, NamedSharding) else sharding
     if not isinstance(spec, PartitionSpec):
         return  # other Sharding kinds are validated by JAX itself
@@ -84,5 +101,7 @@ def check_sharding(state, sharding, value) -> None:
 
 
 def constrain(value, sharding):
-    """`value` constrained to `sharding` (every leaf)."""
+    """`value` constrained to `sharding` (every leaf), or to a tree of shardings (a tree prefix)."""
+    if not _is_sharding(sharding):
+        return jax.lax.with_sharding_constraint(value, sharding)
     return jax.tree_util.tree_map(lambda x: jax.lax.with_sharding_constraint(x, sharding), value)

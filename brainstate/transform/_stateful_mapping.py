@@ -86,12 +86,18 @@ def _first_axis(sels, state) -> Optional[int]:
     return None
 
 
+_RANDOM_STATE = []
+
+
 def _random_state_type():
-    try:
-        from ..random import RandomState
-    except ImportError:  # the random layer is optional for this module
-        return None
-    return RandomState
+    """`brainstate.random.RandomState`, or None when the random layer is missing."""
+    if not _RANDOM_STATE:
+        try:
+            from ..random import RandomState
+        except ImportError:
+            return None
+        _RANDOM_STATE.append(RandomState)
+    return _RANDOM_STATE[0]
 
 
 def _single_key(value) -> bool:
@@ -266,16 +272,17 @@ class StatefulMapping:
         call.dyn_axes = tuple(axes[i] for i in call.dyn_pos)
         call.dyn_kwargs = {k: v for k, v in kwargs.items() if k not in sf.static_argnames}
         named = []  # (name, leaf, axis) of every mapped leaf, for the size check
-        lane_args = list(args)
         for i in call.dyn_pos:
             named += [x for x in _axis_leaves(axes[i], args[i], f"args[{i}]", self._where) if x[2] is not None]
+        for k, v in call.dyn_kwargs.items():
+            named += _axis_leaves(0, v, f"kwargs[{k!r}]", self._where)
+        call.sizes = [(name, _axis_size(name, leaf, ax, self._where), ax) for name, leaf, ax in named]
+        lane_args = list(args)
+        for i in call.dyn_pos:
             lane_args[i] = jax.tree_util.tree_map(lambda ax, sub: lane_shapes(sub, ax), axes[i], args[i],
                                                   is_leaf=lambda x: x is None)
         lane_kwargs = dict(kwargs)
-        for k, v in call.dyn_kwargs.items():
-            named += _axis_leaves(0, v, f"kwargs[{k!r}]", self._where)
-            lane_kwargs[k] = lane_shapes(v, 0)
-        call.sizes = [(name, _axis_size(name, leaf, ax, self._where), ax) for name, leaf, ax in named]
+        lane_kwargs.update((k, lane_shapes(v, 0)) for k, v in call.dyn_kwargs.items())
         if self.axis_name is not None and self._user_axis_env is None:
             sf.axis_env = [(self.axis_name, self.axis_size or (call.sizes[0][1] if call.sizes else 1))]
         if self._probe:
@@ -342,18 +349,21 @@ class StatefulMapping:
         keep = [k for k, ax in enumerate(out_w) if ax != "key"]
         dyn_pos, (static_args, static_kwargs) = call.dyn_pos, call.static
 
-        def lane(state_vals, d_args, d_kwargs):
+        def lane(state_vals, d_args, d_kwargs, anchor):
             full = dict(static_args)
             full.update(zip(dyn_pos, d_args))
             written, out = pure(state_vals, *[full[i] for i in range(len(full))], **d_kwargs, **dict(static_kwargs))
             return [written[k] for k in keep], out
 
-        return fn(lane, in_axes=(in_ax, call.dyn_axes, 0), out_axes=([out_w[k] for k in keep], self.out_axes),
+        return fn(lane, in_axes=(in_ax, call.dyn_axes, 0, 0), out_axes=([out_w[k] for k in keep], self.out_axes),
                   axis_size=n, axis_name=self.axis_name, **kw)
 
     def _run(self, pure, values, found, call):
         in_ax, vals, w_axes, advanced, n = self._plan(found, values, call)
-        inputs = (vals, call.dyn_args, call.dyn_kwargs)
+        # jax.pmap needs a mapped input to map over; a tiny one stands in when nothing else is.
+        anchor = None if self.mapping_fn is jax.vmap or call.sizes or any(ax is not None for ax in in_ax) \
+            else np.zeros(n, np.bool_)
+        inputs = (vals, call.dyn_args, call.dyn_kwargs, anchor)
         undeclared = [k for k, ax in enumerate(w_axes) if ax is None]
         key = (id(found), tuple(in_ax), tuple(w_axes), n, call.static)
         try:
