@@ -122,6 +122,18 @@ class Module(graph.Node):
         """Reset the module's short-term states (no-op by default; see `nn.reset_all_states`)."""
 
     # -- graph queries -------------------------------------------------------------------------
+    def init_all_states(self, *args: Any, **kwargs: Any) -> "Module":
+        """`init_state` on this module and every sub-module (see `brainstate.nn.init_all_states`)."""
+        from ._collective import init_all_states
+
+        return init_all_states(self, *args, **kwargs)
+
+    def reset_all_states(self, *args: Any, **kwargs: Any) -> "Module":
+        """`reset_state` on this module and every sub-module (see `brainstate.nn.reset_all_states`)."""
+        from ._collective import reset_all_states
+
+        return reset_all_states(self, *args, **kwargs)
+
     def states(self, *filters: Any,
                allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
         """This module's States and its sub-modules', keyed by path (see `graph.states`)."""

@@ -289,3 +289,21 @@ def test_linear_works_under_jit_and_grad():
     grads = brainstate.transform.grad(loss, layer.states(brainstate.ParamState))()
     assert grads[("weight",)]["weight"].shape == (3, 2)
     np.testing.assert_allclose(brainstate.transform.jit(lambda: layer(x))(), layer(x), rtol=1e-6)
+
+
+def test_module_init_all_states_method_initialises_children():
+    import jax.numpy as jnp
+
+    class Child(nn.Module):
+        def init_state(self, n=2):
+            self.h = brainstate.HiddenState(jnp.zeros(n))
+
+    class Parent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = Child(), Child()
+
+    p = Parent().init_all_states(3)
+    assert p.a.h.value.shape == (3,) and p.b.h.value.shape == (3,)
+    p.a.h.value = jnp.ones(3)
+    p.reset_all_states(3)
