@@ -91,6 +91,13 @@ class StateTrace:
     def _touch(self, state) -> int:
         i = self.index.get(id(state))
         if i is None:
+            # An enclosing trace that presents states per lane or per shard (a vmap's view) must
+            # present this one before we record it, so an inner transform sees one lane too.
+            for outer in trace_stack():
+                if outer is self:
+                    break
+                if outer.view is not None and state._owner != outer.serial and id(state) not in outer.index:
+                    outer._touch(state)
             i = len(self.states)
             self.index[id(state)] = i
             self.states.append(state)

@@ -164,8 +164,8 @@ class _BatchNorm(_Normalizer):
         self.dtype = dtype
         self.weight = self._weight(param_type, scale_initializer, bias_initializer) if affine else None
         if self.track_running_stats:
-            self.running_mean = mean_type(jnp.zeros(self.param_shape))
-            self.running_var = mean_type(jnp.ones(self.param_shape))
+            self.running_mean = mean_type(jnp.zeros(self.param_shape, environ.dftype()))
+            self.running_var = mean_type(jnp.ones(self.param_shape, environ.dftype()))
 
     def update(self, x: Any, mask: Optional[Any] = None) -> jax.Array:
         """Normalise `x` of shape `in_size` or `(batch, *in_size)`.

@@ -484,3 +484,19 @@ def test_vmap2_state_out_axis_differs_from_input_axis():
     vmap2(f, state_in_axes={0: bs.ShortTermState}, state_out_axes={1: bs.ShortTermState})(jnp.ones((4, 3)))
     assert h.value.shape == (3, 4)
     assert_allclose(h.value, (h0 + 1).T, **TOL)
+
+
+def test_inner_transform_inside_vmap_sees_one_lane():
+    """A grad/jit/for_loop nested in vmap(in_states=...) sees the per-lane value of the state."""
+    w = bs.ParamState(jnp.arange(6.0).reshape(3, 2))
+    x = jnp.ones((5, 2))
+
+    def loss():
+        return jnp.sum((x + w.value) ** 2)
+
+    grads = bs.transform.vmap(lambda: bs.transform.grad(loss, grad_states=[w])()[0], in_states=[w])()
+    expected = jax.vmap(jax.grad(lambda wi: jnp.sum((x + wi) ** 2)))(jnp.arange(6.0).reshape(3, 2))
+    np.testing.assert_allclose(grads, expected, rtol=1e-6)
+    sums = bs.transform.vmap(lambda: bs.transform.jit(loss)(), in_states=[w])()
+    np.testing.assert_allclose(sums, jax.vmap(lambda wi: jnp.sum((x + wi) ** 2))(jnp.arange(6.0).reshape(3, 2)),
+                               rtol=1e-6)
