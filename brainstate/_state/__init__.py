@@ -8,3 +8,4 @@ from ._fake import FakeState
 from ._hidden_group import HiddenGroupState, HiddenTreeState
 from ._trace import StateTrace, StateTraceStack, current_trace, trace_stack
 from ._treefy import TreefyState
+from ._state_dict import StateDictManager

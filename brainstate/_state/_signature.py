@@ -13,7 +13,7 @@ import numpy as np
 
 from .._errors import BrainStateError
 
-__all__ = ["signature", "checked_value", "describe"]
+__all__ = ["signature", "checked_value", "describe", "strong"]
 
 _PY_SCALARS = (bool, int, float, complex)
 Tracer = jax.core.Tracer
@@ -28,6 +28,23 @@ def _leaf_sig(x):
     if shape is None or dtype is None:
         return "object", type(x), False
     return tuple(shape), np.dtype(dtype) if not jax.dtypes.issubdtype(dtype, jax.dtypes.extended) else dtype, bool(getattr(x, "weak_type", False))
+
+
+def strong(value):
+    """`value` with every weakly typed concrete array made strongly typed (same dtype).
+
+    A state's arrays are stored strongly typed from the start: a compiled step usually writes a
+    strongly typed result, and a weak initial value would make the second call retrace.
+    Python scalars are left as they are.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(value)
+    if not any(getattr(x, "weak_type", False) and not isinstance(x, Tracer) for x in leaves):
+        return value
+    import jax.numpy as jnp
+
+    leaves = [jnp.asarray(x, dtype=x.dtype) if getattr(x, "weak_type", False) and not isinstance(x, Tracer) else x
+              for x in leaves]
+    return jax.tree_util.tree_unflatten(treedef, leaves)
 
 
 def signature(value):
@@ -70,7 +87,14 @@ def checked_value(state, value):
         _mismatch(state, old_tree, old_sigs, treedef, sigs, "tree structure")
     cast = None
     for i, (new, old) in enumerate(zip(sigs, old_sigs)):
-        if new == old or new[:2] == old[:2]:
+        if new == old:
+            continue
+        if new[:2] == old[:2]:
+            if new[0] != "object" and new[2] and not old[2]:
+                # A weakly typed value into a strongly typed state: store it strongly typed, so
+                # compiled functions see one argument type and never retrace over weak types.
+                cast = cast or {}
+                cast[i] = old[1]
             continue
         if new[0] == "object" or old[0] == "object":
             if new[0] == old[0] == "object":

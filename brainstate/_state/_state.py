@@ -23,7 +23,7 @@ from jax.extend.core import get_opaque_trace_state
 
 from .._errors import BrainStateError, TraceContextError
 from . import _hooks
-from ._signature import checked_value, describe, signature
+from ._signature import checked_value, describe, signature, strong
 from . import _epoch
 from ._checks import tracer_check_on, tree_check_on
 from ._trace import new_state_listeners, trace_stack
@@ -81,6 +81,7 @@ class State(_hooks.StateHookMixin):
 
     def _init_raw(self, value, name, metadata, source) -> None:
         """Set every field without hooks or listeners (also used to rebuild from snapshots)."""
+        value = strong(value)
         treedef, leaves, sigs, has_tracer = signature(value)
         if any(isinstance(x, State) for x in leaves):
             raise BrainStateError(

@@ -357,3 +357,21 @@ def test_async_dispatch_returns_jax_arrays():
     n, inc = make_counter()
     out = bs.transform.jit(inc)()
     assert isinstance(out, jax.Array)
+
+
+def test_weakly_typed_initial_value_compiles_once():
+    s = bs.State(jnp.broadcast_to(jnp.asarray(0.0), (3,)))
+    assert not s.value.weak_type
+    body = TraceCounter(lambda x: setattr(s, "value", s.value + x))
+    f = bs.transform.jit(body)
+    f(jnp.ones(3, jnp.float32))
+    first = body.count
+    f(jnp.ones(3, jnp.float32))
+    f(jnp.ones(3, jnp.float32))
+    assert body.count == first
+
+
+def test_weak_write_into_strong_state_is_stored_strong():
+    s = bs.State(jnp.zeros((), jnp.int32))
+    s.value = jnp.array(5)  # weakly typed int32
+    assert not s.value.weak_type and s.value.dtype == jnp.int32
