@@ -25,7 +25,7 @@ import numpy as np
 
 from .._state import ParamState
 from . import init
-from ._linear_variants import weight_standardization
+from ._linear_variants import _initial, weight_standardization
 from ._module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
@@ -75,11 +75,11 @@ class _ConvBase(Module):
         self.dimension_numbers = (lhs, spec + "IO", lhs)
 
         shape = self.kernel_size + (self.in_channels // groups, self.out_channels)
-        params = {"weight": self._initial(w_init, shape, "w_init")}
+        params = {"weight": _initial(self, w_init, shape, "w_init")}
         if b_init is not None:
-            params["bias"] = self._initial(b_init, (self.out_channels,), "b_init")
+            params["bias"] = _initial(self, b_init, (self.out_channels,), "b_init")
         self._extra_params(params)
-        self.w_mask = None if w_mask is None else self._initial(w_mask, shape, "w_mask")
+        self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
         self.weight = param_type(params)
         probe = jax.ShapeDtypeStruct((1,) + self.in_size, params["weight"].dtype)
         self.out_size = jax.eval_shape(lambda x: self._apply(x, params), probe).shape[1:]
@@ -112,12 +112,6 @@ class _ConvBase(Module):
             return tuple(tuple(int(i) for i in p) for p in padding)
         raise ValueError(f"{self._label()}: padding must be 'SAME', 'VALID', a non-negative int, a (low, high) "
                          f"pair or {n} such pairs, got {padding!r}.")
-
-    def _initial(self, spec: Init, shape: Tuple[int, ...], arg: str) -> jax.Array:
-        try:
-            return jnp.broadcast_to(init.param(spec, shape, allow_none=False, allow_scalar=False), shape)
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{self._label()}: {arg} cannot give a value of shape {shape}: {err}") from None
 
     def _kernel(self, params: dict) -> jax.Array:
         w = params["weight"]
@@ -159,8 +153,15 @@ class _Conv(_ConvBase):
                          w_init, b_init, w_mask, channel_first, name, param_type)
 
     def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+        padding = self.padding
+        if isinstance(padding, str) and any(d > 1 for d in self.lhs_dilation):
+            # lax takes string padding only without input dilation: pad the dilated input explicitly.
+            spatial = x.shape[2:] if self.channel_first else x.shape[1:-1]
+            dilated_in = [(i - 1) * d + 1 for i, d in zip(spatial, self.lhs_dilation)]
+            dilated_k = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.rhs_dilation)]
+            padding = jax.lax.padtype_to_pads(dilated_in, dilated_k, self.stride, padding)
         y = jax.lax.conv_general_dilated(
-            x, self._kernel(params), window_strides=self.stride, padding=self.padding,
+            x, self._kernel(params), window_strides=self.stride, padding=padding,
             lhs_dilation=self.lhs_dilation, rhs_dilation=self.rhs_dilation,
             dimension_numbers=self.dimension_numbers, feature_group_count=self.groups)
         return self._bias(y, params)

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from .._state import ParamState
+from . import init
 from ._module import Module
 
 __all__ = ["Linear"]
@@ -65,7 +66,8 @@ class Linear(Module):
     __module__ = "brainstate.nn"
 
     def __init__(self, in_size: Union[int, Sequence[int]], out_size: Union[int, Sequence[int]],
-                 w_init: Init = lecun_normal, b_init: Optional[Init] = zeros, w_mask: Optional[Init] = None,
+                 w_init: Init = init.KaimingNormal(), b_init: Optional[Init] = init.ZeroInit(),
+                 w_mask: Optional[Init] = None,
                  name: Optional[str] = None):
         super().__init__(name=name)
         self.in_size = in_size

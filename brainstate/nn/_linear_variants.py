@@ -12,8 +12,8 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Union
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import sparse
 
+from .. import environ
 from .._state import ParamState
 from . import init
 from ._module import Module
@@ -60,13 +60,15 @@ def _features(layer: Module, x: Any, n_in: int) -> jax.Array:
     return x
 
 
-def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> Any:
-    """The initial value `spec` gives for `shape` (broadcast to it), with errors naming `layer`."""
+def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> jax.Array:
+    """The initial value `spec` gives for `shape` (broadcast to it; a scalar kept as one when
+    `allow_scalar`), as floats (integer or boolean values are cast), with errors naming `layer`."""
     try:
-        value = init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar)
-        return value if allow_scalar and jnp.ndim(value) == 0 else jnp.broadcast_to(value, shape)
+        value = jnp.asarray(init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar))
+        value = value if allow_scalar and value.ndim == 0 else jnp.broadcast_to(value, shape)
     except (ValueError, TypeError) as err:
         raise ValueError(f"{layer._label()}: {arg} cannot give a value of shape {shape}: {err}") from None
+    return value if jnp.issubdtype(value.dtype, jnp.inexact) else value.astype(environ.dftype())
 
 
 class ScaledWSLinear(Module):
@@ -176,6 +178,8 @@ class SparseLinear(Module):
     def __init__(self, spar_mat: Any, b_init: Optional[Init] = None, in_size: Optional[Size] = None,
                  name: Optional[str] = None, param_type: type = ParamState):
         super().__init__(name=name)
+        from jax.experimental import sparse  # imported on use: it pulls in scipy (~0.4 s)
+
         if not isinstance(spar_mat, sparse.BCOO):
             dense = jnp.asarray(spar_mat)
             if dense.ndim != 2:
@@ -202,6 +206,8 @@ class SparseLinear(Module):
         """`x @ M + b` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
         params = self.weight.value
+        from jax.experimental import sparse
+
         mat = sparse.BCOO((params["weight"], self.indices), shape=self.mat_shape)
         y = sparse.bcoo_dot_general(x, mat, dimension_numbers=(([x.ndim - 1], [0]), ([], [])))
         return y + params["bias"] if "bias" in params else y

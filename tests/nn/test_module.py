@@ -255,8 +255,8 @@ def test_linear_mask_multiplies_the_weight():
 
 
 def test_linear_default_init_scales_by_fan_in():
-    w = nn.Linear(400, 300).weight.value["weight"]
-    np.testing.assert_allclose(float(jnp.std(w)), 1 / 20, rtol=0.1)
+    w = nn.Linear(400, 300).weight.value["weight"]  # KaimingNormal: std sqrt(2 / fan_in)
+    np.testing.assert_allclose(float(jnp.std(w)), np.sqrt(2 / 400), rtol=0.1)
 
 
 def test_linear_default_init_differs_between_layers():

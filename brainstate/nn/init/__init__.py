@@ -34,10 +34,16 @@ from ._random_inits import (
 )
 from ._regular_inits import Constant as Constant, Identity as Identity, ZeroInit as ZeroInit
 
-try:  # the optional `brainunit` package, re-exported as in the reference API
-    import brainunit as u
-except ImportError:  # pragma: no cover - depends on the environment
-    pass
+
+
+def __getattr__(name):
+    # `u` is the optional brainunit package, re-exported as in the reference API. It is imported
+    # on first use only: importing it costs over a second.
+    if name == "u":
+        import brainunit
+
+        return brainunit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Initializer", "param", "to_size", "are_broadcastable_shapes", "calculate_init_gain",

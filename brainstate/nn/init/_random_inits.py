@@ -300,9 +300,10 @@ def _orthogonal(rng, shape, axis: int, scale: Any, key: Any, dtype: Any, owner: 
     n_cols = shape[axis]
     n_rows = math.prod(shape) // n_cols
     big, small = max(n_rows, n_cols), min(n_rows, n_cols)
-    a = rng.normal(size=(big, small), key=key, dtype=dtype)
-    q, r = jnp.linalg.qr(a)
-    q = q * jnp.sign(jnp.diagonal(r))  # makes the result uniform over orthogonal matrices
+    # QR in at least float32: low-precision QR is not implemented (and would be inaccurate).
+    work = jnp.promote_types(dtype, jnp.float32)
+    q, r = jnp.linalg.qr(rng.normal(size=(big, small), key=key, dtype=work))
+    q = (q * jnp.sign(jnp.diagonal(r))).astype(dtype)  # sign fix: uniform over orthogonal matrices
     if n_rows < n_cols:
         q = q.T
     rest = shape[:axis] + shape[axis + 1:]
