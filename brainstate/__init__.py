@@ -18,6 +18,7 @@ from ._state._hooks import (GlobalHookRegistry, Hook, HookCancellationError, Hoo
                             MutableWriteHookContext, ReadHookContext, RestoreHookContext,
                             WriteHookContext, clear_state_hooks, has_state_hooks, list_state_hooks,
                             register_state_hook, unregister_state_hook)
+from ._state import StateDictManager
 from . import typing
 from . import util
 from . import environ
@@ -26,6 +27,8 @@ from . import random
 from . import transform
 from . import nn
 from . import checkpoint
+from . import sharding
+from . import mixin
 
 
 def __getattr__(name):

@@ -98,6 +98,11 @@ class TupleDef:
     type: type
     fields: Tuple[Tuple[Hashable, Any], ...]
 
+    @property
+    def metadata(self) -> type:
+        """The tuple type (the name `PytreeEdge` users read)."""
+        return self.type
+
 
 @dataclasses.dataclass(frozen=True)
 class NodeDef:
@@ -107,6 +112,11 @@ class NodeDef:
     index: int
     aux: Static
     fields: Tuple[Tuple[Hashable, Any], ...]
+
+    @property
+    def metadata(self) -> Any:
+        """The aux data from the node type's `flatten` (the name `NodeSpec` users read)."""
+        return self.aux.value
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -60,3 +60,91 @@ __all__ += [
 ]
 
 from . import init as init
+from ._linear_variants import (
+    AllToAll as AllToAll, LoRA as LoRA, OneToOne as OneToOne, ScaledWSLinear as ScaledWSLinear,
+    SignedWLinear as SignedWLinear, SparseLinear as SparseLinear,
+    weight_standardization as weight_standardization,
+)
+from ._conv import (
+    Conv1d as Conv1d, Conv2d as Conv2d, Conv3d as Conv3d, ConvTranspose1d as ConvTranspose1d,
+    ConvTranspose2d as ConvTranspose2d, ConvTranspose3d as ConvTranspose3d, ScaledWSConv1d as ScaledWSConv1d,
+    ScaledWSConv2d as ScaledWSConv2d, ScaledWSConv3d as ScaledWSConv3d,
+)
+from ._embedding import Embedding as Embedding
+
+__all__ += [
+    "init", "ScaledWSLinear", "SignedWLinear", "SparseLinear", "AllToAll", "OneToOne", "LoRA",
+    "weight_standardization", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose3d", "ScaledWSConv1d", "ScaledWSConv2d", "ScaledWSConv3d", "Embedding",
+]
+
+from ._normalization import (
+    BatchNorm0d as BatchNorm0d, BatchNorm1d as BatchNorm1d, BatchNorm2d as BatchNorm2d,
+    BatchNorm3d as BatchNorm3d, GroupNorm as GroupNorm, LayerNorm as LayerNorm, RMSNorm as RMSNorm,
+)
+from ._dropout import (
+    AlphaDropout as AlphaDropout, Dropout as Dropout, Dropout1d as Dropout1d, Dropout2d as Dropout2d,
+    Dropout3d as Dropout3d, DropoutFixed as DropoutFixed, FeatureAlphaDropout as FeatureAlphaDropout,
+)
+from ._pooling import (
+    AdaptiveAvgPool1d as AdaptiveAvgPool1d, AdaptiveAvgPool2d as AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d as AdaptiveAvgPool3d, AdaptiveMaxPool1d as AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d as AdaptiveMaxPool2d, AdaptiveMaxPool3d as AdaptiveMaxPool3d,
+    AvgPool1d as AvgPool1d, AvgPool2d as AvgPool2d, AvgPool3d as AvgPool3d, LPPool1d as LPPool1d,
+    LPPool2d as LPPool2d, LPPool3d as LPPool3d, MaxPool1d as MaxPool1d, MaxPool2d as MaxPool2d,
+    MaxPool3d as MaxPool3d, MaxUnpool1d as MaxUnpool1d, MaxUnpool2d as MaxUnpool2d,
+    MaxUnpool3d as MaxUnpool3d,
+)
+from ._padding import (
+    CircularPad1d as CircularPad1d, CircularPad2d as CircularPad2d, CircularPad3d as CircularPad3d,
+    ConstantPad1d as ConstantPad1d, ConstantPad2d as ConstantPad2d, ConstantPad3d as ConstantPad3d,
+    ReflectionPad1d as ReflectionPad1d, ReflectionPad2d as ReflectionPad2d,
+    ReflectionPad3d as ReflectionPad3d, ReplicationPad1d as ReplicationPad1d,
+    ReplicationPad2d as ReplicationPad2d, ReplicationPad3d as ReplicationPad3d,
+    ZeroPad1d as ZeroPad1d, ZeroPad2d as ZeroPad2d, ZeroPad3d as ZeroPad3d,
+)
+from ._flatten import Flatten as Flatten, Unflatten as Unflatten
+
+__all__ += [
+    "BatchNorm0d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "DropoutFixed",
+    "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d",
+    "LPPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+    "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "Flatten", "Unflatten",
+]
+
+from ._delay import Delay as Delay, DelayAccess as DelayAccess, StateWithDelay as StateWithDelay
+from ._dynamics import (
+    Dynamics as Dynamics, OutputDelayAt as OutputDelayAt, Prefetch as Prefetch, PrefetchDelay as PrefetchDelay,
+    PrefetchDelayAt as PrefetchDelayAt, init_maybe_prefetch as init_maybe_prefetch,
+    not_receive_update_input as not_receive_update_input, not_receive_update_output as not_receive_update_output,
+    receive_update_input as receive_update_input, receive_update_output as receive_update_output,
+)
+from ._integrators import exp_euler_step as exp_euler_step
+from ._surrogate import (SpikeBitwise as SpikeBitwise, arctan_spike as arctan_spike,
+                         sigmoid_spike as sigmoid_spike, spike_bitwise as spike_bitwise)
+from ._neurons import ALIF as ALIF, LIF as LIF, Izhikevich as Izhikevich
+from ._synapses import Alpha as Alpha, Expon as Expon
+from ._projections import (EventFixedNumConn as EventFixedNumConn, EventFixedProb as EventFixedProb,
+                           EventLinear as EventLinear, FixedNumConn as FixedNumConn, Projection as Projection)
+from ._wrappers import EnvironContext as EnvironContext, Map as Map, Vmap as Vmap, vmap_call_all_fns as vmap_call_all_fns
+
+__all__ += [
+    "Delay", "DelayAccess", "StateWithDelay", "Dynamics", "OutputDelayAt", "Prefetch", "PrefetchDelay",
+    "PrefetchDelayAt", "init_maybe_prefetch", "not_receive_update_input", "not_receive_update_output",
+    "receive_update_input", "receive_update_output", "exp_euler_step", "SpikeBitwise", "arctan_spike",
+    "sigmoid_spike", "spike_bitwise", "ALIF", "LIF", "Izhikevich", "Alpha", "Expon", "EventFixedNumConn",
+    "EventFixedProb", "EventLinear", "FixedNumConn", "Projection", "EnvironContext", "Map", "Vmap",
+    "vmap_call_all_fns",
+]
+
+from ._vmap_states import vmap_init_all_states as vmap_init_all_states, vmap_reset_all_states as vmap_reset_all_states
+
+__all__ += ["vmap_init_all_states", "vmap_reset_all_states"]
+
+from ._collective import assign_state_values as assign_state_values
+
+__all__ += ["assign_state_values"]

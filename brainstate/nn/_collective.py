@@ -119,3 +119,30 @@ def init_all_states(target: T, *init_args: Any, node_to_exclude: Any = None, **i
 def reset_all_states(target: T, *reset_args: Any, node_to_exclude: Any = None, **reset_kwargs: Any) -> T:
     """Call `reset_state(*reset_args, **reset_kwargs)` on every Module in `target`; return it."""
     return call_all_fns(target, "reset_state", reset_args, reset_kwargs, node_to_exclude)
+
+
+def assign_state_values(target, *state_by_abs_path):
+    """Write values into `target`'s states by path; return `(unexpected_keys, missing_keys)`.
+
+    Args:
+      target: a module.
+      *state_by_abs_path: dicts `{path tuple: value}` (as `module.states()` keys them); later
+        dicts override earlier ones.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.Linear(2, 1)
+      >>> new = {('weight',): {'weight': jnp.zeros((2, 1)), 'bias': jnp.ones(1)}}
+      >>> brainstate.nn.assign_state_values(layer, new)
+      ([], [])
+    """
+    values = {}
+    for mapping in state_by_abs_path:
+        values.update(mapping)
+    states = target.states()
+    unexpected = [k for k in values if k not in states]
+    missing = [k for k in states if k not in values]
+    for key, value in values.items():
+        if key in states:
+            states[key].value = value
+    return unexpected, missing

@@ -22,8 +22,8 @@ from .. import environ
 
 __all__ = [
     "Size", "SeedOrKey", "key_shape", "is_key_data", "to_key_data", "as_size", "result_shape",
-    "float_dtype", "int_dtype", "as_arrays", "has_tracer", "require", "nonnegative", "positive", "probability",
-    "ordered", "as_positive_int",
+    "float_dtype", "int_dtype", "as_arrays", "has_tracer", "require", "nonnegative", "positive",
+    "probability", "ordered", "as_positive_int",
 ]
 
 Size = Union[int, Sequence[int], None]
@@ -75,8 +75,9 @@ def to_key_data(seed_or_key: Any, arg: str = "seed_or_key") -> jax.Array:
     if shape == key_shape() and dtype == np.uint32:
         return seed_or_key if isinstance(seed_or_key, jax.Array) else jnp.asarray(seed_or_key)
     if shape == () and jnp.issubdtype(dtype, jnp.integer):
-        # An integer scalar array, possibly a tracer: a seed chosen inside a compiled function.
-        return jax.random.PRNGKey(seed_or_key)
+        if isinstance(seed_or_key, jax.core.Tracer):  # a seed chosen inside a compiled function
+            return jax.random.PRNGKey(seed_or_key)
+        return jax.random.PRNGKey(int(seed_or_key) % _SEED_MODULUS)
     raise TypeError(_key_error(arg, seed_or_key))
 
 
@@ -178,7 +179,8 @@ def require(fn: str, arg: str, value: Any, ok: Callable[[np.ndarray], Any], what
     with np.errstate(invalid="ignore"):
         good = np.asarray(ok(arr), dtype=bool)
     if not good.all():
-        shown = arr if arr.size <= 6 else f"an array of shape {arr.shape} with {good.size - good.sum()} bad entries"
+        shown = (arr if arr.size <= 6 else
+                 f"an array of shape {arr.shape} with {good.size - good.sum()} bad entries")
         raise ValueError(f"{fn}: `{arg}` must be {what}, got {shown}.")
 
 

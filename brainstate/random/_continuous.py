@@ -38,7 +38,8 @@ class ContinuousDraws:
     _next_key: Callable[[Optional[SeedOrKey]], jax.Array]
 
     # -- uniform on [0, 1) ---------------------------------------------------------------------
-    def rand(self, *dn: int, key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+    def rand(self, *dn: int, key: Optional[SeedOrKey] = None,
+             dtype: Optional[DTypeLike] = None) -> jax.Array:
         """Uniform samples on [0, 1) of shape `dn` (`rand(2, 3)` has shape `(2, 3)`)."""
         shape = as_size(dn, "rand")
         dtype = float_dtype(dtype, "rand")
@@ -81,7 +82,8 @@ class ContinuousDraws:
         return jax.random.uniform(self._next_key(key), np.shape(input), dtype)
 
     # -- normal --------------------------------------------------------------------------------
-    def randn(self, *dn: int, key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+    def randn(self, *dn: int, key: Optional[SeedOrKey] = None,
+              dtype: Optional[DTypeLike] = None) -> jax.Array:
         """Standard normal samples of shape `dn` (`randn(2, 3)` has shape `(2, 3)`)."""
         shape = as_size(dn, "randn")
         dtype = float_dtype(dtype, "randn")
@@ -230,7 +232,8 @@ class ContinuousDraws:
         nonnegative("vonmises", "kappa", kappa)
         dtype = float_dtype(dtype, "vonmises")
         shape = result_shape("vonmises", size, mu, kappa)
-        angle = _vonmises_centered(self._next_key(key), jnp.broadcast_to(jnp.asarray(kappa, dtype), shape))
+        kappa = jnp.broadcast_to(jnp.asarray(kappa, dtype), shape)
+        angle = _vonmises_centered(self._next_key(key), kappa)
         return (jnp.mod(angle + mu + jnp.pi, 2 * jnp.pi) - jnp.pi).astype(dtype)
 
 

@@ -71,7 +71,8 @@ class ShapeDraws:
         return jax.random.chisquare(self._next_key(key), df, out, dtype)
 
     def noncentral_chisquare(self, df: ArrayLike, nonc: ArrayLike, size: Optional[Size] = None,
-                             key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+                             key: Optional[SeedOrKey] = None,
+                             dtype: Optional[DTypeLike] = None) -> jax.Array:
         """Noncentral chi-square samples: mean `df + nonc`, variance `2 (df + 2 nonc)`."""
         df, nonc = as_arrays(df, nonc)
         positive("noncentral_chisquare", "df", df)

@@ -81,7 +81,8 @@ class DiscreteDraws:
         shape = result_shape("bernoulli", size, p)
         return jax.random.bernoulli(self._next_key(key), p, shape)
 
-    def binomial(self, n: ArrayLike, p: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
+    def binomial(self, n: ArrayLike, p: ArrayLike, size: Optional[Size] = None,
+                 key: Optional[SeedOrKey] = None,
                  dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
         """Number of successes in `n` trials of probability `p`: mean `n p`."""
         n, p = as_arrays(n, p)
@@ -90,7 +91,8 @@ class DiscreteDraws:
             probability("binomial", "p", p)
         dtype = int_dtype(dtype, "binomial")
         shape = result_shape("binomial", size, n, p)
-        return jax.random.binomial(self._next_key(key), n, p, shape, float_dtype(None, "binomial")).astype(dtype)
+        ftype = float_dtype(None, "binomial")  # JAX draws binomial counts as floats
+        return jax.random.binomial(self._next_key(key), n, p, shape, ftype).astype(dtype)
 
     def poisson(self, lam: ArrayLike = 1.0, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                 dtype: Optional[DTypeLike] = None) -> jax.Array:

@@ -41,7 +41,8 @@ def _split(key: jax.Array, n: Optional[int]) -> Tuple[jax.Array, jax.Array]:
     return keys[0], (keys[1] if n is None else keys[1:])
 
 
-class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, MultivariateDraws, PopulationDraws):
+class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, MultivariateDraws,
+                  PopulationDraws):
     """A stream of random numbers whose key is a `State`.
 
     Args:
@@ -65,6 +66,7 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
     """
 
     __module__ = "brainstate.random"
+    _backup = None  # key saved for `restore_key`; a class default so rebuilt snapshots have it
 
     def __init__(self, seed_or_key: Optional[SeedOrKey] = None):
         if seed_or_key is None:
@@ -76,7 +78,6 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
         else:
             key = to_key_data(seed_or_key)
         super().__init__(key)
-        self._backup = None
 
     # -- setting and reading the key -----------------------------------------------------------
     def seed(self, seed_or_key: Optional[SeedOrKey] = None) -> None:

@@ -307,3 +307,12 @@ def test_module_init_all_states_method_initialises_children():
     assert p.a.h.value.shape == (3,) and p.b.h.value.shape == (3,)
     p.a.h.value = jnp.ones(3)
     p.reset_all_states(3)
+
+
+def test_assign_state_values_reports_unexpected_and_missing():
+    layer = nn.Linear(2, 1)
+    unexpected, missing = nn.assign_state_values(layer, {("nope",): jnp.zeros(1)})
+    assert unexpected == [("nope",)] and missing == [("weight",)]
+    new = {("weight",): {"weight": jnp.zeros((2, 1)), "bias": jnp.ones(1)}}
+    assert nn.assign_state_values(layer, new) == ([], [])
+    np.testing.assert_allclose(layer(jnp.ones(2)), np.ones(1))

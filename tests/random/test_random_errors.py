@@ -157,19 +157,26 @@ def test_a_rejected_call_does_not_advance_the_stream():
     assert_array_equal(br.get_key(), before)
 
 
+def _spec(draw):
+    """Trace a draw with an explicit key, without compiling it (its parameters stay concrete)."""
+    return jax.eval_shape(lambda k: draw(k), jax.random.PRNGKey(0))
+
+
 def test_check_valid_false_skips_the_check():
-    assert br.bernoulli(1.5, size=2, check_valid=False).shape == (2,)
-    assert br.binomial(3, 1.5, size=2, check_valid=False).shape == (2,)
-    assert br.chisquare(-1.0, size=2, check_valid=False).shape == (2,)
-    assert br.power(-1.0, size=2, check_valid=False).shape == (2,)
-    assert br.truncated_normal(1.0, 0.0, size=2, check_valid=False).shape == (2,)
-    assert br.multinomial(3, [0.9, 0.9], check_valid=False).shape == (2,)
+    assert _spec(lambda k: br.bernoulli(1.5, size=2, key=k, check_valid=False)).shape == (2,)
+    assert _spec(lambda k: br.binomial(3, 1.5, size=2, key=k, check_valid=False)).shape == (2,)
+    assert _spec(lambda k: br.chisquare(-1.0, size=2, key=k, check_valid=False)).shape == (2,)
+    assert _spec(lambda k: br.power(-1.0, size=2, key=k, check_valid=False)).shape == (2,)
+    assert _spec(lambda k: br.truncated_normal(1.0, 0.0, size=2, key=k, check_valid=False)).shape == (2,)
+    assert _spec(lambda k: br.multinomial(3, [0.9, 0.9], key=k, check_valid=False)).shape == (2,)
+    with pytest.raises(ValueError, match="chisquare: `df`"):
+        _spec(lambda k: br.chisquare(-1.0, size=2, key=k))  # concrete while tracing: checked
 
 
 def test_checks_are_skipped_for_traced_parameters():
-    @jax.jit
     def draw(scale, p, key):
         return br.normal(0.0, scale, size=2, key=key), br.bernoulli(p, size=2, key=key)
 
-    x, b = draw(-1.0, 2.0, jax.random.PRNGKey(0))  # no way to look at the values while tracing
+    # Inside a trace the values are unknown, so nothing can be checked.
+    x, b = jax.eval_shape(draw, -1.0, 2.0, jax.random.PRNGKey(0))
     assert x.shape == (2,) and b.shape == (2,)

@@ -117,12 +117,15 @@ CASES = {
     "geometric": (lambda: br.geometric(0.3, size=N), 1 / 0.3, 0.7 / 0.09),
     "negative_binomial": (lambda: br.negative_binomial(5, 0.4, size=N), 7.5, 18.75),
     "hypergeometric": (lambda: br.hypergeometric(7, 13, 6, size=N), *_hyper_moments(7, 13, 6)),
-    "hypergeometric_large_sample": (lambda: br.hypergeometric(7, 13, 15, size=N), *_hyper_moments(7, 13, 15)),
+    "hypergeometric_large_sample": (lambda: br.hypergeometric(7, 13, 15, size=N),
+                                    *_hyper_moments(7, 13, 15)),
     "logseries": (lambda: br.logseries(0.6, size=N), *_logseries_moments(0.6)),
     "zipf": (lambda: br.zipf(6.0, size=N), *_zipf_moments(6.0)),
     "choice": (lambda: br.choice(4, size=N, p=_choice_p), _choice_mean, _choice_var),
-    "categorical": (lambda: br.categorical(jnp.log(jnp.asarray(_choice_p)), size=(N,)), _choice_mean, _choice_var),
-    "permutation": (lambda: br.permutation(jnp.tile(jnp.arange(5), (N, 1)), axis=1, independent=True)[:, 0], 2.0, 2.0),
+    "categorical": (lambda: br.categorical(jnp.log(jnp.asarray(_choice_p)), size=(N,)),
+                    _choice_mean, _choice_var),
+    "permutation": (lambda: br.permutation(jnp.tile(jnp.arange(5), (N, 1)), axis=1, independent=True)[:, 0],
+                    2.0, 2.0),
 }
 
 

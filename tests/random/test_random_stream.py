@@ -75,7 +75,8 @@ def test_explicit_key_does_not_advance_the_stream():
 
 
 @pytest.mark.parametrize("key", [jax.random.PRNGKey(5), jax.random.key(5), 5, np.int64(5),
-                                 np.asarray(jax.random.PRNGKey(5))], ids=["raw", "typed", "int", "np.int", "numpy"])
+                                 np.asarray(jax.random.PRNGKey(5))],
+                         ids=["raw", "typed", "int", "np.int", "numpy"])
 def test_every_key_form_is_accepted(key):
     assert_array_equal(br.uniform(size=3, key=key), jax.random.uniform(jax.random.PRNGKey(5), (3,)))
 
@@ -235,3 +236,23 @@ def test_concurrent_draws_from_two_threads_never_share_a_key():
         t.join()
     all_keys = keys[0] + keys[1]
     assert len(set(all_keys)) == 100
+
+
+def test_snapshot_round_trip_gives_a_working_stream():
+    rng = br.RandomState(6)
+    rebuilt = rng.to_state_ref().to_state()
+    assert isinstance(rebuilt, br.RandomState)
+    assert_array_equal(rebuilt.uniform(size=2), br.RandomState(6).uniform(size=2))
+    with pytest.raises(ValueError, match="has no saved key"):
+        rebuilt.restore_key()
+
+
+def test_backup_key_and_clone():
+    rng = br.RandomState(2)
+    rng.backup_key()
+    first = rng.rand(2)
+    rng.restore_key()
+    assert_array_equal(rng.rand(2), first)
+    twin = rng.clone()
+    assert isinstance(twin, br.RandomState) and twin is not rng
+    assert not np.array_equal(twin.value, rng.value)

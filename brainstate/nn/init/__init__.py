@@ -51,3 +51,15 @@ __all__ = [
     "VarianceScaling", "KaimingNormal", "KaimingUniform", "XavierNormal", "XavierUniform",
     "LecunNormal", "LecunUniform", "Orthogonal", "DeltaOrthogonal",
 ]
+
+from ...util import PrettyAttr as PrettyAttr, PrettyRepr as PrettyRepr, PrettyType as PrettyType
+
+
+def set_module_as(module: str):
+    """Decorator: set the `__module__` of a function or class (how it prints and documents)."""
+
+    def wrapper(obj):
+        obj.__module__ = module
+        return obj
+
+    return wrapper
