@@ -319,8 +319,9 @@ class HiddenState(ShortTermState):
     __module__ = "brainstate"
 
     def __init__(self, value: Any, name: Optional[str] = None, **metadata: Any):
-        leaves, treedef = jax.tree_util.tree_flatten(value)
-        if treedef.num_leaves != 1 or not treedef.num_nodes == 1:
+        leaves = jax.tree_util.tree_leaves(value)
+        # One array; an array-like PyTree node with one leaf (a brainunit Quantity) is fine too.
+        if len(leaves) != 1 or isinstance(value, (dict, list, tuple)):
             raise TypeError(
                 f"HiddenState{'(' + repr(name) + ')' if name else ''} holds a single array, got "
                 f"{type(value).__name__} with {len(leaves)} leaves. Use one HiddenState per array, "

@@ -41,7 +41,7 @@ class TreefyState:
         return cls(type(state), state._value, _source=state._source, **meta)
 
     def __setattr__(self, key, value):
-        raise AttributeError(f"TreefyState is immutable; use `.replace(value)` to get a new one.")
+        raise AttributeError("TreefyState is immutable; use `.replace(value)` to get a new one.")
 
     def __getattr__(self, key):
         try:

@@ -123,7 +123,7 @@ class Delay(Module):
         try:
             with jax.ensure_compile_time_eval():
                 steps = np.asarray(decimal(delay_time / slot, self._label(), "delay time / dt"), dtype=float)
-        except jax.errors.ConcretizationTypeError:
+        except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
             raise ValueError(f"{self._label()}: delay times must be concrete numbers, not traced values.") from None
         if np.any(steps < -1e-9):
             raise ValueError(f"{self._label()}: delays must be non-negative, got {delay_time}.")
@@ -192,7 +192,11 @@ class Delay(Module):
         """Refill the history with `init` and rewind the write pointer."""
         self._check_ready()
         self.write_ptr.value = jnp.zeros((), jnp.int32)
-        self.history.value = self._buffers(batch_size)
+        value = self._buffers(batch_size)
+        if jax.tree_util.tree_map(jnp.shape, value) == jax.tree_util.tree_map(jnp.shape, self.history.value):
+            self.history.value = value
+        else:
+            self.history.restore_value(value)  # a deliberate change of batch size
 
     def _check_ready(self) -> None:
         if getattr(self, "history", None) is None:

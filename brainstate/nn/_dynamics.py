@@ -23,13 +23,16 @@ before those exist, for wiring networks at construction time.
 from typing import Any, Callable, Dict, Hashable, Optional, Tuple, TypeVar, Union
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .. import environ
-from .._state import State
+from .._errors import BrainStateError
+from .._state import HiddenState, State
 from ..graph import Node
 from ._delay import Delay, StateWithDelay
 from ._module import Module, Size
+from ._units import attach, split
 
 __all__ = ["Dynamics", "Prefetch", "PrefetchDelay", "PrefetchDelayAt", "OutputDelayAt", "init_maybe_prefetch",
            "receive_update_input", "not_receive_update_input", "receive_update_output",
@@ -90,6 +93,56 @@ class Dynamics(Module):
         """The number of units: the product of `varshape`."""
         return int(np.prod(self.varshape))
 
+    # -- helpers for subclasses -----------------------------------------------------------------
+    def _fill(self, init: Any, batch_size: Optional[int], arg: str) -> Any:
+        """`init` (a value or a function of the shape) as a float array of the population's shape."""
+        shape = self.varshape if batch_size is None else (int(batch_size),) + self.varshape
+        value = init(shape) if callable(init) else init
+        m, unit = split(value)
+        m = jnp.asarray(m)
+        if not jnp.issubdtype(m.dtype, jnp.floating):
+            m = m.astype(environ.dftype())
+        try:
+            m = jnp.broadcast_to(m, shape)
+        except ValueError:
+            raise ValueError(f"{self._label()}: {arg} has shape {m.shape}, which does not fit the population "
+                             f"shape {shape}.") from None
+        return attach(m, unit)
+
+    def _init_hidden(self, values: Dict[str, Any]) -> None:
+        """Create one `HiddenState` per `{attribute: initial value}` (Quantities allowed)."""
+        for attr, value in values.items():
+            setattr(self, attr, HiddenState(value, name=attr))
+
+    def _reset_hidden(self, values: Dict[str, Any]) -> None:
+        """Write initial values into the hidden states (reshaping them for a new batch size)."""
+        for attr, value in values.items():
+            state = self.__dict__.get(attr)
+            if state is None:
+                setattr(self, attr, HiddenState(value, name=attr))
+            elif jnp.shape(split(state.value)[0]) == jnp.shape(split(value)[0]):
+                state.value = value
+            else:
+                state.restore_value(value)  # a deliberate change of batch size (or unit)
+
+    def _check_fits(self, new: Any, old: Any, attr: str) -> None:
+        """Raise if an update would change the shape of the state `attr` (inputs of a wrong shape)."""
+        new_shape, old_shape = jnp.shape(split(new)[0]), jnp.shape(split(old)[0])
+        if new_shape != old_shape:
+            raise ValueError(
+                f"{self._label()}: the inputs give {attr} the shape {new_shape}, but the state has shape "
+                f"{old_shape}. Pass inputs that broadcast to the population shape {self.varshape} (with a "
+                f"leading batch axis only after `init_state(batch_size)`).")
+
+    def _state(self, attr: str) -> State:
+        """The state `attr`, or a clear error if `init_state` has not created it yet."""
+        state = self.__dict__.get(attr)
+        if state is None:
+            raise BrainStateError(
+                f"{self._label()} has no state {attr!r} yet: call `init_state()` (or "
+                f"`init_state(batch_size)`, or `brainstate.nn.init_all_states(model)`) before updating it.")
+        return state
+
     # -- current and delta inputs ---------------------------------------------------------------
     @property
     def current_inputs(self) -> Optional[Dict[Hashable, Any]]:
@@ -101,7 +154,7 @@ class Dynamics(Module):
         """The registered delta inputs (key -> value or function), or None."""
         return self._delta_inputs
 
-    def _add_input(self, attr: str, kind: str, key: Any, inp: Any, label: Optional[str]) -> None:
+    def _register_input(self, attr: str, kind: str, key: Any, inp: Any, label: Optional[str]) -> None:
         key = _input_key(key, label)
         inputs = getattr(self, attr)
         if inputs is None:
@@ -114,7 +167,8 @@ class Dynamics(Module):
                 f"different key (or label) for each input.")
         inputs[key] = inp  # a pending value is replaced: the latest value of a step wins
 
-    def _sum_inputs(self, inputs: Optional[Dict[Hashable, Any]], kind: str, init: Any, args, label, kwargs) -> Any:
+    @staticmethod
+    def _sum_inputs(inputs: Optional[Dict[Hashable, Any]], init: Any, args, label, kwargs) -> Any:
         if not inputs:
             return init
         prefix = None if label is None else f"{label} // "
@@ -135,14 +189,14 @@ class Dynamics(Module):
         Raises:
           ValueError: if `key` (under `label`) already holds a different function.
         """
-        self._add_input("_current_inputs", "current", key, inp, label)
+        self._register_input("_current_inputs", "current", key, inp, label)
 
     def sum_current_inputs(self, init: Any, *args: Any, label: Optional[str] = None, **kwargs: Any) -> Any:
         """`init` plus every current input (with `label`: only those registered under it).
 
         Functions are called with `*args, **kwargs`; values are consumed.
         """
-        return self._sum_inputs(self._current_inputs, "current", init, args, label, kwargs)
+        return self._sum_inputs(self._current_inputs, init, args, label, kwargs)
 
     def add_delta_input(self, key: Hashable, inp: Union[Callable, Any], label: Optional[str] = None) -> None:
         """Register a delta input (an instantaneous jump of a state variable).
@@ -150,11 +204,11 @@ class Dynamics(Module):
         Raises:
           ValueError: if `key` (under `label`) already holds a different function.
         """
-        self._add_input("_delta_inputs", "delta", key, inp, label)
+        self._register_input("_delta_inputs", "delta", key, inp, label)
 
     def sum_delta_inputs(self, init: Any, *args: Any, label: Optional[str] = None, **kwargs: Any) -> Any:
         """`init` plus every delta input (with `label`: only those registered under it)."""
-        return self._sum_inputs(self._delta_inputs, "delta", init, args, label, kwargs)
+        return self._sum_inputs(self._delta_inputs, init, args, label, kwargs)
 
     # -- before / after updates ------------------------------------------------------------------
     @property
@@ -173,7 +227,7 @@ class Dynamics(Module):
             hooks = {}
             setattr(self, attr, hooks)
         if key in hooks:
-            raise KeyError(f"{self._label()}: {key!r} is already registered as a {kind} update.")
+            raise KeyError(f"{self._label()}: {key!r} is already registered among the {kind} updates; use another key.")
         hooks[key] = fun
 
     def _get_hook(self, attr: str, kind: str, key: Hashable) -> Callable:

@@ -16,12 +16,10 @@ Quantity of another dimension (the conversion raises, naming the owner and argum
 import sys
 from typing import Any, Optional, Tuple
 
-import jax
 import jax.numpy as jnp
 
-from .._state import HiddenState, State
 
-__all__ = ["is_quantity", "split", "attach", "mantissa", "decimal", "unit_of", "hidden_state"]
+__all__ = ["is_quantity", "split", "attach", "mantissa", "decimal", "unit_of"]
 
 
 def _saiunit():
@@ -99,22 +97,6 @@ def decimal(x: Any, owner: str = "", arg: str = "value") -> Any:
 def _short(x: Any) -> str:
     text = repr(x)
     return text if len(text) < 40 else text[:37] + "..."
-
-
-def hidden_state(value: Any, name: Optional[str] = None) -> HiddenState:
-    """A `HiddenState` holding `value`, which may be a Quantity (one array with a unit).
-
-    `HiddenState` insists on a value whose tree has a single node, and a Quantity's tree has
-    two (the Quantity node, carrying the unit, around its one array), so it is refused. The
-    value is still one array, so we build the HiddenState without that structural check.
-    """
-    if not is_quantity(value):
-        return HiddenState(value, name)
-    if len(jax.tree_util.tree_leaves(value)) != 1:
-        raise TypeError(f"hidden_state: a Quantity holding {value!r} is not a single array.")
-    state = HiddenState.__new__(HiddenState)
-    State.__init__(state, value, name)
-    return state
 
 
 def zeros_like(x: Any) -> Any:

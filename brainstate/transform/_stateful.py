@@ -231,7 +231,6 @@ class StatefulFunction:
         one outside `write_states`, or (when `env_keys` is given) reads another environ key.
         """
         fun, name = self.fun, self.name
-        known = frozenset(map(id, states))
         writable = frozenset(map(id, write_states))
         states, write_states = tuple(states), tuple(write_states)
 

@@ -1,0 +1,269 @@
+"""Connectivity between populations, and `Projection`, which delivers it to a post-synaptic model.
+
+Connectivity layers map pre-synaptic activity `(..., n_pre)` to post-synaptic input
+`(..., n_post)`:
+
+- `FixedNumConn`: a fixed number of random connections per neuron, drawn once from
+  `brainstate.random` (a seeded stream if `seed` is given) and stored as an index array.
+  With `efferent_target='post'` each pre-synaptic neuron projects to `conn_num` post-synaptic
+  neurons (indices `(n_pre, conn_num)`, propagated by a scatter-add); with `'pre'` each
+  post-synaptic neuron receives from `conn_num` pre-synaptic ones (indices `(n_post, conn_num)`,
+  propagated by a gather and a row sum). A float `conn_num` in [0, 1] is a connection
+  probability: `conn_num * n_target` connections each. Weights are one `ParamState`: a scalar
+  (homogeneous) or one weight per connection.
+- `EventFixedNumConn` (alias `EventFixedProb`) and `EventLinear`: the same for spikes, which
+  are read as events: a non-zero entry contributes its weight once, whatever its value, and a
+  zero entry contributes nothing. The gradient passes straight through to the spikes (as if
+  they were multiplied), so surrogate-gradient training works.
+
+Complexity: propagation is a masked computation, `O(n_pre * conn_num)` per step for the
+fixed-number layers and `O(n_in * n_out)` for `EventLinear`, whatever the number of spikes;
+JAX's static shapes rule out work proportional to the spike count without a bound on it.
+
+`Projection(comm, post, syn=None, reversal=None)` sends pre-synaptic spikes through any
+connectivity layer `comm` (e.g. `nn.Linear`, `nn.AllToAll`, `EventFixedProb`), optionally through
+a synapse model `syn` (`Expon`, `Alpha`), into the current inputs of `post`.
+"""
+
+from typing import Any, Callable, Optional, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import random
+from .._state import ParamState
+from ..typing import ArrayLike
+from . import init as init_mod
+from ._dynamics import Dynamics
+from ._module import Module, Size
+from ._units import attach, split
+
+__all__ = ["FixedNumConn", "EventFixedNumConn", "EventFixedProb", "EventLinear", "Projection"]
+
+
+@jax.custom_jvp
+def _events(x):
+    return (x != 0).astype(x.dtype)
+
+
+@_events.defjvp
+def _events_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return _events(x), dx  # straight-through: d(event)/d(spike) = 1
+
+
+def as_events(x: ArrayLike) -> jax.Array:
+    """Spikes as 0/1 events (non-zero -> 1) with a straight-through gradient."""
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        from .. import environ
+
+        x = x.astype(environ.dftype())
+    return _events(x)
+
+
+def _weight(value: Any, shape, owner: str, param_type: type):
+    """A weight ParamState from an initializer, a scalar or an array (units kept)."""
+    m, unit = split(value)
+    if m is None:
+        raise ValueError(f"{owner}: the weight is required; pass a scalar, an array or an initializer.")
+    m = jnp.asarray(init_mod.param(m, shape, allow_none=False))
+    if not jnp.issubdtype(m.dtype, jnp.floating):
+        from .. import environ
+
+        m = m.astype(environ.dftype())
+    return param_type(attach(jnp.asarray(m, m.dtype), unit))  # a strong dtype, also for Python scalars
+
+
+class FixedNumConn(Module):
+    """Sparse random connectivity with a fixed number of connections per neuron.
+
+    Args:
+      in_size: pre-synaptic population size (its last entry is the neuron count).
+      out_size: post-synaptic population size.
+      conn_num: connections per neuron (int), or a probability in [0, 1] (float).
+      conn_weight: a scalar (shared), an array of shape `(n_rows, conn_num)` or an initializer.
+      efferent_target: `'post'` (each pre neuron has `conn_num` targets) or `'pre'` (each post
+        neuron has `conn_num` sources).
+      afferent_ratio: the fraction of pre-synaptic neurons that project at all (drawn once).
+      allow_multi_conn: allow repeated targets within a row; if False, each row's targets are
+        distinct (drawn by sorting random keys, O(n_rows * n_cols) memory once).
+      seed: seed of a private random stream; None draws from `brainstate.random`'s default.
+      name: optional module name.
+      conn_init: accepted for compatibility (connections are always drawn in one batch).
+      param_type: the State type of the weight (default `ParamState`).
+
+    Raises:
+      ValueError: for a bad `conn_num`, `efferent_target` or `afferent_ratio`.
+    """
+
+    def __init__(self, in_size: Size, out_size: Size, conn_num: Union[int, float], conn_weight: Any,
+                 efferent_target: str = "post", afferent_ratio: Union[int, float] = 1.0,
+                 allow_multi_conn: bool = True, seed: Optional[int] = None, name: Optional[str] = None,
+                 conn_init: str = "vmap", param_type: type = ParamState):
+        super().__init__(name=name)
+        self.in_size, self.out_size = in_size, out_size
+        if efferent_target not in ("pre", "post"):
+            raise ValueError(f"{self._label()}: efferent_target must be 'pre' or 'post', got {efferent_target!r}.")
+        if not 0.0 <= afferent_ratio <= 1.0:
+            raise ValueError(f"{self._label()}: afferent_ratio must be in [0, 1], got {afferent_ratio!r}.")
+        n_pre, n_post = self.in_size[-1], self.out_size[-1]
+        n_rows, n_cols = (n_pre, n_post) if efferent_target == "post" else (n_post, n_pre)
+        if isinstance(conn_num, float):
+            if not 0.0 <= conn_num <= 1.0:
+                raise ValueError(f"{self._label()}: a float conn_num is a probability in [0, 1], got {conn_num!r}.")
+            conn_num = int(n_cols * conn_num)
+        if not isinstance(conn_num, (int, np.integer)) or conn_num < 0:
+            raise ValueError(f"{self._label()}: conn_num must be a non-negative int or a probability, got {conn_num!r}.")
+        if not allow_multi_conn and conn_num > n_cols:
+            raise ValueError(f"{self._label()}: conn_num={conn_num} distinct connections per neuron, but only "
+                             f"{n_cols} candidates exist. Lower conn_num or set allow_multi_conn=True.")
+        self.conn_num, self.efferent_target, self.seed = int(conn_num), efferent_target, seed
+        self.allow_multi_conn, self.afferent_ratio = allow_multi_conn, afferent_ratio
+        rng = random.DEFAULT if seed is None else random.RandomState(seed)
+        if allow_multi_conn:
+            indices = rng.randint(0, n_cols, size=(n_rows, self.conn_num))
+        else:
+            indices = jnp.argsort(rng.random(size=(n_rows, n_cols)), axis=1)[:, :self.conn_num]
+        self.indices = jnp.asarray(indices, jnp.int32)
+        self.pre_mask = None if afferent_ratio == 1.0 else (rng.random(size=(n_pre,)) < afferent_ratio)
+        weight_shape = (n_rows, self.conn_num)
+        self.weight = _weight(conn_weight, weight_shape, self._label(), param_type)
+
+    def _inputs(self, x: ArrayLike) -> jax.Array:
+        x = jnp.asarray(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_size[-1]:
+            raise ValueError(f"{self._label()} expects inputs whose last dimension is {self.in_size[-1]} "
+                             f"(the pre-synaptic size), got shape {x.shape}.")
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            from .. import environ
+
+            x = x.astype(environ.dftype())
+        return x if self.pre_mask is None else x * self.pre_mask
+
+    def _propagate(self, x: jax.Array) -> Any:
+        w, unit = split(self.weight.value)
+        if self.efferent_target == "post":
+            contrib = jnp.broadcast_to(x[..., :, None] * w, x.shape + (self.conn_num,))  # (..., n_pre, conn_num)
+            flat = contrib.reshape(contrib.shape[:-2] + (-1,))
+            y = jnp.zeros(x.shape[:-1] + (self.out_size[-1],), flat.dtype)
+            y = y.at[..., self.indices.reshape(-1)].add(flat)
+        else:
+            y = jnp.sum(x[..., self.indices] * w, axis=-1)  # (..., n_post)
+        return attach(y, unit)
+
+    def update(self, x: ArrayLike) -> Any:
+        """Propagate `x` of shape `(..., n_pre)` to `(..., n_post)` (values are multiplied)."""
+        return self._propagate(self._inputs(x))
+
+
+class EventFixedNumConn(FixedNumConn):
+    """`FixedNumConn` for spikes: every non-zero entry is one event (see the module docstring)."""
+
+    def update(self, spk: ArrayLike) -> Any:
+        """Propagate the events of `spk` of shape `(..., n_pre)` to `(..., n_post)`."""
+        return self._propagate(as_events(self._inputs(spk)))
+
+
+EventFixedProb = EventFixedNumConn
+
+
+class EventLinear(Module):
+    """Dense connectivity driven by spike events: `events(spk) @ weight`.
+
+    Args:
+      in_size: input size (last entry: feature count).
+      out_size: output size.
+      weight: a scalar (every connection shares it), an `(in, out)` array or an initializer.
+      float_as_event: True: non-zero inputs count as one event each; False: values multiply.
+      block_size: accepted for compatibility (no blocked kernel is used).
+      name: optional module name.
+      param_type: the State type of the weight (default `ParamState`).
+
+    Raises:
+      ValueError: for inputs of the wrong feature size.
+    """
+
+    def __init__(self, in_size: Size, out_size: Size, weight: Any, float_as_event: bool = True,
+                 block_size: int = 64, name: Optional[str] = None, param_type: type = ParamState):
+        super().__init__(name=name)
+        self.in_size, self.out_size = in_size, out_size
+        self.float_as_event, self.block_size = float_as_event, block_size
+        self.weight = _weight(weight, (self.in_size[-1], self.out_size[-1]), self._label(), param_type)
+
+    def update(self, spk: ArrayLike) -> Any:
+        """`(..., in)` spikes to `(..., out)` input."""
+        x = jnp.asarray(spk)
+        if x.ndim == 0 or x.shape[-1] != self.in_size[-1]:
+            raise ValueError(f"{self._label()} expects inputs whose last dimension is {self.in_size[-1]}, "
+                             f"got shape {x.shape}.")
+        x = as_events(x) if self.float_as_event else x.astype(jnp.result_type(x, jnp.float32))
+        w, unit = split(self.weight.value)
+        if jnp.ndim(w) == 0:
+            y = jnp.broadcast_to(jnp.sum(x, axis=-1, keepdims=True) * w, x.shape[:-1] + (self.out_size[-1],))
+        else:
+            y = x @ w
+        return attach(y, unit)
+
+
+class Projection(Module):
+    """Deliver pre-synaptic spikes to a post-synaptic `Dynamics` through `comm` (and a synapse).
+
+    Each call `proj(spikes)` computes `x = comm(spikes)`, then:
+    - without `syn`: `x` is added to `post`'s current inputs as a value for its next update;
+    - with `syn` (a `Dynamics` with a `g` state, e.g. `Expon`): `syn(x)` advances the synapse,
+      and `post` reads the current from `syn.g` on each update (registered once, at
+      construction): `g` itself, or `g * (reversal - V)` (conductance-based) when `reversal` is
+      given, with `V` the membrane potential `post` passes to `sum_current_inputs`.
+    Call the projection before `post` in each step, in the same step function.
+
+    Args:
+      comm: the connectivity: any callable module, e.g. `EventFixedProb`, `Linear`, `AllToAll`.
+      post: the post-synaptic `Dynamics`.
+      syn: optional synapse `Dynamics` over `post`'s shape.
+      reversal: reversal potential for conductance-based input (requires `syn`).
+      label: optional input label (see `Dynamics.sum_current_inputs`).
+      name: optional module name.
+
+    Returns (of a call):
+      `x` without a synapse, else the synapse's `g`.
+
+    Raises:
+      TypeError: if `comm` is not callable or `post`/`syn` are not `Dynamics`.
+      ValueError: if `reversal` is given without `syn`.
+    """
+
+    def __init__(self, comm: Callable, post: Dynamics, syn: Optional[Dynamics] = None, reversal: Any = None,
+                 label: Optional[str] = None, name: Optional[str] = None):
+        super().__init__(name=name)
+        if not callable(comm):
+            raise TypeError(f"{self._label()}: comm must be a callable module (e.g. EventFixedProb), "
+                            f"got {type(comm).__name__}.")
+        if not isinstance(post, Dynamics):
+            raise TypeError(f"{self._label()}: post must be a Dynamics (e.g. LIF), got {type(post).__name__}.")
+        if syn is not None and not isinstance(syn, Dynamics):
+            raise TypeError(f"{self._label()}: syn must be a Dynamics (e.g. Expon) or None, got {type(syn).__name__}.")
+        if reversal is not None and syn is None:
+            raise ValueError(f"{self._label()}: a reversal potential needs a synapse (syn=...) holding the "
+                             f"conductance.")
+        self.comm, self.post, self.syn, self.reversal, self.label = comm, post, syn, reversal, label
+        self._key = name or f"{type(self).__name__}-{id(self)}"
+        if syn is not None:
+            post.add_current_input(self._key, self._synaptic_current, label=label)
+
+    def _synaptic_current(self, V: Any = None, *args: Any, **kwargs: Any) -> Any:
+        g = self.syn._state("g").value
+        if self.reversal is None:
+            return g
+        if V is None:
+            V = self.post._state("V").value
+        return g * (self.reversal - V)
+
+    def update(self, spikes: ArrayLike) -> Any:
+        """Propagate this step's pre-synaptic `spikes`; return the delivered input (or `g`)."""
+        x = self.comm(spikes)
+        if self.syn is None:
+            self.post.add_current_input(self._key, x, label=self.label)
+            return x
+        return self.syn(x)
