@@ -5,8 +5,8 @@ import pathlib
 
 import pytest
 
-ORDER = ["_errors", "typing", "util", "_state", "environ", "graph", "random", "transform", "mixin", "nn", "optim",
-         "checkpoint"]
+ORDER = ["_errors", "typing", "util", "_state", "environ", "graph", "random", "transform", "sharding", "mixin", "nn",
+         "optim", "checkpoint"]
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "brainstate"
 
 

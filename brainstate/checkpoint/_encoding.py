@@ -19,6 +19,13 @@ every leaf in flatten order, its key, tensor name, true dtype, shape and encodin
   with the key implementation's name; reading wraps the data again. Raw key data, as held by
   `brainstate.random.RandomState`, is an ordinary uint32 array and needs nothing special.
 
+Sharded leaves. A leaf whose value is a `jax.Array` placed on several devices (or on devices of
+other processes) is not gathered into the main file: its metadata says `storage: 'shards'` with
+the stored dtype and shape, and each process writes the pieces it holds to its own shard file
+(see `_shards.py`). Every leaf placed with a `NamedSharding` also records `sharding`: its
+`PartitionSpec` entries and the mesh's axis names and sizes. Restoring places each value with
+the *target* state's sharding, so a checkpoint restores onto another mesh shape.
+
 Restoring never trusts the stored tree: values are rebuilt in the target's own tree structure
 after its leaf keys, shapes and dtypes were checked against the file.
 """
@@ -32,7 +39,8 @@ from .._state import State
 from .. import graph
 from ._report import CheckpointError, display_path
 
-__all__ = ["path_key", "live_states", "state_spec", "encode_states", "decode_value", "compare_specs"]
+__all__ = ["path_key", "live_states", "state_spec", "encode_states", "decode_value", "compare_specs",
+           "stored_array", "sharding_record"]
 
 # The dtypes the safetensors format (and its NumPy API) stores as they are.
 _NATIVE = frozenset(["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
@@ -120,19 +128,8 @@ def state_spec(state_key: str, state: State) -> dict:
     return {"kind": type(state).__name__, "leaves": leaves}
 
 
-def _encode_leaf(x: Any, spec: dict, where: str) -> np.ndarray:
-    """The array to store for one leaf; sets `spec['encoding']` (and `'impl'` for keys)."""
-    if isinstance(x, jax.Array) and not x.is_fully_addressable:
-        raise CheckpointError(
-            f"{where} is sharded across processes and not fully addressable here. The safetensors "
-            f"format stores whole arrays written by one process; sharded arrays need a "
-            f"multi-process backend (see brainstate.checkpoint._storage for the extension point).")
-    if isinstance(x, _PY_SCALARS):
-        x = np.asarray(x, dtype=spec["dtype"])
-    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
-        spec["encoding"], spec["impl"] = "prng_key", str(jax.random.key_impl(x))
-        return _c_order(np.asarray(jax.random.key_data(x)))
-    arr = np.asarray(x)
+def stored_array(arr: np.ndarray, spec: dict) -> np.ndarray:
+    """The array to store for a NumPy leaf (or one piece of a sharded leaf); sets `spec['encoding']`."""
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     arr = _c_order(arr)
@@ -146,25 +143,75 @@ def _encode_leaf(x: Any, spec: dict, where: str) -> np.ndarray:
     return arr.reshape(-1).view(np.uint8).reshape(arr.shape + (width,))
 
 
-def encode_states(states: Dict[str, State]) -> Tuple[Dict[str, np.ndarray], Dict[str, dict]]:
-    """(tensor name -> stored array, state key -> metadata) for the given live states."""
+def _is_key(x: Any) -> bool:
+    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def _encode_leaf(x: Any, spec: dict) -> np.ndarray:
+    """The array to store for one leaf; sets `spec['encoding']` (and `'impl'` for keys)."""
+    if isinstance(x, _PY_SCALARS):
+        x = np.asarray(x, dtype=spec["dtype"])
+    if _is_key(x):
+        spec["encoding"], spec["impl"] = "prng_key", str(jax.random.key_impl(x))
+        return _c_order(np.asarray(jax.random.key_data(x)))
+    return stored_array(np.asarray(x), spec)
+
+
+def _is_spread(x: Any) -> bool:
+    """True for a JAX array on several devices, or on devices this process cannot address."""
+    return isinstance(x, jax.Array) and (not x.is_fully_addressable or len(x.sharding.device_set) > 1)
+
+
+def _spread_leaf(x: jax.Array, spec: dict) -> jax.Array:
+    """Metadata of a leaf stored as per-process pieces; returns the array whose shards are stored."""
+    if _is_key(x):
+        spec["encoding"], spec["impl"] = "prng_key", str(jax.random.key_impl(x))
+        x = jax.random.key_data(x)
+        stored = np.zeros((0,), np.uint32)
+    else:
+        stored = stored_array(np.zeros((0,), np.dtype(x.dtype)), spec)  # sets the dtype's encoding, on no data
+    spec["storage"] = "shards"
+    spec["stored_dtype"] = stored.dtype.name
+    spec["stored_shape"] = list(x.shape) + list(stored.shape[1:])
+    return x
+
+
+def sharding_record(x: Any) -> Optional[dict]:
+    """The `PartitionSpec` entries and mesh (axis names, sizes) of a leaf placed with a NamedSharding."""
+    sharding = getattr(x, "sharding", None) if isinstance(x, jax.Array) else None
+    if not isinstance(sharding, jax.sharding.NamedSharding):
+        return None
+    spec = [list(e) if isinstance(e, tuple) else e for e in sharding.spec]
+    return {"spec": spec, "mesh_axes": list(sharding.mesh.axis_names),
+            "mesh_shape": [int(n) for n in sharding.mesh.axis_sizes]}
+
+
+def encode_states(states: Dict[str, State]) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, jax.Array]]:
+    """(tensor name -> stored array, state key -> metadata, tensor name -> sharded array) for the
+    given live states; sharded leaves (see the module docstring) are in the third dict only."""
     tensors: Dict[str, np.ndarray] = {}
+    spread: Dict[str, jax.Array] = {}
     owners: Dict[str, str] = {}
     specs: Dict[str, dict] = {}
     for key, state in states.items():
         spec = state_spec(key, state)
         for leaf_spec, (_, x) in zip(spec["leaves"], _leaves(state)):
             name = leaf_spec["tensor"]
-            if name in tensors:
+            if name in owners:
                 raise CheckpointError(
                     f"save: the states at {display_path(owners[name])!r} and {display_path(key)!r} "
                     f"both produce the tensor name {name!r}, so the file could not tell them apart. "
                     f"Rename a state or a dict key so that no path is a prefix-plus-leaf of another.")
-            where = f"The state at {display_path(key)!r}" + (f" (leaf {leaf_spec['key']!r})" if leaf_spec["key"] else "")
-            tensors[name] = _encode_leaf(x, leaf_spec, where)
+            record = sharding_record(x)
+            if record is not None:
+                leaf_spec["sharding"] = record
+            if _is_spread(x):
+                spread[name] = _spread_leaf(x, leaf_spec)
+            else:
+                tensors[name] = _encode_leaf(x, leaf_spec)
             owners[name] = key
         specs[key] = spec
-    return tensors, specs
+    return tensors, specs, spread
 
 
 def _true_dtype(name: str):
@@ -192,13 +239,21 @@ def decode_value(stored: Dict[str, np.ndarray], spec: dict, like: Optional[State
         return {leaf["key"]: x for leaf, x in zip(spec["leaves"], leaves)}
     old_leaves, treedef = jax.tree_util.tree_flatten(like.value)
     new_leaves = []
-    for old, new in zip(old_leaves, leaves):
+    for old, new, leaf in zip(old_leaves, leaves, spec["leaves"]):
+        committed = isinstance(old, jax.Array) and getattr(old, "committed", False)
         if isinstance(old, np.ndarray):
             new_leaves.append(np.array(new))  # a NumPy leaf stays NumPy (and owns its memory)
-        elif isinstance(new, jax.Array):
-            new_leaves.append(new)  # a typed key, already wrapped by JAX
-        elif isinstance(old, jax.Array) and getattr(old, "committed", False):
-            new_leaves.append(jax.device_put(new, old.sharding))  # keep the target's placement
+        elif isinstance(new, jax.Array):  # a typed key, already wrapped by JAX
+            if committed and isinstance(old.sharding, jax.sharding.NamedSharding):
+                # Place the key data (one trailing axis more) as the keys are placed, then wrap.
+                data = stored[leaf["tensor"]]
+                data = jax.make_array_from_callback(data.shape, old.sharding, lambda index, a=data: a[index])
+                new = jax.random.wrap_key_data(data, impl=leaf["impl"])
+            new_leaves.append(new)
+        elif committed:
+            # Keep the target's placement, which may span devices of several processes: each
+            # process fills only the pieces its own devices hold.
+            new_leaves.append(jax.make_array_from_callback(new.shape, old.sharding, lambda index, a=new: a[index]))
         else:
             new_leaves.append(jax.device_put(new))
     return jax.tree_util.tree_unflatten(treedef, new_leaves)

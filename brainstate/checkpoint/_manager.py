@@ -7,6 +7,8 @@ with it; leftover temporary files of a crashed save are never mistaken for steps
 
 After a successful save, the steps beyond the `max_to_keep` highest are deleted; the new file
 is durable before any older one is removed, so a crash in between only leaves an extra step.
+A step of sharded states also has per-process shard files (`step_<step>.safetensors.shard-*`);
+a step is deleted main file first, so it stops being listed before its shards go.
 """
 
 import os
@@ -15,6 +17,7 @@ from typing import Any, List, Optional, Union
 
 from ._report import CheckpointError, RestoreReport
 from ._save_restore import restore, save
+from ._shards import shard_files_of
 
 __all__ = ["CheckpointManager"]
 
@@ -101,10 +104,11 @@ class CheckpointManager:
         save(path, target)
         if self.max_to_keep is not None:
             for old in self.all_steps()[:-self.max_to_keep]:
-                try:
-                    os.remove(self.step_path(old))
-                except FileNotFoundError:
-                    pass  # removed concurrently by another manager of the same directory
+                for file in [self.step_path(old), *shard_files_of(self.step_path(old))]:
+                    try:
+                        os.remove(file)
+                    except FileNotFoundError:
+                        pass  # removed concurrently by another manager (or process) of the same directory
         return path
 
     def restore(self, target: Any, step: Optional[int] = None, *, strict: bool = True) -> RestoreReport:

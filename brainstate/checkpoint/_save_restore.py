@@ -10,20 +10,25 @@ Invariants:
   write that fails midway (a state hook raising, say) puts back every value already written;
 - values are rebuilt in the target's own tree structure, keeping NumPy leaves NumPy and JAX
   leaves on their device, so compiled functions that use the states do not retrace;
-- the file is verified whole (header and checksum) before any value is used.
+- the file is verified whole (header and checksum) before any value is used;
+- arrays placed on several devices are saved piece by piece, each process writing its own
+  pieces to a shard file next to the main one (`_shards.py`), and restored with the target
+  state's sharding; every process of a multi-process run calls `save` and `restore`.
 """
 
 import json
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple, Union
 
 import jax
 import numpy as np
+from jax.sharding import PartitionSpec
 
 from .. import __version__
 from ._encoding import compare_specs, decode_value, encode_states, live_states, state_spec
 from ._report import CheckpointError, RestoreReport
+from ._shards import barrier, new_save_id, read_shards, write_own_shards
 from ._storage import read_checkpoint, write_checkpoint
 
 __all__ = ["save", "load", "restore", "Checkpoint"]
@@ -40,13 +45,18 @@ def save(path: PathLike, target: Any) -> str:
       target: the graph whose States to save: a model, an optimizer, a dict or list of them
         (`{'model': model, 'opt': opt}` gives keys like `'model.layers.0.weight'`), or a State.
 
+    Sharded states. A value placed on several devices is saved as the pieces each process holds,
+    in per-process files `<path>.shard-<i>-of-<n>` next to `path`, with its `PartitionSpec` and
+    mesh recorded; in a multi-process run every process must call `save` with the same path (a
+    directory all of them see). The main file is written last, so it exists only once every
+    piece is on disk.
+
     Returns:
       The path written, as a string.
 
     Raises:
-      CheckpointError: a state holds something that is not an array, a JAX tracer (save was
-        called inside a traced function) or an array sharded across processes; or two paths give
-        the same key. Nothing is written then.
+      CheckpointError: a state holds something that is not an array or a JAX tracer (save was
+        called inside a traced function); or two paths give the same key. Nothing is written then.
       ImportError: the `safetensors` package is not installed.
 
     Example:
@@ -59,20 +69,32 @@ def save(path: PathLike, target: Any) -> str:
       True
     """
     path = os.fspath(path)
-    tensors, specs = encode_states(live_states(target, "save"))
+    tensors, specs, spread = encode_states(live_states(target, "save"))
     metadata = {"brainstate_version": __version__, "jax_version": jax.__version__,
                 "states": json.dumps(specs, sort_keys=True)}
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    write_checkpoint(path, tensors, metadata)
+    # Every process has looked at what exists (CheckpointManager) before any file is written.
+    barrier(f"brainstate.checkpoint.save begin {path}")
+    if spread:
+        leaf_specs = {leaf["tensor"]: leaf for spec in specs.values() for leaf in spec["leaves"]}
+        metadata.update(save_id=new_save_id(), shard_files=str(jax.process_count()))
+        write_own_shards(path, spread, leaf_specs, metadata["save_id"])
+        barrier(f"brainstate.checkpoint.save shards {path}")
+    if jax.process_index() == 0:
+        write_checkpoint(path, tensors, metadata)
+    barrier(f"brainstate.checkpoint.save done {path}")
     return path
 
 
 def _read(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, str]]:
-    """(stored tensors, state key -> spec, metadata) of a verified checkpoint file."""
+    """(stored tensors, state key -> spec, metadata) of a verified checkpoint file, with the
+    tensors of sharded leaves reassembled from their shard files."""
     tensors, metadata = read_checkpoint(path)
     try:
         specs = json.loads(metadata["states"])
+        shard_files = int(metadata.get("shard_files", "0"))
+        tensors = {**tensors, **read_shards(path, specs, shard_files, metadata.get("save_id"))}
         referenced = set()
         for key, spec in specs.items():
             for leaf in spec["leaves"]:
@@ -83,6 +105,8 @@ def _read(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, 
                     raise ValueError(f"tensor {leaf['tensor']!r} does not match its metadata")
         if referenced != set(tensors):
             raise ValueError(f"tensors {sorted(set(tensors) - referenced)} belong to no state")
+    except CheckpointError:
+        raise
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(
             f"The checkpoint file {path!r} has inconsistent metadata ({err!r}); it was not written "
@@ -101,12 +125,24 @@ class Checkpoint:
         state whose value is a PyTree; typed PRNG keys come back as JAX key arrays).
       kinds: state key -> the state's class name when it was saved.
       version: the brainstate version that wrote the file.
+      shardings: state key -> how its value was laid out when saved, for the states placed with
+        a `NamedSharding`: `{'spec': PartitionSpec, 'mesh': {axis name: size}}` (a dict leaf key
+        -> that, or None, for a state whose value is a PyTree).
     """
 
     path: str
     values: Dict[str, Any]
     kinds: Dict[str, str]
     version: str
+    shardings: Dict[str, Any] = field(default_factory=dict)
+
+
+def _layout(record: Optional[dict]) -> Optional[dict]:
+    """A leaf's recorded sharding as `{'spec': PartitionSpec, 'mesh': {axis: size}}`."""
+    if record is None:
+        return None
+    spec = PartitionSpec(*(tuple(e) if isinstance(e, list) else e for e in record["spec"]))
+    return {"spec": spec, "mesh": dict(zip(record["mesh_axes"], record["mesh_shape"]))}
 
 
 def load(path: PathLike) -> Checkpoint:
@@ -117,12 +153,15 @@ def load(path: PathLike) -> Checkpoint:
     """
     path = os.fspath(path)
     tensors, specs, metadata = _read(path)
-    values = {}
+    values, shardings = {}, {}
     for key, spec in specs.items():
         value = decode_value(tensors, spec, None)
         values[key] = jax.tree_util.tree_map(lambda x: np.array(x) if isinstance(x, np.ndarray) else x, value)
+        layouts = {leaf["key"]: _layout(leaf.get("sharding")) for leaf in spec["leaves"]}
+        if any(v is not None for v in layouts.values()):
+            shardings[key] = layouts[""] if list(layouts) == [""] else layouts
     return Checkpoint(path=path, values=values, kinds={k: s["kind"] for k, s in specs.items()},
-                      version=metadata.get("brainstate_version", "unknown"))
+                      version=metadata.get("brainstate_version", "unknown"), shardings=shardings)
 
 
 def _write_all(writes) -> None:

@@ -19,10 +19,10 @@ is atomic on POSIX and Windows; the directory is then fsynced so the rename itse
 power cut. A crash at any point leaves either the previous file or the complete new one under
 the final name. A crash may leave a `.<name>.<pid>.<random>.tmp` file behind; it is never read.
 
-Extension point: this module is the only one that touches files. A backend for large or sharded
-arrays (for example orbax-checkpoint writing one shard per process) would provide the same pair,
-`write_checkpoint(path, tensors, metadata)` and `read_checkpoint(path)`, and be chosen by the
-callers in `_save_restore`; the encoding of states into named tensors would stay as it is.
+Extension point: this module is the only one that reads and writes checkpoint files (the shard
+files of sharded arrays, `_shards.py`, go through the same pair). A different backend would provide
+the same pair, `write_checkpoint(path, tensors, metadata)` and `read_checkpoint(path)`, and be
+chosen by the callers; the encoding of states into named tensors would stay as it is.
 """
 
 import hashlib

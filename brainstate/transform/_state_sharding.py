@@ -51,10 +51,20 @@ def _is_sharding(x) -> bool:
     return isinstance(x, (jax.sharding.Sharding, PartitionSpec))
 
 
+class _Leaf:
+    """Names one leaf of a state's value in messages."""
+
+    def __init__(self, state, keys: str):
+        self.state, self.keys = state, keys
+
+    def _label(self) -> str:
+        return f"{self.state._label()} (leaf {self.keys})"
+
+
 def check_sharding(state, sharding, value) -> None:
     """Raise a ValueError naming `state` if `sharding` (or a tree of shardings) cannot hold `value`."""
     if not _is_sharding(sharding):
-        shardings, treedef = jax.tree_util.tree_flatten(sharding, is_leaf=_is_sharding)
+        shardings, treedef = jax.tree_util.tree_flatten_with_path(sharding, is_leaf=_is_sharding)
         try:
             parts = treedef.flatten_up_to(value)
         except ValueError as err:
@@ -62,8 +72,8 @@ def check_sharding(state, sharding, value) -> None:
                 f"{state._label()}: its tree of shardings {sharding!r} does not match the structure of "
                 f"its value ({err}). Give one sharding for the whole value, or one per leaf in the "
                 f"value's own structure.") from None
-        for one, part in zip(shardings, parts):
-            check_sharding(state, one, part)
+        for (path, one), part in zip(shardings, parts):
+            check_sharding(_Leaf(state, jax.tree_util.keystr(path)), one, part)
         return
     spec = sharding.spec if isinstance(sharding, NamedSharding) else sharding
     if not isinstance(spec, PartitionSpec):

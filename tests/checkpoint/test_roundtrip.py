@@ -212,11 +212,13 @@ def test_save_refuses_colliding_leaf_names(path):
         checkpoint.save(path, clash)
 
 
-def test_save_refuses_arrays_sharded_across_processes(path, monkeypatch):
-    state = brainstate.State(jnp.ones(2))
+def test_array_spread_across_processes_is_saved_as_this_process_shards(path, monkeypatch):
+    state = brainstate.State(jnp.arange(2.0))
     monkeypatch.setattr(type(state.value), "is_fully_addressable", property(lambda self: False))
-    with pytest.raises(checkpoint.CheckpointError, match=r"sharded across processes"):
-        checkpoint.save(path, state)
+    checkpoint.save(path, state)
+    assert os.path.exists(path + ".shard-0-of-1")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(checkpoint.load(path).values[""], np.arange(2.0))
 
 
 def test_missing_safetensors_gives_install_hint(path, monkeypatch):
