@@ -23,26 +23,24 @@ from ._signature import signature
 
 __all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read"]
 
-_local = threading.local()
+class _Local(threading.local):
+    def __init__(self):  # runs once in every thread that touches it
+        self.stack = []
+        self.listeners = []
+
+
+_local = _Local()
 _serial = itertools.count(1)
 
 
 def trace_stack() -> list:
     """The calling thread's stack of active traces (innermost last)."""
-    try:
-        return _local.stack
-    except AttributeError:
-        _local.stack = []
-        return _local.stack
+    return _local.stack
 
 
 def new_state_listeners() -> list:
     """The calling thread's active `catch_new_states` catchers (innermost last)."""
-    try:
-        return _local.listeners
-    except AttributeError:
-        _local.listeners = []
-        return _local.listeners
+    return _local.listeners
 
 
 def current_trace():

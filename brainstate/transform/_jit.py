@@ -30,7 +30,7 @@ from typing import Any, Callable, List
 import jax
 
 from .._state import _epoch
-from .._state._trace import environ_read, trace_stack
+from .._state._trace import _local as _trace_local, environ_read, trace_stack
 from ..environ._settings import lookup
 from ..util._filters import to_predicate
 from ._diagnostics import (_root_of, call_signature, explain_signature_change, report_states, state_paths,
@@ -189,13 +189,14 @@ class JittedFunction:
 
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if trace_stack():
+        if _trace_local.stack:
             return self._call_traced(args, kwargs)
         if self._epoch != _epoch.value:
             self._revalidate(args, kwargs)
         try:
             written, out = (self._jitted if not self._env_keys else self._entry())(
-                [s._value for s in self._kept], [s._value for s in self._donated], *args, **kwargs)
+                [s._value for s in self._kept], [s._value for s in self._donated] if self._donated else (),
+                *args, **kwargs)
         except StaleStates as stale:
             self._grow(stale)
             return self(*args, **kwargs)
@@ -214,8 +215,8 @@ class JittedFunction:
         for state in self._states:
             state.value  # record the read in the enclosing trace
         try:
-            written, out = self._entry()([s._value for s in self._kept], [s._value for s in self._donated],
-                                         *args, **kwargs)
+            written, out = self._entry()([s._value for s in self._kept],
+                                         [s._value for s in self._donated] if self._donated else (), *args, **kwargs)
         except StaleStates as stale:
             self._grow(stale)
             return self._call_traced(args, kwargs)
@@ -258,8 +259,8 @@ class JittedFunction:
         found = self.stateful_fun.discover(*args, **kwargs)
         if not {id(s) for s in found.states} <= {id(s) for s in self._states}:
             self._reset(found.states, found.write_states, tuple(found.env))
-        return self._entry().lower([s._value for s in self._kept], [s._value for s in self._donated],
-                                   *args, **kwargs)
+        return self._entry().lower([s._value for s in self._kept],
+                                   [s._value for s in self._donated] if self._donated else (), *args, **kwargs)
 
     def eval_shape(self, *args, **kwargs):
         """Output shapes of a call with these arguments."""
