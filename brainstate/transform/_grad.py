@@ -44,18 +44,20 @@ def _flatten_grad_states(grad_states):
 
 
 def _vector_grad_transform(fun, argnums, has_aux, **params):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
     def wrapped(*args):
-        primals = [args[i] for i in argnums]
+        primals = [args[i] for i in nums]
 
         def partial_fun(*p):
             full = list(args)
-            for i, v in zip(argnums, p):
+            for i, v in zip(nums, p):
                 full[i] = v
             return fun(*full)
 
         out, vjp_fn, aux = jax.vjp(partial_fun, *primals, has_aux=True)
         grads = vjp_fn(jax.tree_util.tree_map(jnp.ones_like, out))
-        return grads, aux
+        return (grads[0] if isinstance(argnums, int) else grads), aux
 
     return wrapped
 

@@ -292,3 +292,10 @@ def test_state_from_finished_raw_trace_still_raises():
     f(1.0)
     with pytest.raises(bs.TraceContextError, match="escaped"):
         holder["s"].value
+
+
+def test_restore_value_with_tracer_outside_transform_raises():
+    s = bs.State(jnp.zeros(2), name="r")
+    with pytest.raises(bs.TraceContextError, match="restore_value on State 'r'.*tracer outside"):
+        jax.jit(lambda x: s.restore_value(x))(jnp.ones(3))
+    assert s.value.shape == (2,)

@@ -122,3 +122,10 @@ def test_describe_states():
     a = bs.ParamState(jnp.ones((2, 3)), name="w")
     sf = bs.transform.StatefulFunction(lambda: a.value)
     assert "read  ParamState w float32[2,3]" in sf.describe_states()
+
+
+def test_state_set_that_keeps_changing_is_clear_error():
+    pool = iter([bs.State(jnp.zeros(()), name=f"s{i}") for i in range(20)])
+    sf = bs.transform.StatefulFunction(lambda: next(pool).value)
+    with pytest.raises(bs.BrainStateError, match="keeps changing between traces"):
+        sf.call(lambda pure, values, found: pure(values), (), {})
