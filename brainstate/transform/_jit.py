@@ -30,11 +30,11 @@ from typing import Any, Callable, List
 import jax
 
 from .._state import _epoch
-from .._state._trace import _local as _trace_local, environ_read, trace_stack
+from .._state._trace import _local as _trace_local, environ_read
 from ..environ._settings import lookup
 from ..util._filters import to_predicate
-from ._diagnostics import (_root_of, call_signature, explain_signature_change, report_states, state_paths,
-                           warn_costly)
+from ._diagnostics import (_root_of, call_signature, explain_signature_change, label, report_states,
+                           state_paths, warn_costly)
 from ._state_sharding import check_sharding, constrain, state_sharding_resolver
 from ._stateful import StaleStates, StatefulFunction, _hashable, _normalize_argnames, _normalize_argnums, \
     check_no_state_args
@@ -150,8 +150,6 @@ class JittedFunction:
         env_keys = self._env_keys + tuple(k for k in stale.env if k not in self._env_keys)
         if self._states or self._env_keys:
             paths = state_paths(_root_of(self.fun))
-            from ._diagnostics import label
-
             what = [f"`{label(s, paths)}`" for s in new] + [f"environ `{k}`" for k in stale.env if k not in self._env_keys]
             self._retraces.append(f"the function touched {', '.join(what) or 'another state set'} for the first time")
         if not self._warned:
