@@ -5,7 +5,7 @@ Used for lazy initialisation and for batching the states a function creates
 """
 
 import contextlib
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 from ._state import State
 from ._trace import new_state_listeners
@@ -42,7 +42,7 @@ class NewStateCatcher:
 
 
 @contextlib.contextmanager
-def catch_new_states(state_tag: str = None, state_to_exclude=None) -> Iterator[NewStateCatcher]:
+def catch_new_states(state_tag: Optional[str] = None, state_to_exclude=None) -> Iterator[NewStateCatcher]:
     """Collect every State created inside the block.
 
     Args:

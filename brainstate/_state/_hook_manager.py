@@ -190,7 +190,8 @@ def _run_order(hook: Hook):
 
 def _user_stacklevel() -> int:
     """The `warnings` stacklevel of the first caller outside the brainstate package."""
-    frame, level = sys._getframe(1), 1
+    frame: Any = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level

@@ -99,7 +99,7 @@ class StateHookMixin:
         manager = own_manager(self)
         if manager is None or handle.manager_ref() is not manager:
             return False
-        return manager.unregister_hook(handle)
+        return bool(manager.unregister_hook(handle))  # type: ignore[union-attr]
 
     def list_hooks(self, hook_type: Optional[HookType] = None) -> List[Hook]:
         """This state's hooks (enabled or not) in run order, of one event or of all."""

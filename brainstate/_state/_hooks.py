@@ -161,7 +161,7 @@ _running = threading.local()
 
 def _groups(state: Any, hook_type: str) -> list:
     """[(manager, hooks), ...] to run for this event, global first; empty if nothing would run."""
-    groups = []
+    groups: list = []
     if ACTIVE:
         hooks = _GLOBAL._active[hook_type]
         if hooks:

@@ -38,7 +38,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _caller_location() -> str:
     """`file:line` of the first frame outside the brainstate package."""
-    frame = sys._getframe(2)
+    frame: Optional[Any] = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:

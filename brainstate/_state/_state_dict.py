@@ -41,9 +41,9 @@ class StateDictManager(DictManager):
                 f"StateDictManager holds States only, got a {type(elem).__name__} ({elem!r}). Wrap "
                 f"the value in a State, or use a brainstate.util.DictManager for other objects.")
 
-    def split(self, first: type, *others: type) -> Tuple["StateDictManager", ...]:
+    def split(self, first: type, *others: type) -> Tuple["StateDictManager", ...]:  # type: ignore[override]
         """One manager per state type (first match wins), plus one for the remaining States."""
-        return super().split(first, *others)
+        return super().split(first, *others)  # type: ignore[return-value]  # same class on the way out
 
     def assign_values(self, *args: Mapping) -> None:
         """Write values into the States by name; mappings are applied in order.

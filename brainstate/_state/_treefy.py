@@ -83,7 +83,7 @@ class TreefyState:
             return NotImplemented
         return self.type is other.type and self._metadata == other._metadata and _tree_equal(self.value, other.value)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable value inside: not hashable
 
     def __repr__(self) -> str:
         treedef, leaves, sigs, _ = signature(self.value)
@@ -96,7 +96,7 @@ def _tree_equal(a, b) -> bool:
 
     la, ta = jax.tree_util.tree_flatten(a)
     lb, tb = jax.tree_util.tree_flatten(b)
-    if ta != tb:
+    if ta != tb:  # type: ignore[operator]  # PyTreeDef has __eq__; the stubs miss it
         return False
     try:
         return all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(la, lb))

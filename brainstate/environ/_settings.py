@@ -96,7 +96,7 @@ def get(key: str, default: Any = MISSING, desc: Optional[str] = None, *, env: Op
     return value
 
 
-def all(*, env: Optional[EnvironmentState] = None) -> Dict[str, Any]:
+def all(*, env: Optional[EnvironmentState] = None) -> Dict[Hashable, Any]:
     """Every current setting (context overrides applied)."""
     env = env or _DEFAULT
     merged = dict(env.settings)
@@ -281,6 +281,6 @@ def unregister_default_behavior(key: str, *, env: Optional[EnvironmentState] = N
     return env.functions.pop(key, None) is not None
 
 
-def list_registered_behaviors(*, env: Optional[EnvironmentState] = None) -> List[str]:
+def list_registered_behaviors(*, env: Optional[EnvironmentState] = None) -> List[Hashable]:
     """The keys that have a registered behavior."""
     return list((env or _DEFAULT).functions)

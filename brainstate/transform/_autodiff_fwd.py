@@ -5,7 +5,7 @@ differentiate, states the function writes are written back with their primal val
 read-only states are constants.
 """
 
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +38,7 @@ def vjp(fun: Callable, *primals, grad_states=None, argnums=0, has_aux: bool = Fa
         if not -n <= i < n:
             raise ValueError(f"vjp argnums={i} is out of range for {n} primal argument(s).")
     argnums = tuple(i % n for i in argnums)
-    result = {}
+    result: dict = {}
 
     def jax_call(pure, values, found):
         index = {id(s): i for i, s in enumerate(found.states)}
@@ -80,7 +80,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool =
     if len(primals) != len(tangents):
         raise ValueError(
             f"jvp got {len(primals)} primal(s) but {len(tangents)} tangent(s); pass one tangent per primal.")
-    result = {}
+    result: dict = {}
 
     def jax_call(pure, values, found):
         def f(*args):
@@ -142,7 +142,7 @@ def _fwd_grad_transform(tangent_size=None, drct_der_clip=None, key=None):
     return transform
 
 
-def fwd_grad(func: Callable = MISSING, grad_states=None, argnums=None, return_value: bool = False,
+def fwd_grad(func: Any = MISSING, grad_states=None, argnums=None, return_value: bool = False,
              has_aux: Optional[bool] = None, tangent_size: Optional[int] = None,
              drct_der_clip: Optional[float] = None, key=None, **kwargs):
     """Forward gradient: an unbiased gradient estimate from random-direction `jvp`s.

@@ -92,9 +92,10 @@ def state_paths(root) -> Dict[int, str]:
     if root is None:
         return {}
     roots = root if isinstance(root, dict) else {"": root}
-    paths = {}
+    paths: Dict[int, str] = {}
     for prefix, node in roots.items():
-        for path, state in graph.states(node).items():
+        found: Any = graph.states(node)  # one filter: a single FlattedDict
+        for path, state in found.items():
             text = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(path))
             paths.setdefault(id(state), text or "<root>")
     return paths

@@ -172,7 +172,7 @@ def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_sta
     return build if fun is MISSING else build(fun)
 
 
-def grad(fun: Callable = MISSING, grad_states=None, argnums=None, holomorphic: Optional[bool] = False,
+def grad(fun: Any = MISSING, grad_states=None, argnums=None, holomorphic: Optional[bool] = False,
          allow_int: Optional[bool] = False, has_aux: Optional[bool] = None, return_value: Optional[bool] = False,
          unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Gradient of a scalar function with respect to states and/or arguments.
@@ -191,7 +191,7 @@ def grad(fun: Callable = MISSING, grad_states=None, argnums=None, holomorphic: O
                  dict(holomorphic=bool(holomorphic), allow_int=bool(allow_int)))
 
 
-def vector_grad(func: Callable = MISSING, grad_states=None, argnums=None, return_value: bool = False,
+def vector_grad(func: Any = MISSING, grad_states=None, argnums=None, return_value: bool = False,
                 has_aux: Optional[bool] = None, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Gradient of a vector-valued function with an all-ones cotangent (sum of per-element gradients)."""
     return _make(_vector_grad_transform, func, grad_states, argnums, return_value, has_aux, check_states, {})

@@ -25,7 +25,7 @@ the state holds on to its old values.
 
 import functools
 import weakref
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, List
 
 import jax
 
@@ -63,7 +63,7 @@ class JittedFunction:
                              device=device, backend=backend, inline=inline, abstracted_axes=abstracted_axes,
                              donate_states=donate_states, state_shardings=state_shardings, **kwargs)
         self._sharding_of = state_sharding_resolver(state_shardings)
-        self._bound = weakref.WeakKeyDictionary()
+        self._bound: "weakref.WeakKeyDictionary[Any, JittedFunction]" = weakref.WeakKeyDictionary()
         # The pure function takes (kept state values, donated state values, *args): shift by 2.
         shift = lambda nums: tuple(i + 2 if i >= 0 else i for i in _normalize_argnums(nums))
         jit_kwargs = dict(static_argnums=shift(static_argnums), static_argnames=_normalize_argnames(static_argnames),
@@ -98,7 +98,7 @@ class JittedFunction:
         self._kept = [s for s in self._states if id(s) not in donated_ids]
         self._donated = donated
         self._env_keys = tuple(env_keys)
-        self._by_env = {}
+        self._by_env: Dict[tuple, Any] = {}
         self._jitted = self._new_jit()
         self._epoch = _epoch.value
 
@@ -286,7 +286,7 @@ class JittedFunction:
         return f"jit({self.stateful_fun.name})"
 
 
-def jit(fun: Callable = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings: Any = _UNSPECIFIED,
+def jit(fun: Any = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings: Any = _UNSPECIFIED,
         static_argnums=None, donate_argnums=None, static_argnames=None, donate_argnames=None,
         keep_unused: bool = False, device=None, backend=None, inline: bool = False,
         abstracted_axes=None, donate_states=False, state_shardings=None, **kwargs):

@@ -66,7 +66,7 @@ def check_sharding(state, sharding, value) -> None:
     if not _is_sharding(sharding):
         shardings, treedef = jax.tree_util.tree_flatten_with_path(sharding, is_leaf=_is_sharding)
         try:
-            parts = treedef.flatten_up_to(value)
+            parts = treedef.flatten_up_to(value)  # type: ignore[attr-defined]  # public PyTreeDef method
         except ValueError as err:
             raise ValueError(
                 f"{state._label()}: its tree of shardings {sharding!r} does not match the structure of "

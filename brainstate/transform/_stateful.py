@@ -155,7 +155,7 @@ class StatefulFunction:
         self.static_argnames = _normalize_argnames(static_argnames)
         self.axis_env = axis_env
         self.state_view = state_view
-        self.name = name or getattr(fun, "__name__", type(fun).__name__)
+        self.name: str = name or getattr(fun, "__name__", None) or type(fun).__name__
         self._discoveries: Dict[Hashable, List[Discovery]] = {}
 
     # -- the call signature --------------------------------------------------------------------
@@ -301,7 +301,7 @@ class StatefulFunction:
     def get_out_treedef(self, *args, **kwargs):
         return jax.tree_util.tree_structure(self.get_out_shapes(*args, **kwargs))
 
-    def get_jaxpr(self, *args, **kwargs) -> jax.extend.core.ClosedJaxpr:
+    def get_jaxpr(self, *args, **kwargs) -> Any:
         """The jaxpr of `pure`: inputs are the state values, then the dynamic arguments."""
         found = self.discover(*args, **kwargs)
         dyn_args, dyn_kwargs, _, rebuild = self.split_static(args, kwargs)
