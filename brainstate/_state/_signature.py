@@ -70,10 +70,12 @@ class _Raw(str):
         return str(self)
 
 
-def checked_value(state, value):
+def checked_value(state, value, expected=None):
     """Return `(value, has_tracer)` to store in `state`, or raise if `value` breaks its signature.
 
-    Weak leaves that differ only in dtype are cast to the stored dtype.
+    `expected` is the `(treedef, leaf signatures)` to keep (default: the state's own; inside a
+    vmap a state is seen, and checked, per lane). Weak leaves that differ only in dtype are cast
+    to the stored dtype.
     """
     from ._state import State  # circular: State uses this module for its writes
 
@@ -82,7 +84,7 @@ def checked_value(state, value):
         raise BrainStateError(
             f"Cannot write a State into {state._label()}: a State holds arrays, not other States. "
             f"Write the other state's value instead (`a.value = b.value`).")
-    old_tree, old_sigs = state._sig
+    old_tree, old_sigs = state._sig if expected is None else expected
     if treedef != old_tree or len(sigs) != len(old_sigs):
         _mismatch(state, old_tree, old_sigs, treedef, sigs, "tree structure")
     cast = None

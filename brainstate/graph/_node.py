@@ -13,6 +13,8 @@ cycles can be restored (a node exists before its children are filled in).
 import threading
 from typing import Any, List, Tuple
 
+from . import _epoch
+
 __all__ = ["Node"]
 
 # Ids of the nodes whose repr is being built on this thread, so cycles print as `Type(...)`.
@@ -33,6 +35,16 @@ class Node:
     """
 
     __module__ = "brainstate.graph"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if id(self) in _epoch.watched:
+            _epoch.changed()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        if id(self) in _epoch.watched:
+            _epoch.changed()
 
     def _repr_fields(self) -> List[Tuple[str, Any]]:
         """The `(name, value)` pairs shown by `repr`: the public attributes, sorted."""

@@ -129,8 +129,10 @@ class _MaxPool(_WindowPool):
         """The maximum of each window; with `return_indices`, also where it sits in the sample."""
         x = jnp.asarray(x)
         dims, strides, pads = self._window(x)
-        low = -jnp.inf if jnp.issubdtype(x.dtype, jnp.inexact) else jnp.iinfo(x.dtype).min
-        y = jax.lax.reduce_window(x, jnp.array(low, x.dtype), jax.lax.max, dims, strides, pads)
+        low = -np.inf if jnp.issubdtype(x.dtype, jnp.inexact) else jnp.iinfo(x.dtype).min
+        # A NumPy (concrete) init lets JAX pick the differentiable max-pool primitive even while
+        # tracing; a jnp array would be a tracer there, and reverse-mode AD would fail.
+        y = jax.lax.reduce_window(x, np.array(low, x.dtype), jax.lax.max, dims, strides, pads)
         if not self.return_indices:
             return y
         sample = x.shape[x.ndim - self._sample_ndim:]
@@ -156,7 +158,7 @@ class _AvgPool(_WindowPool):
         x = jnp.asarray(x)
         x = x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
         dims, strides, pads = self._window(x)
-        zero = jnp.array(0, x.dtype)
+        zero = np.array(0, x.dtype)  # concrete: the differentiable sum-pool primitive (see _MaxPool)
         total = jax.lax.reduce_window(x, zero, jax.lax.add, dims, strides, pads)
         ones = jnp.ones([s if d > 1 or p != (0, 0) else 1 for s, d, p in zip(x.shape, dims, pads)], x.dtype)
         count = jax.lax.reduce_window(ones, zero, jax.lax.add, dims, strides, pads)
@@ -180,7 +182,7 @@ class _LPPool(_WindowPool):
         x = x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
         dims, strides, pads = self._window(x)
         p = self.norm_type
-        total = jax.lax.reduce_window(jnp.abs(x) ** p, jnp.array(0, x.dtype), jax.lax.add, dims, strides, pads)
+        total = jax.lax.reduce_window(jnp.abs(x) ** p, np.array(0, x.dtype), jax.lax.add, dims, strides, pads)
         return (total / math.prod(self.kernel_size)) ** (1.0 / p)
 
 

@@ -21,7 +21,6 @@ from ._checkpointed_loops import checkpointed_for_loop, checkpointed_scan
 from ._conditions import cond, ifelse, switch
 from ._remat import checkpoint, remat
 from ._named import named_call, named_scope
-from ._probe import in_new_state_probe
 from ._diagnostics import PerformanceWarning, StateInfo, StateReport, report_states
 from ._stateful_mapping import StatefulMapping
 from ._vmap import unvmap, vmap, vmap2

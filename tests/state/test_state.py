@@ -262,7 +262,7 @@ def test_thread_isolation_of_traces():
         t.start()
     for t in threads:
         t.join()
-    assert found["a"] == [a] and found["b"] == [b]
+    assert found["a"] == (a,) and found["b"] == (b,)
 
 
 def test_state_created_inside_raw_jit_usable_there():
@@ -296,6 +296,6 @@ def test_state_from_finished_raw_trace_still_raises():
 
 def test_restore_value_with_tracer_outside_transform_raises():
     s = bs.State(jnp.zeros(2), name="r")
-    with pytest.raises(bs.TraceContextError, match="restore_value on State 'r'.*tracer outside"):
+    with pytest.raises(bs.TraceContextError, match="Writing a JAX tracer into State 'r'.*outside a state-aware transform"):
         jax.jit(lambda x: s.restore_value(x))(jnp.ones(3))
     assert s.value.shape == (2,)

@@ -77,8 +77,8 @@ def test_written_state_rides_in_the_carry():
     sf = StatefulFunction(run)
     (eqn,) = scan_eqns(sf.get_jaxpr(jnp.arange(3.0)))
     assert eqn.params["num_carry"] == 1
-    assert sf.get_write_states(jnp.arange(3.0)) == [h]
-    assert sf.get_read_states(jnp.arange(3.0)) == [w]
+    assert sf.get_write_states(jnp.arange(3.0)) == (h,)
+    assert sf.get_read_states(jnp.arange(3.0)) == (w,)
 
 
 def test_states_created_inside_the_body_stay_local():
@@ -94,7 +94,7 @@ def test_states_created_inside_the_body_stay_local():
         return for_loop(step, xs)
 
     sf = StatefulFunction(run)
-    assert sf.get_states(jnp.arange(3.0)) == [h]
+    assert sf.get_states(jnp.arange(3.0)) == (h,)
     (eqn,) = scan_eqns(sf.get_jaxpr(jnp.arange(3.0)))
     assert eqn.params["num_carry"] == 1
     assert_allclose(run(jnp.arange(3.0)), [1.0, 3.0, 5.0])
@@ -148,10 +148,10 @@ def test_nested_for_loops_thread_state_through_both_levels():
     assert_allclose(s.value, 18.0)
 
 
-def test_body_is_traced_twice_per_eager_call_and_once_per_step_shape():
+def test_body_runs_once_per_trace():
     counted = TraceCounter(lambda x: x * 2)
     for_loop(counted, jnp.arange(5.0))
-    assert counted.count == 2  # discovery with one step's shapes, then jax.lax.scan
+    assert counted.count == 1  # traced once with one step's shapes; the scan replays the jaxpr
 
 
 # -- scan / for_loop: errors ---------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_while_loop_carries_body_writes_and_cond_sees_current_value():
     assert int(n.value) == 5
     sf = StatefulFunction(lambda x: while_loop(lambda v: n.value < limit.value, body, x))
     assert set(map(id, sf.get_read_states(1.0))) == {id(limit)}
-    assert sf.get_write_states(1.0) == [n]
+    assert sf.get_write_states(1.0) == (n,)
 
 
 def test_while_loop_under_jit_matches_raw_jax():
