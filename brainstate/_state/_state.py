@@ -27,7 +27,7 @@ from .._errors import BrainStateError, TraceContextError
 from . import _hooks
 from ._signature import checked_value, describe, signature, strong
 from ._checks import tracer_check_on, tree_check_on
-from ._commit import new_version
+from . import _commit
 from ._trace import _local, new_state_listeners, owner_serial
 
 __all__ = [
@@ -165,12 +165,13 @@ class State(_hooks.StateHookMixin):
                 trace.check_jax_level(self)
             elif not self._in_own_raw_trace():
                 raise self._escaping_tracer_error()
+        if trace is None:  # an eager write: stamped, under the commit lock
+            _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None)
+            return
         if restore:
             self._sig = (treedef, sigs)
         self._value = value
         self._tracer = has_tracer
-        if trace is None:
-            self._version = new_version()
 
     def _escaping_tracer_error(self) -> TraceContextError:
         return TraceContextError(

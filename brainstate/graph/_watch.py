@@ -10,9 +10,9 @@ stay equal to the eager call at no per-call cost, three pieces work together:
   recompute the fingerprint. Creating states or modules nobody watches never moves it.
 - `roots(fun)`: the objects a function reaches its model through: the bound instance, the
   arguments of a `functools.partial`, closure cells, defaults, and the globals its code names
-  (following the user's helper functions). Globals and closure cells can be rebound without
-  any attribute changing, so they come with `Rebinding` checks that a compiled entry runs per
-  call (usually zero or one of them).
+  (following the user's helper functions). A global can be rebound without any attribute
+  changing (`model = Net()` again in a notebook), so a global holding a graph object comes
+  with a `Rebinding` check that a compiled entry runs per call (usually none or one).
 - `fingerprint(roots)`: a hashable description of the object graph below the roots: node
   types, attribute names, which State objects sit where, the values of plain attributes
   (hashable ones by value, others by identity) and the sharing pattern. Equal fingerprints mean
@@ -39,21 +39,20 @@ __all__ = ["roots", "Rebinding", "fingerprint", "describe_change"]
 
 # -- what a function reaches ------------------------------------------------------------------
 class Rebinding:
-    """A name (global or closure cell) that held `obj` when the function was traced."""
+    """A global name that held the graph object `obj` when the function was traced.
+
+    (Closure cells are not checked: rebinding one needs a `nonlocal` assignment in the defining
+    scope after compiling, which no compiled function in JAX sees either.)
+    """
 
     __slots__ = ("holder", "name", "obj")
 
-    def __init__(self, holder: Any, name: Any, obj: Any):
+    def __init__(self, holder: dict, name: str, obj: Any):
         self.holder, self.name, self.obj = holder, name, obj
 
     def moved(self) -> bool:
         """True if the name now holds another object."""
-        if isinstance(self.holder, dict):
-            return self.holder.get(self.name, _MISSING) is not self.obj
-        try:
-            return self.holder.cell_contents is not self.obj
-        except ValueError:  # the cell was emptied (`del` of a closed-over name)
-            return True
+        return self.holder.get(self.name, _MISSING) is not self.obj
 
 
 _MISSING = object()
@@ -149,13 +148,13 @@ def roots(fun: Any, limit: int = 256) -> Tuple[List[Any], List[Rebinding]]:
             except ValueError:
                 continue
             if _graph_like(value) or _user_function(value):
-                checks.append(Rebinding(cell, None, value))
                 todo.append(value)
         g = f.__globals__
         for name in set(_code_names(f.__code__)):
             value = g.get(name, _MISSING)
             if value is not _MISSING and (_graph_like(value) or _user_function(value)):
-                checks.append(Rebinding(g, name, value))
+                if _graph_like(value):
+                    checks.append(Rebinding(g, name, value))
                 todo.append(value)
     return list(found.values()), checks
 

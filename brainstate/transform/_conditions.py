@@ -48,9 +48,9 @@ def branch_recipe(branches: Sequence[Callable], operands: tuple, where: str, sel
     states, write_states, restored = shared_layout(founds)
     pures = [f.pure(states, write_states) for f in founds]
     while True:  # again on fresh values if another thread wrote a state meanwhile
-        values, versions = snapshot(states, write_states)
+        values, since = snapshot(states, write_states)
         written, out = select(pures, values)
-        if commit(write_states, written, restored, versions):
+        if commit(write_states, written, restored, since):
             return out
 
 

@@ -36,7 +36,7 @@ import jax
 
 from .. import _compatible_import as compat
 from .._errors import TraceContextError
-from .._state._commit import commit, commit_lock, new_version
+from .._state import _commit
 from .._state._trace import _local as _trace_local, environ_read
 from ..environ._settings import lookup
 from ..graph import _epoch
@@ -68,8 +68,8 @@ class _Reselect(Exception):
 class _Entry:
     """One compiled program for one structure of the reached graph."""
 
-    __slots__ = ("states", "write_states", "kept", "donated", "restored", "env_keys", "jitted", "by_env",
-                 "epoch", "fp_id", "fp", "rebind")
+    __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
+                 "by_env", "plain", "epoch", "fp_id", "fp", "rebind")
 
     def __init__(self, fp_id: int, fp: tuple):
         self.states: list = []
@@ -77,8 +77,10 @@ class _Entry:
         self.kept: list = []
         self.donated: list = []
         self.restored: List[bool] = []
+        self.restored_any = False
         self.env_keys: tuple = ()
         self.jitted: Any = None
+        self.plain = False  # built, and reads no environ key: `jitted` is the program for every call
         self.by_env: Dict[tuple, Any] = {}
         self.epoch = -1
         self.fp_id, self.fp = fp_id, fp
@@ -175,7 +177,7 @@ class JittedFunction:
                 self._entries[fp_id] = entry
             self._last_fp = fp
             entry.epoch = epoch
-            entry.rebind = tuple(sf._rebindings)
+            entry.rebind = tuple((r.holder, r.name, r.obj) for r in sf._rebindings)
             self._entry = entry
             return entry
 
@@ -186,11 +188,13 @@ class JittedFunction:
         entry.states = list(states)
         entry.write_states = list(write_states)
         entry.restored = list(restored)
+        entry.restored_any = any(restored)
         entry.kept = [s for s in states if id(s) not in donated_ids]
         entry.donated = donated
         entry.env_keys = tuple(env_keys)
         entry.by_env = {}
         entry.jitted = self._new_jit(entry)
+        entry.plain = not entry.env_keys
 
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
@@ -295,14 +299,19 @@ class JittedFunction:
         if _trace_local.stack:
             return self._call_traced(args, kwargs)
         entry = self._entry
-        if entry.epoch != _epoch.epoch or (entry.rebind and any(r.moved() for r in entry.rebind)):
+        if entry.epoch != _epoch.epoch:
             entry = self._select()
-        program = entry.jitted if not entry.env_keys and entry.jitted is not None else self._program(entry)
-        writes = entry.write_states
-        with commit_lock:
-            kept = [s._value for s in entry.kept]
-            donated = [s._value for s in entry.donated] if entry.donated else ()
-            versions = [s._version for s in writes]
+        for names, name, obj in entry.rebind:
+            if names.get(name) is not obj:  # a global the function reaches was rebound
+                entry = self._select()
+                break
+        program = entry.jitted if entry.plain else self._program(entry)
+        start = _commit.seq
+        kept = [s._value for s in entry.kept]
+        donated = [s._value for s in entry.donated] if entry.donated else ()
+        if start & 1 or start != _commit.seq:  # a store was under way: read again, consistently
+            kept, start = _commit.read_values(entry.kept)
+            donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
         try:
             written, out = program(kept, donated, *args, **kwargs)
         except _Grow as grow:
@@ -316,17 +325,22 @@ class JittedFunction:
             raise
         if not written:
             return out
-        if any(entry.restored) or not _concrete(written[0]):
-            if not commit(writes, written, entry.restored, versions):
+        writes = entry.write_states
+        if entry.restored_any or (type(written[0]) is not _ARRAY_TYPE and not _concrete(written[0])):
+            if not _commit.commit(writes, written, entry.restored, start):
                 return self(*args, **kwargs)  # another thread wrote a state: run again on its values
             return out
-        with commit_lock:
-            moved = [s._version for s in writes] != versions
-            if not moved:
+        with _commit.commit_lock:
+            if _commit.seq != start and _commit.moved_since(writes, start):
+                moved = True
+            else:
+                moved = False
+                _commit.seq += 1
+                stamp = _commit.seq
                 for state, value in zip(writes, written):
                     state._value = value
-                    state._tracer = False
-                    state._version = new_version()
+                    state._version = stamp
+                _commit.seq += 1
         if moved:
             return self(*args, **kwargs)  # another thread wrote a state: run again on its values
         return out
@@ -334,9 +348,7 @@ class JittedFunction:
     def _call_traced(self, args, kwargs):
         """Called inside another transform: reads and writes go through the enclosing trace."""
         check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
-        entry = self._entry
-        if entry.epoch != _epoch.epoch or (entry.rebind and any(r.moved() for r in entry.rebind)):
-            entry = self._select()
+        entry = self._current()
         program = self._program(entry)
         for key in entry.env_keys:
             environ_read(key, lookup(key))
@@ -362,7 +374,7 @@ class JittedFunction:
 
     def _current(self) -> _Entry:
         entry = self._entry
-        if entry.epoch != _epoch.epoch or (entry.rebind and any(r.moved() for r in entry.rebind)):
+        if entry.epoch != _epoch.epoch or any(names.get(name) is not obj for names, name, obj in entry.rebind):
             entry = self._select()
         return entry
 
@@ -484,7 +496,7 @@ _ARRAY_TYPE = type(jax.numpy.zeros(()))
 
 def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:
     """Names fingerprint paths: `(root index, *keys)` → `model.layers.0.w`."""
-    roots = sf._roots or []
+    roots = sf._reached() or []
 
     def name(path: tuple) -> str:
         root = roots[path[0]] if path and path[0] < len(roots) else None

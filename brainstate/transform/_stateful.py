@@ -26,6 +26,7 @@ argument may be passed by position or by keyword.
 
 import inspect
 import threading
+import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 import jax
@@ -388,6 +389,13 @@ def shared_layout(founds: Sequence[Discovery]) -> Tuple[list, list, List[bool]]:
     return states, write_states, [id(s) in restored for s in write_states]
 
 
+def _weak(obj: Any) -> Any:
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # lists, dicts, ...: no weak references
+        return obj
+
+
 # -- the function -----------------------------------------------------------------------------
 class StatefulFunction:
     """A function together with the knowledge of which states it reads and writes.
@@ -443,14 +451,24 @@ class StatefulFunction:
         self._stats = {"hits": 0, "misses": 0}
 
     # -- what the function reaches -------------------------------------------------------------
+    def _reached(self) -> Optional[list]:
+        """The root objects, or None if one of them died (the roots must be found again)."""
+        if self._roots is None:
+            return None
+        objs = [r() if isinstance(r, weakref.ref) else r for r in self._roots]
+        return None if any(o is None for o in objs) else objs
+
     def structure(self) -> Tuple[int, tuple]:
         """`(id, fingerprint)` of the object graph the function reaches, as it is now."""
-        if self._roots is None or any(r.moved() for r in self._rebindings):
-            self._roots, self._rebindings = roots(self.fun)
+        objs = self._reached()
+        if objs is None or any(r.moved() for r in self._rebindings):
+            objs, self._rebindings = roots(self.fun)
+            # Weakly where possible: a per-instance compiled method must not keep its instance alive.
+            self._roots = [_weak(o) for o in objs]
             self._fp_epoch = -1
         epoch = _epoch.epoch
         if epoch != self._fp_epoch:
-            fp = fingerprint(self._roots)
+            fp = fingerprint(objs)
             if fp != self._fp or not self._fp_ids:
                 self._fp = fp
                 self._fp_id = self._fp_ids.setdefault(fp, len(self._fp_ids))
@@ -534,10 +552,10 @@ class StatefulFunction:
         """
         found = self.discover(*args, **kwargs)
         while True:
-            values, versions = snapshot(found.states, found.write_states)
+            values, since = snapshot(found.states, found.write_states)
             written, result = jax_call(found.pure(), values, found)
             flags = found.write_restored() if restored is None else restored(found)
-            if not write or commit(found.write_states, written, flags, versions):
+            if not write or commit(found.write_states, written, flags, since):
                 return result
 
     def __call__(self, *args, **kwargs):
