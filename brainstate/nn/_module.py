@@ -9,11 +9,12 @@ Names built from paths (`named_children`, `named_modules`, `named_parameters`) j
 elements with '.', e.g. `'layers.0.weight'`.
 """
 
+import functools
 from typing import Any, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .._state import ParamState
+from .._state import ParamState, initialisation
 from .. import graph
 from ..graph._walk import MAX_LEVEL
 from ..util._dicts import FlattedDict
@@ -38,6 +39,16 @@ def _to_size(size: Any, what: str, owner: str) -> Optional[Tuple[int, ...]]:
 
 def _join(prefix: str, path: Tuple[Any, ...]) -> str:
     return ".".join([prefix] * bool(prefix) + [str(k) for k in path])
+
+
+def _initialising(method):
+    @functools.wraps(method)
+    def wrapper(self, *args: Any, **kwargs: Any) -> Any:
+        with initialisation():
+            return method(self, *args, **kwargs)
+
+    wrapper._initialising = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 class Module(graph.Node):
@@ -114,6 +125,15 @@ class Module(graph.Node):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.update(*args, **kwargs)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Writes made while (re)initialising may give a state a new shape or batch size (eagerly;
+        # inside a transform the write check stays absolute).
+        for name in ("init_state", "reset_state"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_initialising", False):
+                setattr(cls, name, _initialising(method))
 
     def init_state(self, *args: Any, **kwargs: Any) -> None:
         """Create the module's short-term states (no-op by default; see `nn.init_all_states`)."""

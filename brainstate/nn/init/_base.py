@@ -232,3 +232,9 @@ def _check_fits(shape: Tuple[int, ...], sizes: Tuple[int, ...], where: str = "")
             np.broadcast_shapes(shape, sizes) != tuple(sizes):
         raise ValueError(f"param: a value of shape {tuple(shape)}{where} does not fit the parameter "
                          f"shape {tuple(sizes)}; its shape must equal or broadcast to {tuple(sizes)}.")
+
+
+# `State.init` (in the state layer, below nn) builds its value with `param`.
+from ..._state import _state as _state_module  # noqa: E402
+
+_state_module.param_init = param
