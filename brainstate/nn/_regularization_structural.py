@@ -245,15 +245,17 @@ class OrthogonalReg(Regularization):
         return self.weight * jnp.sum((w.T @ w - jnp.eye(w.shape[1])) ** 2)
 
     def sample_init(self, shape: Size) -> jax.Array:
-        """An orthogonal draw (QR of a normal matrix) for 1- and 2-D shapes, small noise otherwise."""
+        """An orthogonal draw for 1- and 2-D shapes (orthonormal columns, or rows for a wide matrix),
+        small noise otherwise."""
         size = shape_of("OrthogonalReg", shape)
         if len(size) == 1:
             side = math.isqrt(size[0] - 1) + 1 if size[0] > 0 else 0  # ceil(sqrt(n))
             q, _ = jnp.linalg.qr(random.randn(side, side))
             return q.reshape(-1)[:size[0]]
         if len(size) == 2:
-            q, _ = jnp.linalg.qr(random.randn(*size))
-            return q
+            m, n = size
+            q, _ = jnp.linalg.qr(random.randn(max(m, n), min(m, n)))  # orthonormal columns
+            return q if m >= n else q.T
         return random.randn(*size) * 0.1
 
     def reset_value(self) -> float:
