@@ -14,8 +14,9 @@ to the state (through `set_value`, an optimizer, a transform's write-back, or di
 new object there, and inside a trace every read yields that trace's own tracer. The cache can
 therefore never be stale, under any transform, without hooks or flags set by writes, and it
 never hands a tracer to code outside its trace (a different trace reads a different object).
-Once `cache()` was called, a miss refreshes the entry (so an eager loop recomputes once per
-write); `clear_cache()` turns caching off again. The entry is one tuple, replaced atomically,
+Once `cache()` was called, an eager miss refreshes the entry (so an eager loop recomputes once
+per write); `clear_cache()` turns caching off again. Only an explicit `cache()` inside a trace
+stores that trace's tracers (`param_precompute` clears them when its block ends). The entry is one tuple, replaced atomically,
 so concurrent readers need no lock.
 """
 
@@ -27,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import environ
+from .._errors import TraceContextError
 from .._state import ParamState, State
 from ._module import Module
 from ._param_transforms import IdentityT, Transform, concrete
@@ -49,6 +51,10 @@ def _as_float(value: ArrayLike) -> Any:
 def _immutable(raw: Any) -> bool:
     """True for values whose identity pins their content (JAX arrays, tracers, Quantities of them)."""
     return isinstance(split(raw)[0], jax.Array)
+
+
+def _is_tracer(raw: Any) -> bool:
+    return isinstance(split(raw)[0], jax.core.Tracer)
 
 
 class _CacheSlot:
@@ -152,7 +158,8 @@ class Param(Module):
             self._log("hit")
             return entry[3]
         y = self._compute(raw)
-        if slot.on and _immutable(raw):
+        # Refresh only with concrete values: an entry holding a tracer would outlive its trace.
+        if slot.on and _immutable(raw) and not _is_tracer(raw):
             slot.entry = (raw, self.t, self.precompute, y)
             self._log("miss (refreshed)")
         return y
@@ -190,8 +197,15 @@ class Param(Module):
 
         Raises:
           ValueError: if `value` lies outside the range of `t`.
+          TraceContextError: a traced value for a `fit=False` Param, whose plain array would keep
+            the tracer after the transform ends.
         """
         raw = self._to_raw(value)
+        if not isinstance(self.val, State) and _is_tracer(raw):
+            raise TraceContextError(
+                f"Param (fit=False): set_value got a traced value inside a transform, but this parameter "
+                f"keeps a plain array, which would hold the tracer after the transform ends. Set constant "
+                f"parameters outside transforms, or make the parameter trainable (fit=True, a state).")
         old = self._raw()
         old_shape, new_shape = jnp.shape(split(old)[0]), jnp.shape(split(raw)[0])
         if new_shape != old_shape and are_broadcastable_shapes(new_shape, old_shape):

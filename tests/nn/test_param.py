@@ -371,7 +371,32 @@ def test_invalid_use_raises(call, error, match):
         call()
 
 
+def test_setting_a_const_inside_a_transform_raises_and_keeps_the_value():
+    c = nn.Const(jnp.array([1.0, 2.0]))
+    with pytest.raises(bs.TraceContextError, match="keeps a plain array"):
+        bs.transform.jit(lambda x: c.set_value(x))(jnp.array([3.0, 4.0]))
+    assert_allclose(np.asarray(c.value()), [1.0, 2.0])
+
+
+def test_an_eager_cache_is_not_refreshed_with_tracers():
+    p = make()
+    p.cache()
+    bs.transform.jit(lambda: _write_then_read(p))()
+    entry = p._cache_slot.entry
+    assert entry is None or not isinstance(entry[0], jax.core.Tracer)
+
+
 def test_boundary_values_are_accepted():
     # The bounds themselves map to -inf / +inf raw values, which round-trip exactly.
     p = nn.Param(jnp.array([0.0, 1.0]), t=nn.SigmoidT(0.0, 1.0))
     assert_allclose(np.asarray(p.value()), [0.0, 1.0])
+
+
+def test_a_cloned_param_has_its_own_raw_state_and_correct_values():
+    p = make()
+    p.cache()
+    q = bs.graph.clone(p)
+    assert q.val is not p.val
+    q.val.value = jnp.zeros(3)
+    assert_allclose(np.asarray(q.value()), softplus(np.zeros(3)), rtol=1e-6)
+    assert_allclose(np.asarray(p.value()), [1.0, 2.0, 3.0], rtol=1e-5)
