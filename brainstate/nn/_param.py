@@ -16,8 +16,8 @@ therefore never be stale, under any transform, without hooks or flags set by wri
 never hands a tracer to code outside its trace (a different trace reads a different object).
 Once `cache()` was called, an eager miss refreshes the entry (so an eager loop recomputes once
 per write); `clear_cache()` turns caching off again. Only an explicit `cache()` inside a trace
-stores that trace's tracers (`param_precompute` clears them when its block ends). The entry is one tuple, replaced atomically,
-so concurrent readers need no lock.
+stores that trace's tracers (`param_precompute` clears them when its block ends). The entry is
+one tuple, replaced atomically, so concurrent readers need no lock.
 """
 
 import logging

@@ -1,4 +1,6 @@
-"""Transforms onto a half-line: `SoftplusT`, `NegSoftplusT`, `ExpT`, `LogT`, `PositiveT`, `NegativeT`, `ReluT`, `PowerT`.
+"""Transforms onto a half-line: softplus, exponential and power maps, and the ReLU projection.
+
+They are `SoftplusT`, `NegSoftplusT`, `ExpT`, `LogT`, `PositiveT`, `NegativeT`, `ReluT`, `PowerT`.
 
 `SoftplusT(lower)` and `ExpT(lower)` give values above `lower`, `NegSoftplusT(upper)` values
 below `upper`; the bound may be a `brainunit` Quantity (then `forward` returns Quantities).
