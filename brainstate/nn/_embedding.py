@@ -25,6 +25,7 @@ import numpy as np
 
 from .._state import ParamState
 from . import init
+from ._layer_weights import check_param, is_param, read
 from ._module import Module
 
 __all__ = ["Embedding"]
@@ -36,7 +37,8 @@ class Embedding(Module):
     Args:
       num_embeddings: number of rows (valid ids are `0 .. num_embeddings - 1`).
       embedding_size: shape of one row (an int or a tuple).
-      embedding_init: initializer or array for the `(num_embeddings, *embedding_size)` table.
+      embedding_init: initializer or array for the `(num_embeddings, *embedding_size)` table, or an
+        `nn.Param` of that shape (kept as the table: its constraint and prior apply).
       padding_idx: optional id whose row is zero and receives no gradient.
       max_norm: optional bound on the norm of returned rows.
       norm_type: the `p` of the p-norm used with `max_norm`.
@@ -47,7 +49,7 @@ class Embedding(Module):
 
     Raises:
       ValueError: a non-positive `num_embeddings`, a `padding_idx` out of range, a non-positive
-        `max_norm`, or a table of the wrong shape.
+        `max_norm`, a table of the wrong shape, or a `padding_idx` with an `nn.Param` table.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -76,6 +78,12 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.freeze = bool(scale_grad_by_freq), bool(freeze)
 
         shape = (self.num_embeddings,) + self.out_size
+        if is_param(embedding_init):
+            if padding_idx is not None:
+                raise ValueError(f"{self._label()}: padding_idx zeroes a row of the table, which a Param "
+                                 f"(with its own constraint) cannot guarantee. Drop padding_idx, or pass an array.")
+            self.weight = check_param(self._label(), embedding_init, shape, "embedding_init")
+            return
         try:
             table = jnp.broadcast_to(init.param(embedding_init, shape, allow_none=False, allow_scalar=False), shape)
         except (ValueError, TypeError) as err:
@@ -102,7 +110,7 @@ class Embedding(Module):
                 raise IndexError(f"{self._label()} has {self.num_embeddings} rows, so ids must be in "
                                  f"[0, {self.num_embeddings}), got {ids[bad].tolist()[:5]}.")
         idx = jnp.clip(idx, 0, self.num_embeddings - 1)
-        table = self.weight.value
+        table = read(self.weight)
         rows = table[idx]
         if self.freeze:
             return self._renorm(jax.lax.stop_gradient(rows))
