@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import pathlib
+import resource
 import shutil
 import subprocess
 import sys
@@ -234,14 +235,23 @@ def run_package(venv: pathlib.Path, package: str, targets: list[str], jobs: int,
                MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
     logfile = workdir / f"{package}.log"
     log(f"{package}: pytest over {len(targets)} target(s), output in {logfile}")
-    t0 = time.time()
+    t0, cpu0 = time.time(), _children_cpu()
     with open(logfile, "w") as f:
         proc = subprocess.run(cmd, cwd=workdir, env=env, stdout=f, stderr=subprocess.STDOUT, text=True)
-    elapsed = time.time() - t0
+    elapsed, cpu = time.time() - t0, _children_cpu() - cpu0
     tail = " | ".join(ln for ln in logfile.read_text().strip().splitlines()[-2:])
-    log(f"{package}: {elapsed:.0f}s, pytest exit {proc.returncode}: {tail}")
+    log(f"{package}: {elapsed:.0f}s wall, {cpu:.0f}s CPU, pytest exit {proc.returncode}: {tail}")
     records = json.loads(results.read_text()) if results.exists() else []
-    return records, elapsed, proc.returncode
+    return records, elapsed, cpu, proc.returncode
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of finished child processes, pytest-xdist workers included.
+
+    Load-independent, unlike wall time: on a machine shared with other jobs this is what says
+    whether a run fits the CI budget (about CPU / cores of wall time on an idle machine)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def summarize(records: list[dict]) -> dict:
@@ -277,12 +287,13 @@ def run(venv: pathlib.Path, subset_path: pathlib.Path | None, out: pathlib.Path 
         missing = [t for t in targets if not (sp / t).exists()]
         if missing:
             raise SystemExit(f"test files listed but not installed: {missing}")
-        records, elapsed, code = run_package(venv, package, targets, jobs, timeout, workdir)
+        records, elapsed, cpu, code = run_package(venv, package, targets, jobs, timeout, workdir)
         if not records and code not in (0, 5):
             log(f"{package}: pytest recorded nothing; log:\n" + (workdir / f"{package}.log").read_text()[-4000:])
             records = [{"nodeid": package, "outcome": "error", "message": f"pytest exited {code}"}]
         summary = summarize(records)
         summary["seconds"] = round(elapsed, 1)
+        summary["cpu_seconds"] = round(cpu, 1)
         report["packages"][package] = summary
     if out:
         out.write_text(json.dumps(report, indent=1) + "\n")
@@ -293,11 +304,13 @@ def run(venv: pathlib.Path, subset_path: pathlib.Path | None, out: pathlib.Path 
 
 
 def print_table(report: dict) -> None:
-    print(f"{'package':<12} {'passed':>7} {'failed':>7} {'errors':>7} {'skipped':>8} {'xfail':>6} {'seconds':>8}")
+    print(f"{'package':<12} {'passed':>7} {'failed':>7} {'errors':>7} {'skipped':>8} {'xfail':>6} {'seconds':>8} "
+          f"{'CPU s':>7}")
     for package, summary in report["packages"].items():
         c = summary["counts"]
         print(f"{package:<12} {c.get('passed', 0) + c.get('xpassed', 0):>7} {c.get('failed', 0):>7} "
-              f"{c.get('error', 0):>7} {c.get('skipped', 0):>8} {c.get('xfailed', 0):>6} {summary['seconds']:>8}")
+              f"{c.get('error', 0):>7} {c.get('skipped', 0):>8} {c.get('xfailed', 0):>6} {summary['seconds']:>8} "
+              f"{summary.get('cpu_seconds', 0):>7}")
 
 
 def check_subset(report: dict, subset: dict[str, int]) -> int:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt|Failed|Warning)\b")
 _results: dict[str, dict] = {}
 _seconds: dict[str, float] = {}
 
@@ -21,8 +24,10 @@ def _last_error_line(report) -> str:
     """The ``E   ...`` line pytest prints last: the exception that ended the test."""
     text = str(report.longrepr) if report.longrepr is not None else ""
     lines = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
-    if lines:
-        return lines[-1][:500]
+    # The exception line ("ValueError: ..."), not a trailing note such as JAX's traceback hint.
+    raised = [ln for ln in lines if _EXCEPTION_LINE.match(ln)]
+    if raised or lines:
+        return (raised or lines)[-1][:500]
     # Skips carry a (path, line, reason) tuple; other reprs: keep the last non-empty line.
     if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
         return str(report.longrepr[2])[:500]
@@ -30,12 +35,21 @@ def _last_error_line(report) -> str:
     return rest[-1][:500] if rest else ""
 
 
+_worker = False  # under pytest-xdist, set in the worker processes: the controller writes
+
+
+def pytest_configure(config) -> None:
+    global _worker
+    _worker = hasattr(config, "workerinput")
+
+
 def _progress(nodeid: str, outcome: str) -> None:
-    """One line per finished test to ``$ECOSYSTEM_RESULTS.progress``, to follow a long run."""
+    """One line per finished test (time, outcome, node id) to ``$ECOSYSTEM_RESULTS.progress``, to
+    follow a long run or recover the results of one that was cut short."""
     path = os.environ.get("ECOSYSTEM_RESULTS")
-    if path:
+    if path and not _worker:
         with open(path + ".progress", "a") as f:
-            f.write(f"{outcome} {nodeid}\n")
+            f.write(f"{time.time():.1f} {outcome} {nodeid}\n")
 
 
 def _record(nodeid: str, outcome: str, message: str = "") -> None:
