@@ -92,6 +92,36 @@ class Embedding(Module):
             table = table.at[padding_idx].set(0)
         self.weight = param_type(table)
 
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, freeze: bool = True,
+                        name: Optional[str] = None, param_type: type = ParamState) -> "Embedding":
+        """An Embedding whose table is `embeddings`, exactly (frozen by default).
+
+        The first axis gives `num_embeddings`, the others `embedding_size`. The `padding_idx` row
+        keeps its given values (it still receives no gradient).
+
+        Raises:
+          ValueError: `embeddings` has fewer than two dimensions.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> table = jnp.array([[1., 2.], [3., 4.], [5., 6.]])
+          >>> emb = brainstate.nn.Embedding.from_pretrained(table)
+          >>> emb(jnp.array([2, 0])).tolist(), emb.freeze
+          ([[5.0, 6.0], [1.0, 2.0]], True)
+        """
+        table = jnp.asarray(embeddings)
+        if table.ndim < 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must have at least two dimensions "
+                             f"(rows, *embedding_size), got shape {tuple(table.shape)}. Add a trailing axis "
+                             f"for one-number rows: `embeddings[:, None]`.")
+        layer = cls(table.shape[0], tuple(table.shape[1:]), embedding_init=table, padding_idx=padding_idx,
+                    max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, freeze=freeze,
+                    name=name, param_type=param_type)
+        layer.weight = param_type(table)  # the padding row too keeps the given values
+        return layer
+
     def update(self, indices: Any) -> jax.Array:
         """The rows for `indices` (an integer array of any shape).
 

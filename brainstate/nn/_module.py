@@ -22,7 +22,7 @@ import numpy as np
 from .._state import ParamState, initialisation
 from .. import graph
 from ..graph._walk import MAX_LEVEL
-from ..util._dicts import FlattedDict
+from ..util._dicts import FlattedDict, NestedDict
 
 __all__ = ["Module"]
 
@@ -163,6 +163,18 @@ class Module(graph.Node):
                allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
         """This module's States and its sub-modules', keyed by path (see `graph.states`)."""
         return graph.states(self, *filters, allowed_hierarchy=allowed_hierarchy)
+
+    def state_trees(self, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
+        """This module's States as nested dicts of snapshots (`TreefyState`), one per filter
+        (see `graph.treefy_states`).
+
+        Example:
+          >>> import brainstate
+          >>> tree = brainstate.nn.Linear(2, 3).state_trees()
+          >>> type(tree.weight).__name__, tree.weight.value['weight'].shape
+          ('TreefyState', (2, 3))
+        """
+        return graph.treefy_states(self, *filters)
 
     def nodes(self, *filters: Any,
               allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -29,8 +30,13 @@ def small(seed):
             "rng": brainstate.random.RandomState(seed)}
 
 
+def raw(x):
+    """The value's bytes; a typed random key compares by its key data."""
+    return np.asarray(jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x).tobytes()
+
+
 def values(target):
-    return {k: np.asarray(s.value).tobytes() for k, s in brainstate.graph.states(target).items()}
+    return {k: raw(s.value) for k, s in brainstate.graph.states(target).items()}
 
 
 def crash_at(monkeypatch, name, call, mode):
@@ -167,7 +173,7 @@ def test_any_flipped_bit_gives_an_error_or_the_exact_values(saved):
     # The smallest change, one low bit, is the one most likely to slip past validation (a digit
     # of a shape, a dtype name, an offset): try it at every byte of the file.
     path, data = saved
-    expected = {k: np.asarray(v).tobytes() for k, v in checkpoint.load(path).values.items()}
+    expected = {k: raw(v) for k, v in checkpoint.load(path).values.items()}
     errors = 0
     with open(path, "r+b") as f:
         for i in range(len(data)):
@@ -180,7 +186,7 @@ def test_any_flipped_bit_gives_an_error_or_the_exact_values(saved):
                 assert "ckpt.safetensors" in str(err)
                 errors += 1
             else:  # only a flip that changes nothing meaningful (JSON padding) may load
-                assert {k: np.asarray(v).tobytes() for k, v in loaded.values.items()} == expected, i
+                assert {k: raw(v) for k, v in loaded.values.items()} == expected, i
             f.seek(i)
             f.write(data[i:i + 1])
     assert errors >= len(data) - 8  # all but the header's padding spaces
