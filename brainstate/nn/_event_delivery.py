@@ -10,10 +10,13 @@ A connectivity maps pre-synaptic values `x` of shape `(..., n_in)` to post-synap
   synapses are also kept pre-major: `conn['targets']` `(n_in, width)` (padded with `n_out`)
   and, for per-synapse weights, `conn['slots']` `(n_in, width)`, each synapse's position in
   the flattened weight (see `transpose_in_degree`).
+- `'sparse'`, any sparse matrix: `conn['pre']`, `conn['post']` `(nnz,)` give each synapse's
+  neurons; the weight is a scalar or `(nnz,)`. For event delivery, `conn['targets']` and
+  `conn['slots']` as for `'cols'` (see `pre_major`).
 - `'matrix'`, dense: the weight is the `(n_in, n_out)` matrix.
 
 The all-synapse ("dense") formulation touches every synapse every step: a scatter-add of
-`x_i * w_ik` for `'rows'`, a gather and row sum for `'cols'`, `x @ W` for `'matrix'`.
+`x_i * w_ik` for `'rows'`, a gather and row sum for `'cols'`, a scatter-add of `x_pre * w` for `'sparse'`, `x @ W` for `'matrix'`.
 The event formulation first compacts the non-zero entries of `x` into a list of fixed
 `capacity` (`_event_compaction.active_indices`), then touches only their synapses: with
 `count` active neurons, `O(n_in + capacity * fan-out)` work instead of `O(n_in * fan-out)`.
@@ -22,8 +25,9 @@ No entry is ever dropped. `EventSpec.capacities` is an increasing tuple of list 
 `lax.switch` on the step's count picks the first that holds every active neuron, and the
 dense formulation when none does (an empty tuple always uses it). The first list is
 computed outside the switch, so XLA merges it across the projections that read the same
-spikes (E to E and E to I compact the excitatory spikes once). For `'rows'` the event path
-adds the same terms in the same order as the dense scatter, so both give identical bits.
+spikes (E to E and E to I compact the excitatory spikes once). For `'rows'` (and `'sparse'`
+with its synapses sorted by pre-synaptic neuron) the event path adds the same terms in the
+same order as the dense scatter, so both give identical bits.
 
 Differentiation (`jax.custom_jvp`): the tangent is the dense linear map, `dy = D(dx, w) +
 D(x, dw)`, so gradients equal those of the dense formulation; JAX's own derivative of the
@@ -46,7 +50,8 @@ from jax import lax
 
 from ._event_compaction import active_indices
 
-__all__ = ["EventSpec", "deliver", "dense_delivery", "transpose_in_degree", "default_capacities"]
+__all__ = ["EventSpec", "deliver", "dense_delivery", "pre_major", "transpose_in_degree", "default_capacities",
+           "check_capacity", "as_events"]
 
 Conn = Dict[str, jax.Array]
 
@@ -65,7 +70,7 @@ class EventSpec(NamedTuple):
     """The static description of an event delivery (hashable: a `custom_jvp` static argument).
 
     Attributes:
-      layout: `'rows'`, `'cols'` or `'matrix'` (see the module docstring).
+      layout: `'rows'`, `'cols'`, `'sparse'` or `'matrix'` (see the module docstring).
       n_out: the number of post-synaptic neurons.
       capacities: increasing list sizes of the event path; `()` always delivers densely.
     """
@@ -101,35 +106,87 @@ def default_capacities(n_in: int, capacity: Any = None) -> Tuple[int, ...]:
     return tuple(caps)
 
 
-def transpose_in_degree(sources: np.ndarray, n_in: int, per_synapse: bool) -> Conn:
-    """The pre-major view of a fixed in-degree connectivity, for event delivery.
+def pre_major(pre: np.ndarray, post: np.ndarray, n_in: int, n_out: int, per_synapse: bool) -> Conn:
+    """Synapses `pre[s] -> post[s]` grouped by pre-synaptic neuron, for event delivery.
 
     Args:
-      sources: `(n_out, k)` pre-synaptic indices of every post-synaptic neuron (concrete).
-      n_in: the number of pre-synaptic neurons.
-      per_synapse: also return `slots`, each synapse's position in the flattened weight.
+      pre, post: concrete 1-d arrays of the pre- and post-synaptic index of every synapse.
+      n_in, n_out: the population sizes.
+      per_synapse: also return `slots`, each synapse's position `s` (its weight's index).
 
     Returns:
-      `{'targets': (n_in, width)}` (and `'slots'`), `width` the largest out-degree; rows are
-      padded with `n_out` (targets) and 0 (slots).
+      `{'targets': (n_in, width)}` (and `'slots'`), `width` the largest out-degree; each row
+      lists its synapses in their original order, padded with `n_out` (targets) and 0 (slots).
     """
-    sources = np.asarray(sources)
-    n_out, k = sources.shape
-    flat = sources.reshape(-1)
-    order = np.argsort(flat, kind="stable")  # synapses grouped by source, in post order
-    degree = np.bincount(flat, minlength=n_in)
-    width = int(degree.max()) if flat.size else 0
+    pre, post = np.asarray(pre).reshape(-1), np.asarray(post).reshape(-1)
+    order = np.argsort(pre, kind="stable")
+    degree = np.bincount(pre, minlength=n_in)
+    width = int(degree.max()) if pre.size else 0
     starts = np.concatenate([[0], np.cumsum(degree)[:-1]])
-    src = flat[order]
-    column = np.arange(flat.size) - starts[src]
+    src = pre[order]
+    column = np.arange(pre.size) - starts[src]
     targets = np.full((n_in, width), n_out, np.int32)
-    targets[src, column] = order // max(k, 1)
+    targets[src, column] = post[order]
     conn = {"targets": jnp.asarray(targets)}
     if per_synapse:
         slots = np.zeros((n_in, width), np.int32)
         slots[src, column] = order
         conn["slots"] = jnp.asarray(slots)
     return conn
+
+
+def transpose_in_degree(sources: np.ndarray, n_in: int, per_synapse: bool) -> Conn:
+    """`pre_major` of a fixed in-degree: `sources` `(n_out, k)` lists each post neuron's sources."""
+    sources = np.asarray(sources)
+    n_out, k = sources.shape
+    return pre_major(sources.reshape(-1), np.repeat(np.arange(n_out), k), n_in, n_out, per_synapse)
+
+
+def check_capacity(value: Any, owner: str) -> Any:
+    """Validate an `event_capacity` argument: None, an int >= 0 or a fraction in (0, 1].
+
+    Raises:
+      ValueError: for anything else (booleans included).
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        pass
+    elif isinstance(value, (int, np.integer)) and value >= 0:
+        return int(value)
+    elif isinstance(value, (float, np.floating)) and 0.0 < value <= 1.0:
+        return float(value)
+    raise ValueError(f"{owner}: event_capacity must be None (the default), an int >= 0 (active neurons per step "
+                     f"delivered event by event; 0 delivers through every synapse) or a fraction in (0, 1] of the "
+                     f"pre-synaptic neurons, got {value!r}.")
+
+
+@jax.custom_jvp
+def _events(x):
+    return (x != 0).astype(x.dtype)
+
+
+@_events.defjvp
+def _events_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return _events(x), dx  # straight-through: d(event)/d(spike) = 1
+
+
+def as_events(x: Any) -> jax.Array:
+    """Spikes as 0/1 events (non-zero -> 1) with a straight-through gradient.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from brainstate.nn._event_delivery import as_events
+      >>> as_events(jnp.array([0.0, 0.3, -2.0])).tolist()
+      [0.0, 1.0, 1.0]
+    """
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        from .. import environ
+
+        x = x.astype(environ.dftype())
+    return _events(x)
 
 
 def dense_delivery(spec: EventSpec, x: jax.Array, w: jax.Array, conn: Conn) -> jax.Array:
@@ -139,6 +196,9 @@ def dense_delivery(spec: EventSpec, x: jax.Array, w: jax.Array, conn: Conn) -> j
         contrib = jnp.broadcast_to(x[..., :, None] * w, x.shape + targets.shape[1:])
         y = jnp.zeros(x.shape[:-1] + (spec.n_out,), contrib.dtype)
         return y.at[..., targets.reshape(-1)].add(contrib.reshape(x.shape[:-1] + (-1,)))
+    if spec.layout == "sparse":
+        y = jnp.zeros(x.shape[:-1] + (spec.n_out,), jnp.result_type(x, w))
+        return y.at[..., conn["post"]].add(x[..., conn["pre"]] * w)
     if spec.layout == "cols":
         gathered = x[..., conn["sources"]]  # (..., n_out, k)
         if jnp.ndim(w) == 0:

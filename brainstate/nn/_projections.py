@@ -10,10 +10,11 @@ Connectivity layers map pre-synaptic activity `(..., n_pre)` to post-synaptic in
   pre-synaptic ones (indices `(n_post, conn_num)`). A float `conn_num` in [0, 1] is a
   connection probability: `conn_num * n_target` connections each. Weights are one
   `ParamState`: a scalar (homogeneous) or one weight per connection.
-- `EventFixedNumConn` (alias `EventFixedProb`) and `EventLinear`: the same for spikes, which
-  are read as events: a non-zero entry contributes its weight once, whatever its value, and a
-  zero entry contributes nothing. The gradient passes straight through to the spikes (as if
-  they were multiplied), so surrogate-gradient training works.
+- `EventFixedNumConn` (alias `EventFixedProb`): the same for spikes, which are read as events:
+  a non-zero entry contributes its weight once, whatever its value, and a zero entry
+  contributes nothing. The gradient passes straight through to the spikes (as if they were
+  multiplied), so surrogate-gradient training works. Dense and arbitrary sparse matrices
+  driven by events are `EventLinear` and `EventSparseLinear` (`_event_linear`).
 
 Delivery is event-driven (`_event_delivery`): each step the non-zero inputs are compacted
 into a list and only their synapses are touched, `O(n_pre + active * conn_num)` work instead
@@ -42,32 +43,11 @@ from .._state import LongTermState, ParamState
 from ..typing import ArrayLike
 from . import init as init_mod
 from ._dynamics import Dynamics
-from ._event_delivery import EventSpec, default_capacities, deliver, transpose_in_degree
+from ._event_delivery import EventSpec, as_events, check_capacity, default_capacities, deliver, transpose_in_degree
 from ._module import Module, Size
 from ._units import attach, split
 
-__all__ = ["FixedNumConn", "EventFixedNumConn", "EventFixedProb", "EventLinear", "Projection"]
-
-
-@jax.custom_jvp
-def _events(x):
-    return (x != 0).astype(x.dtype)
-
-
-@_events.defjvp
-def _events_jvp(primals, tangents):
-    (x,), (dx,) = primals, tangents
-    return _events(x), dx  # straight-through: d(event)/d(spike) = 1
-
-
-def as_events(x: ArrayLike) -> jax.Array:
-    """Spikes as 0/1 events (non-zero -> 1) with a straight-through gradient."""
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        from .. import environ
-
-        x = x.astype(environ.dftype())
-    return _events(x)
+__all__ = ["FixedNumConn", "EventFixedNumConn", "EventFixedProb", "Projection"]
 
 
 def _weight(value: Any, shape, owner: str, param_type: type, full_shape: bool = False):
@@ -87,21 +67,6 @@ def _weight(value: Any, shape, owner: str, param_type: type, full_shape: bool = 
 
         m = m.astype(environ.dftype())
     return param_type(attach(jnp.asarray(m, m.dtype), unit))  # a strong dtype, also for Python scalars
-
-
-def _capacity(value: Any, owner: str) -> Any:
-    """Validate an `event_capacity` argument (None, an int >= 0 or a fraction in (0, 1])."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        pass
-    elif isinstance(value, (int, np.integer)) and value >= 0:
-        return int(value)
-    elif isinstance(value, (float, np.floating)) and 0.0 < value <= 1.0:
-        return float(value)
-    raise ValueError(f"{owner}: event_capacity must be None (the default), an int >= 0 (active neurons per step "
-                     f"delivered event by event; 0 delivers through every synapse) or a fraction in (0, 1] of the "
-                     f"pre-synaptic neurons, got {value!r}.")
 
 
 class FixedNumConn(Module):
@@ -151,7 +116,7 @@ class FixedNumConn(Module):
             raise ValueError(f"{self._label()}: efferent_target must be 'pre' or 'post', got {efferent_target!r}.")
         if not 0.0 <= afferent_ratio <= 1.0:
             raise ValueError(f"{self._label()}: afferent_ratio must be in [0, 1], got {afferent_ratio!r}.")
-        self.event_capacity = _capacity(event_capacity, self._label())
+        self.event_capacity = check_capacity(event_capacity, self._label())
         n_pre, n_post = self.in_size[-1], self.out_size[-1]
         n_rows, n_cols = (n_pre, n_post) if efferent_target == "post" else (n_post, n_pre)
         if isinstance(conn_num, float):
@@ -238,58 +203,6 @@ class EventFixedNumConn(FixedNumConn):
 
 
 EventFixedProb = EventFixedNumConn
-
-
-class EventLinear(Module):
-    """Dense connectivity driven by spike events: `events(spk) @ weight`.
-
-    With a weight matrix, delivery is event-driven: the rows of the active inputs are summed,
-    `O(active * out)` work (all-input `spk @ weight` beyond `event_capacity`, see `FixedNumConn`).
-
-    Args:
-      in_size: input size (last entry: feature count).
-      out_size: output size.
-      weight: a scalar (every connection shares it), an `(in, out)` array or an initializer.
-      float_as_event: True: non-zero inputs count as one event each; False: values multiply.
-      block_size: accepted for compatibility (no blocked kernel is used).
-      name: optional module name.
-      param_type: the State type of the weight (default `ParamState`).
-      event_capacity: as in `FixedNumConn`.
-
-    Raises:
-      ValueError: for inputs of the wrong feature size, or a bad `event_capacity`.
-
-    Example:
-      >>> import brainstate, jax.numpy as jnp
-      >>> layer = brainstate.nn.EventLinear(3, 2, jnp.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
-      >>> layer(jnp.array([0.0, 7.0, 1.0])).tolist()
-      [8.0, 10.0]
-    """
-
-    def __init__(self, in_size: Size, out_size: Size, weight: Any, float_as_event: bool = True,
-                 block_size: int = 64, name: Optional[str] = None, param_type: type = ParamState,
-                 event_capacity: Any = None):
-        super().__init__(name=name)
-        self.in_size, self.out_size = in_size, out_size
-        self.float_as_event, self.block_size = float_as_event, block_size
-        self.event_capacity = _capacity(event_capacity, self._label())
-        self.weight = _weight(weight, (self.in_size[-1], self.out_size[-1]), self._label(), param_type,
-                              full_shape=True)
-
-    def update(self, spk: ArrayLike) -> Any:
-        """`(..., in)` spikes to `(..., out)` input."""
-        x = jnp.asarray(spk)
-        if x.ndim == 0 or x.shape[-1] != self.in_size[-1]:
-            raise ValueError(f"{self._label()} expects inputs whose last dimension is {self.in_size[-1]}, "
-                             f"got shape {x.shape}.")
-        x = as_events(x) if self.float_as_event else x.astype(jnp.result_type(x, jnp.float32))
-        w, unit = split(self.weight.value)
-        if jnp.ndim(w) == 0:
-            y = jnp.broadcast_to(jnp.sum(x, axis=-1, keepdims=True) * w, x.shape[:-1] + (self.out_size[-1],))
-        else:
-            spec = EventSpec("matrix", self.out_size[-1], default_capacities(self.in_size[-1], self.event_capacity))
-            y = deliver(spec, x, w, {})
-        return attach(y, unit)
 
 
 class Projection(Module):

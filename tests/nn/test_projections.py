@@ -217,6 +217,10 @@ def _conn(kind, capacity):
     if kind == "linear":
         weight = bs.random.RandomState(12).normal(size=(N_NET, N_NET)) * 0.4
         return bs.nn.EventLinear(N_NET, N_NET, weight, event_capacity=capacity)
+    if kind == "sparse":
+        rng = np.random.RandomState(12)
+        matrix = rng.normal(0.3, 0.6, (N_NET, N_NET)) * (rng.rand(N_NET, N_NET) < 0.04)
+        return bs.nn.EventSparseLinear(matrix, event_capacity=capacity)
     target, per_synapse = kind.split("-")
     weight = bs.nn.init.Normal(0.3, 0.6, seed=13) if per_synapse == "synapse" else 0.3
     if target == "values":
@@ -248,7 +252,7 @@ def _raster(kind, capacity):
 
 
 @pytest.mark.parametrize("kind", ["post-shared", "post-synapse", "pre-shared", "pre-synapse", "values-synapse",
-                                  "linear"])
+                                  "linear", "sparse"])
 def test_event_delivery_spikes_like_all_synapse_delivery(kind):
     event, every_synapse = _raster(kind, 2), _raster(kind, 0)  # tiers of 2 and 16 neurons, then all
     counts = every_synapse.sum(axis=1)
@@ -314,3 +318,32 @@ def test_event_capacity_is_checked(capacity):
         bs.nn.EventFixedProb(N_PRE, N_POST, 2, 1.0, event_capacity=capacity)
     with pytest.raises(ValueError, match="event_capacity must be None"):
         bs.nn.EventLinear(N_PRE, N_POST, 1.0, event_capacity=capacity)
+
+
+@pytest.mark.parametrize("weight", [None, 0.5])
+def test_event_sparse_linear_equals_its_matrix(weight):
+    from jax.experimental import sparse
+
+    matrix = np.array([[0.0, 2.0, 0.0], [1.5, 0.0, -1.0], [0.0, 0.0, 0.0], [0.0, 4.0, 3.0]])
+    pattern = matrix if weight is None else (matrix != 0) * weight
+    for given in (matrix, sparse.BCOO.fromdense(jnp.asarray(matrix))):
+        layer = bs.nn.EventSparseLinear(given, weight=weight, event_capacity=1)
+        x = jnp.array([[1.0, 0.0, 3.0, 2.0], [0.0, 0.0, 0.0, 0.0]])  # events: any non-zero counts once
+        assert_allclose(np.asarray(layer(x)), (np.asarray(x) != 0) @ pattern, rtol=1e-6)
+    assert layer.weight.value.shape == (() if weight is not None else (5,))
+
+
+def test_event_sparse_linear_values_multiply_without_events():
+    matrix = np.array([[0.0, 2.0], [1.5, 0.0]])
+    layer = bs.nn.EventSparseLinear(matrix, float_as_event=False)
+    assert_allclose(np.asarray(layer(jnp.array([3.0, 0.5]))), np.array([0.75, 6.0]), rtol=1e-6)
+
+
+def test_event_sparse_linear_needs_a_matrix():
+    with pytest.raises(ValueError, match="spar_mat must be a 2-d"):
+        bs.nn.EventSparseLinear(np.ones(3))
+
+
+def test_event_sparse_linear_wrong_input_size():
+    with pytest.raises(ValueError, match="EventSparseLinear expects inputs whose last dimension is 2"):
+        bs.nn.EventSparseLinear(np.eye(2))(jnp.ones(3))
