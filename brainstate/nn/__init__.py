@@ -129,7 +129,8 @@ from ._surrogate import (SpikeBitwise as SpikeBitwise, arctan_spike as arctan_sp
 from ._neurons import ALIF as ALIF, LIF as LIF, Izhikevich as Izhikevich
 from ._synapses import Alpha as Alpha, Expon as Expon
 from ._projections import (EventFixedNumConn as EventFixedNumConn, EventFixedProb as EventFixedProb,
-                           EventLinear as EventLinear, FixedNumConn as FixedNumConn, Projection as Projection)
+                           FixedNumConn as FixedNumConn, Projection as Projection)
+from ._event_linear import EventLinear as EventLinear, EventSparseLinear as EventSparseLinear
 from ._wrappers import EnvironContext as EnvironContext, Map as Map, Vmap as Vmap, vmap_call_all_fns as vmap_call_all_fns
 
 __all__ += [
@@ -137,7 +138,7 @@ __all__ += [
     "PrefetchDelayAt", "init_maybe_prefetch", "not_receive_update_input", "not_receive_update_output",
     "receive_update_input", "receive_update_output", "exp_euler_step", "SpikeBitwise", "arctan_spike",
     "sigmoid_spike", "spike_bitwise", "ALIF", "LIF", "Izhikevich", "Alpha", "Expon", "EventFixedNumConn",
-    "EventFixedProb", "EventLinear", "FixedNumConn", "Projection", "EnvironContext", "Map", "Vmap",
+    "EventFixedProb", "EventLinear", "EventSparseLinear", "FixedNumConn", "Projection", "EnvironContext", "Map", "Vmap",
     "vmap_call_all_fns",
 ]
 
