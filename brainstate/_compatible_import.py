@@ -16,6 +16,7 @@ from typing import Any, Callable, List, Sequence, Tuple, Union
 
 from jax.extend.core import (
     ClosedJaxpr,  # a jaxpr paired with the values of its constvars (the type jax.make_jaxpr returns)
+    DebugInfo,  # where a jaxpr came from; a jaxpr built without one triggers a DeprecationWarning
     DropVar,  # the binder of an equation output that nothing reads (printed `_`)
     Jaxpr,  # the open IR: constvars, invars, equations, outvars
     JaxprEqn,  # one equation: primitive, params, input atoms, output vars, effects
@@ -24,7 +25,7 @@ from jax.extend.core import (
     Var,  # an IR variable; identity (not name) is what matters
 )
 
-__all__ = ["ClosedJaxpr", "DropVar", "Jaxpr", "JaxprEqn", "Literal", "Primitive", "Var", "CLOSED_IS_JAXPR",
+__all__ = ["ClosedJaxpr", "DebugInfo", "DropVar", "Jaxpr", "JaxprEqn", "Literal", "Primitive", "Var", "CLOSED_IS_JAXPR",
            "AnyJaxpr", "is_jaxpr", "map_open", "open_and_consts", "new_jaxpr", "scan_counts"]
 
 # True on jax >= 0.11.1, where one `Jaxpr` class serves as both the open and the closed jaxpr.
@@ -63,13 +64,16 @@ def map_open(x: AnyJaxpr, fn: Callable[[Jaxpr], Jaxpr]) -> AnyJaxpr:
 
 
 def new_jaxpr(constvars: Sequence[Var], invars: Sequence[Var], outvars: Sequence[Any], eqns: Sequence[JaxprEqn],
-              effects: Any, consts: Union[Sequence[Any], None] = None) -> AnyJaxpr:
-    """Build a jaxpr; with `consts` (one value per constvar), a closed one."""
+              effects: Any, consts: Union[Sequence[Any], None] = None, origin: str = "brainstate") -> AnyJaxpr:
+    """Build a jaxpr; with `consts` (one value per constvar), a closed one. `origin` names the
+    builder in the jaxpr's debug info (its argument and result names are unknown)."""
+    info = DebugInfo(origin, f"<{origin}>", None, None)
+    parts = (list(constvars), list(invars), list(outvars), list(eqns), effects, info)
     if consts is None:
-        return Jaxpr(list(constvars), list(invars), list(outvars), list(eqns), effects)
+        return Jaxpr(*parts)
     if CLOSED_IS_JAXPR:
-        return Jaxpr(list(constvars), list(invars), list(outvars), list(eqns), effects, consts=list(consts))
-    return ClosedJaxpr(Jaxpr(list(constvars), list(invars), list(outvars), list(eqns), effects), list(consts))
+        return Jaxpr(*parts, consts=list(consts))
+    return ClosedJaxpr(Jaxpr(*parts), list(consts))
 
 
 def scan_counts(params: dict) -> Tuple[int, int]:

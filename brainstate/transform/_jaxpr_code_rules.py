@@ -207,6 +207,16 @@ def _reduce_window(ctx, eqn: JaxprEqn) -> str:
             f"lambda acc_, x_: {fn}({consts}*acc_, *x_), {_window_params(ctx, p)})")
 
 
+@_rule("bcoo_dot_general")
+def _bcoo_dot_general(ctx, eqn: JaxprEqn) -> str:
+    data, indices, rhs = eqn.invars
+    p, info = eqn.params, eqn.params["lhs_spinfo"]
+    lhs = (f"sparse.BCOO(({ctx.atom(data)}, {ctx.atom(indices)}), shape={ctx.value(tuple(info.shape))}, "
+           f"indices_sorted={info.indices_sorted}, unique_indices={info.unique_indices})")
+    return (f"sparse.bcoo_dot_general({lhs}, {ctx.atom(rhs)}, dimension_numbers={ctx.value(p['dimension_numbers'])}, "
+            f"preferred_element_type={ctx.value(p['preferred_element_type'])})")
+
+
 # ----------------------------------------------------------------------------------------------
 # random keys
 

@@ -185,9 +185,9 @@ def copy_propagation(jaxpr: AnyJaxpr) -> AnyJaxpr:
 
     Example:
       >>> import jax, jax.numpy as jnp, brainstate
-      >>> closed = jax.make_jaxpr(lambda x: jnp.sin(jnp.asarray(x, jnp.float32)))(jnp.ones(3))
+      >>> closed = jax.make_jaxpr(lambda x: jnp.sin(jnp.copy(x)))(jnp.ones(3))
       >>> [str(e.primitive) for e in closed.jaxpr.eqns]
-      ['convert_element_type', 'sin']
+      ['copy', 'sin']
       >>> [str(e.primitive) for e in brainstate.transform.copy_propagation(closed).jaxpr.eqns]
       ['sin']
     """
