@@ -120,6 +120,11 @@ def _concatenate(ctx, eqn: JaxprEqn) -> str:
     return f"lax.concatenate([{_args(ctx, eqn.invars)}], {eqn.params['dimension']})"
 
 
+@_rule("stack")
+def _stack(ctx, eqn: JaxprEqn) -> str:
+    return f"lax.stack([{_args(ctx, eqn.invars)}], axis={eqn.params['axis']})"
+
+
 @_rule("dynamic_slice")
 def _dynamic_slice(ctx, eqn: JaxprEqn) -> str:
     x, *starts = eqn.invars

@@ -8,7 +8,8 @@ reaches its fixed point in one sweep, so applying it twice gives the same jaxpr 
 
 * `constant_fold`: an effect-free equation whose inputs are all literals and whose outputs are
   scalars is evaluated now; its outputs become literals. (Only scalars: JAX itself writes only
-  scalars as literals, so array results stay equations.)
+  scalars as literals, so array results stay equations. An equation computing one of the
+  jaxpr's outputs stays too, its readers reading the literal, so the output is still an array.)
 * `copy_propagation`: an equation that returns its input unchanged (a `copy`, a conversion to
   the same type, a reshape to the same shape, an identity transpose, a reduction over no axes)
   is removed and its readers read the input.
@@ -80,17 +81,20 @@ def _fold(eqn: JaxprEqn) -> Optional[List[Literal]]:
 
 
 def _fold_level(jaxpr: Jaxpr, eqns: List[JaxprEqn]) -> Tuple[List[JaxprEqn], List[Any]]:
-    sub, kept = Substitution(), []
+    sub, kept, outputs = Substitution(), [], _outputs(jaxpr)
     for eqn in eqns:
         eqn = sub.eqn(eqn)
         literals = _fold(eqn)
-        if literals is None:
-            kept.append(eqn)
-            continue
-        for var, lit in zip(eqn.outvars, literals):
+        if literals is None or any(v in outputs for v in eqn.outvars):
+            kept.append(eqn)  # an output stays computed, so evaluating the jaxpr still returns an array
+        for var, lit in zip(eqn.outvars, literals or ()):
             if is_used(var):
                 sub.set(var, lit)
-    return kept, sub.atoms(jaxpr.outvars)
+    return kept, list(jaxpr.outvars)
+
+
+def _outputs(jaxpr: Jaxpr) -> set:
+    return {v for v in jaxpr.outvars if isinstance(v, Var)}
 
 
 def constant_fold(jaxpr: AnyJaxpr) -> AnyJaxpr:
@@ -130,12 +134,14 @@ def _forwarding(rule: ForwardRule):
     names an atom with exactly the output's type, its readers reading that atom instead."""
 
     def level(jaxpr: Jaxpr, eqns: List[JaxprEqn]) -> Tuple[List[JaxprEqn], List[Any]]:
-        sub, kept, producers = Substitution(), [], {}
+        sub, kept, producers, outputs = Substitution(), [], {}, _outputs(jaxpr)
         for eqn in eqns:
             eqn = sub.eqn(eqn)
             if not eqn.effects and len(eqn.outvars) == 1 and is_used(eqn.outvars[0]):
                 atom = rule(eqn, producers)
-                if atom is not None and _aval(atom) == eqn.outvars[0].aval:
+                # A literal never replaces an output (evaluating the jaxpr must still return an array).
+                if (atom is not None and _aval(atom) == eqn.outvars[0].aval
+                        and not (isinstance(atom, Literal) and eqn.outvars[0] in outputs)):
                     sub.set(eqn.outvars[0], atom)
                     continue
             producers.update((v, eqn) for v in eqn.outvars if is_used(v))
