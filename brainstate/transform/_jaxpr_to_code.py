@@ -237,9 +237,14 @@ def _function_source(module: _Module, x: AnyJaxpr, name: str, tuple_out: bool, f
         params.extend(module.var(v) for v in jaxpr.constvars)
     params.extend(module.var(v) for v in jaxpr.invars)
     body: List[str] = []
+    if not tuple_out and params:
+        # The function's own inputs become JAX arrays, so that operators on them compute as the jaxpr
+        # does even when called with NumPy arrays or Python numbers. (Helpers get JAX values.)
+        targets = f"{', '.join(params)}{',' if len(params) == 1 else ''}"
+        source = "jax.tree_util.tree_leaves((args, kwargs))" if flat_args else _tuple_source(params)
+        body.append(f"{params[0]} = jnp.asarray({params[0]})" if len(params) == 1 and not flat_args
+                    else f"{targets} = map(jnp.asarray, {source})")
     if flat_args:
-        if params:
-            body.append(f"{', '.join(params)}{',' if len(params) == 1 else ''} = jax.tree_util.tree_leaves((args, kwargs))")
         params = ["*args", "**kwargs"]
     for eqn in jaxpr.eqns:
         body.extend(_equation_lines(module, eqn))
@@ -249,6 +254,10 @@ def _function_source(module: _Module, x: AnyJaxpr, name: str, tuple_out: bool, f
     else:
         body.append(f"return {outs[0]}")
     return f"def {name}({', '.join(params)}):\n" + "\n".join("    " + line for line in body)
+
+
+def _tuple_source(items: Sequence[str]) -> str:
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
 
 def _constant_source(value: Any, var: Var) -> str:
@@ -278,8 +287,8 @@ def jaxpr_to_python_code(jaxpr: AnyJaxpr, fn_name: str = "generated_function") -
     """Python source of a module defining `fn_name`, a function computing what `jaxpr` computes.
 
     The function's parameters are the jaxpr's invars (preceded by its constvars when their
-    values are unknown, i.e. for an open `Jaxpr` on jax < 0.11.1); it returns the single output,
-    or a tuple of the outputs. Call it with JAX arrays.
+    values are unknown, i.e. for an open `Jaxpr` on jax < 0.11.1), which it first converts to
+    JAX arrays; it returns the single output, or a tuple of the outputs.
 
     Args:
       jaxpr: a `Jaxpr` or `ClosedJaxpr`.
@@ -297,9 +306,11 @@ def jaxpr_to_python_code(jaxpr: AnyJaxpr, fn_name: str = "generated_function") -
       >>> import jax, jax.numpy as jnp, brainstate
       >>> closed = jax.make_jaxpr(lambda x, y: jnp.sin(x) * y + 1.0)(1.0, 2.0)
       >>> print(brainstate.transform.jaxpr_to_python_code(closed, "f"))
+      import jax.numpy as jnp
       from jax import lax
       <BLANKLINE>
       def f(a, b):
+          a, b = map(jnp.asarray, (a, b))
           c = lax.sin(a)
           d = c * b
           e = d + 1.0
