@@ -76,9 +76,10 @@ def new_jaxpr(constvars: Sequence[Var], invars: Sequence[Var], outvars: Sequence
     return ClosedJaxpr(Jaxpr(*parts), list(consts))
 
 
-def scan_counts(params: dict) -> Tuple[int, int]:
-    """`(num_consts, num_carry)` of a `scan` equation's params, on every supported JAX."""
+def scan_counts(params: dict, num_operands: int) -> Tuple[int, int]:
+    """`(num_consts, num_carry)` of a `scan` equation with `num_operands` inputs, on every JAX."""
     if "num_consts" in params:
         return params["num_consts"], params["num_carry"]
-    consts, carry, _ = params["ft_in"]  # jax >= 0.12: (consts, carry, xs) flat-tree specs
-    return len(consts), len(carry)
+    # jax >= 0.12: `ft_in` is a flat tree grouping the operands as (consts, carry, xs).
+    consts, carry, _ = params["ft_in"].update(list(range(num_operands))).unpack()
+    return len(list(consts)), len(list(carry))

@@ -313,7 +313,7 @@ def _while(ctx, eqn: JaxprEqn) -> str:
 @_rule("scan")
 def _scan(ctx, eqn: JaxprEqn) -> str:
     p = eqn.params
-    num_consts, num_carry = scan_counts(p)
+    num_consts, num_carry = scan_counts(p, len(eqn.invars))
     consts, init, xs = (eqn.invars[:num_consts], eqn.invars[num_consts:num_consts + num_carry],
                         eqn.invars[num_consts + num_carry:])
     body = ctx.function(p["jaxpr"], "scan_body")
