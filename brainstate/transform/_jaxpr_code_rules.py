@@ -167,7 +167,7 @@ def _sort(ctx, eqn: JaxprEqn) -> str:
     return out + "[0]" if len(eqn.outvars) == 1 else out
 
 
-@_rule("copy", "copy_p")
+@_rule("copy")
 def _copy(ctx, eqn: JaxprEqn) -> str:
     return f"jnp.copy({ctx.atom(eqn.invars[0])})"
 
@@ -178,8 +178,7 @@ def _barrier(ctx, eqn: JaxprEqn) -> str:
     return out + "[0]" if len(eqn.outvars) == 1 else out
 
 
-_WINDOW_INIT = {"reduce_window_sum": ("add", lambda info: 0), "reduce_window_max": ("max", lambda info: info.min),
-                "reduce_window_min": ("min", lambda info: info.max)}
+_WINDOW_MONOIDS = {"reduce_window_sum": "add", "reduce_window_max": "max", "reduce_window_min": "min"}
 
 
 def _window_params(ctx, p: Dict[str, Any]) -> str:
@@ -187,15 +186,24 @@ def _window_params(ctx, p: Dict[str, Any]) -> str:
                                                       "base_dilation", "window_dilation"))
 
 
-@_rule(*_WINDOW_INIT)
+def _identity(op: str, dtype: np.dtype) -> Any:
+    """The identity element of `op` (add / max / min) in `dtype`."""
+    if op == "add":
+        return 0
+    if dtype == np.bool_:
+        return op == "min"
+    if jax.dtypes.issubdtype(dtype, np.inexact):
+        return -np.inf if op == "max" else np.inf
+    info = np.iinfo(dtype)
+    return info.min if op == "max" else info.max
+
+
+@_rule(*_WINDOW_MONOIDS)
 def _reduce_window_monoid(ctx, eqn: JaxprEqn) -> str:
-    op, init = _WINDOW_INIT[eqn.primitive.name]
-    x = eqn.invars[0]
+    op, x = _WINDOW_MONOIDS[eqn.primitive.name], eqn.invars[0]
     dtype = np.dtype(x.aval.dtype)
-    info = np.finfo(dtype) if _is_float(x) else np.iinfo(dtype)
-    value = init(info) if not (_is_float(x) and op != "add") else (-np.inf if op == "max" else np.inf)
-    init_src = f"{ctx.value(dtype)}({ctx.value(value)})"
-    return f"lax.reduce_window({ctx.atom(x)}, {init_src}, lax.{op}, {_window_params(ctx, eqn.params)})"
+    init = f"{ctx.value(dtype)}({ctx.value(_identity(op, dtype))})"
+    return f"lax.reduce_window({ctx.atom(x)}, {init}, lax.{op}, {_window_params(ctx, eqn.params)})"
 
 
 @_rule("reduce_window")

@@ -160,7 +160,7 @@ def _copy_rule(eqn: JaxprEqn, producers: Dict[Var, JaxprEqn]) -> Any:
     if x is None or len(eqn.invars) != 1:
         return None
     ndim = len(getattr(x.aval, "shape", ()))
-    if name in ("copy", "copy_p", "convert_element_type"):
+    if name in ("copy", "convert_element_type"):
         return x
     if name == "reshape" and params.get("dimensions") is None:
         return x

@@ -361,8 +361,7 @@ def fn_to_python_code(fn: Callable, *args: Any, **kwargs: Any) -> str:
     name = getattr(fn, "__name__", None)
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         name = "generated_function"
-    flat_args = bool(kwargs) or any(jax.tree_util.treedef_is_leaf(jax.tree_util.tree_structure(a)) is False
-                                    for a in args)
+    flat_args = bool(kwargs) or not all(jax.tree_util.treedef_is_leaf(jax.tree_util.tree_structure(a)) for a in args)
     module = _Module()
     module.taken.add(name)
     main = _function_source(module, closed, name, tuple_out=False, flat_args=flat_args)
