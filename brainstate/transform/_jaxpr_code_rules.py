@@ -294,7 +294,9 @@ def _call_body(ctx, eqn: JaxprEqn) -> str:
     if body is None:
         raise _unsupported(eqn, "its params hold no jaxpr to call")
     fn = ctx.function(body, str(p.get("name", eqn.primitive.name)))
-    return _first_if_single(eqn, f"{fn}({_args(ctx, eqn.invars)})")
+    # A literal argument is passed as an array: the helper's operators must not see a Python number.
+    args = [f"jnp.asarray({ctx.atom(a)})" if isinstance(a, Literal) else ctx.atom(a) for a in eqn.invars]
+    return _first_if_single(eqn, f"{fn}({', '.join(args)})")
 
 
 @_rule("cond")

@@ -36,7 +36,7 @@ Handler = Callable[["CodeContext", JaxprEqn], Any]
 HANDLERS: Dict[str, Handler] = dict(BUILTIN_HANDLERS)
 
 # Names the generated source itself uses; a variable never takes one of them.
-_RESERVED = frozenset({"jax", "jnp", "lax", "sparse", "args", "kwargs"})
+_RESERVED = frozenset({"jax", "jnp", "lax", "sparse", "args", "kwargs", "map"})
 
 
 def _identifier(hint: str) -> str:
@@ -143,18 +143,22 @@ def _scalar_source(x: Any) -> str:
         return repr(int(x))
     if isinstance(x, (complex, np.complexfloating)):
         return repr(complex(x))
-    x = float(x)
-    if math.isnan(x):
+    value = float(x)
+    if math.isnan(value):
         return "jnp.nan"
-    if math.isinf(x):
-        return "jnp.inf" if x > 0 else "-jnp.inf"
-    return repr(x)
+    if math.isinf(value):
+        return "jnp.inf" if value > 0 else "-jnp.inf"
+    if isinstance(x, np.floating):
+        short = str(x)  # NumPy's shortest decimal that reads back as this value in its own dtype
+        if np.asarray(float(short), dtype=x.dtype).tobytes() == np.asarray(x).tobytes():
+            return short
+    return repr(value)
 
 
-def _nested_source(x: Any) -> str:
-    if isinstance(x, list):
+def _nested_source(x: np.ndarray) -> str:
+    if x.ndim:
         return "[" + ", ".join(_nested_source(v) for v in x) + "]"
-    return _scalar_source(x)
+    return _scalar_source(x[()])
 
 
 def _array_source(value: Any, aval: Any) -> str:
@@ -169,7 +173,7 @@ def _array_source(value: Any, aval: Any) -> str:
         return scalar if getattr(aval, "weak_type", False) else f"{_dtype_source(dtype)}({scalar})"
     if array.size == 0:
         return f"jnp.zeros({array.shape!r}, dtype={_dtype_source(dtype)})"
-    return f"jnp.asarray({_nested_source(array.tolist())}, dtype={_dtype_source(dtype)})"
+    return f"jnp.asarray({_nested_source(array)}, dtype={_dtype_source(dtype)})"
 
 
 def _value_source(v: Any) -> str:
@@ -206,7 +210,7 @@ def _equation_lines(module: _Module, eqn: JaxprEqn) -> List[str]:
         result = (handler or lax_function_call)(ctx, eqn)
     except Unrepresentable as err:
         raise UnsupportedPrimitiveError(
-            f"Cannot write the '{name}' equation `{eqn}` as Python source: {err} has no source form. "
+            f"Cannot write the '{name}' equation as Python source: {err} has no source form. "
             f"Register a code generator with brainstate.transform.register_prim_handler('{name}', handler)."
         ) from None
     if isinstance(result, ast.AST) or (isinstance(result, list) and result and isinstance(result[0], ast.AST)):
