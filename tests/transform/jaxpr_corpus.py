@@ -41,15 +41,20 @@ def evaluate(closed, args) -> List[np.ndarray]:
 
 
 def assert_same_values(got, want) -> None:
-    """Equal leaf by leaf: same count, shapes and dtypes, equal values (NaN where NaN), same signs of zeros."""
+    """Equal leaf by leaf: same count, shapes and dtypes; values equal up to one or two float32 roundings
+    (XLA may round differently once a computation is compiled with other boundaries), NaN where NaN,
+    and the same sign where both are zero."""
     got, want = jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)
     assert len(got) == len(want), f"{len(got)} outputs, expected {len(want)}"
     for a, b in zip(got, want):
         a, b = np.asarray(a), np.asarray(b)
         assert a.shape == b.shape and a.dtype == b.dtype, f"{a.dtype}{a.shape} vs {b.dtype}{b.shape}"
-        np.testing.assert_array_equal(a, b)
-        if np.issubdtype(a.dtype, np.floating):
-            np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+        if np.issubdtype(a.dtype, np.inexact):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+            zeros = (a == 0) & (b == 0)
+            np.testing.assert_array_equal(np.signbit(a[zeros]), np.signbit(b[zeros]))
+        else:
+            np.testing.assert_array_equal(a, b)
 
 
 def run_source(source: str, fn_name: str, args) -> Any:
