@@ -212,3 +212,39 @@ def test_random_keys_are_written_with_jax_random():
     got, want = roundtrip(lambda k: jax.random.uniform(jax.random.split(jax.random.fold_in(k, 3))[1], (3,)),
                           jax.random.key(1))
     assert_same_values(got, want)
+
+
+def test_a_constant_without_source_form_is_named():
+    key = jax.random.key(0)
+    closed = jax.make_jaxpr(lambda x: jax.random.uniform(key) + x)(1.0)
+    with pytest.raises(UnsupportedPrimitiveError, match=r"Cannot write the jaxpr constant .* as Python source: a value "
+                                                         r"of type key<fry>\[\] has no source form"):
+        T.jaxpr_to_python_code(closed)
+
+
+def test_a_call_without_a_body_is_named():
+    closed = jax.make_jaxpr(jax.jit(jnp.sin))(1.0)
+    (call,) = closed.jaxpr.eqns
+    with pytest.raises(UnsupportedPrimitiveError, match=rf"'{call.primitive.name}' equation as Python source: its "
+                                                         r"params hold no jaxpr to call"):
+        T.jaxpr_to_python_code(closed.jaxpr.replace(eqns=[call.replace(params={"name": "sin"})]))
+
+
+@jax.tree_util.register_pytree_node_class
+class _Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def tree_flatten(self):
+        return (self.a, self.b), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
+def test_debug_print_of_a_custom_pytree_cannot_be_written():
+    closed = jax.make_jaxpr(lambda x: jax.debug.print("{}", _Pair(x, x)) or x)(1.0)
+    with pytest.raises(UnsupportedPrimitiveError, match=r"'debug_print' equation as Python source: a _Pair in "
+                                                         r"debug_print's arguments has no source form"):
+        T.jaxpr_to_python_code(closed)
