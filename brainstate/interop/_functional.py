@@ -26,10 +26,11 @@ import numpy as np
 
 from .. import environ, graph, random
 from .._state import State
+from ..graph import Node
 from ..transform import StatefulFunction
-from ._errors import InteropError, UnsupportedLayerError
+from ._errors import ConversionError, InteropError, UnsupportedLayerError
 
-__all__ = ["StateBinding", "Handle", "path_name", "as_key_data"]
+__all__ = ["StateBinding", "Handle", "path_name", "as_key_data", "disjoint", "bs_ids"]
 
 
 def path_name(path: Tuple[Any, ...]) -> str:
@@ -43,6 +44,24 @@ def as_key_data(key: Any) -> jax.Array:
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         return jax.random.key_data(key)
     return key
+
+
+def bs_ids(layer: Any) -> set:
+    """The ids of a BrainState layer and its States (empty for a plain function)."""
+    if not isinstance(layer, Node):
+        return set()
+    return {id(layer)} | {id(s) for s in graph.states(layer).values()}
+
+
+def disjoint(id_sets: Sequence[set]) -> bool:
+    """Whether no id occurs in two of the sets: the layers of a `Sequential` share nothing, so
+    converting them one by one cannot split a shared State into two copies."""
+    seen: set = set()
+    for ids in id_sets:
+        if ids & seen:
+            return False
+        seen |= ids
+    return True
 
 
 def _key_name(key: Any) -> str:
@@ -106,6 +125,26 @@ class StateBinding:
         it = iter(leaves)
         return [jax.tree_util.tree_unflatten(t, [next(it) for _ in range(t.num_leaves)]) for t in self._treedefs]
 
+    def conform(self, values: Sequence[Any], where: str) -> List[Any]:
+        """`values` (one per path) rebuilt with each State's own tree structure (a Linen
+        `FrozenDict` becomes a dict, an NNX `State` a dict, ...).
+
+        Raises:
+          ConversionError: a value has a different number of leaves than its State.
+        """
+        if len(values) != len(self._treedefs):
+            raise ConversionError(f"{where}: got {len(values)} values for the {len(self._treedefs)} states of "
+                                  f"{self.owner}.")
+        out = []
+        for path, t, v in zip(self.paths, self._treedefs, values, strict=True):
+            leaves = jax.tree_util.tree_leaves(v)
+            if len(leaves) != t.num_leaves:
+                raise ConversionError(
+                    f"{where}: the value given for {path_name(path)!r} has {len(leaves)} array leaves, but "
+                    f"the state holds {t.num_leaves} ({t}). Pass the variables this model was converted with.")
+            out.append(jax.tree_util.tree_unflatten(t, leaves))
+        return out
+
     def to_leaves(self, values: Sequence[Any]) -> List[Any]:
         """The array leaves of State values given in path order (the inverse of `from_leaves`)."""
         return [leaf for v in values for leaf in jax.tree_util.tree_leaves(v)]
@@ -125,7 +164,8 @@ class StateBinding:
           values: one value per path, in `paths` order.
           args, kwargs: the call's arguments.
           fit: if not None, the call runs under `environ.context(fit=fit)`.
-          key: the value fed to `brainstate.random.DEFAULT` if the module draws random numbers.
+          key: the value fed to `brainstate.random.DEFAULT` if the module draws random numbers, or
+            a function returning it (called only then).
           key_hint: how the wrapper's user supplies `key`, for the error when it is missing.
 
         Returns:
@@ -170,7 +210,7 @@ class StateBinding:
                 raise InteropError(
                     f"{self.owner}: the module draws random numbers (from brainstate.random.DEFAULT), "
                     f"but no random key was given. {key_hint}")
-            return as_key_data(key)
+            return as_key_data(key() if callable(key) else key)
         return state.value
 
 

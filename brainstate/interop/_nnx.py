@@ -25,7 +25,7 @@ import jax
 from .. import environ, graph, nn, random
 from .._state import BatchState, ParamState, ShortTermState
 from ._errors import ConversionError, MissingDependencyError, UnsupportedStructureError
-from ._functional import Handle, StateBinding, as_key_data
+from ._functional import Handle, StateBinding, bs_ids, disjoint
 from ._layers import export_mapping, import_mapping
 from ._native import output_size
 
@@ -206,22 +206,6 @@ def new_key(rngs: Any) -> Any:
     return rngs()
 
 
-def _shares_states(children: List[Any], ids_of) -> bool:
-    seen: set = set()
-    for child in children:
-        ids = ids_of(child)
-        if ids & seen:
-            return True
-        seen |= ids
-    return False
-
-
-def _bs_ids(layer: Any) -> set:
-    if not isinstance(layer, nn.Module):
-        return set()
-    return {id(layer)} | {id(s) for s in graph.states(layer).values()}
-
-
 def _nnx_ids(layer: Any) -> set:
     if not isinstance(layer, nnx.Module):
         return set()
@@ -231,7 +215,7 @@ def _nnx_ids(layer: Any) -> set:
 def _to_nnx(module: Any, rngs: Any) -> Any:
     if isinstance(module, NnxModule):
         return module.to_nnx()
-    if type(module) is nn.Sequential and not _shares_states(module.layers, _bs_ids):
+    if type(module) is nn.Sequential and disjoint([bs_ids(l) for l in module.layers]):
         return nnx.Sequential(*[_to_nnx(l, rngs) if isinstance(l, nn.Module) else l for l in module.layers])
     mapping = export_mapping("nnx", type(module))
     if mapping is not None:
@@ -261,7 +245,7 @@ def to_nnx(model: Any, *, rngs: Any = None) -> Any:
 def _from_nnx(model: Any, in_size: Optional[Tuple[int, ...]]) -> Any:
     if isinstance(model, BrainStateNnx):
         return model.to_brainstate()
-    if type(model) is nnx.Sequential and len(model.layers) and not _shares_states(list(model.layers), _nnx_ids):
+    if type(model) is nnx.Sequential and len(model.layers) and disjoint([_nnx_ids(l) for l in model.layers]):
         layers = []
         for layer in model.layers:
             converted = _from_nnx(layer, in_size) if isinstance(layer, nnx.Module) else layer
