@@ -213,12 +213,23 @@ def _has_foreign_state(layer: Any) -> bool:
     return any(_is_index(x) for x in jax.tree_util.tree_leaves(layer, is_leaf=_is_index))
 
 
+def _elementwise(layer: Any) -> bool:
+    """A stateless element-wise layer computes the same on one sample as on a batch (unless it
+    broadcasts over given axes, which would move when the batch axis goes)."""
+    return (isinstance(layer, nn.ElementWiseBlock) and not graph.states(layer)
+            and not getattr(layer, "broadcast_dims", ()))
+
+
 def _to_equinox(module: Any) -> Any:
     if isinstance(module, EquinoxModule):
         return module.to_equinox()
     if type(module) is nn.Sequential and disjoint([bs_ids(l) for l in module.layers]):
-        return eqx.nn.Sequential([_to_equinox(l) if isinstance(l, nn.Module) else eqx.nn.Lambda(l)
-                                  for l in module.layers])
+        layers = [_to_equinox(l) if isinstance(l, nn.Module) else eqx.nn.Lambda(l) for l in module.layers]
+        # Equinox layers act on one sample; a wrapped layer that is not element-wise (batch norm, a
+        # recurrent cell, ...) needs the batch, so then the whole Sequential is wrapped instead.
+        if all(not isinstance(c, BrainStateEquinox) or _elementwise(l) for c, l in zip(layers, module.layers,
+                                                                                      strict=True)):
+            return eqx.nn.Sequential(layers)
     mapping = export_mapping("equinox", type(module))
     if mapping is not None:
         out = mapping.to_foreign(module)

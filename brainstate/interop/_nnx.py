@@ -150,7 +150,7 @@ class NnxModule(nn.Module):
     def __init__(self, model: Any):
         super().__init__()
         graphdef, state = nnx.split(model)
-        flat = list(state.flat_state())
+        flat = list(nnx.to_flat_state(state))
         self._nnx = Handle((graphdef, flat))
         self.variables: Dict[Any, Any] = {}
         for path, variable in flat:
@@ -171,7 +171,7 @@ class NnxModule(nn.Module):
     def _build(self, values: List[Any]) -> Any:
         graphdef, flat = self._nnx.value
         pairs = [(path, variable.replace(value)) for (path, variable), value in zip(flat, values, strict=True)]
-        return nnx.merge(graphdef, nnx.State.from_flat_path(pairs))
+        return nnx.merge(graphdef, nnx.from_flat_state(pairs))
 
     def update(self, *args: Any, **kwargs: Any) -> Any:
         """Call the NNX module with the current values and write back the Variables it changed."""
@@ -182,7 +182,7 @@ class NnxModule(nn.Module):
         if fit is not None:
             model.train() if fit else model.eval()
         out = model(*args, **kwargs)
-        after = dict(nnx.state(model).flat_state())
+        after = dict(nnx.to_flat_state(nnx.state(model)))
         for (path, _), state, old in zip(self._nnx.value[1], states, values, strict=True):
             new = after[path].get_value() if path in after else old
             if new is not old:

@@ -134,9 +134,10 @@ def _embedding_to(m: Any) -> Optional[nnx.Embed]:
 
 
 def _embedding_from(layer: nnx.Embed, in_size: Optional[Tuple[int, ...]]) -> Optional[nn.Embedding]:
-    if layer.dtype is not None:
+    table = layer.embedding.get_value()
+    if layer.dtype is not None and layer.dtype != table.dtype:
         return None
-    return native.make_embedding(layer.embedding.get_value())
+    return native.make_embedding(table)
 
 
 # -- Dropout <-> nnx.Dropout -----------------------------------------------------------------------
