@@ -140,7 +140,7 @@ class LinenModule(nn.Module):
         mutable = [c for c in self.variables if c != "params"]
         rngs = {name: random.split_key() for name in rng_names}
         try:
-            out = module.apply(self._values(), *args, rngs=rngs, mutable=mutable, **kwargs)
+            out = module.apply(self._values(), *args, rngs=rngs, mutable=mutable or False, **kwargs)
         except flax.errors.InvalidRngError as err:
             raise InteropError(f"{type(module).__name__} (from_linen) needs a random stream: {err}. Convert it "
                                f"with from_linen(..., rng_names=('dropout',)) (the streams it uses) so each "
