@@ -129,7 +129,12 @@ class EquinoxModule(nn.Module):
         arrays, static = eqx.partition(model, eqx.is_inexact_array, is_leaf=_is_index)
         flat, treedef = jax.tree_util.tree_flatten_with_path(arrays)
         if state is None and any(_is_index(x) for x in jax.tree_util.tree_leaves(model, is_leaf=_is_index)):
-            state = eqx.nn.State(model)
+            try:
+                state = eqx.nn.State(model)
+            except ValueError:  # built by make_with_state, which keeps the initial state apart
+                raise UnsupportedStructureError(
+                    f"from_equinox: {type(model).__name__} keeps state in an eqx.nn.State: pass it as "
+                    f"from_equinox(model, state=state).") from None
         state_leaves, state_def = jax.tree_util.tree_flatten(state) if state is not None else ([], None)
         self._eqx = Handle((static, treedef, state_def, _takes_key(model)))
         self.params: Dict[Any, Any] = {}
