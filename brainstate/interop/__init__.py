@@ -7,7 +7,9 @@ that runs the original computation with its states held by the other framework. 
 semantics (running statistics, hidden states) and training behaviour are preserved, and a model
 converted there and back has the same states as before.
 
-flax and equinox are optional: `pip install 'brainstate[interop]'`.
+flax and equinox are optional: `pip install 'brainstate[interop]'`. The wrapper classes
+(`BrainStateNnx`, `StateVariable`, `NnxModule`, `BrainStateLinen`, `LinenModule`,
+`BrainStateEquinox`, `EquinoxModule`) are attributes of this package too, imported on first access.
 """
 
 from ._convert import (from_equinox as from_equinox, from_linen as from_linen, from_nnx as from_nnx,
@@ -23,3 +25,14 @@ __all__ = ["to_nnx", "from_nnx", "to_linen", "from_linen", "to_equinox", "from_e
            "register_layer_mapping", "LayerMapping", "InteropError", "MissingDependencyError",
            "UnmappedLayerError", "UnsupportedLayerError", "UnsupportedStructureError", "MissingShapeError",
            "ConversionError"]
+
+# wrapper class -> the module defining it (which imports flax or equinox)
+_LAZY = {"BrainStateNnx": "nnx", "StateVariable": "nnx", "NnxModule": "nnx", "BrainStateLinen": "linen",
+         "LinenModule": "linen", "BrainStateEquinox": "equinox", "EquinoxModule": "equinox"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from ._layers import load_framework
+        return getattr(load_framework(_LAZY[name], f"brainstate.interop.{name}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

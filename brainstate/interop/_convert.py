@@ -178,8 +178,8 @@ def to_equinox(model: Any, *, key: Any = None) -> Any:
 
     Args:
       model: a `brainstate.nn.Module` whose states exist (not modified).
-      key: a JAX key for native `eqx.nn.Dropout` construction; unused otherwise (Equinox passes
-        keys at call time).
+      key: accepted for compatibility with the reference release; nothing is drawn (weights are
+        copied, and Equinox takes random keys at call time: `model(x, key=...)`).
 
     Returns:
       An `equinox.Module`.

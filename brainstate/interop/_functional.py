@@ -46,6 +46,10 @@ def as_key_data(key: Any) -> jax.Array:
     return key
 
 
+def _label(state: State) -> str:
+    return f"{type(state).__name__} {state.name!r}" if state.name else type(state).__name__
+
+
 def bs_ids(layer: Any) -> set:
     """The ids of a BrainState layer and its States (empty for a plain function)."""
     if not isinstance(layer, Node):
@@ -187,7 +191,7 @@ class StateBinding:
             for s in written_states:
                 if id(s) not in self._index and s is not random.DEFAULT:
                     raise UnsupportedLayerError(
-                        f"{self.owner}: the module writes {s._label()}, which is not part of the module "
+                        f"{self.owner}: the module writes {_label(s)}, which is not part of the module "
                         f"(a global or a state of another object). The other framework can only carry "
                         f"the module's own states: make that state an attribute of the module before "
                         f"converting it.")

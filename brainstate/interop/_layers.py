@@ -139,16 +139,17 @@ def supported_layers(framework: Optional[str] = None) -> Dict[str, List[str]]:
     A native conversion builds the framework's own layer with the same weights, laid out as that
     framework lays them out:
 
-    =========================  ===============  ==============  ========================
-    brainstate.nn              flax.nnx         flax.linen      equinox.nn
-    =========================  ===============  ==============  ========================
-    Sequential                 Sequential       Sequential      Sequential
-    Linear                     Linear           Dense           Linear (weight (out, in))
-    Conv1d/2d/3d               Conv             Conv            Conv1d/2d/3d
-    LayerNorm, RMSNorm         LayerNorm, ...   LayerNorm, ...  LayerNorm, RMSNorm
-    Embedding                  Embed            Embed           Embedding
-    Dropout                    Dropout          Dropout         Dropout
-    =========================  ===============  ==============  ========================
+    ============  ==========  ==========  ====================================
+    brainstate    flax.nnx    flax.linen  equinox.nn
+    ============  ==========  ==========  ====================================
+    Sequential    Sequential  Sequential  Sequential (when every layer maps)
+    Linear        Linear      Dense       Linear
+    Conv1d/2d/3d  Conv        Conv        Conv1d/2d/3d (channel_first=True)
+    LayerNorm     LayerNorm   LayerNorm   LayerNorm (use_fast_variance=False)
+    RMSNorm       RMSNorm     RMSNorm     RMSNorm
+    Embedding     Embed       Embed       Embedding
+    Dropout       Dropout     Dropout     Dropout (without broadcast_dims)
+    ============  ==========  ==========  ====================================
 
     Our `Linear` and convolutions keep kernel and bias in one `ParamState` `weight`
     (`{'weight': (in, out), 'bias': (out,)}`); NNX and Linen hold `kernel` / `bias` with the same
@@ -156,7 +157,10 @@ def supported_layers(framework: Optional[str] = None) -> Dict[str, List[str]]:
     first). A layer converts natively only when the target computes the same function: a
     `Linear` with a weight mask, a channels-last convolution for Equinox (whose layers are
     channels-first), or a `LayerNorm` over several axes does not. Equinox layers act on one sample
-    (`jax.vmap` over a batch), as is usual there.
+    (`jax.vmap` over a batch), as is usual there, so a `Sequential` becomes `eqx.nn.Sequential`
+    only when every layer maps natively or is element-wise; otherwise the whole of it is wrapped
+    and keeps its batched calling convention. Convolutions come back from another framework as
+    convolutions only when `sample_input` gives their spatial size.
 
     Every other module (batch norm, recurrent cells, spiking neurons, your own modules) converts
     through a generic wrapper that runs the BrainState computation itself, with its states held

@@ -47,6 +47,7 @@ MODELS = {
     "mlp": lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2)),
     "mlp_fn": lambda: nn.Sequential(nn.Linear(3, 8), jax.nn.tanh, nn.Linear(8, 2, b_init=None)),
     "batchnorm": lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm0d(4)),
+    "batchnorm1d": lambda: nn.BatchNorm1d((7, 3), momentum=0.9),
     "block": Block,
     "gru": gru,
     "masked": lambda: nn.Linear(3, 2, w_mask=jnp.array([[1.0, 0.0]] * 3)),
@@ -58,6 +59,7 @@ MODELS = {
 }
 INPUTS = {
     "conv": jnp.linspace(-1, 1, 5 * 7 * 3).reshape(5, 7, 3),
+    "batchnorm1d": jnp.cos(jnp.arange(5 * 7 * 3.0)).reshape(5, 7, 3),
     "conv_cf": jnp.linspace(-1, 1, 2 * 3 * 6 * 6).reshape(2, 3, 6, 6),
 }
 

@@ -45,8 +45,8 @@ def test_call_gives_same_output_and_state_updates(name, fit):
     model, x = make(name), sample(name)
     converted = interop.to_equinox(model)
     state = eqx.nn.State(converted) if isinstance(converted, BrainStateEquinox) and converted.is_stateful() else None
-    out, state = call(converted, x, state)
-    assert_allclose(out, model(x), rtol=1e-5, atol=1e-6)
+    out, state = eqx.filter_jit(call)(converted, x, state)
+    assert_allclose(out, brainstate.transform.jit(model)(x), rtol=1e-5, atol=1e-6)
     after = interop.from_equinox(converted, state=state, sample_input=x[0])
     assert_same_states(after, model, exact=False)
 

@@ -94,7 +94,7 @@ def test_the_missing_dependency_error_is_an_import_error():
 
 
 # -- the binding every wrapper runs through -----------------------------------------------------------
-GLOBAL = brainstate.ShortTermState(jnp.zeros(2))
+GLOBAL = brainstate.ShortTermState(jnp.zeros(2), name="GLOBAL")
 
 
 class ReadsGlobal(nn.Module):
@@ -120,8 +120,8 @@ def test_a_state_outside_the_module_is_read_as_a_constant():
 
 
 def test_writing_a_state_outside_the_module_is_reported():
-    with pytest.raises(interop.UnsupportedLayerError, match=r"the module writes ShortTermState .* not part of the "
-                                                            r"module"):
+    with pytest.raises(interop.UnsupportedLayerError,
+                       match="the module writes ShortTermState 'GLOBAL', which is not part of the module"):
         StateBinding(WritesGlobal(), "to_nnx(WritesGlobal)")([], (jnp.ones(2),), {})
 
 
@@ -144,3 +144,16 @@ def test_leaves_and_values_convert_both_ways():
                                                ("layers", "1", "weight", "bias"), ("layers", "1", "weight", "scale")]
     values = binding.from_leaves([leaf for _, _, leaf in leaves])
     assert binding.to_leaves(values) == [leaf for _, _, leaf in leaves]
+
+
+@pytest.mark.parametrize("name, framework", [("BrainStateNnx", "_nnx"), ("StateVariable", "_nnx"), ("NnxModule", "_nnx"),
+                                             ("BrainStateLinen", "_linen"), ("LinenModule", "_linen"),
+                                             ("BrainStateEquinox", "_equinox"), ("EquinoxModule", "_equinox")])
+def test_wrapper_classes_are_reachable_from_the_package(name, framework):
+    module = importlib.import_module(f"brainstate.interop.{framework}")
+    assert getattr(interop, name) is getattr(module, name)
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="module 'brainstate.interop' has no attribute 'to_torch'"):
+        interop.to_torch

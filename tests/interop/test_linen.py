@@ -37,8 +37,8 @@ def test_init_returns_the_converted_variables(name):
 def test_apply_gives_same_output_and_state_updates(name, fit):
     model, x = make(name), sample(name)
     module, variables = interop.to_linen(model)
-    out, updates = module.apply(variables, x, mutable=MUTABLE)
-    assert_allclose(out, model(x), rtol=1e-6, atol=1e-6)
+    out, updates = jax.jit(lambda v, x: module.apply(v, x, mutable=MUTABLE))(variables, x)
+    assert_allclose(out, brainstate.transform.jit(model)(x), rtol=1e-6, atol=1e-6)
     after = interop.from_linen(module, {**variables, **updates}, sample_input=x[0])
     assert_same_states(after, model, exact=False)
 
