@@ -32,7 +32,7 @@ from ._native import output_size
 
 try:
     import equinox as eqx
-except ImportError as _err:  # tests/interop/test_layers.py hides equinox
+except ImportError as _err:  # tests/interop/test_registry.py hides equinox
     raise MissingDependencyError("equinox", "brainstate.interop (Equinox)") from _err
 
 __all__ = ["to_equinox", "from_equinox", "BrainStateEquinox", "EquinoxModule"]

@@ -29,7 +29,7 @@ from ._native import output_size
 try:
     import flax
     from flax import linen
-except ImportError as _err:  # tests/interop/test_layers.py hides flax
+except ImportError as _err:  # tests/interop/test_registry.py hides flax
     raise MissingDependencyError("flax", "brainstate.interop (Flax Linen)") from _err
 
 __all__ = ["to_linen", "from_linen", "BrainStateLinen", "LinenModule"]

@@ -31,7 +31,7 @@ from ._native import output_size
 
 try:
     from flax import nnx
-except ImportError as _err:  # tests/interop/test_layers.py hides flax
+except ImportError as _err:  # tests/interop/test_registry.py hides flax
     raise MissingDependencyError("flax", "brainstate.interop (Flax NNX)") from _err
 
 __all__ = ["to_nnx", "from_nnx", "BrainStateNnx", "NnxModule", "StateVariable"]

@@ -9,10 +9,9 @@ from numpy.testing import assert_allclose
 
 import brainstate
 from brainstate import interop, nn
-from brainstate.interop._equinox import BrainStateEquinox, EquinoxModule
+from brainstate.interop import BrainStateEquinox, EquinoxModule
 
-from .conftest import MODELS, Noisy, assert_same_states, make, sample, target
-from .test_nnx import _bs_sgd
+from tests.interop.models import MODELS, Noisy, assert_same_states, bs_sgd, make, sample, target
 
 # which corpus models become native Equinox layers (called per sample) rather than one wrapper
 NATIVE = {"mlp", "mlp_fn", "layernorm_2pass", "conv_cf"}
@@ -99,7 +98,7 @@ def test_trains_in_equinox_like_in_brainstate(name, fit):
         converted, state, opt_state, value = step(converted, state, opt_state)
         losses.append(float(value))
     assert losses[-1] < losses[0]
-    assert_allclose(losses, _bs_sgd(model, x, y, 6), rtol=1e-5)
+    assert_allclose(losses, bs_sgd(model, x, y, 6), rtol=1e-5)
     assert_same_states(interop.from_equinox(converted, state=state), model, exact=False)
 
 
@@ -191,7 +190,7 @@ def test_from_equinox_model_trains_in_brainstate_like_in_equinox():
     src = Net(eqx.nn.Linear(3, 2, key=jax.random.PRNGKey(0)))
     wrapped = interop.from_equinox(src)
     x, y = sample("mlp")[0], jnp.ones(2)
-    bs_losses = _bs_sgd(wrapped, x, y, 4)
+    bs_losses = bs_sgd(wrapped, x, y, 4)
     eqx_losses, m = [], src
     for _ in range(4):
         value, grads = eqx.filter_value_and_grad(lambda m: ((m(x) - y) ** 2).mean())(m)

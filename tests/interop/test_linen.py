@@ -9,9 +9,9 @@ from numpy.testing import assert_allclose
 
 import brainstate
 from brainstate import interop, nn
-from brainstate.interop._linen import BrainStateLinen, LinenModule
+from brainstate.interop import BrainStateLinen, LinenModule
 
-from .conftest import MODELS, Noisy, assert_same_states, make, sample, target
+from tests.interop.models import MODELS, Noisy, assert_same_states, bs_sgd, make, sample, target
 
 MUTABLE = ["batch_stats", "state"]
 
@@ -82,9 +82,8 @@ def test_trains_in_linen_like_in_brainstate(name, fit):
     for _ in range(6):
         params, rest, opt_state, value = step(params, rest, opt_state)
         losses.append(float(value))
-    from .test_nnx import _bs_sgd
     assert losses[-1] < losses[0]
-    assert_allclose(losses, _bs_sgd(model, x, y, 6), rtol=1e-5)
+    assert_allclose(losses, bs_sgd(model, x, y, 6), rtol=1e-5)
     assert_same_states(interop.from_linen(module, {"params": params, **rest}), model, exact=False)
 
 

@@ -9,9 +9,9 @@ from numpy.testing import assert_allclose
 
 import brainstate
 from brainstate import interop, nn
-from brainstate.interop._nnx import BrainStateNnx, NnxModule, StateVariable
+from brainstate.interop import BrainStateNnx, NnxModule, StateVariable
 
-from .conftest import MODELS, Noisy, assert_same_states, make, sample, target
+from tests.interop.models import MODELS, Noisy, assert_same_states, bs_sgd, make, sample, target
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -53,22 +53,6 @@ def test_wrapper_variables_have_the_matching_kinds():
     assert states["calls"].get_metadata()["kind"] == "ShortTermState"
 
 
-def _bs_sgd(model, x, y, steps, lr=0.1):
-    params = model.states(brainstate.ParamState)
-
-    @brainstate.transform.jit
-    def step():
-        def loss():
-            return ((model(x) - y) ** 2).mean()
-
-        grads, value = brainstate.transform.grad(loss, grad_states=params, return_value=True)()
-        for path, state in params.items():
-            state.value = jax.tree_util.tree_map(lambda p, g: p - lr * g, state.value, grads[path])
-        return value
-
-    return [float(step()) for _ in range(steps)]
-
-
 @pytest.mark.parametrize("name", ["mlp", "block", "layernorm"])
 def test_trains_in_nnx_like_in_brainstate(name, fit):
     model = make(name)
@@ -84,7 +68,7 @@ def test_trains_in_nnx_like_in_brainstate(name, fit):
         return loss
 
     nnx_losses = [float(step(converted, optimizer)) for _ in range(6)]
-    bs_losses = _bs_sgd(model, x, y, 6)
+    bs_losses = bs_sgd(model, x, y, 6)
     assert nnx_losses[-1] < nnx_losses[0]
     assert_allclose(nnx_losses, bs_losses, rtol=1e-5)
     assert_same_states(interop.from_nnx(converted), model, exact=False)
@@ -172,7 +156,7 @@ def test_from_nnx_module_trains_in_brainstate_like_in_nnx():
     wrapped = interop.from_nnx(src)
     x, y = sample("mlp"), jnp.ones((5, 2))
     with brainstate.environ.context(fit=True):
-        bs_losses = _bs_sgd(wrapped, x, y, 4)
+        bs_losses = bs_sgd(wrapped, x, y, 4)
     optimizer = nnx.Optimizer(src, optax.sgd(0.1), wrt=nnx.Param)
     nnx_losses = []
     for _ in range(4):

@@ -57,7 +57,7 @@ def test_register_layer_mapping_rejects_anything_else():
 
 
 def test_a_declining_mapping_falls_back_to_the_wrapper():
-    from brainstate.interop._equinox import BrainStateEquinox
+    from brainstate.interop import BrainStateEquinox
     interop.register_layer_mapping(interop.LayerMapping(nn.Linear, "equinox", object, lambda f, s: None,
                                                         lambda m: None))
     assert type(interop.to_equinox(nn.Linear(2, 2))) is BrainStateEquinox
