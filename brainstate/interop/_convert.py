@@ -167,12 +167,12 @@ def from_linen(module: Any, params: Any, *, sample_input: Any = None, rng_names:
 def to_equinox(model: Any, *, key: Any = None) -> Any:
     """Convert a BrainState module into an Equinox module (a PyTree).
 
-    A `Sequential` becomes `eqx.nn.Sequential`, natively mapped layers the Equinox layer (weights
-    transposed to Equinox's `(out, in)`), any other module a `BrainStateEquinox`: its
-    `ParamState` values are array leaves of the PyTree (trained by `eqx.filter_grad`), and any
-    other State lives in an `eqx.nn.State`, Equinox's own way of carrying state. Native Equinox
-    layers act on one sample (map a batch with `jax.vmap`); a wrapped module is called as the
-    BrainState module is. A module with non-parameter states is called
+    Natively mapped layers become the Equinox layer (weights transposed to Equinox's
+    `(out, in)`), and a `Sequential` of such layers (and element-wise ones) an `eqx.nn.Sequential`;
+    these act on one sample, as Equinox layers do (map a batch with `jax.vmap`). Any other module
+    becomes a `BrainStateEquinox`, called as the BrainState module is (batched): its `ParamState`
+    values are array leaves of the PyTree (trained by `eqx.filter_grad`) and any other State lives
+    in an `eqx.nn.State`, Equinox's own way of carrying state. Such a module is called
     `out, state = model(x, state)` with `state = eqx.nn.State(model)` at first; `key=` feeds its
     random draws; `eqx.nn.inference_mode` sets evaluation mode (`fit=False`).
 
@@ -207,7 +207,10 @@ def from_equinox(model: Any, *, sample_input: Any = None, state: Any = None) -> 
 
     `eqx.nn.Sequential` becomes `Sequential`, natively mapped layers the BrainState layer, any
     other module an `EquinoxModule` whose inexact-array leaves (`eqx.is_inexact_array`) are
-    `ParamState`s; its other leaves stay fixed. For a stateful module pass its `eqx.nn.State`:
+    `ParamState`s; its other leaves stay fixed. The result takes what the Equinox model takes (one
+    sample); natively converted layers also take batches. While `brainstate.environ`'s `fit` is
+    set, the wrapper applies `eqx.nn.inference_mode(model, not fit)`, and it passes a fresh `key`
+    from `brainstate.random` to a model whose call takes one. For a stateful module pass its `eqx.nn.State`:
     the wrapper then holds those values as `BatchState`s and threads them through each call.
     A module made by `to_equinox` converts back to the original class (pass the `eqx.nn.State`
     it was run with to keep its non-parameter states).

@@ -257,11 +257,12 @@ def to_equinox(model: Any, *, key: Any = None) -> Any:
 def _from_equinox(model: Any, in_size: Optional[Tuple[int, ...]], state: Any) -> Any:
     if isinstance(model, BrainStateEquinox):
         return model.to_brainstate(state)
-    if (type(model) is eqx.nn.Sequential and len(model.layers) and len({id(l) for l in model.layers}) == len(model.layers)
-            and not any(_has_foreign_state(l) for l in model.layers)):
+    children = list(model.layers) if type(model) is eqx.nn.Sequential else []
+    if (children and len({id(l) for l in children}) == len(children)
+            and not any(_has_foreign_state(l) for l in children)):
         layers = []
-        for layer in model.layers:
-            layer = layer.fn if type(layer) is eqx.nn.Lambda else _from_equinox(layer, in_size, state)
+        for child in children:
+            layer = child.fn if type(child) is eqx.nn.Lambda else _from_equinox(child, in_size, state)
             layers.append(layer)
             in_size = output_size(layer, in_size)
         return nn.Sequential(*layers)

@@ -34,7 +34,8 @@ def linear_spec(m: Any) -> Optional[Spec]:
 
 def make_linear(kernel: Any, bias: Any) -> nn.Linear:
     kernel = jnp.asarray(kernel)
-    return nn.Linear(kernel.shape[0], kernel.shape[1], w_init=kernel, b_init=None if bias is None else jnp.asarray(bias))
+    bias = None if bias is None else jnp.asarray(bias)
+    return nn.Linear(kernel.shape[0], kernel.shape[1], w_init=kernel, b_init=bias)
 
 
 def conv_spec(m: Any) -> Optional[Spec]:

@@ -146,9 +146,9 @@ def test_leaves_and_values_convert_both_ways():
     assert binding.to_leaves(values) == [leaf for _, _, leaf in leaves]
 
 
-@pytest.mark.parametrize("name, framework", [("BrainStateNnx", "_nnx"), ("StateVariable", "_nnx"), ("NnxModule", "_nnx"),
-                                             ("BrainStateLinen", "_linen"), ("LinenModule", "_linen"),
-                                             ("BrainStateEquinox", "_equinox"), ("EquinoxModule", "_equinox")])
+@pytest.mark.parametrize("name, framework", [
+    ("BrainStateNnx", "_nnx"), ("StateVariable", "_nnx"), ("NnxModule", "_nnx"), ("BrainStateLinen", "_linen"),
+    ("LinenModule", "_linen"), ("BrainStateEquinox", "_equinox"), ("EquinoxModule", "_equinox")])
 def test_wrapper_classes_are_reachable_from_the_package(name, framework):
     module = importlib.import_module(f"brainstate.interop.{framework}")
     assert getattr(interop, name) is getattr(module, name)
