@@ -29,6 +29,7 @@ from . import nn
 from . import checkpoint
 from . import sharding
 from . import mixin
+from . import interop  # flax / equinox are imported on first use of a conversion
 
 
 def __getattr__(name):
