@@ -38,7 +38,7 @@ multi-process run are coordinated by the barriers above).
 import errno as errno_codes
 import json
 import os
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import jax
 import numpy as np
@@ -46,14 +46,15 @@ import numpy as np
 from ._atomic import remove_leftovers, remove_quietly
 from ._report import CheckpointWriteError
 from ._shards import is_shard_of, remove_unreferenced_shards, shard_name, write_own_shards
-from ._storage import write_checkpoint
+from ._storage import read_metadata_unverified, write_checkpoint
 
 __all__ = ["commit_save", "remove_leftovers_of", "barrier", "new_save_id"]
 
 # errno -> (why, how to fix), for the refusals a save meets in practice.
 _REASONS: Dict[int, tuple] = {
     errno_codes.ENOSPC: ("the device is full", "Free some space or save to another disk"),
-    getattr(errno_codes, "EDQUOT", errno_codes.ENOSPC): ("the disk quota is exhausted", "Free some space or save to another disk"),
+    getattr(errno_codes, "EDQUOT", errno_codes.ENOSPC): ("the disk quota is exhausted",
+                                                         "Free some space or save to another disk"),
     errno_codes.EFBIG: ("the file would exceed the largest file size allowed (the file system's, or this "
                         "process's RLIMIT_FSIZE, see `ulimit -f`)", "Raise the limit or save to another disk"),
     errno_codes.EROFS: ("the file system is read-only", "Save to a writable directory"),
@@ -109,37 +110,47 @@ def _attempt(write: Callable[[], None]) -> Optional[BaseException]:
     return None
 
 
-def write_error(path: str, doing: str, code: Optional[int], detail: str) -> CheckpointWriteError:
+def write_error(path: str, doing: str, code: Optional[int], detail: str,
+                why: Optional[str] = None) -> CheckpointWriteError:
     """The error of a save whose step `doing` failed with the errno `code` (`detail` says more)."""
-    why, fix = _REASONS.get(code, ("the operating system refused it", "Check the path and the disk"))
+    reason, fix = _REASONS.get(code, ("the operating system refused it", "Check the path and the disk"))
     previous = ("The previous checkpoint at this path is intact: nothing it needs was changed."
                 if os.path.exists(path) else "No checkpoint existed at this path, and none was written.")
     return CheckpointWriteError(
-        f"Could not save the checkpoint {path!r}: {doing} failed because {why} ({detail}). {previous} "
-        f"{fix}, then save again.", path=path, errno=code, strerror=os.strerror(code) if code else None)
+        f"Could not save the checkpoint {path!r}: {doing} failed because {why or reason} ({detail}). "
+        f"{previous} {fix}, then save again.", path=path, errno=code, strerror=os.strerror(code) if code else None)
 
 
 def _settle(path: str, doing: Callable[[int], str], failure: Optional[BaseException],
-            own_new_file: Optional[str]) -> None:
-    """Agree with every process on a step's outcome; if any process failed, undo this process's
-    new shard file and raise (the original error in the process where it happened).
+            undo: Callable[[], None]) -> None:
+    """Agree with every process on a step's outcome; if any process failed, `undo` this
+    process's part and raise (the original error in the process where it happened).
 
     `doing(i)` describes the step of process `i`, for the message.
     """
     codes = _gather_codes(_code(failure))
     if not any(codes):
         return
-    if own_new_file is not None:
-        remove_quietly(own_new_file)
+    undo()
     if failure is not None and not isinstance(failure, OSError):
         raise failure  # not a refused write (a bug, an interrupt): it propagates as it is
     if failure is not None:
         detail = f"[Errno {failure.errno}] {failure.strerror}" if failure.errno else str(failure)
         raise write_error(path, doing(jax.process_index()), failure.errno, detail) from failure
     first = next(i for i, c in enumerate(codes) if c)
-    detail = (f"[Errno {codes[first]}] {os.strerror(codes[first])}" if codes[first] > 0
-              else "an error without errno; see that process's output")
-    raise write_error(path, f"process {first} {doing(first)}", codes[first] if codes[first] > 0 else None, detail)
+    if codes[first] < 0:
+        raise write_error(path, f"process {first} {doing(first)}", None, "see that process's output",
+                          why="of an error in that process that is not a refused write")
+    raise write_error(path, f"process {first} {doing(first)}", codes[first],
+                      f"[Errno {codes[first]}] {os.strerror(codes[first])}")
+
+
+def _names_save(path: str, save_id: str) -> bool:
+    """Whether the main file under `path` is the one of the save `save_id` (it was committed)."""
+    try:
+        return read_metadata_unverified(path).get("save_id") == save_id
+    except (OSError, ValueError):
+        return False
 
 
 def remove_leftovers_of(path: str) -> None:
@@ -154,21 +165,29 @@ def commit_save(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, s
     directory, base = os.path.split(os.path.abspath(path))
     remove_leftovers_of(path)
     _settle(path, lambda i: f"creating the directory {directory!r}",
-            _attempt(lambda: os.makedirs(directory, exist_ok=True)), None)
+            _attempt(lambda: os.makedirs(directory, exist_ok=True)), undo=lambda: None)
     barrier(f"brainstate.checkpoint.save begin {path}")
-    own = None
-    names = []
+    names: List[str] = []
+    own: Optional[str] = None  # this process's new shard file
+    save_id = ""
+
+    def undo_unless_committed() -> None:
+        """Remove this process's new shard file, unless the main file naming it was renamed into
+        place before the failure (an interrupt just after the commit point)."""
+        if own is not None and not _names_save(path, save_id):
+            remove_quietly(own)
+
     if spread:
         save_id = new_save_id()
         count = jax.process_count()
         names = [shard_name(base, i, count, save_id) for i in range(count)]
-        own = os.path.join(directory, names[jax.process_index()])
+        own = file = os.path.join(directory, names[jax.process_index()])
         metadata = dict(metadata, save_id=save_id, shard_files=str(count), shard_names=json.dumps(names))
-        failure = _attempt(lambda: write_own_shards(own, spread, leaf_specs, save_id))
-        _settle(path, lambda i: f"writing the shard file {names[i]!r}", failure, own)
+        failure = _attempt(lambda: write_own_shards(file, spread, leaf_specs, save_id))
+        _settle(path, lambda i: f"writing the shard file {names[i]!r}", failure, undo_unless_committed)
     failure = None
     if jax.process_index() == 0:
         failure = _attempt(lambda: write_checkpoint(path, tensors, metadata))
-    _settle(path, lambda i: f"writing the main file {base!r}", failure, own)
+    _settle(path, lambda i: f"writing the main file {base!r}", failure, undo_unless_committed)
     if jax.process_index() == 0:
         remove_unreferenced_shards(path, keep=names)

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from brainstate import checkpoint
-from brainstate.checkpoint import _save_restore
+from brainstate.checkpoint import _atomic, _save_restore
 from brainstate.checkpoint._storage import read_metadata_unverified
 from ckpt_models import assert_same_bits, make_states, snapshot
 
@@ -191,3 +191,27 @@ def test_a_missing_shard_file_is_reported_after_the_retries(tmp_path):
     os.remove(tmp_path / shard)
     with pytest.raises(checkpoint.CheckpointError, match=rf"'{shard}' \(written by process 0\) is missing"):
         checkpoint.restore(path, make_states(2, True))
+
+
+def test_an_interrupt_just_after_the_commit_keeps_the_new_checkpoint_whole(tmp_path, monkeypatch):
+    # Ctrl-C while the directory is flushed after the main file's rename: the process lives on,
+    # undoes what it can of the failed save, and must not remove a shard file the new main names.
+    path = str(tmp_path / "ckpt.safetensors")
+    checkpoint.save(path, make_states(1, True))
+    real_fsync_directory = _atomic.fsync_directory
+    calls = []
+
+    def interrupted(directory):
+        calls.append(directory)
+        real_fsync_directory(directory)
+        if len(calls) == 2:  # after the shard file's rename, then after the main file's
+            raise KeyboardInterrupt("interrupted after the commit")
+
+    monkeypatch.setattr(_atomic, "fsync_directory", interrupted)
+    new = make_states(2, True)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after the commit"):
+        checkpoint.save(path, new)
+    monkeypatch.undo()
+    target = make_states(3, True)
+    assert checkpoint.restore(path, target).ok
+    assert_same_bits(snapshot(target), snapshot(new))

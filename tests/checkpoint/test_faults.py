@@ -1,5 +1,6 @@
 """Crashes during a save, and damaged files: the last good checkpoint survives, nothing wrong is read."""
 
+import errno
 import json
 import os
 import signal
@@ -223,4 +224,17 @@ def test_inconsistent_metadata(tmp_path):
                                                   "encoding": "raw"}]}}
     _storage.write_checkpoint(path, {"w": np.ones(2, np.float32)}, {"states": json.dumps(states)})
     with pytest.raises(checkpoint.CheckpointError, match=r"has inconsistent metadata .*'w' does not match"):
+        checkpoint.load(path)
+
+
+def test_unreadable_file_names_the_file_and_the_reason(saved, monkeypatch):
+    path, _ = saved
+
+    def refused(file, mode="r"):  # as for a file without read permission (root reads those anyway)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), file)
+
+    monkeypatch.setattr(_storage, "open", refused, raising=False)
+    with pytest.raises(checkpoint.CheckpointError,
+                       match=r"Could not read the checkpoint file '.*ckpt.safetensors': Permission denied\. Check its "
+                             r"permissions and the disk"):
         checkpoint.load(path)

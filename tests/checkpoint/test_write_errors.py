@@ -192,13 +192,15 @@ def test_an_error_that_is_not_a_refused_write_propagates_as_it_is(previous, monk
 
 
 @pytest.mark.parametrize("code, detail", [(errno.ENOSPC, r"the device is full \(\[Errno 28\] No space left"),
-                                          (-1, r"the operating system refused it \(an error without errno; see "
+                                          (-1, r"of an error in that process that is not a refused write \(see "
                                                r"that process's output\)")])
 def test_every_process_reports_a_failure_of_another(tmp_path, monkeypatch, code, detail):
     # The other processes learn only the errno of process 1's failure, through the agreement.
     monkeypatch.setattr(_commit, "_gather_codes", lambda own: [own, code])
     path = str(tmp_path / "ckpt.safetensors")
+    undone = []
     with pytest.raises(checkpoint.CheckpointWriteError,
                        match=rf"'{re.escape(path)}': process 1 writing the shard file 'shard-1' failed because "
                              rf"{detail}"):
-        _commit._settle(path, lambda i: f"writing the shard file 'shard-{i}'", None, None)
+        _commit._settle(path, lambda i: f"writing the shard file 'shard-{i}'", None, lambda: undone.append(True))
+    assert undone == [True]  # this process's own part of the failed save is removed too
