@@ -23,13 +23,11 @@ from typing import Any, List, Optional, Union
 from ._atomic import remove_leftovers, remove_quietly
 from ._report import CheckpointError, RestoreReport
 from ._save_restore import restore, save
-from ._shards import remove_unreferenced_shards, shard_files_of
+from ._shards import main_of, remove_unreferenced_shards, shard_files_of
 
 __all__ = ["CheckpointManager"]
 
 _STEP_FILE = re.compile(r"^step_(\d+)\.safetensors$")
-# A file that belongs to a step: its main file, or one of its shard files.
-_STEP_PART = re.compile(r"^(step_\d+\.safetensors)(\.shard-\d+-of-\d+(\.[0-9a-f]+)?)?$")
 
 
 def _check_step(step: Any, where: str) -> int:
@@ -74,15 +72,16 @@ class CheckpointManager:
 
     def _remove_leftovers(self) -> None:
         """Remove the temporary files of step files whose writer is gone."""
-        remove_leftovers(self.directory, lambda final: _STEP_PART.match(final) is not None)
+        remove_leftovers(self.directory, lambda final: _STEP_FILE.match(main_of(final) or final) is not None)
 
     def _remove_orphan_shards(self) -> None:
-        """Remove the shard files that no step's main file names (only while saving)."""
+        """Remove the shard files that no step's main file names (only while saving: the shard
+        files of a save in progress are not named yet; every process of a run may do it)."""
         try:
             names = os.listdir(self.directory)
         except OSError:
             return
-        mains = {m.group(1) for m in map(_STEP_PART.match, names) if m and m.group(2)}
+        mains = {main for main in map(main_of, names) if main is not None and _STEP_FILE.match(main)}
         for main in sorted(mains):
             remove_unreferenced_shards(os.path.join(self.directory, main))
 

@@ -38,8 +38,8 @@ from ._encoding import stored_array
 from ._report import CheckpointError
 from ._storage import read_checkpoint, read_metadata_unverified, write_checkpoint
 
-__all__ = ["shard_name", "is_shard_of", "shard_files_of", "shard_names_of", "remove_unreferenced_shards",
-           "write_own_shards", "read_shards"]
+__all__ = ["shard_name", "is_shard_of", "main_of", "shard_files_of", "shard_names_of",
+           "remove_unreferenced_shards", "write_own_shards", "read_shards"]
 
 # '<base>.shard-<i>-of-<n>' then, since shard names carry it, '.<save id>'.
 _SHARD_SUFFIX = re.compile(r"\.shard-\d+-of-\d+(\.[0-9a-f]+)?$")
@@ -53,7 +53,13 @@ def shard_name(base: str, index: int, count: int, save_id: str) -> str:
 
 def is_shard_of(base: str, name: str) -> bool:
     """Whether the file name `name` is a shard file of the checkpoint file named `base`."""
-    return name.startswith(base) and _SHARD_SUFFIX.fullmatch(name[len(base):]) is not None
+    return main_of(name) == base
+
+
+def main_of(name: str) -> Optional[str]:
+    """The name of the checkpoint file whose shard file is named `name` (None if it is none)."""
+    match = _SHARD_SUFFIX.search(name)
+    return name[:match.start()] if match and match.start() > 0 else None
 
 
 def shard_files_of(path: str) -> List[str]:

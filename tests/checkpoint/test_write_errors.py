@@ -72,9 +72,9 @@ def test_a_refused_main_file_write_names_the_checkpoint_and_the_reason(previous,
     path, files, values = previous
     with monkeypatch.context() as patch:
         refuse_writes(patch, "main", code)
-        with pytest.raises(checkpoint.CheckpointWriteError,
-                           match=rf"Could not save the checkpoint '{re.escape(path)}': writing the main file "
-                                 rf"'ckpt.safetensors' failed because {REASONS[code]}.*\[Errno {code}\] .*{INTACT}") as info:
+        expected = (rf"Could not save the checkpoint '{re.escape(path)}': writing the main file 'ckpt.safetensors' "
+                    rf"failed because {REASONS[code]}.*\[Errno {code}\] .*{INTACT}")
+        with pytest.raises(checkpoint.CheckpointWriteError, match=expected) as info:
             checkpoint.save(path, make_states(2, True))
     err = info.value
     assert isinstance(err, OSError) and isinstance(err, checkpoint.CheckpointError)
