@@ -60,6 +60,8 @@ _REASONS: Dict[int, tuple] = {
     errno_codes.EROFS: ("the file system is read-only", "Save to a writable directory"),
     errno_codes.EACCES: ("permission was denied", "Check the directory's permissions, or save elsewhere"),
     errno_codes.EPERM: ("the operation is not permitted", "Check the directory's permissions, or save elsewhere"),
+    errno_codes.ENOTDIR: ("a part of the path is a file, not a directory", "Choose a path made of directories"),
+    errno_codes.EEXIST: ("the path exists and is not a directory", "Choose a path made of directories"),
 }
 
 

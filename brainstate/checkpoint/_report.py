@@ -46,6 +46,17 @@ class CheckpointWriteError(CheckpointError, OSError):
     It is an `OSError` too, with the refused write's `errno` and `strerror` (`errno.ENOSPC` for a
     full disk, `errno.EROFS` for a read-only file system, `errno.EFBIG` past a file-size limit),
     and the original error as `__cause__`; `path` is the checkpoint that was being saved.
+
+    Example:
+      >>> import errno, os, tempfile, brainstate, jax.numpy as jnp
+      >>> from brainstate import checkpoint
+      >>> a_file = os.path.join(tempfile.mkdtemp(), "a_file")
+      >>> open(a_file, "w").close()
+      >>> try:  # a directory cannot be created inside a file
+      ...     checkpoint.save(os.path.join(a_file, "sub", "ckpt.safetensors"), brainstate.State(jnp.zeros(2)))
+      ... except checkpoint.CheckpointWriteError as err:
+      ...     print(isinstance(err, OSError), err.errno == errno.ENOTDIR)
+      True True
     """
 
     def __init__(self, message: str, *, path: str, errno: Optional[int], strerror: Optional[str]):

@@ -169,12 +169,16 @@ def test_a_read_only_directory(previous, monkeypatch):
     assert_intact(path, files, values)
 
 
-def test_a_directory_that_cannot_be_created(tmp_path):
+@pytest.mark.parametrize("below, code, why", [
+    ("sub", errno.ENOTDIR, "a part of the path is a file, not a directory"),
+    ("", errno.EEXIST, "the path exists and is not a directory")])
+def test_a_directory_that_cannot_be_created(tmp_path, below, code, why):
     (tmp_path / "file").write_bytes(b"")
-    path = str(tmp_path / "file" / "sub" / "ckpt.safetensors")
+    path = os.path.join(tmp_path, "file", below, "ckpt.safetensors")
     with pytest.raises(checkpoint.CheckpointWriteError,
-                       match=r"creating the directory '.*file/sub' failed because the operating system refused it "
-                             r"\(\[Errno 20\] Not a directory\)"):
+                       match=rf"creating the directory '.*file{'/' + below if below else ''}' failed because {why} "
+                             rf"\(\[Errno {code}\] .*\)\. No checkpoint existed at this path, and none was "
+                             rf"written\. Choose a path made of directories, then save again"):
         checkpoint.save(path, make_states(1, False))
 
 
