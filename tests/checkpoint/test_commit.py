@@ -104,6 +104,7 @@ def kill_points(calls):
 def test_overwrite_killed_at_every_os_call(tmp_path, monkeypatch, old_sharded, new_sharded):
     calls, commit = overwrite_calls(tmp_path, monkeypatch, old_sharded, new_sharded)
     points = list(kill_points(calls))
+    assert len(points) > 2 * commit >= 2 * 8  # the calls before the commit, the commit, and after it
     for number, mode in points:
         directory = tmp_path / f"{number}-{mode}"
         path = str(directory / "ckpt.safetensors")
@@ -146,7 +147,7 @@ def test_a_sharded_checkpoint_overwritten_by_a_single_file_loses_its_shards(tmp_
 
 def test_orphaned_shards_of_an_interrupted_save_are_kept_until_the_next_save(tmp_path, monkeypatch):
     # A restore must not remove them: they may belong to a save in progress in another program.
-    calls, commit = overwrite_calls(tmp_path, monkeypatch, True, True)
+    _, commit = overwrite_calls(tmp_path, monkeypatch, True, True)
     tmp_path = tmp_path / "run"
     path = str(tmp_path / "ckpt.safetensors")
     checkpoint.save(path, make_states(1, True))

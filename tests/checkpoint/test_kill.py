@@ -59,7 +59,8 @@ POINTS = {
     ("replace", "main", "after"): (True, True),     # committed; the previous shard file is still there
     ("unlink", "shard", "after"): (True, False),    # the previous shard file is gone: the save was done
 }
-DEFAULT = [("replace", "shard", "after"), ("replace", "main", "after")]
+# One child per point (a new interpreter starting JAX): three run by default, all under `slow`.
+DEFAULT = [("write", "shard", "partial"), ("replace", "shard", "after"), ("replace", "main", "after")]
 
 
 @pytest.mark.parametrize("point", [p if p in DEFAULT else pytest.param(p, marks=pytest.mark.slow) for p in POINTS],
