@@ -104,7 +104,7 @@ def kill_points(calls):
 def test_overwrite_killed_at_every_os_call(tmp_path, monkeypatch, old_sharded, new_sharded):
     calls, commit = overwrite_calls(tmp_path, monkeypatch, old_sharded, new_sharded)
     points = list(kill_points(calls))
-    assert len(points) > 2 * commit >= 2 * 8  # the calls before the commit, the commit, and after it
+    assert len(points) > 2 * commit > 2 * 4  # the calls before the commit (a temporary file written), and after
     for number, mode in points:
         directory = tmp_path / f"{number}-{mode}"
         path = str(directory / "ckpt.safetensors")
