@@ -16,7 +16,8 @@ process of the run (process 0 alone writes the main file):
    The rename is the commit point: before it, `<path>` is the previous main file, after it the
    new one.
 6. Agreement on process 0's outcome: if the main file could not be written, every process
-   removes its new shard file and raises; the previous main file and its shards are untouched.
+   removes its new shard file (unless the main file naming it is in place: an interrupt just
+   after the rename) and raises; the previous main file and its shards are untouched.
 7. Process 0 removes the shard files next to `<path>` that the new main file does not name: the
    previous checkpoint's, and those of earlier saves that were interrupted before their commit.
 
@@ -30,15 +31,17 @@ files of gone writers also by the next restore, and by a `CheckpointManager` whe
 
 A save that fails because the operating system refuses a write (a full disk, a read-only
 directory, a file-size limit) raises `CheckpointWriteError` in every process: it names the
-checkpoint, the file and the reason, and says that the previous checkpoint is intact. Saves of
-one path must not run concurrently from independent programs (the processes of one
-multi-process run are coordinated by the barriers above).
+checkpoint, the file and the reason, and says that the previous checkpoint is intact. Any other
+error (a bug, an interrupt) propagates as it is after the same clean-up. Saves of one path must
+not run concurrently from independent programs (the processes of one multi-process run are
+coordinated by the barriers above); readers may run at any time (a reader that finds the shard
+files of the main file it read removed by step 7 reads the new main file again).
 """
 
 import errno as errno_codes
 import json
 import os
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import jax
 import numpy as np
@@ -51,7 +54,7 @@ from ._storage import read_metadata_unverified, write_checkpoint
 __all__ = ["commit_save", "remove_leftovers_of", "barrier", "new_save_id"]
 
 # errno -> (why, how to fix), for the refusals a save meets in practice.
-_REASONS: Dict[int, tuple] = {
+_REASONS: Dict[int, Tuple[str, str]] = {
     errno_codes.ENOSPC: ("the device is full", "Free some space or save to another disk"),
     getattr(errno_codes, "EDQUOT", errno_codes.ENOSPC): ("the disk quota is exhausted",
                                                          "Free some space or save to another disk"),
@@ -115,7 +118,7 @@ def _attempt(write: Callable[[], None]) -> Optional[BaseException]:
 def write_error(path: str, doing: str, code: Optional[int], detail: str,
                 why: Optional[str] = None) -> CheckpointWriteError:
     """The error of a save whose step `doing` failed with the errno `code` (`detail` says more)."""
-    reason, fix = _REASONS.get(code, ("the operating system refused it", "Check the path and the disk"))
+    reason, fix = _REASONS.get(code or 0, ("the operating system refused it", "Check the path and the disk"))
     previous = ("The previous checkpoint at this path is intact: nothing it needs was changed."
                 if os.path.exists(path) else "No checkpoint existed at this path, and none was written.")
     return CheckpointWriteError(
