@@ -21,8 +21,10 @@ os.environ["JAX_PLATFORMS"] = "cpu"
 import jax  # noqa: E402
 
 jax.config.update("jax_cpu_collectives_implementation", "gloo")
+# Every time limit is a bound against hangs only (far above JAX's defaults): loaded machines are fine.
 jax.distributed.initialize(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=process_id,
-                           initialization_timeout=600)  # a bound against hangs only: slow machines are fine
+                           initialization_timeout=600, heartbeat_timeout_seconds=600,
+                           shutdown_timeout_seconds=600)
 
 import numpy as np  # noqa: E402
 from jax.experimental import multihost_utils  # noqa: E402
