@@ -38,7 +38,7 @@ def test_hasattr_and_getattr_default_work():
 
 
 def test_attribute_assignment_is_refused():
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match=r"'NestedDict' object has no attribute 'x'"):
         NestedDict().x = 1
 
 
