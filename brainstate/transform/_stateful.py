@@ -397,6 +397,19 @@ def _weak(obj: Any) -> Any:
 
 
 # -- the function -----------------------------------------------------------------------------
+def _optimizations(names: Any) -> Optional[Tuple[str, ...]]:
+    """`ir_optimizations` as a tuple of known pass names (checked when the function is built)."""
+    if names is None:
+        return None
+    from ._jaxpr_optimize import OPTIMIZATIONS, _ALIASES
+    names = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [n for n in names if not isinstance(n, str) or _ALIASES.get(n, n) not in OPTIMIZATIONS]
+    if unknown:
+        raise ValueError(f"StatefulFunction(ir_optimizations=...) got unknown optimization(s) {unknown}; use "
+                         f"names from: {', '.join(sorted(OPTIMIZATIONS) + sorted(_ALIASES))}.")
+    return names
+
+
 class StatefulFunction:
     """A function together with the knowledge of which states it reads and writes.
 
@@ -410,7 +423,9 @@ class StatefulFunction:
       name: a name for error messages.
       return_only_write: the jaxpr of `get_jaxpr` outputs the written states only (default) or
         every state it touches (`False`; read-only states pass through).
-      ir_optimizations: accepted for API compatibility.
+      ir_optimizations: jaxpr passes applied to every traced program before it runs (names as
+        in `optimize_jaxpr`: `'constant_fold'`, `'algebraic_simplification'`,
+        `'copy_propagation'`, `'cse'`, `'dce'`; one name or a sequence). None: none.
       state_view: optional `(state, abstract_value) -> abstract_value | None`: how a state looks
         to `fun` when first touched (None: as it is). A mapping transform presents a batched
         state as one lane (or one shard).
@@ -438,7 +453,7 @@ class StatefulFunction:
         self.axis_env = axis_env
         self.state_view = state_view
         self.return_only_write = return_only_write
-        self.ir_optimizations = ir_optimizations
+        self.ir_optimizations = _optimizations(ir_optimizations)
         self.name: str = name or getattr(fun, "__name__", None) or type(fun).__name__
         self._cache: Dict[Hashable, List[Discovery]] = {}
         self._lock = threading.RLock()
@@ -524,6 +539,9 @@ class StatefulFunction:
                 found = trace_once(self.fun, self.signature, args, kwargs, self.name, self.axis_env,
                                    self.state_view)
                 found.key = key
+                if self.ir_optimizations is not None:
+                    from ._jaxpr_optimize import optimize_jaxpr  # the IR tools load on first use
+                    found.jaxpr = optimize_jaxpr(found.jaxpr, optimizations=self.ir_optimizations)
                 if found.cacheable:
                     entries = self._cache.setdefault(key, [])
                     # Variants for other environ values or state shapes; keep the recent ones.

@@ -110,3 +110,27 @@ def test_jitted_function_ahead_of_time_members():
     assert compiled is not None
     assert float(f(jnp.ones(3))) == 6.0
     assert callable(f.jitted_fun)
+
+
+def test_ir_optimizations_rewrite_the_program_that_runs():
+    w = bs.ParamState(jnp.full(3, 2.0), name="w")
+
+    def step(x):
+        dead = jnp.cos(x)  # noqa: F841  removed by 'dce'
+        w.value = w.value + jnp.sin(x) * 1.0
+        return jnp.sin(x) * (2.0 * 3.0)
+
+    plain = T.StatefulFunction(step).get_jaxpr(jnp.ones(3))
+    optimized_fn = T.StatefulFunction(step, ir_optimizations=("algebraic_simplification", "cse", "dce"))
+    optimized = optimized_fn.get_jaxpr(jnp.ones(3))
+    assert len(optimized.jaxpr.eqns) < len(plain.jaxpr.eqns)
+    assert "cos" not in str(optimized)
+    new, out = optimized_fn.jaxpr_call([w.value], jnp.ones(3))
+    assert_allclose(out, 6.0 * np.sin(np.ones(3)), rtol=1e-6)
+    assert_allclose(new[0], 2.0 + np.sin(np.ones(3)), rtol=1e-6)
+    assert T.StatefulFunction(step, ir_optimizations="dce").ir_optimizations == ("dce",)
+
+
+def test_unknown_ir_optimization_is_refused_when_built():
+    with pytest.raises(ValueError, match=r"ir_optimizations=\.\.\.\) got unknown optimization\(s\) \['fold'\]"):
+        T.StatefulFunction(lambda x: x, ir_optimizations=["fold"])
