@@ -31,7 +31,7 @@ from jax._src.interpreters import partial_eval as _pe  # tracing to a jaxpr with
 
 __all__ = [
     # used by the engine
-    "Tracer", "current_trace", "new_input", "trace_to_jaxpr", "eval_jaxpr", "extend_axis_env",
+    "Tracer", "EvalTrace", "current_trace", "new_input", "trace_to_jaxpr", "eval_jaxpr", "extend_axis_env",
     "shaped_abstractify", "to_aval",
     # re-exported for the ecosystem (braintrace, brainpy)
     "BatchTrace", "BatchTracer", "CallPrimitive", "ClosedJaxpr", "DebugInfo", "Device", "DropVar", "Effect",
@@ -49,6 +49,7 @@ T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 
 trace_ctx = _core.trace_ctx  # the current JAX trace (thread-local); read by `current_trace`
+EvalTrace = _core.EvalTrace  # the type of `trace_ctx.trace` outside every JAX transform (jit's fast path)
 BatchTrace = _batching.BatchTrace
 BatchTracer = _batching.BatchTracer
 make_iota = _batching.make_iota

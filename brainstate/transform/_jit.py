@@ -69,7 +69,7 @@ class _Entry:
     """One compiled program for one structure of the reached graph."""
 
     __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
-                 "by_env", "plain", "epoch", "fp_id", "fp", "rebind")
+                 "by_env", "plain", "fast", "epoch", "fp_id", "fp", "rebind")
 
     def __init__(self, fp_id: int, fp: tuple):
         self.states: list = []
@@ -81,6 +81,7 @@ class _Entry:
         self.env_keys: tuple = ()
         self.jitted: Any = None
         self.plain = False  # built, and reads no environ key: `jitted` is the program for every call
+        self.fast = False  # plain, and nothing donated or restored: the fast path of `__call__` applies
         self.by_env: Dict[tuple, Any] = {}
         self.epoch = -1
         self.fp_id, self.fp = fp_id, fp
@@ -195,6 +196,7 @@ class JittedFunction:
         entry.by_env = {}
         entry.jitted = self._new_jit(entry)
         entry.plain = not entry.env_keys
+        entry.fast = entry.plain and not entry.donated and not entry.restored_any
 
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
@@ -296,52 +298,69 @@ class JittedFunction:
 
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        entry = self._entry
+        # The fast path: a known graph (no watched attribute changed, no global rebound), no
+        # environ key read, nothing donated or restored, not inside another transform.
+        if (not entry.fast or entry.epoch != _epoch.epoch or _trace_local.stack
+                or type(_JAX_TRACE.trace) is not compat.EvalTrace):  # inside a raw JAX transform
+            return self._call(args, kwargs)
+        for names, name, obj in entry.rebind:
+            if names.get(name) is not obj:  # a global the function reaches was rebound
+                return self._call(args, kwargs)
+        start = _commit.seq
+        kept = [s._value for s in entry.kept]
+        if start & 1 or start != _commit.seq:  # a store was under way: read again, consistently
+            kept, start = _commit.read_values(entry.kept)
+        try:
+            written, out = entry.jitted(kept, (), *args, **kwargs)
+        except (_Grow, _Reselect, TypeError) as err:
+            return self._failed(err, entry, args, kwargs)
+        if written:
+            with _commit.commit_lock:
+                stamp = _commit.seq + 1
+                if stamp == start + 1 or not _commit.moved_since(entry.write_states, start):
+                    _commit.seq = stamp  # odd: readers wait for the store to finish
+                    for state, value in zip(entry.write_states, written):
+                        state._value = value
+                        state._version = stamp
+                    _commit.seq = stamp + 1
+                    return out
+            return self(*args, **kwargs)  # another thread wrote a state: run again on its values
+        return out
+
+    def _call(self, args: tuple, kwargs: dict):
+        """Every call the fast path does not take."""
         if _trace_local.stack:
             return self._call_traced(args, kwargs)
         entry = self._entry
         if entry.epoch != _epoch.epoch or (entry.rebind and self._rebound(entry)):
             entry = self._select()
         program = entry.jitted if entry.plain else self._program(entry)
-        start = _commit.seq
-        kept = [s._value for s in entry.kept]
-        donated = [s._value for s in entry.donated] if entry.donated else ()
-        if start & 1 or start != _commit.seq:  # a store was under way: read again, consistently
-            kept, start = _commit.read_values(entry.kept)
-            donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
+        kept, start = _commit.read_values(entry.kept)
+        donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
         try:
             written, out = program(kept, donated, *args, **kwargs)
-        except _Grow as grow:
-            self._grow(entry, grow.found)
-            return self(*args, **kwargs)
-        except _Reselect:
-            self._select()
-            return self(*args, **kwargs)
-        except TypeError:
-            check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
-            raise
+        except (_Grow, _Reselect, TypeError) as err:
+            return self._failed(err, entry, args, kwargs)
         if not written:
             return out
-        writes = entry.write_states
-        if entry.restored_any or (type(written[0]) is not _ARRAY_TYPE and not _concrete(written[0])):
-            if not _commit.commit(writes, written, entry.restored, start):
-                return self(*args, **kwargs)  # another thread wrote a state: run again on its values
-            return out
-        lock = _commit.commit_lock
-        lock.acquire()
-        try:
-            stamp = _commit.seq + 1
-            moved = stamp != start + 1 and _commit.moved_since(writes, start)
-            if not moved:
-                _commit.seq = stamp
-                for state, value in zip(writes, written):
-                    state._value = value
-                    state._version = stamp
-                _commit.seq = stamp + 1
-        finally:
-            lock.release()
-        if moved:
+        return self._commit_general(entry, written, out, start, args, kwargs)
+
+    def _commit_general(self, entry: _Entry, written, out, start: int, args: tuple, kwargs: dict):
+        if not _commit.commit(entry.write_states, written, entry.restored, start):
             return self(*args, **kwargs)  # another thread wrote a state: run again on its values
         return out
+
+    def _failed(self, err: Exception, entry: _Entry, args: tuple, kwargs: dict):
+        """A call whose trace found more states (`_Grow`), another graph (`_Reselect`), or bad arguments."""
+        if isinstance(err, _Grow):
+            self._grow(entry, err.found)
+        elif isinstance(err, _Reselect):
+            self._select()
+        else:
+            check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
+            raise err
+        return self(*args, **kwargs)
 
     @staticmethod
     def _rebound(entry: _Entry) -> bool:
@@ -486,14 +505,7 @@ class _DonateSignature:
         self.argnums, self.argnames = sig.all_argnums, sig.all_argnames
 
 
-def _concrete(value: Any) -> bool:
-    """False if `value` holds a tracer (the jitted function was called inside a raw JAX trace)."""
-    if type(value) is _ARRAY_TYPE:
-        return True
-    return not any(isinstance(x, compat.Tracer) for x in jax.tree_util.tree_leaves(value))
-
-
-_ARRAY_TYPE = type(jax.numpy.zeros(()))
+_JAX_TRACE = compat.trace_ctx  # `.trace`: the JAX trace operations bind to now (thread-local)
 
 
 def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:

@@ -175,3 +175,20 @@ def test_missing_function_gives_a_decorator(make):
     assert callable(f)
     out = f(jnp.ones(2), 3)
     assert np.all(np.isfinite(np.asarray(out)))
+
+
+@pytest.mark.parametrize("raw", [jax.grad, jax.jit, jax.vmap], ids=["grad", "jit", "vmap"])
+def test_a_compiled_write_under_a_raw_jax_transform_is_refused_and_keeps_the_value(raw):
+    s = bs.State(jnp.array(1.0))
+
+    @bs.transform.jit
+    def f(x):
+        s.value = s.value + x
+        return s.value * x
+
+    f(1.0)  # compiled and on its fast path
+    arg = jnp.ones(3) if raw is jax.vmap else 2.0
+    with pytest.raises(bs.TraceContextError, match="Writing a JAX tracer into State .* outside a state-aware"):
+        raw(f)(arg)
+    assert float(s.value) == 2.0
+    assert float(f(1.0)) == 3.0 and float(s.value) == 3.0
