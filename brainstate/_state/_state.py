@@ -167,6 +167,10 @@ class State(_hooks.StateHookMixin):
         if has_tracer and tracer_check_on():
             if trace is not None:
                 trace.check_jax_level(self)
+            elif restore:
+                # `restore_value` inside a raw JAX transform: the value belongs to that transform,
+                # readable and writable there; after it ends, reading it raises (`_committed`).
+                self._raw_trace = get_opaque_trace_state()
             elif not self._in_own_raw_trace():
                 raise self._escaping_tracer_error()
         if trace is None:  # an eager write: stamped, under the commit lock

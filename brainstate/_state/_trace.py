@@ -26,6 +26,8 @@ import itertools
 import threading
 from typing import Any, List, Optional
 
+import jax
+
 from ._signature import checked_value, is_placeholder, signature
 
 __all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read", "new_state_listeners", "owner_serial"]
@@ -89,7 +91,7 @@ class StateTrace:
 
     owns_new_states = True
     __slots__ = ("states", "written", "was_read", "restored", "index", "values", "sigs", "created", "env",
-                 "serial", "jax_state", "parent", "__weakref__")
+                 "serial", "jax_state", "parent", "foreign", "__weakref__")
 
     def __init__(self, jax_state: Any = None):
         self.states: list = []
@@ -104,6 +106,9 @@ class StateTrace:
         self.serial = next(_serial)
         self.jax_state = jax_state
         self.parent: Optional[StateTrace] = None
+        # entry index -> the raw JAX trace (nested in this one) whose tracer the entry holds, for
+        # values given by `restore_value` inside a raw `jax.lax.scan`/`jax.vmap`/... body
+        self.foreign: Optional[dict] = None
 
     # -- what the traced function sees ---------------------------------------------------------
     def read(self, state) -> Any:
@@ -139,10 +144,48 @@ class StateTrace:
             self.restored[i] = True
         else:
             value, has_tracer = checked_value(state, value, self.sigs[i])
-        if has_tracer:
-            self.check_jax_level(state)
+        if has_tracer and self.jax_state is not None:
+            self._check_level(state, i, restore)
+        elif self.foreign:
+            self.foreign.pop(i, None)
         self.values[i] = value
         self.written[i] = True
+
+    def _check_level(self, state, i: int, restore: bool) -> None:
+        """Allow a tracer of a raw JAX transform nested in this trace only through `restore_value`
+        (the way libraries bring values into a raw `scan`/`vmap` body), or into an entry that
+        already holds a value of that same raw transform."""
+        from .._compatible_import import get_opaque_trace_state
+
+        level = get_opaque_trace_state()
+        if level == self.jax_state:
+            if self.foreign:
+                self.foreign.pop(i, None)
+            return
+        if restore or (self.foreign is not None and self.foreign.get(i) == level):
+            if self.foreign is None:
+                self.foreign = {}
+            self.foreign[i] = level
+            return
+        self.check_jax_level(state)
+
+    def check_foreign(self) -> None:
+        """Raise if a state still holds the value of a raw JAX transform that has ended."""
+        if not self.foreign:
+            return
+        from .._compatible_import import Tracer
+        from .._errors import TraceContextError
+
+        own = getattr(self, "jax_trace", None)  # the JAX trace the traced function runs in
+        for i in self.foreign:
+            for leaf in jax.tree_util.tree_leaves(self.values[i]):
+                if isinstance(leaf, Tracer) and getattr(leaf, "_trace", own) is not own:
+                    raise TraceContextError(
+                        f"{self.states[i]._label()} still holds a value of a raw JAX transform "
+                        f"(`jax.lax.scan`, `jax.vmap`, ...) that has ended: it was given that value "
+                        f"with `restore_value` inside the raw transform. Restore a value of the "
+                        f"enclosing function before the raw transform returns (or use the "
+                        f"brainstate.transform version of the inner transform).")
 
     def mark_written(self, state, restore: bool = False) -> None:
         """Record a write of `state` without changing the value the function sees."""
@@ -166,7 +209,8 @@ class StateTrace:
                 f"Writing into {state._label()} from inside a raw JAX transform (`jax.vmap`, "
                 f"`jax.lax.scan`, `jax.grad`, ...) nested in a state-aware one: the raw transform "
                 f"cannot carry the write out. Use the brainstate.transform version of the inner "
-                f"transform. The state keeps its old value.")
+                f"transform (or, in library code that restores the state before the raw transform "
+                f"returns, `state.restore_value(...)`). The state keeps its old value.")
 
     # -- first touch -----------------------------------------------------------------------------
     def _outer(self, state) -> Any:

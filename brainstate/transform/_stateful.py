@@ -294,6 +294,7 @@ def trace_once(fun: Callable, signature_: Signature, args: tuple, kwargs: dict, 
         trace.jax_state = compat.get_opaque_trace_state()
         with trace:
             out = fun(*full_args, **full_kwargs)
+        trace.check_foreign()
         check_no_state_out(out, name)
         out_leaves, box["out_tree"] = jax.tree_util.tree_flatten(out)
         written = [(v, t) for v, t, w in zip(trace.values, trace.sigs, trace.written) if w]
