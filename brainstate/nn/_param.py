@@ -193,7 +193,8 @@ class Param(Module):
         return {"valid": valid, "has_cached_value": entry is not None}
 
     def set_value(self, value: ArrayLike) -> None:
-        """Store `t.inverse(value)`; a value of another shape is broadcast to the parameter's shape.
+        """Store `t.inverse(value)`; a value that broadcasts to the parameter's shape is broadcast,
+        a larger one (e.g. with a batch axis) gives the parameter its shape.
 
         Raises:
           ValueError: if `value` lies outside the range of `t`.
@@ -208,11 +209,19 @@ class Param(Module):
                 f"parameters outside transforms, or make the parameter trainable (fit=True, a state).")
         old = self._raw()
         old_shape, new_shape = jnp.shape(split(old)[0]), jnp.shape(split(raw)[0])
-        if new_shape != old_shape and are_broadcastable_shapes(new_shape, old_shape):
-            m, unit = split(raw)
-            raw = attach(jnp.broadcast_to(m, old_shape), unit)
+        reshape = False
+        if new_shape != old_shape:
+            if are_broadcastable_shapes(new_shape, old_shape) and \
+                    tuple(np.broadcast_shapes(new_shape, old_shape)) == tuple(old_shape):
+                m, unit = split(raw)
+                raw = attach(jnp.broadcast_to(m, old_shape), unit)
+            else:  # a larger value (a batch axis added, say) reshapes the parameter on purpose
+                reshape = True
         if isinstance(self.val, State):
-            self.val.value = raw
+            if reshape:
+                self.val.restore_value(raw)
+            else:
+                self.val.value = raw
         else:
             self.val = raw
 

@@ -400,3 +400,12 @@ def test_a_cloned_param_has_its_own_raw_state_and_correct_values():
     q.val.value = jnp.zeros(3)
     assert_allclose(np.asarray(q.value()), softplus(np.zeros(3)), rtol=1e-6)
     assert_allclose(np.asarray(p.value()), [1.0, 2.0, 3.0], rtol=1e-5)
+
+
+def test_set_value_with_a_batch_axis_gives_the_parameter_that_shape():
+    p = bs.nn.Param(jnp.ones(5))
+    p.set_value(jnp.full((3, 5), 2.0))
+    assert p.value().shape == (3, 5)
+    assert_allclose(p.value(), np.full((3, 5), 2.0))
+    p.set_value(jnp.array(4.0))  # a smaller value still broadcasts to the parameter's shape
+    assert_allclose(p.value(), np.full((3, 5), 4.0))
