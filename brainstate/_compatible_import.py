@@ -224,11 +224,14 @@ def wraps(wrapped: Callable, namestr: str = None, docstr: str = None, **kwargs: 
     return decorate
 
 
-def wrap_init(f: Callable, params: Any = None, *, debug_info: Any = None) -> Any:
-    """A `linear_util.WrappedFun` of `f` (with a default debug info when none is given)."""
+def wrap_init(fun: Callable, args: tuple = (), kwargs: Any = None, name: str = "wrap_init", *,
+              debug_info: Any = None) -> Any:
+    """A `linear_util.WrappedFun` of `fun` with params `kwargs`, its debug info naming `name` and
+    describing `args` (the ecosystem's calling convention: `wrap_init(f, args, kwargs, name)`)."""
+    kwargs = dict(kwargs or {})
     if debug_info is None:
-        debug_info = _api_util.debug_info("wrap_init", f, (), {})
-    return _lu.wrap_init(f, params or {}, debug_info=debug_info)
+        debug_info = _api_util.debug_info(name, fun, tuple(args), kwargs)
+    return _lu.wrap_init(fun, kwargs, debug_info=debug_info)
 
 
 # -- jaxpr helpers for the IR tools --------------------------------------------------------------
