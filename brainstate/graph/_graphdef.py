@@ -19,15 +19,23 @@ graphs (same types, keys, sharing pattern and equal static leaves). Indices numb
 States together in first-visit order. Unhashable static leaves (arrays kept outside a State,
 sets, ...) hash and compare by identity, so graphs holding them are equal only if they hold
 the very same object.
+
+Depth. `flatten` and `unflatten` keep explicit stacks, and a `NodeDef`/`TupleDef` computes its
+hash once when built (from its children's, already computed) and compares with an explicit
+stack, so graphs of any depth split, merge, hash, compare and print. Paths are kept as linked
+cells (`util._paths`) and turned into tuples only where a caller asks for them.
 """
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Mapping
-from typing import Any, Dict, Hashable, Optional, Tuple
+from typing import Any, Dict, Hashable, List, Optional, Tuple
 
 from .._state import State, TreefyState
-from ..util._dicts import FlattedDict, NestedDict, flat_mapping
+from ..util._deep_repr import Child, Layout, container_layout, render
+from ..util._dicts import FlattedDict, NestedDict
+from ..util._paths import Cell, cell_path, nest_cells
 from ._node_types import is_tuple_like, node_type, node_type_for, tuple_items
 from ._refmap import RefMap
 
@@ -91,12 +99,40 @@ class StateDef:
     index: int
 
 
-@dataclasses.dataclass(frozen=True)
-class TupleDef:
+class _Composite:
+    """Shared behaviour of `TupleDef` and `NodeDef`: the hash is computed once, when built.
+
+    Children are built first, so hashing the fields only reads their stored hashes, and
+    equality walks both trees with an explicit stack: neither recurses, at any depth.
+    """
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((type(self),) + self._own() + (self.fields,)))
+
+    def _own(self) -> tuple:
+        raise NotImplementedError
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _edges_equal(self, other)
+
+    def __repr__(self) -> str:
+        return _edge_repr(self)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TupleDef(_Composite):
     """A tuple or namedtuple, rebuilt from its fields."""
 
     type: type
     fields: Tuple[Tuple[Hashable, Any], ...]
+
+    def _own(self) -> tuple:
+        return (self.type,)
 
     @property
     def metadata(self) -> type:
@@ -104,8 +140,8 @@ class TupleDef:
         return self.type
 
 
-@dataclasses.dataclass(frozen=True)
-class NodeDef:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class NodeDef(_Composite):
     """A graph node met for the first time: its type, index, aux data and fields."""
 
     type: type
@@ -113,10 +149,49 @@ class NodeDef:
     aux: Static
     fields: Tuple[Tuple[Hashable, Any], ...]
 
+    def _own(self) -> tuple:
+        return (self.type, self.index, self.aux)
+
     @property
     def metadata(self) -> Any:
         """The aux data from the node type's `flatten` (the name `NodeSpec` users read)."""
         return self.aux.value
+
+
+def _edges_equal(a: Any, b: Any) -> bool:
+    """Structural equality of two edges, with an explicit stack."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y:
+            continue
+        if isinstance(x, _Composite):
+            if (x.__class__ is not y.__class__ or x._hash != y._hash or x._own() != y._own()
+                    or len(x.fields) != len(y.fields)):
+                return False
+            for (kx, ex), (ky, ey) in zip(x.fields, y.fields):
+                if not kx == ky:
+                    return False
+                stack.append((ex, ey))
+        elif not x == y:
+            return False
+    return True
+
+
+def _edge_repr(root: Any) -> str:
+    """The dataclass-style repr of a GraphDef or edge, built with an explicit stack."""
+    active: set = set()
+
+    def expand(x):
+        if isinstance(x, GraphDef):
+            return Layout(["GraphDef(root=", Child(x.root), ")"])
+        if isinstance(x, NodeDef):
+            return Layout([f"NodeDef(type={x.type!r}, index={x.index!r}, aux={x.aux!r}, fields=", Child(x.fields), ")"])
+        if isinstance(x, TupleDef):
+            return Layout([f"TupleDef(type={x.type!r}, fields=", Child(x.fields), ")"])
+        return container_layout(x, active)
+
+    return render(root, expand, active=active)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -141,22 +216,36 @@ class GraphDef:
     def __hash__(self) -> int:
         return self._hash
 
+    def __repr__(self) -> str:
+        return _edge_repr(self)
 
-def flatten_graph(node: Any, refs: Optional[RefMap] = None) -> Tuple[GraphDef, Dict[Path, State]]:
-    """`(GraphDef, {path: live State})`, States in walk order.
 
-    Objects already in `refs` become `Ref`s; every node and State met is added to it.
+StateSite = Tuple[Cell, Optional[Path], State]
+_DONE = object()
+
+
+def flatten_graph(node: Any, refs: Optional[RefMap] = None, *,
+                  paths: bool = True) -> Tuple[GraphDef, List[StateSite]]:
+    """`(GraphDef, [(cell, path, live State)])`, States in walk order.
+
+    Objects already in `refs` become `Ref`s; every node and State met is added to it. Each
+    State comes with its path as a linked cell (see `util._paths`) and, if `paths`, as a tuple
+    (else None: building every path tuple of a deep chain costs quadratic time).
     """
     refs = RefMap() if refs is None else refs
-    counter = iter(range(max(refs.values(), default=-1) + 1, 2 ** 63))
-    states: Dict[Path, State] = {}
+    counter = itertools.count(max(refs.values(), default=-1) + 1)
+    sites: List[StateSite] = []
+    keys: List[Any] = []  # the path to the object being visited
+    # One frame per node or tuple being built: [edge class, type, index, aux, children, fields, cell].
+    frames: List[list] = []
 
-    def visit(x, path):
+    def enter(x, parent: Cell, key: Any):
+        """The edge of `x` if complete at once; else push a frame for it and return None."""
         if isinstance(x, State):
             if x in refs:
                 return Ref(refs[x])
             refs[x] = index = next(counter)
-            states[path] = x
+            sites.append(((parent, key) if keys else None, tuple(keys) if paths else None, x))
             return StateDef(type(x), index)
         impl = node_type(x)
         if impl is not None:
@@ -164,12 +253,34 @@ def flatten_graph(node: Any, refs: Optional[RefMap] = None) -> Tuple[GraphDef, D
                 return Ref(refs[x])
             refs[x] = index = next(counter)
             children, aux = impl.flatten(x)
-            return NodeDef(type(x), index, Static(aux), tuple((k, visit(v, path + (k,))) for k, v in children))
+            frames.append([NodeDef, type(x), index, Static(aux), iter(children), [], (parent, key) if keys else None])
+            return None
         if is_tuple_like(x):
-            return TupleDef(type(x), tuple((k, visit(v, path + (k,))) for k, v in tuple_items(x)))
+            frames.append([TupleDef, type(x), None, None, iter(tuple_items(x)), [], (parent, key) if keys else None])
+            return None
         return Static(x)
 
-    return GraphDef(visit(node, ())), states
+    root = enter(node, None, None)
+    while frames:
+        frame = frames[-1]
+        item = next(frame[4], _DONE)
+        if item is _DONE:
+            frames.pop()
+            kind, typ, index, aux, _, fields, cell = frame
+            edge = NodeDef(typ, index, aux, tuple(fields)) if kind is NodeDef else TupleDef(typ, tuple(fields))
+            if frames:
+                keys.pop()
+                frames[-1][5].append((cell[1], edge))
+            else:
+                root = edge
+            continue
+        key, child = item
+        keys.append(key)
+        edge = enter(child, frame[6], key)
+        if edge is not None:
+            keys.pop()
+            frame[5].append((key, edge))
+    return GraphDef(root), sites
 
 
 def flatten(node: Any, /, ref_index: Optional[RefMap] = None,
@@ -195,61 +306,112 @@ def flatten(node: Any, /, ref_index: Optional[RefMap] = None,
         raise TypeError(
             f"flatten: the root is a {type(node).__name__} itself, and a State has no path inside "
             f"the graph to be stored under. Flatten the object that holds it (or `[state]`).")
-    graphdef, states = flatten_graph(node, ref_index)
+    graphdef, sites = flatten_graph(node, ref_index, paths=False)
     if treefy_state:
-        states = {path: TreefyState.from_state(s) for path, s in states.items()}
-    return graphdef, FlattedDict(states).to_nest()
+        return graphdef, nest_cells((cell, TreefyState.from_state(s)) for cell, _, s in sites)
+    return graphdef, nest_cells((cell, s) for cell, _, s in sites)
+
+
+_MISSING = object()
+_FLAT = object()  # the cursor of a FlattedDict mapping: looked up by whole path
 
 
 class _StateSource:
-    """Finds the state for each path across several mappings and notices what went unused."""
+    """Finds the state for each path across several mappings and notices what went unused.
+
+    The nested mappings are followed along the walk: each frame holds, per mapping, the
+    sub-mapping at its path (a *cursor*), so finding a state costs one lookup, not one per
+    level of its path.
+    """
 
     def __init__(self, mappings: Tuple[Any, ...]):
         self.mappings = mappings
-        self.used: set = set()
+        self.roots = tuple(_FLAT if isinstance(m, FlattedDict) else m for m in mappings)
+        self.used_nested: set = set()  # (id(sub-mapping), key)
+        self.used_flat: set = set()  # paths
 
-    def take(self, path: Path) -> State:
-        found = [(i, v) for i, m in enumerate(self.mappings) for v in self._lookup(m, path)]
+    @staticmethod
+    def step(cursors: tuple, key: Any) -> tuple:
+        """The cursors one level down, at `key`."""
+        return tuple(c if c is _FLAT else (c[key] if isinstance(c, Mapping) and key in c else _MISSING)
+                     for c in cursors)
+
+    def take(self, cursors: Optional[tuple], keys: List[Any]) -> State:
+        """The state at path `keys`; `cursors` are those of its parent (None for the root)."""
+        path = None
+        found = []
+        for i, (mapping, c) in enumerate(zip(self.mappings, cursors or self.roots)):
+            if c is _FLAT:
+                path = tuple(keys) if path is None else path
+                if path in mapping:
+                    found.append((i, mapping[path], None))
+            elif cursors is None:
+                found.append((i, mapping, None))
+            elif isinstance(c, Mapping) and keys[-1] in c:
+                found.append((i, c[keys[-1]], c))
         if not found:
             raise ValueError(
-                f"unflatten: the graphdef has a state at path {path} but no mapping has an entry "
+                f"unflatten: the graphdef has a state at path {tuple(keys)} but no mapping has an entry "
                 f"there. Pass every mapping returned by treefy_split / flatten for this graph.")
         if len(found) > 1:
             raise ValueError(
-                f"unflatten: path {path} appears in mappings #{found[0][0]} and #{found[1][0]}; "
+                f"unflatten: path {tuple(keys)} appears in mappings #{found[0][0]} and #{found[1][0]}; "
                 f"each state must be in exactly one mapping. Split with non-overlapping filters.")
-        self.used.add(path)
-        value = found[0][1]
+        _, value, container = found[0]
+        if container is not None:
+            self.used_nested.add((id(container), keys[-1]))
+        else:
+            self.used_flat.add(tuple(keys))
         if isinstance(value, TreefyState):
             return value.to_state()
         if isinstance(value, State):
             return value  # live states (flatten(..., treefy_state=False)) are reused as they are
         raise TypeError(
-            f"unflatten: the entry at path {path} is a {type(value).__name__}, not a TreefyState "
+            f"unflatten: the entry at path {tuple(keys)} is a {type(value).__name__}, not a TreefyState "
             f"or State, so the kind and metadata of the state are unknown. Pass the mappings from "
             f"treefy_split / flatten; to load plain values into an existing graph use "
             f"graph.update_states.")
 
-    @staticmethod
-    def _lookup(mapping, path):
-        if isinstance(mapping, FlattedDict):
-            return [mapping[path]] if path in mapping else []
-        x = mapping
-        for key in path:
-            if not isinstance(x, Mapping) or key not in x:
-                return []
-            x = x[key]
-        return [x]
-
     def check_all_used(self) -> None:
-        unused = [p for m in self.mappings
-                  for p in (m if isinstance(m, FlattedDict) else flat_mapping(m, is_leaf=lambda p, _: p in self.used))
-                  if p not in self.used]
+        unused = []
+        for m in self.mappings:
+            if isinstance(m, FlattedDict):
+                unused.extend(p for p in m if p not in self.used_flat)
+            elif not isinstance(m, Mapping):
+                if () not in self.used_flat:
+                    unused.append(())
+            else:
+                unused.extend(self._unused_nested(m))
         if unused:
             raise ValueError(
                 f"unflatten: the mappings hold entries at paths {unused} where the graphdef has no "
                 f"state. The mappings must come from a graph with this graphdef; drop the extra "
                 f"entries or use the matching graphdef.")
+
+    def _unused_nested(self, mapping: Mapping) -> List[Path]:
+        """Paths of the leaves of a nested mapping that no state took, in insertion order."""
+        if () in self.used_flat:
+            return []
+        unused = []
+        keys: List[Any] = []
+        stack = [(mapping, iter(mapping.items()))]
+        while stack:
+            container, items = stack[-1]
+            item = next(items, None)
+            if item is None:
+                stack.pop()
+                if keys:
+                    keys.pop()
+                continue
+            key, value = item
+            if (id(container), key) in self.used_nested:
+                continue
+            if isinstance(value, Mapping):
+                keys.append(key)
+                stack.append((value, iter(value.items())))
+            else:
+                unused.append(tuple(keys) + (key,))
+        return unused
 
 
 def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Optional[dict] = None) -> Any:
@@ -260,8 +422,15 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
             f"Pass the graphdef returned by treefy_split / flatten / graphdef.")
     objects = {} if index_ref is None else index_ref
     source = _StateSource(mappings)
+    keys: List[Any] = []  # the path to the edge being built
+    # One frame per node or tuple being built: [edge, impl, object or values, fields, cursors].
+    frames: List[list] = []
 
-    def build(edge, path):
+    def enter(edge, cursors: Optional[tuple]):
+        """The object of `edge` if complete at once, else `_MISSING` after pushing a frame.
+
+        `cursors` are the parent's (None at the root).
+        """
         if isinstance(edge, Static):
             return edge.value
         if isinstance(edge, Ref):
@@ -269,27 +438,52 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
                 return objects[edge.index]
             except KeyError:
                 raise ValueError(
-                    f"unflatten: the graphdef refers to object #{edge.index} at path {path}, which "
+                    f"unflatten: the graphdef refers to object #{edge.index} at path {tuple(keys)}, which "
                     f"it does not define (it was known before flatten through `ref_index`). Pass it "
                     f"in `index_ref={{{edge.index}: obj}}`.") from None
         if isinstance(edge, StateDef):
-            objects[edge.index] = state = source.take(path)
+            objects[edge.index] = state = source.take(cursors, keys)
             return state
+        own = source.roots if cursors is None else source.step(cursors, keys[-1])
         if isinstance(edge, TupleDef):
-            values = [build(e, path + (k,)) for k, e in edge.fields]
-            return edge.type._make(values) if hasattr(edge.type, "_fields") else tuple(values)
+            frames.append([edge, None, [], iter(edge.fields), own])
+            return _MISSING
         impl = node_type_for(edge.type)
         if impl is None:
             raise TypeError(
-                f"unflatten: the graphdef has a {edge.type.__name__} at path {path}, which is not a "
+                f"unflatten: the graphdef has a {edge.type.__name__} at path {tuple(keys)}, which is not a "
                 f"graph node type. Register it with graph.register_graph_node_type before unflattening.")
         # Register before filling: children that point back (cycles) must find this object.
         objects[edge.index] = obj = impl.create_empty(edge.aux.value)
-        for key, child in edge.fields:
-            impl.set_key(obj, key, build(child, path + (key,)))
-        return obj
+        frames.append([edge, impl, obj, iter(edge.fields), own])
+        return _MISSING
 
-    root = build(graphdef.root, ())
+    root = enter(graphdef.root, None)
+    while frames:
+        frame = frames[-1]
+        item = next(frame[3], None)
+        if item is None:
+            frames.pop()
+            edge, impl, built, _, _ = frame
+            if impl is None:
+                built = edge.type._make(built) if hasattr(edge.type, "_fields") else tuple(built)
+            if not frames:
+                root = built
+                break
+            value = built
+        else:
+            key, child = item
+            keys.append(key)
+            value = enter(child, frame[4])
+            if value is _MISSING:
+                continue
+        # `value` is complete: hand it to its parent, the frame on top, at the key on top.
+        parent = frames[-1]
+        key = keys.pop()
+        if parent[1] is None:
+            parent[2].append(value)
+        else:
+            parent[1].set_key(parent[2], key, value)
     source.check_all_used()
     return root
 
