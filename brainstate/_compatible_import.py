@@ -12,7 +12,7 @@ Every name below says why it is here. Nothing else in the package imports `jax._
 
 import functools
 import inspect
-from typing import Any, Callable, Iterable, List, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Iterable, List, Sequence, Tuple, TypeVar, Union
 
 import jax
 from jax import Device  # noqa: F401  re-exported for the ecosystem
@@ -41,6 +41,8 @@ __all__ = [
     "make_iota", "mapped_aval", "new_jaxpr_eqn", "no_effects", "safe_map", "safe_zip",
     "scan_num_consts_carry", "to_concrete_aval", "to_elt", "trace_ctx", "unzip2", "valid_jaxtype",
     "wrap_init", "wraps",
+    # jaxpr helpers for the IR tools (`transform/_jaxpr_*`): the closed/open jaxpr split
+    "CLOSED_IS_JAXPR", "AnyJaxpr", "is_jaxpr", "open_and_consts", "map_open", "new_jaxpr", "scan_counts",
 ]
 
 T1 = TypeVar("T1")
@@ -161,11 +163,22 @@ def is_jit_primitive(eqn: Any) -> bool:
 
 
 def scan_num_consts_carry(eqn_params: dict) -> Tuple[int, int]:
-    """`(num_consts, num_carry)` of a `scan` equation (JAX 0.11 moved them into `ft_in`)."""
+    """`(num_consts, num_carry)` of a `scan` equation, from its params, on every JAX release.
+
+    jax >= 0.12 replaced the two integers by `ft_in`, a flat tree grouping the operands as
+    `(consts, carry, xs)`: the counts are the sizes of its first two groups.
+    """
     if "num_consts" in eqn_params:
         return eqn_params["num_consts"], eqn_params["num_carry"]
-    consts, carry, _ = eqn_params["ft_in"].unpack()
-    return consts, carry
+    ft_in = eqn_params["ft_in"]
+    consts, carry, _ = ft_in.update(list(range(len(list(ft_in))))).unpack()
+    return len(list(consts)), len(list(carry))
+
+
+def scan_counts(params: dict, num_operands: int) -> Tuple[int, int]:
+    """`(num_consts, num_carry)` of a `scan` equation with `num_operands` inputs."""
+    del num_operands  # the params alone determine the split
+    return scan_num_consts_carry(params)
 
 
 def safe_map(f: Callable, *args: Iterable) -> list:
@@ -215,3 +228,53 @@ def wrap_init(f: Callable, params: Any = None, *, debug_info: Any = None) -> Any
     if debug_info is None:
         debug_info = _api_util.debug_info("wrap_init", f, (), {})
     return _lu.wrap_init(f, params or {}, debug_info=debug_info)
+
+
+# -- jaxpr helpers for the IR tools --------------------------------------------------------------
+# jax 0.11.1 folded `ClosedJaxpr` into `Jaxpr`: a `Jaxpr` may carry the values of its leading
+# inputs (its consts) and `jax.extend.core.ClosedJaxpr` is the same class. Before, a
+# `ClosedJaxpr` wrapped an open `Jaxpr` and a list of consts. The helpers below hide the split.
+CLOSED_IS_JAXPR: bool = ClosedJaxpr is Jaxpr
+
+AnyJaxpr = Union[Jaxpr, ClosedJaxpr]
+
+
+def is_jaxpr(x: Any) -> bool:
+    """Whether `x` is a `Jaxpr` or a `ClosedJaxpr` (on every supported JAX)."""
+    return isinstance(x, (Jaxpr, ClosedJaxpr))
+
+
+def open_and_consts(x: Any) -> Tuple[Any, List[Any]]:
+    """The open jaxpr of `x` (its `constvars` are the const binders) and the const values known.
+
+    An open `Jaxpr` on jax < 0.11.1 has no values: the list is then empty even when it has
+    constvars.
+    """
+    if not CLOSED_IS_JAXPR and isinstance(x, ClosedJaxpr):
+        return x.jaxpr, list(x.consts)
+    return x, list(getattr(x, "consts", ()))
+
+
+def map_open(x: Any, fn: Callable[[Any], Any]) -> Any:
+    """Apply `fn` to the open jaxpr inside `x` and rewrap it like `x` (same consts).
+
+    `fn` must keep the constvars and invars (rebuild with `jaxpr.replace(...)`, which keeps values
+    attached to constvars on jax >= 0.11.1). Returns `x` itself when `fn` returns its argument.
+    """
+    if not CLOSED_IS_JAXPR and isinstance(x, ClosedJaxpr):
+        new = fn(x.jaxpr)
+        return x if new is x.jaxpr else ClosedJaxpr(new, x.consts)
+    return fn(x)
+
+
+def new_jaxpr(constvars: Sequence[Any], invars: Sequence[Any], outvars: Sequence[Any], eqns: Sequence[Any],
+              effects: Any, consts: Union[Sequence[Any], None] = None, origin: str = "brainstate") -> Any:
+    """Build a jaxpr; with `consts` (one value per constvar), a closed one. `origin` names the
+    builder in the jaxpr's debug info."""
+    info = DebugInfo(origin, f"<{origin}>", None, None)
+    parts = (list(constvars), list(invars), list(outvars), list(eqns), effects, info)
+    if consts is None:
+        return Jaxpr(*parts)
+    if CLOSED_IS_JAXPR:
+        return Jaxpr(*parts, consts=list(consts))
+    return ClosedJaxpr(Jaxpr(*parts), list(consts))

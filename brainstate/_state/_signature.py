@@ -13,7 +13,7 @@ import numpy as np
 
 from .._errors import BrainStateError
 
-__all__ = ["signature", "checked_value", "describe", "strong"]
+__all__ = ["signature", "checked_value", "describe", "strong", "is_placeholder"]
 
 _PY_SCALARS = (bool, int, float, complex)
 Tracer = jax.core.Tracer
@@ -132,3 +132,18 @@ def _mismatch(state, old_tree, old_sigs, treedef, sigs, what):
         f"A state keeps the tree structure, shapes and dtypes of its first value, so compiled code "
         f"that uses it stays valid. Cast or reshape the value to match, or change the state on "
         f"purpose with `state.restore_value(new_value)`. The state keeps its old value.")
+
+
+def is_placeholder(sig) -> bool:
+    """A signature that only holds a place: `None`, or one weakly typed Python scalar.
+
+    A state created with a placeholder (`State(None)`, `State(0.)`) takes the signature of the
+    first array written to it, as the reference's ecosystem expects.
+    """
+    treedef, sigs = sig
+    if treedef.num_leaves == 0:
+        return treedef == jax.tree_util.tree_structure(None)
+    return treedef.num_leaves == 1 and treedef == _LEAF and sigs[0][0] == () and sigs[0][2]
+
+
+_LEAF = jax.tree_util.tree_structure(0)

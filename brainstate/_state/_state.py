@@ -25,8 +25,8 @@ import numpy as np
 from .._compatible_import import get_opaque_trace_state
 from .._errors import BrainStateError, TraceContextError
 from . import _hooks
-from ._signature import checked_value, describe, signature, strong
-from ._checks import tracer_check_on, tree_check_on
+from ._signature import checked_value, describe, is_placeholder, signature, strong
+from ._checks import initialising, tracer_check_on, tree_check_on
 from . import _commit
 from ._trace import _local, new_state_listeners, owner_serial
 
@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# `brainstate.nn.init.param`, registered by that (higher) layer when it loads; `State.init` uses it.
+param_init: Optional[Any] = None
 
 
 def _caller_location() -> str:
@@ -138,9 +140,9 @@ class State(_hooks.StateHookMixin):
             raise BrainStateError(
                 f"Cannot write a State into {self._label()}: a State holds arrays, not other States. "
                 f"Write the other state's value instead (`a.value = b.value`).")
-        if not restore and not tree_check_on():
-            restore = True
         stack = _local.stack
+        if not restore and (not tree_check_on() or (not stack and initialising())):
+            restore = True  # check off, or an eager (re)initialisation: the shape may change
         self._been_writen = True
         hooked = _hooks.ACTIVE or self._hooks is not None
         if hooked:
@@ -156,6 +158,8 @@ class State(_hooks.StateHookMixin):
 
     def _store(self, value: Any, restore: bool, trace: Any) -> None:
         """Check `value` and keep it on this object (an eager write, or a local state's write)."""
+        if not restore and is_placeholder(self._sig):
+            restore = True  # a placeholder takes the signature of its first real value
         if restore:
             treedef, _, sigs, has_tracer = signature(value)
         else:
@@ -211,6 +215,74 @@ class State(_hooks.StateHookMixin):
     def _check_value_tree(self, value: Any) -> None:
         """Raise `ValueError` if `value` does not keep this state's structure, shapes and dtypes."""
         checked_value(self, value)
+
+    @classmethod
+    def init(cls, fn: Any, in_size: Any, batch_size: Optional[int] = None, tag: Optional[str] = None) -> "State":
+        """A new state holding `brainstate.nn.init.param(fn, in_size, batch_size)`.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> brainstate.HiddenState.init(jnp.zeros, (3,), batch_size=2).value.shape
+          (2, 3)
+        """
+        if param_init is None:  # brainstate.nn not imported; `import brainstate` always imports it
+            raise BrainStateError("State.init needs brainstate.nn.init; import brainstate (not only brainstate._state).")
+        return cls(param_init(fn, in_size, batch_size), tag=tag)
+
+    def copy_from(self, other: "State") -> None:
+        """Make this state a copy of `other` (value and metadata; creation site and hooks kept).
+
+        Raises:
+          ValueError: if `other` is a different kind of state.
+        """
+        if type(self) is not type(other):
+            raise ValueError(f"copy_from: cannot copy a {type(other).__name__} into {self._label()}; the "
+                             f"kinds must match.")
+        if self is other:
+            return
+        keep = {k: vars(self)[k] for k in ("_source", "_owner", "_hooks") if k in vars(self)}
+        vars(self).clear()
+        vars(self).update({k: v for k, v in vars(other).items() if k not in keep}, **keep)
+        if isinstance(getattr(self, "tag", None), set):
+            self.tag = set(self.tag)
+
+    def check_if_deleted(self) -> None:
+        """Raise if a leaf of the value is a deleted (donated) buffer.
+
+        Raises:
+          BrainStateError: naming the state.
+        """
+        for leaf in jax.tree_util.tree_leaves(self._value):
+            if getattr(leaf, "is_deleted", None) is not None and leaf.is_deleted():
+                raise BrainStateError(
+                    f"{self._label()} holds a deleted buffer: it was donated to a compiled call and its "
+                    f"old value is gone. Read `state.value` again after the call instead of keeping arrays.")
+
+    def check_valid_trace(self, error_msg: Any = None) -> None:
+        """Raise `TraceContextError` if the value is a tracer of a trace that has ended."""
+        self._committed()
+
+    def raise_error_with_source_info(self, error: Exception):
+        """Raise `error` with a note saying where this state was created."""
+        error.add_note(f"(the state was created at {self._source})")
+        raise error
+
+    # The reference release numbered the transform nesting a state was created at; here a
+    # state belongs to the transform it was created in (`_owner`). Kept for code that reads it.
+    @property
+    def stack_level(self) -> int:
+        """How many state-aware transforms were active when the state was created (0 outside)."""
+        return getattr(self, "_level", 0)
+
+    @stack_level.setter
+    def stack_level(self, level: int) -> None:
+        self._level = int(level)
+
+    def increase_stack_level(self) -> None:
+        self.stack_level = self.stack_level + 1
+
+    def decrease_stack_level(self) -> None:
+        self.stack_level = max(self.stack_level - 1, 0)
 
     def value_call(self, fn):
         """Apply `fn` to every leaf of the value and return the result (the state is unchanged)."""
@@ -349,6 +421,16 @@ class HiddenState(ShortTermState):
                 f"{type(value).__name__} with {len(leaves)} leaves. Use one HiddenState per array, "
                 f"or a ShortTermState for a container.")
         super().__init__(value, name, **metadata)
+
+    @property
+    def varshape(self) -> tuple:
+        """The shape of the hidden variable."""
+        return tuple(self._sig[1][0][0])
+
+    @property
+    def num_state(self) -> int:
+        """How many hidden variables the state holds (one)."""
+        return 1
 
 
 def maybe_state(val: Any) -> Any:

@@ -26,7 +26,7 @@ import itertools
 import threading
 from typing import Any, List, Optional
 
-from ._signature import checked_value, signature
+from ._signature import checked_value, is_placeholder, signature
 
 __all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read", "new_state_listeners", "owner_serial"]
 
@@ -133,7 +133,7 @@ class StateTrace:
         i = self.index.get(id(state))
         if i is None:
             i = self._touch(state)
-        if restore:
+        if restore or is_placeholder(self.sigs[i]):  # on purpose, or a placeholder's first value
             treedef, _, sigs, has_tracer = signature(value)
             self.sigs[i] = (treedef, sigs)
             self.restored[i] = True

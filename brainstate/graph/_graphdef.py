@@ -26,6 +26,7 @@ stack, so graphs of any depth split, merge, hash, compare and print. Paths are k
 cells (`util._paths`) and turned into tuples only where a caller asks for them.
 """
 
+import builtins
 import dataclasses
 import functools
 import itertools
@@ -218,6 +219,28 @@ class GraphDef:
 
     def __repr__(self) -> str:
         return _edge_repr(self)
+
+    @property
+    def index(self) -> int:
+        """The root node's index in the walk (0 for a graph split on its own); 0 when the root is
+        a tuple or an opaque leaf rather than a node.
+
+        Example:
+          >>> import brainstate
+          >>> graphdef = brainstate.graph.graphdef(brainstate.nn.Linear(2, 3))
+          >>> graphdef.index, graphdef.type.__name__
+          (0, 'Linear')
+        """
+        return self.root.index if isinstance(self.root, NodeDef) else 0
+
+    @property
+    def type(self) -> type:
+        """The type of the root: its node class (a Module, `list`, `dict`, ...), its tuple type,
+        or, for an opaque leaf, the leaf's type."""
+        root = self.root
+        if isinstance(root, (NodeDef, TupleDef)):
+            return root.type
+        return builtins.type(root.value) if isinstance(root, Static) else builtins.type(root)
 
 
 StateSite = Tuple[Cell, Optional[Path], State]

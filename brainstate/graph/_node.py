@@ -18,7 +18,7 @@ the square of its depth.
 """
 
 import threading
-from typing import Any, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 from ..util._deep_repr import Child, Layout, container_layout, render
 from . import _epoch
@@ -66,6 +66,39 @@ class Node:
         if active is None:
             active = _printing.ids = set()
         return render(self, lambda x: _layout(x, active), active=active, max_level=MAX_INDENT)
+
+    def check_valid_context(self, error_msg: Callable[[], str]) -> None:
+        """Raise `TraceContextError(error_msg())` if a State reachable from this node holds a
+        JAX tracer from a transform that has finished (its value escaped that transform).
+
+        A node has no trace context of its own; its States do. Each State is checked by reading
+        its value, so inside a state-aware transform the node's States count as read there.
+
+        Args:
+          error_msg: called, with no argument, only when a State is invalid; its result is the
+            message.
+
+        Raises:
+          TraceContextError: a reachable State holds a leaked tracer (the State's own error is
+            the cause).
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> class Cell(brainstate.graph.Node):
+          ...     def __init__(self):
+          ...         self.h = brainstate.State(jnp.zeros(2))
+          >>> Cell().check_valid_context(lambda: "Cell used outside its transform")  # no error
+        """
+        from .._errors import TraceContextError
+        from .._state import State
+        from ._walk import iter_leaf
+
+        for _, leaf in iter_leaf(self):
+            if isinstance(leaf, State):
+                try:
+                    leaf.value
+                except TraceContextError as err:
+                    raise TraceContextError(error_msg()) from err
 
 
 def _layout(x: Any, active: set):

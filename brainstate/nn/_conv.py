@@ -25,6 +25,7 @@ import numpy as np
 
 from .._state import ParamState
 from . import init
+from ._layer_weights import hold, no_param, read, value_of
 from ._linear_variants import _initial, weight_standardization
 from ._module import Module
 
@@ -79,10 +80,12 @@ class _ConvBase(Module):
         if b_init is not None:
             params["bias"] = _initial(self, b_init, (self.out_channels,), "b_init")
         self._extra_params(params)
+        no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
-        self.weight = param_type(params)
-        probe = jax.ShapeDtypeStruct((1,) + self.in_size, params["weight"].dtype)
-        self.out_size = jax.eval_shape(lambda x: self._apply(x, params), probe).shape[1:]
+        self.weight = hold(param_type, params)
+        values = read(self.weight)
+        probe = jax.ShapeDtypeStruct((1,) + self.in_size, jnp.result_type(values["weight"]))
+        self.out_size = jax.eval_shape(lambda x: self._apply(x, values), probe).shape[1:]
 
     def _extra_params(self, params: dict) -> None:
         """Hook for subclasses that add parameters (the weight-standardization gain)."""
@@ -133,7 +136,7 @@ class _ConvBase(Module):
             raise ValueError(f"{self._label()} expects {self.in_channels} input channels on the {where} axis, "
                              f"got {channels} (input shape {x.shape}).")
         batched = x.ndim == n + 2
-        y = self._apply(x if batched else x[None], self.weight.value)
+        y = self._apply(x if batched else x[None], read(self.weight))
         return y if batched else y[0]
 
     def _bias(self, y: jax.Array, params: dict) -> jax.Array:
@@ -213,7 +216,7 @@ class _ScaledWSConv(_Conv):
 
     def _extra_params(self, params: dict) -> None:
         if self.ws_gain:
-            w = params["weight"]
+            w = jnp.asarray(value_of(params["weight"]))
             params["gain"] = jnp.ones((1,) * (w.ndim - 1) + (w.shape[-1],), w.dtype)
 
     def _kernel(self, params: dict) -> jax.Array:

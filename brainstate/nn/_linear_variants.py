@@ -2,7 +2,8 @@
 
 Every layer here keeps its trainable values in ONE `ParamState` named `weight` (as `Linear`
 does): a dict such as `{'weight': ..., 'bias': ...}`, or a bare array where there is only one
-value (`SignedWLinear`). Fixed structure (masks, signs, sparsity patterns) is held as plain
+value (`SignedWLinear`). An `nn.Param` given as an initial value is kept instead (see
+`_layer_weights.py`). Fixed structure (masks, signs, sparsity patterns) is held as plain
 constant arrays, not states. Each layer checks the feature size (last axis) of its input and
 raises a `ValueError` naming the layer and both sizes on a mismatch.
 """
@@ -16,6 +17,7 @@ import numpy as np
 from .. import environ
 from .._state import ParamState
 from . import init
+from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
 from ._module import Module
 
 __all__ = ["weight_standardization", "ScaledWSLinear", "SignedWLinear", "SparseLinear", "AllToAll",
@@ -60,9 +62,12 @@ def _features(layer: Module, x: Any, n_in: int) -> jax.Array:
     return x
 
 
-def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> jax.Array:
+def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> Any:
     """The initial value `spec` gives for `shape` (broadcast to it; a scalar kept as one when
-    `allow_scalar`), as floats (integer or boolean values are cast), with errors naming `layer`."""
+    `allow_scalar`), as floats (integer or boolean values are cast), with errors naming `layer`.
+    An `nn.Param` is returned itself (its shape checked): the layer keeps it."""
+    if is_param(spec):
+        return check_param(layer._label(), spec, shape, arg, allow_scalar)
     try:
         value = jnp.asarray(init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar))
         value = value if allow_scalar and value.ndim == 0 else jnp.broadcast_to(value, shape)
@@ -100,17 +105,18 @@ class ScaledWSLinear(Module):
         shape = (self.in_size[-1], self.out_size[-1])
         params = {"weight": _initial(self, w_init, shape, "w_init")}
         if ws_gain:
-            params["gain"] = jnp.ones((1, shape[1]), params["weight"].dtype)
+            params["gain"] = jnp.ones((1, shape[1]), jnp.result_type(value_of(params["weight"])))
         if b_init is not None:
             params["bias"] = _initial(self, b_init, shape[1:], "b_init")
+        no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
         self.eps = eps
-        self.weight = param_type(params)
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x @ standardize(W) + b` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         w = weight_standardization(params["weight"], self.eps, params.get("gain"))
         if self.w_mask is not None:
             w = w * self.w_mask
@@ -137,6 +143,7 @@ class SignedWLinear(Module):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
         shape = (self.in_size[-1], self.out_size[-1])
+        no_param(self._label(), w_sign, "w_sign")
         if w_sign is not None:
             w_sign = jnp.asarray(w_sign)
             if not init.are_broadcastable_shapes(w_sign.shape, shape) or w_sign.ndim > 2:
@@ -144,12 +151,12 @@ class SignedWLinear(Module):
                                  f"weight shape {shape}. Pass +1/-1 values of shape {shape}, (1, {shape[1]}) "
                                  f"or ({shape[0]}, 1).")
         self.w_sign = w_sign
-        self.weight = param_type(_initial(self, w_init, shape, "w_init"))
+        self.weight = hold(param_type, _initial(self, w_init, shape, "w_init"))
 
     def update(self, x: Any) -> jax.Array:
         """`x @ (|W| * w_sign)` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        w = jnp.abs(self.weight.value)
+        w = jnp.abs(read(self.weight))
         return x @ (w if self.w_sign is None else w * self.w_sign)
 
 
@@ -200,12 +207,12 @@ class SparseLinear(Module):
         params = {"weight": spar_mat.data}
         if b_init is not None:
             params["bias"] = _initial(self, b_init, (n_out,), "b_init")
-        self.weight = param_type(params)
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x @ M + b` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         from jax.experimental import sparse
 
         mat = sparse.BCOO((params["weight"], self.indices), shape=self.mat_shape)
@@ -243,12 +250,12 @@ class AllToAll(Module):
         params = {"weight": _initial(self, w_init, shape, "w_init", allow_scalar=True)}
         if b_init is not None:
             params["bias"] = _initial(self, b_init, shape[1:], "b_init")
-        self.weight = param_type(params)
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """The summed weighted input of every other (or every) unit."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         w = params["weight"]
         if jnp.ndim(w) == 0:
             total = jnp.sum(x, axis=-1, keepdims=True)
@@ -278,7 +285,7 @@ class OneToOne(Module):
         params = {"weight": _initial(self, w_init, self.in_size, "w_init", allow_scalar=True)}
         if b_init is not None:
             params["bias"] = _initial(self, b_init, self.in_size, "b_init", allow_scalar=True)
-        self.weight = param_type(params)
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x * w + b`; the trailing axes of `x` must equal `in_size`."""
@@ -287,7 +294,7 @@ class OneToOne(Module):
         if x.ndim < n or x.shape[x.ndim - n:] != self.in_size:
             raise ValueError(f"{self._label()} expects inputs whose trailing dimensions are its in_size "
                              f"{self.in_size}, got shape {x.shape}.")
-        params = self.weight.value
+        params = read(self.weight)
         y = x * params["weight"]
         return y + params["bias"] if "bias" in params else y
 
@@ -335,12 +342,12 @@ class LoRA(Module):
                              f"features but out_features is {out_features}.")
         self.base_module = base_module
         self.scale = 1.0 if alpha is None else alpha / lora_rank
-        self.weight = param_type({"lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
+        self.weight = hold(param_type, {"lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
                                   "lora_b": _initial(self, kernel_init, (lora_rank, out_features), "kernel_init")})
 
     def update(self, x: Any) -> jax.Array:
         """`base(x) + s * x @ A @ B` (without a base module, just the low-rank term)."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         y = (x @ params["lora_a"] @ params["lora_b"]) * self.scale
         return y if self.base_module is None else self.base_module(x) + y

@@ -299,12 +299,8 @@ class JittedFunction:
         if _trace_local.stack:
             return self._call_traced(args, kwargs)
         entry = self._entry
-        if entry.epoch != _epoch.epoch:
+        if entry.epoch != _epoch.epoch or (entry.rebind and self._rebound(entry)):
             entry = self._select()
-        for names, name, obj in entry.rebind:
-            if names.get(name) is not obj:  # a global the function reaches was rebound
-                entry = self._select()
-                break
         program = entry.jitted if entry.plain else self._program(entry)
         start = _commit.seq
         kept = [s._value for s in entry.kept]
@@ -330,20 +326,26 @@ class JittedFunction:
             if not _commit.commit(writes, written, entry.restored, start):
                 return self(*args, **kwargs)  # another thread wrote a state: run again on its values
             return out
-        with _commit.commit_lock:
-            if _commit.seq != start and _commit.moved_since(writes, start):
-                moved = True
-            else:
-                moved = False
-                _commit.seq += 1
-                stamp = _commit.seq
+        lock = _commit.commit_lock
+        lock.acquire()
+        try:
+            stamp = _commit.seq + 1
+            moved = stamp != start + 1 and _commit.moved_since(writes, start)
+            if not moved:
+                _commit.seq = stamp
                 for state, value in zip(writes, written):
                     state._value = value
                     state._version = stamp
-                _commit.seq += 1
+                _commit.seq = stamp + 1
+        finally:
+            lock.release()
         if moved:
             return self(*args, **kwargs)  # another thread wrote a state: run again on its values
         return out
+
+    @staticmethod
+    def _rebound(entry: _Entry) -> bool:
+        return any(names.get(name) is not obj for names, name, obj in entry.rebind)
 
     def _call_traced(self, args, kwargs):
         """Called inside another transform: reads and writes go through the enclosing trace."""

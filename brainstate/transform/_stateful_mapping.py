@@ -274,15 +274,16 @@ class StatefulMapping:
         check_no_state_args(args, kwargs, self._where)
         sf = self.stateful_fun
         n = len(args)
-        static_pos = sorted({i % n for i in sf.static_argnums if -n <= i < n})
+        static_argnums, static_argnames = sf.signature.all_argnums, sf.signature.all_argnames
+        static_pos = sorted({i % n for i in static_argnums if -n <= i < n})
         axes = self._arg_axes(args)
         call = _Call()
         call.static = tuple((i, args[i]) for i in static_pos), tuple(
-            sorted((k, v) for k, v in kwargs.items() if k in sf.static_argnames))
+            sorted((k, v) for k, v in kwargs.items() if k in static_argnames))
         call.dyn_pos = tuple(i for i in range(n) if i not in static_pos)
         call.dyn_args = tuple(args[i] for i in call.dyn_pos)
         call.dyn_axes = tuple(axes[i] for i in call.dyn_pos)
-        call.dyn_kwargs = {k: v for k, v in kwargs.items() if k not in sf.static_argnames}
+        call.dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_argnames}
         named = []  # (name, leaf, axis) of every mapped leaf, for the size check
         for i in call.dyn_pos:
             named += [x for x in _axis_leaves(axes[i], args[i], f"args[{i}]", self._where) if x[2] is not None]

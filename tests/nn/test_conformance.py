@@ -19,7 +19,9 @@ def public_layers():
     names = set()
     for name in dir(bs.nn):
         obj = getattr(bs.nn, name)
-        if inspect.isclass(obj) and issubclass(obj, bs.nn.Module) and not name.startswith("_"):
+        # Priors are Modules (their hyperparameters may be states) but are not layers.
+        if inspect.isclass(obj) and issubclass(obj, bs.nn.Module) and not issubclass(obj, bs.nn.Regularization) \
+                and not name.startswith("_"):
             names.add(name)
     return names - NOT_LAYERS
 

@@ -316,3 +316,20 @@ def test_assign_state_values_reports_unexpected_and_missing():
     new = {("weight",): {"weight": jnp.zeros((2, 1)), "bias": jnp.ones(1)}}
     assert nn.assign_state_values(layer, new) == ([], [])
     np.testing.assert_allclose(layer(jnp.ones(2)), np.ones(1))
+
+
+def test_state_trees_nests_snapshots_by_path():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(2, 3)
+            self.h = brainstate.HiddenState(jnp.zeros(2))
+
+    net = Net()
+    tree = net.state_trees()
+    assert type(tree.linear.weight).__name__ == "TreefyState" and tree.linear.weight.type is brainstate.ParamState
+    np.testing.assert_allclose(tree.h.value, np.zeros(2))
+    params, hidden = net.state_trees(brainstate.ParamState, brainstate.HiddenState)
+    assert list(params) == ["linear"] and list(hidden) == ["h"]
+    net.h.value = jnp.ones(2)  # a snapshot: it does not follow the live state
+    np.testing.assert_allclose(tree.h.value, np.zeros(2))

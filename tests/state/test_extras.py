@@ -79,7 +79,7 @@ def test_check_state_jax_tracer_off():
     with bs.check_state_jax_tracer(False):
         jax.jit(lambda: setattr(s, "value", s.value + 1))()
     s.restore_value(jnp.zeros(()))  # put a concrete value back
-    with pytest.raises(bs.TraceContextError):
+    with pytest.raises(bs.TraceContextError, match=r"Writing a JAX tracer into State .* outside a state-aware"):
         jax.jit(lambda: setattr(s, "value", s.value + 1))()
 
 

@@ -471,14 +471,25 @@ def test_check_grads_of_a_recurrent_model_run_through_for_loop():
 
 N_STATES = 3
 
-op = st.deferred(lambda: st.one_of(
+leaf_op = st.one_of(
     st.tuples(st.just("axpy"), st.integers(0, N_STATES - 1), st.integers(0, N_STATES - 1),
               st.floats(-1, 1, width=32)),
     st.tuples(st.just("addx"), st.integers(0, N_STATES - 1)),
-    st.tuples(st.just("loop"), st.integers(0, 3), program),
-    st.tuples(st.just("cond"), st.integers(0, N_STATES - 1), st.floats(-1, 1, width=32), program, program),
-))
-program = st.lists(op, min_size=1, max_size=3)
+)
+
+
+def nest(programs):
+    """Programs whose ops may be loops and conds over smaller programs."""
+    return st.lists(st.one_of(
+        leaf_op,
+        st.tuples(st.just("loop"), st.integers(0, 3), programs),
+        st.tuples(st.just("cond"), st.integers(0, N_STATES - 1), st.floats(-1, 1, width=32), programs, programs),
+    ), min_size=1, max_size=3)
+
+
+# Each loop or cond is an XLA compilation when run eagerly, which is most of an example's cost;
+# bounding the size keeps an example cheap enough for hundreds of them, nesting included.
+program = st.recursive(st.lists(leaf_op, min_size=1, max_size=3), nest, max_leaves=4)
 
 
 def run_program(prog, states, x):
@@ -516,7 +527,7 @@ def interpret(prog, vals, x):
             interpret(yes if vals[i] > np.float32(t) else no, vals, x)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(program)
 def test_random_stateful_programs_same_eagerly_and_under_jit(prog):
     init = [0.3, -0.5, 0.8]

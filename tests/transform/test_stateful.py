@@ -98,8 +98,9 @@ def test_make_jaxpr_returns_states():
 
     jaxpr, states = bs.transform.make_jaxpr(f)(2.0)
     assert states == (a, b)
-    _, written = bs.transform.make_jaxpr(f, return_only_write=True)(2.0)
-    assert written == (b,)
+    assert len(jaxpr.out_avals) == 3  # the output, then every state
+    only_written, states = bs.transform.make_jaxpr(f, return_only_write=True)(2.0)
+    assert states == (a, b) and len(only_written.out_avals) == 2  # the output, then b
     _, _, shapes = bs.transform.make_jaxpr(f, return_shape=True)(2.0)
     assert shapes.shape == ()
 

@@ -86,6 +86,8 @@ CASES = [
     Case("Map", _map, lambda: (jnp.ones((2, 4)),)),
     Case("SpikeBitwise", lambda: bs.nn.SpikeBitwise("or"), lambda: (jnp.array([0.0, 1.0, 1.0]), jnp.array([1.0, 0.0, 1.0]))),
     Case("EventLinear", lambda: bs.nn.EventLinear(5, 3, bs.nn.init.Normal()), _spikes),
+    Case("EventSparseLinear", lambda: bs.nn.EventSparseLinear(
+        jnp.array([[0.5, 0, 0], [0, 1.0, 2.0], [0, 0, 0], [3.0, 0, 0], [0, 0, -1.0]])), _spikes),
     Case("FixedNumConn", lambda: bs.nn.FixedNumConn(5, 4, 2, bs.nn.init.Normal(), seed=1), _spikes),
     Case("EventFixedNumConn", lambda: bs.nn.EventFixedNumConn(5, 4, 2, 0.5, seed=1), _spikes),
     Case("EventFixedProb", lambda: bs.nn.EventFixedProb(5, 4, 0.5, bs.nn.init.Normal(), efferent_target="pre",
