@@ -30,15 +30,15 @@ import builtins
 import dataclasses
 import functools
 import itertools
-from collections.abc import Mapping
-from typing import Any, Dict, Hashable, List, Optional, Tuple
+from typing import Any, Hashable, List, Optional, Tuple
 
 from .._state import State, TreefyState
 from ..util._deep_repr import Child, Layout, container_layout, render
-from ..util._dicts import FlattedDict, NestedDict
-from ..util._paths import Cell, cell_path, nest_cells
+from ..util._dicts import NestedDict
+from ..util._paths import Cell, nest_cells
 from ._node_types import is_tuple_like, node_type, node_type_for, tuple_items
 from ._refmap import RefMap
+from ._state_source import StateSource
 
 __all__ = ["GraphDef", "NodeDef", "StateDef", "Ref", "TupleDef", "Static", "flatten", "unflatten",
            "flatten_graph", "unflatten_graph"]
@@ -335,106 +335,7 @@ def flatten(node: Any, /, ref_index: Optional[RefMap] = None,
     return graphdef, nest_cells((cell, s) for cell, _, s in sites)
 
 
-_MISSING = object()
-_FLAT = object()  # the cursor of a FlattedDict mapping: looked up by whole path
-
-
-class _StateSource:
-    """Finds the state for each path across several mappings and notices what went unused.
-
-    The nested mappings are followed along the walk: each frame holds, per mapping, the
-    sub-mapping at its path (a *cursor*), so finding a state costs one lookup, not one per
-    level of its path.
-    """
-
-    def __init__(self, mappings: Tuple[Any, ...]):
-        self.mappings = mappings
-        self.roots = tuple(_FLAT if isinstance(m, FlattedDict) else m for m in mappings)
-        self.used_nested: set = set()  # (id(sub-mapping), key)
-        self.used_flat: set = set()  # paths
-
-    @staticmethod
-    def step(cursors: tuple, key: Any) -> tuple:
-        """The cursors one level down, at `key`."""
-        return tuple(c if c is _FLAT else (c[key] if isinstance(c, Mapping) and key in c else _MISSING)
-                     for c in cursors)
-
-    def take(self, cursors: Optional[tuple], keys: List[Any]) -> State:
-        """The state at path `keys`; `cursors` are those of its parent (None for the root)."""
-        path = None
-        found = []
-        for i, (mapping, c) in enumerate(zip(self.mappings, cursors or self.roots)):
-            if c is _FLAT:
-                path = tuple(keys) if path is None else path
-                if path in mapping:
-                    found.append((i, mapping[path], None))
-            elif cursors is None:
-                found.append((i, mapping, None))
-            elif isinstance(c, Mapping) and keys[-1] in c:
-                found.append((i, c[keys[-1]], c))
-        if not found:
-            raise ValueError(
-                f"unflatten: the graphdef has a state at path {tuple(keys)} but no mapping has an entry "
-                f"there. Pass every mapping returned by treefy_split / flatten for this graph.")
-        if len(found) > 1:
-            raise ValueError(
-                f"unflatten: path {tuple(keys)} appears in mappings #{found[0][0]} and #{found[1][0]}; "
-                f"each state must be in exactly one mapping. Split with non-overlapping filters.")
-        _, value, container = found[0]
-        if container is not None:
-            self.used_nested.add((id(container), keys[-1]))
-        else:
-            self.used_flat.add(tuple(keys))
-        if isinstance(value, TreefyState):
-            return value.to_state()
-        if isinstance(value, State):
-            return value  # live states (flatten(..., treefy_state=False)) are reused as they are
-        raise TypeError(
-            f"unflatten: the entry at path {tuple(keys)} is a {type(value).__name__}, not a TreefyState "
-            f"or State, so the kind and metadata of the state are unknown. Pass the mappings from "
-            f"treefy_split / flatten; to load plain values into an existing graph use "
-            f"graph.update_states.")
-
-    def check_all_used(self) -> None:
-        unused = []
-        for m in self.mappings:
-            if isinstance(m, FlattedDict):
-                unused.extend(p for p in m if p not in self.used_flat)
-            elif not isinstance(m, Mapping):
-                if () not in self.used_flat:
-                    unused.append(())
-            else:
-                unused.extend(self._unused_nested(m))
-        if unused:
-            raise ValueError(
-                f"unflatten: the mappings hold entries at paths {unused} where the graphdef has no "
-                f"state. The mappings must come from a graph with this graphdef; drop the extra "
-                f"entries or use the matching graphdef.")
-
-    def _unused_nested(self, mapping: Mapping) -> List[Path]:
-        """Paths of the leaves of a nested mapping that no state took, in insertion order."""
-        if () in self.used_flat:
-            return []
-        unused = []
-        keys: List[Any] = []
-        stack = [(mapping, iter(mapping.items()))]
-        while stack:
-            container, items = stack[-1]
-            item = next(items, None)
-            if item is None:
-                stack.pop()
-                if keys:
-                    keys.pop()
-                continue
-            key, value = item
-            if (id(container), key) in self.used_nested:
-                continue
-            if isinstance(value, Mapping):
-                keys.append(key)
-                stack.append((value, iter(value.items())))
-            else:
-                unused.append(tuple(keys) + (key,))
-        return unused
+_PENDING = object()  # `enter` pushed a frame: the object is built when its fields are
 
 
 def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Optional[dict] = None) -> Any:
@@ -444,13 +345,13 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
             f"unflatten: expected a GraphDef as first argument, got {type(graphdef).__name__}. "
             f"Pass the graphdef returned by treefy_split / flatten / graphdef.")
     objects = {} if index_ref is None else index_ref
-    source = _StateSource(mappings)
+    source = StateSource(mappings)
     keys: List[Any] = []  # the path to the edge being built
     # One frame per node or tuple being built: [edge, impl, object or values, fields, cursors].
     frames: List[list] = []
 
     def enter(edge, cursors: Optional[tuple]):
-        """The object of `edge` if complete at once, else `_MISSING` after pushing a frame.
+        """The object of `edge` if complete at once, else `_PENDING` after pushing a frame.
 
         `cursors` are the parent's (None at the root).
         """
@@ -470,7 +371,7 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
         own = source.roots if cursors is None else source.step(cursors, keys[-1])
         if isinstance(edge, TupleDef):
             frames.append([edge, None, [], iter(edge.fields), own])
-            return _MISSING
+            return _PENDING
         impl = node_type_for(edge.type)
         if impl is None:
             raise TypeError(
@@ -479,7 +380,7 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
         # Register before filling: children that point back (cycles) must find this object.
         objects[edge.index] = obj = impl.create_empty(edge.aux.value)
         frames.append([edge, impl, obj, iter(edge.fields), own])
-        return _MISSING
+        return _PENDING
 
     root = enter(graphdef.root, None)
     while frames:
@@ -498,7 +399,7 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
             key, child = item
             keys.append(key)
             value = enter(child, frame[4])
-            if value is _MISSING:
+            if value is _PENDING:
                 continue
         # `value` is complete: hand it to its parent, the frame on top, at the key on top.
         parent = frames[-1]

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Tuple, Union
 
 from .._state import State, TreefyState
 from ..util._dicts import FlattedDict, NestedDict, flat_mapping, partition_items
+from ..util._paths import show_paths
 from ._node_types import is_tuple_like, node_type, tuple_items
 from ._walk import MAX_LEVEL, Kind, check_hierarchy, walk
 
@@ -105,7 +106,7 @@ def update_states(node: Any, state_dict: Mapping, /, *state_dicts: Mapping) -> N
             if state is None:
                 raise ValueError(
                     f"update_states: {type(node).__name__} has no state at path {path}, so the value "
-                    f"there has nowhere to go. Its state paths are {list(live)}; check the keys "
+                    f"there has nowhere to go. Its state paths are {show_paths(live)}; check the keys "
                     f"of the dict or the model it came from.")
             writes[id(state)] = state, value.value if isinstance(value, (State, TreefyState)) else value
     for state, value in writes.values():

@@ -18,7 +18,7 @@ import jax
 from .._state import State
 from ..util._dicts import NestedDict
 from ..util._filters import reads_path, to_predicate
-from ..util._paths import cell_path, nest_cells
+from ..util._paths import cell_path, nest_cells, show_paths
 from ._graphdef import GraphDef, StateSite, flatten_graph, unflatten_graph
 
 __all__ = ["treefy_split", "treefy_merge", "graphdef", "clone", "NodeStates", "check_filters", "split_sites"]
@@ -57,7 +57,7 @@ def split_sites(sites: List[StateSite], filters: Tuple[Any, ...], predicates: li
             leftover.append(cell_path(cell) if path is None else path)
     if leftover:
         raise ValueError(
-            f"{where}: no filter matches the entries at paths {leftover}; the filters "
+            f"{where}: no filter matches the entries at paths {show_paths(leftover)}; the filters "
             f"({', '.join(map(repr, filters or (...,)))}) must cover every entry so that none is lost. Add a "
             f"filter for them, or end the filters with `...` to collect the rest.")
     return [nest_cells(group) for group in groups]

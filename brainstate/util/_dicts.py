@@ -25,7 +25,7 @@ an explicit stack, so the dicts of a graph ten thousand levels deep work like sh
 from collections.abc import Mapping
 from typing import Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
 
-from ._deep_repr import Layout, Child, container_layout, render
+from ._deep_repr import Layout, container_layout, render
 from ._dict_pytree import register_path_dict
 from ._filters import to_predicate
 from ._key_order import key_order, sorted_keys
@@ -230,6 +230,19 @@ class NestedDict(_PathDict):
 
     __slots__ = ()
 
+    def __eq__(self, other: Any) -> bool:
+        # dict's own == recurses (in C) once per level of nesting; this compares the same way,
+        # item by item, with an explicit stack.
+        if not isinstance(other, dict):
+            return NotImplemented
+        return _nestings_equal(self, other)
+
+    def __ne__(self, other: Any) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # a dict: mutable, so never hashable
+
     @classmethod
     def from_flat(cls, flat: Mapping) -> "NestedDict":
         """Nest a mapping from path tuples to values (see `nest_mapping`)."""
@@ -305,6 +318,34 @@ class NestedDict(_PathDict):
         for path, value in updates.items():
             current[path] = replace_fn(current[path], value)
         self.update(nest_mapping(current))
+
+
+_ABSENT = object()
+
+
+def _compared_as_dict(x: Any) -> bool:
+    """True for a dict whose `==` is dict's (or NestedDict's, which agrees with it)."""
+    return isinstance(x, dict) and type(x).__eq__ in (dict.__eq__, NestedDict.__eq__)
+
+
+def _nestings_equal(a: dict, b: dict) -> bool:
+    """`a == b` as dicts compare (same keys, values equal; identity first), without recursion."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if len(x) != len(y):
+            return False
+        for key, value in x.items():
+            other = y.get(key, _ABSENT)
+            if other is _ABSENT:
+                return False
+            if value is other:
+                continue
+            if _compared_as_dict(value) and _compared_as_dict(other):
+                stack.append((value, other))
+            elif not value == other:
+                return False
+    return True
 
 
 def _to_plain(root: "NestedDict", leaf: Callable[[Any], Any]) -> dict:

@@ -14,10 +14,12 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from ._dicts import NestedDict
 
-__all__ = ["Cell", "cell_path", "nest_cells"]
+__all__ = ["Cell", "cell_path", "nest_cells", "show_paths"]
 
 Cell = Optional[Tuple[Any, Any]]  # (parent cell, key), or None for the root
 _MISSING = object()
+# Enough paths for an error message to show the pattern; all of a deep graph's would run to megabytes.
+SHOWN_PATHS = 8
 
 
 def cell_path(cell: Cell) -> Tuple[Any, ...]:
@@ -34,6 +36,22 @@ def cell_path(cell: Cell) -> Tuple[Any, ...]:
         keys.append(key)
     keys.reverse()
     return tuple(keys)
+
+
+def show_paths(paths: Iterable[Tuple[Any, ...]], limit: int = SHOWN_PATHS) -> str:
+    """A list of paths for an error message: the first `limit` of them, then how many more.
+
+    Example:
+      >>> from brainstate.util._paths import show_paths
+      >>> show_paths([('a',), ('b',)])
+      "[('a',), ('b',)]"
+      >>> show_paths([(i,) for i in range(5)], limit=2)
+      '[(0,), (1,), ... 3 more]'
+    """
+    paths = list(paths)
+    if len(paths) <= limit:
+        return repr(paths)
+    return "[" + ", ".join(map(repr, paths[:limit])) + f", ... {len(paths) - limit} more]"
 
 
 def nest_cells(items: Iterable[Tuple[Cell, Any]]) -> NestedDict:
