@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Tuple, Union
 
 from .._state import State, TreefyState
+from ..util._depth_first import DepthFirst
 from ..util._dicts import FlattedDict, NestedDict, flat_mapping, partition_items
 from ..util._paths import show_paths
 from ._node_types import is_tuple_like, node_type, tuple_items
@@ -119,43 +120,39 @@ def _holders(node: Any, targets: set) -> list:
     Raises:
       ValueError: if one of them is a tuple.
     """
-    removals = []
     seen = set()
-    keys: List[Any] = []  # the path to the object on top of `stack`
-    stack: List[Any] = []  # (impl or None for a tuple, object, iterator over its children)
 
-    def enter(x):
+    def expand(x):
+        """`((impl or None for a tuple, x), its (key, child) pairs)`, or None for a leaf or a
+        node met before."""
         impl = node_type(x)
         if impl is not None:
             if id(x) in seen:
-                return False
+                return None
             seen.add(id(x))
-            stack.append((impl, x, iter(impl.flatten(x)[0])))
-            return True
+            return (impl, x), impl.flatten(x)[0]
         if is_tuple_like(x):
-            stack.append((None, x, iter(tuple_items(x))))
-            return True
-        return False
+            return (None, x), tuple_items(x)
+        return None
 
-    enter(node)
-    while stack:
-        impl, holder, children = stack[-1]
-        item = next(children, None)
-        if item is None:
-            stack.pop()
-            if keys:
-                keys.pop()
+    top = expand(node)
+    if top is None:
+        return []
+    removals = []
+    walker = DepthFirst(top[1], top[0])
+    for (impl, holder), key, child in walker:
+        if isinstance(child, State):
+            if id(child) in targets:
+                if impl is None:
+                    raise ValueError(
+                        f"pop_states: the state at path {(*walker.keys, key)} sits in a tuple, which cannot "
+                        f"be changed in place. Hold it in a list, dict or attribute instead, or "
+                        f"choose filters that leave it out.")
+                removals.append((impl, holder, key))
             continue
-        key, child = item
-        if isinstance(child, State) and id(child) in targets:
-            if impl is None:
-                raise ValueError(
-                    f"pop_states: the state at path {tuple(keys) + (key,)} sits in a tuple, which cannot "
-                    f"be changed in place. Hold it in a list, dict or attribute instead, or "
-                    f"choose filters that leave it out.")
-            removals.append((impl, holder, key))
-        elif not isinstance(child, State) and enter(child):
-            keys.append(key)
+        inner = expand(child)
+        if inner is not None:
+            walker.enter(*inner)
     return removals
 
 

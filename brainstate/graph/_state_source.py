@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, List, Optional, Tuple
 
 from .._state import State, TreefyState
+from ..util._depth_first import DepthFirst
 from ..util._dicts import FlattedDict
 from ..util._paths import show_paths
 
@@ -99,22 +100,12 @@ class StateSource:
         if () in self.used_flat:
             return []
         unused = []
-        keys: List[Any] = []
-        stack = [(mapping, iter(mapping.items()))]
-        while stack:
-            container, items = stack[-1]
-            item = next(items, None)
-            if item is None:
-                stack.pop()
-                if keys:
-                    keys.pop()
-                continue
-            key, value = item
+        walker = DepthFirst(mapping.items(), mapping)
+        for container, key, value in walker:
             if (id(container), key) in self.used_nested:
                 continue
             if isinstance(value, Mapping):
-                keys.append(key)
-                stack.append((value, iter(value.items())))
+                walker.enter(value, value.items())
             else:
-                unused.append(tuple(keys) + (key,))
+                unused.append((*walker.keys, key))
         return unused

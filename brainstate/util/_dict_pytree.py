@@ -18,6 +18,7 @@ from typing import Any, List, Tuple
 
 import jax
 
+from ._depth_first import DepthFirst
 from ._key_order import sorted_keys
 
 __all__ = ["register_path_dict", "DEEP"]
@@ -60,29 +61,24 @@ class _Nesting:
         return f"<nesting of {len(self.entries)} entries>"
 
 
+def _sorted_items(d: dict) -> List[Tuple[Any, Any]]:
+    return [(k, d[k]) for k in sorted_keys(d)]
+
+
 def _flatten_deep(d: dict, with_keys: bool):
     """`(children, aux)` of a whole nesting: leaf values in sorted pre-order, structure entries."""
     cls = type(d)
     children: List[Any] = []
     structure: List[Tuple[int, Any, bool]] = []
-    path: List[Any] = []
-    stack: List[Any] = [iter([(k, d[k]) for k in sorted_keys(d)])]
-    while stack:
-        item = next(stack[-1], None)
-        if item is None:
-            stack.pop()
-            if path:
-                path.pop()
-            continue
-        key, value = item
-        depth = len(stack) - 1
+    walker = DepthFirst(_sorted_items(d))
+    for _, key, value in walker:
+        depth = len(walker.keys)
         if type(value) is cls:
             structure.append((depth, key, True))
-            path.append(key)
-            stack.append(iter([(k, value[k]) for k in sorted_keys(value)]))
+            walker.enter(value, _sorted_items(value))
         else:
             structure.append((depth, key, False))
-            children.append((jax.tree_util.DictKey(tuple(path) + (key,)), value) if with_keys else value)
+            children.append((jax.tree_util.DictKey((*walker.keys, key)), value) if with_keys else value)
     return children, _Nesting(tuple(structure))
 
 

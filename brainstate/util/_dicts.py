@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ._deep_repr import Layout, container_layout, render
+from ._depth_first import DepthFirst
 from ._dict_pytree import register_path_dict
 from ._filters import to_predicate
 from ._key_order import key_order, sorted_keys
@@ -383,26 +384,15 @@ def flat_mapping(xs: Mapping, /, *, keep_empty_nodes: bool = False,
     if not isinstance(xs, Mapping) or (is_leaf is not None and is_leaf((), xs)):
         out[()] = xs
     else:
-        # Depth-first in insertion order; `keys` is the path to the mapping on top of `stack`.
-        keys: List[Any] = []
-        stack = [iter(xs.items())]
-        while stack:
-            item = next(stack[-1], None)
-            if item is None:
-                stack.pop()
-                if keys:
-                    keys.pop()
-                continue
-            key, value = item
-            keys.append(key)
-            path = tuple(keys)
+        walker = DepthFirst(xs.items())  # depth-first, in insertion order
+        for _, key, value in walker:
+            path = (*walker.keys, key)
             if isinstance(value, Mapping) and not (is_leaf is not None and is_leaf(path, value)):
                 if not value and keep_empty_nodes:
                     out[path] = {}
-                stack.append(iter(value.items()))
-                continue
-            out[path] = value
-            keys.pop()
+                walker.enter(value, value.items())
+            else:
+                out[path] = value
     if sep is not None:
         out = {sep.join(map(str, path)): v for path, v in out.items()}
     return FlattedDict(out)
