@@ -16,9 +16,9 @@ import contextlib
 from typing import Any, Dict, Iterator, List, Tuple
 
 from .._state import State
-from ..util._dicts import FlattedDict, partition_items
 from ._graphdef import GraphDef, flatten_graph, unflatten_graph
 from ._refmap import RefMap
+from ._split_merge import check_filters, split_sites
 
 __all__ = ["SplitContext", "MergeContext", "split_context", "merge_context"]
 
@@ -48,11 +48,10 @@ class SplitContext:
             raise TypeError(
                 f"SplitContext.treefy_split: the root is a {type(node).__name__} itself, which has no "
                 f"path inside a graph. Split the object that holds it (or `[state]`).")
-        graphdef, flat = flatten_graph(node, self.ref_index)
-        self.new_states.extend(flat.items())
-        groups = partition_items(flat.items(), filters or (...,), exhaustive=True,
-                                 where="SplitContext.treefy_split")
-        return (graphdef, *[FlattedDict((p, s.to_state_ref()) for p, s in g).to_nest() for g in groups])
+        predicates = check_filters(filters, "SplitContext.treefy_split")
+        graphdef, sites = flatten_graph(node, self.ref_index)
+        self.new_states.extend((path, state) for _, path, state in sites)
+        return (graphdef, *split_sites(sites, filters, predicates, "SplitContext.treefy_split"))
 
 
 class MergeContext:

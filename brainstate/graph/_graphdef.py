@@ -19,18 +19,26 @@ graphs (same types, keys, sharing pattern and equal static leaves). Indices numb
 States together in first-visit order. Unhashable static leaves (arrays kept outside a State,
 sets, ...) hash and compare by identity, so graphs holding them are equal only if they hold
 the very same object.
+
+Depth. `flatten` and `unflatten` keep explicit stacks, and a `NodeDef`/`TupleDef` computes its
+hash once when built (from its children's, already computed) and compares with an explicit
+stack, so graphs of any depth split, merge, hash, compare and print. Paths are kept as linked
+cells (`util._paths`) and turned into tuples only where a caller asks for them.
 """
 
 import builtins
 import dataclasses
 import functools
-from collections.abc import Mapping
-from typing import Any, Dict, Hashable, Optional, Tuple
+import itertools
+from typing import Any, Hashable, List, Optional, Tuple
 
 from .._state import State, TreefyState
-from ..util._dicts import FlattedDict, NestedDict, flat_mapping
+from ..util._deep_repr import Child, Layout, container_layout, render
+from ..util._dicts import NestedDict
+from ..util._paths import Cell, nest_cells
 from ._node_types import is_tuple_like, node_type, node_type_for, tuple_items
 from ._refmap import RefMap
+from ._state_source import StateSource
 
 __all__ = ["GraphDef", "NodeDef", "StateDef", "Ref", "TupleDef", "Static", "flatten", "unflatten",
            "flatten_graph", "unflatten_graph"]
@@ -92,12 +100,40 @@ class StateDef:
     index: int
 
 
-@dataclasses.dataclass(frozen=True)
-class TupleDef:
+class _Composite:
+    """Shared behaviour of `TupleDef` and `NodeDef`: the hash is computed once, when built.
+
+    Children are built first, so hashing the fields only reads their stored hashes, and
+    equality walks both trees with an explicit stack: neither recurses, at any depth.
+    """
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((type(self),) + self._own() + (self.fields,)))
+
+    def _own(self) -> tuple:
+        raise NotImplementedError
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _edges_equal(self, other)
+
+    def __repr__(self) -> str:
+        return _edge_repr(self)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TupleDef(_Composite):
     """A tuple or namedtuple, rebuilt from its fields."""
 
     type: type
     fields: Tuple[Tuple[Hashable, Any], ...]
+
+    def _own(self) -> tuple:
+        return (self.type,)
 
     @property
     def metadata(self) -> type:
@@ -105,8 +141,8 @@ class TupleDef:
         return self.type
 
 
-@dataclasses.dataclass(frozen=True)
-class NodeDef:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class NodeDef(_Composite):
     """A graph node met for the first time: its type, index, aux data and fields."""
 
     type: type
@@ -114,10 +150,49 @@ class NodeDef:
     aux: Static
     fields: Tuple[Tuple[Hashable, Any], ...]
 
+    def _own(self) -> tuple:
+        return (self.type, self.index, self.aux)
+
     @property
     def metadata(self) -> Any:
         """The aux data from the node type's `flatten` (the name `NodeSpec` users read)."""
         return self.aux.value
+
+
+def _edges_equal(a: Any, b: Any) -> bool:
+    """Structural equality of two edges, with an explicit stack."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y:
+            continue
+        if isinstance(x, _Composite):
+            if (x.__class__ is not y.__class__ or x._hash != y._hash or x._own() != y._own()
+                    or len(x.fields) != len(y.fields)):
+                return False
+            for (kx, ex), (ky, ey) in zip(x.fields, y.fields):
+                if not kx == ky:
+                    return False
+                stack.append((ex, ey))
+        elif not x == y:
+            return False
+    return True
+
+
+def _edge_repr(root: Any) -> str:
+    """The dataclass-style repr of a GraphDef or edge, built with an explicit stack."""
+    active: set = set()
+
+    def expand(x):
+        if isinstance(x, GraphDef):
+            return Layout(["GraphDef(root=", Child(x.root), ")"])
+        if isinstance(x, NodeDef):
+            return Layout([f"NodeDef(type={x.type!r}, index={x.index!r}, aux={x.aux!r}, fields=", Child(x.fields), ")"])
+        if isinstance(x, TupleDef):
+            return Layout([f"TupleDef(type={x.type!r}, fields=", Child(x.fields), ")"])
+        return container_layout(x, active)
+
+    return render(root, expand, active=active)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -142,6 +217,9 @@ class GraphDef:
     def __hash__(self) -> int:
         return self._hash
 
+    def __repr__(self) -> str:
+        return _edge_repr(self)
+
     @property
     def index(self) -> int:
         """The root node's index in the walk (0 for a graph split on its own); 0 when the root is
@@ -165,21 +243,32 @@ class GraphDef:
         return builtins.type(root.value) if isinstance(root, Static) else builtins.type(root)
 
 
-def flatten_graph(node: Any, refs: Optional[RefMap] = None) -> Tuple[GraphDef, Dict[Path, State]]:
-    """`(GraphDef, {path: live State})`, States in walk order.
+StateSite = Tuple[Cell, Optional[Path], State]
+_DONE = object()
 
-    Objects already in `refs` become `Ref`s; every node and State met is added to it.
+
+def flatten_graph(node: Any, refs: Optional[RefMap] = None, *,
+                  paths: bool = True) -> Tuple[GraphDef, List[StateSite]]:
+    """`(GraphDef, [(cell, path, live State)])`, States in walk order.
+
+    Objects already in `refs` become `Ref`s; every node and State met is added to it. Each
+    State comes with its path as a linked cell (see `util._paths`) and, if `paths`, as a tuple
+    (else None: building every path tuple of a deep chain costs quadratic time).
     """
     refs = RefMap() if refs is None else refs
-    counter = iter(range(max(refs.values(), default=-1) + 1, 2 ** 63))
-    states: Dict[Path, State] = {}
+    counter = itertools.count(max(refs.values(), default=-1) + 1)
+    sites: List[StateSite] = []
+    keys: List[Any] = []  # the path to the object being visited
+    # One frame per node or tuple being built: [edge class, type, index, aux, children, fields, cell].
+    frames: List[list] = []
 
-    def visit(x, path):
+    def enter(x, parent: Cell, key: Any):
+        """The edge of `x` if complete at once; else push a frame for it and return None."""
         if isinstance(x, State):
             if x in refs:
                 return Ref(refs[x])
             refs[x] = index = next(counter)
-            states[path] = x
+            sites.append(((parent, key) if keys else None, tuple(keys) if paths else None, x))
             return StateDef(type(x), index)
         impl = node_type(x)
         if impl is not None:
@@ -187,12 +276,34 @@ def flatten_graph(node: Any, refs: Optional[RefMap] = None) -> Tuple[GraphDef, D
                 return Ref(refs[x])
             refs[x] = index = next(counter)
             children, aux = impl.flatten(x)
-            return NodeDef(type(x), index, Static(aux), tuple((k, visit(v, path + (k,))) for k, v in children))
+            frames.append([NodeDef, type(x), index, Static(aux), iter(children), [], (parent, key) if keys else None])
+            return None
         if is_tuple_like(x):
-            return TupleDef(type(x), tuple((k, visit(v, path + (k,))) for k, v in tuple_items(x)))
+            frames.append([TupleDef, type(x), None, None, iter(tuple_items(x)), [], (parent, key) if keys else None])
+            return None
         return Static(x)
 
-    return GraphDef(visit(node, ())), states
+    root = enter(node, None, None)
+    while frames:
+        frame = frames[-1]
+        item = next(frame[4], _DONE)
+        if item is _DONE:
+            frames.pop()
+            kind, typ, index, aux, _, fields, cell = frame
+            edge = NodeDef(typ, index, aux, tuple(fields)) if kind is NodeDef else TupleDef(typ, tuple(fields))
+            if frames:
+                keys.pop()
+                frames[-1][5].append((cell[1], edge))
+            else:
+                root = edge
+            continue
+        key, child = item
+        keys.append(key)
+        edge = enter(child, frame[6], key)
+        if edge is not None:
+            keys.pop()
+            frame[5].append((key, edge))
+    return GraphDef(root), sites
 
 
 def flatten(node: Any, /, ref_index: Optional[RefMap] = None,
@@ -218,61 +329,13 @@ def flatten(node: Any, /, ref_index: Optional[RefMap] = None,
         raise TypeError(
             f"flatten: the root is a {type(node).__name__} itself, and a State has no path inside "
             f"the graph to be stored under. Flatten the object that holds it (or `[state]`).")
-    graphdef, states = flatten_graph(node, ref_index)
+    graphdef, sites = flatten_graph(node, ref_index, paths=False)
     if treefy_state:
-        states = {path: TreefyState.from_state(s) for path, s in states.items()}
-    return graphdef, FlattedDict(states).to_nest()
+        return graphdef, nest_cells((cell, TreefyState.from_state(s)) for cell, _, s in sites)
+    return graphdef, nest_cells((cell, s) for cell, _, s in sites)
 
 
-class _StateSource:
-    """Finds the state for each path across several mappings and notices what went unused."""
-
-    def __init__(self, mappings: Tuple[Any, ...]):
-        self.mappings = mappings
-        self.used: set = set()
-
-    def take(self, path: Path) -> State:
-        found = [(i, v) for i, m in enumerate(self.mappings) for v in self._lookup(m, path)]
-        if not found:
-            raise ValueError(
-                f"unflatten: the graphdef has a state at path {path} but no mapping has an entry "
-                f"there. Pass every mapping returned by treefy_split / flatten for this graph.")
-        if len(found) > 1:
-            raise ValueError(
-                f"unflatten: path {path} appears in mappings #{found[0][0]} and #{found[1][0]}; "
-                f"each state must be in exactly one mapping. Split with non-overlapping filters.")
-        self.used.add(path)
-        value = found[0][1]
-        if isinstance(value, TreefyState):
-            return value.to_state()
-        if isinstance(value, State):
-            return value  # live states (flatten(..., treefy_state=False)) are reused as they are
-        raise TypeError(
-            f"unflatten: the entry at path {path} is a {type(value).__name__}, not a TreefyState "
-            f"or State, so the kind and metadata of the state are unknown. Pass the mappings from "
-            f"treefy_split / flatten; to load plain values into an existing graph use "
-            f"graph.update_states.")
-
-    @staticmethod
-    def _lookup(mapping, path):
-        if isinstance(mapping, FlattedDict):
-            return [mapping[path]] if path in mapping else []
-        x = mapping
-        for key in path:
-            if not isinstance(x, Mapping) or key not in x:
-                return []
-            x = x[key]
-        return [x]
-
-    def check_all_used(self) -> None:
-        unused = [p for m in self.mappings
-                  for p in (m if isinstance(m, FlattedDict) else flat_mapping(m, is_leaf=lambda p, _: p in self.used))
-                  if p not in self.used]
-        if unused:
-            raise ValueError(
-                f"unflatten: the mappings hold entries at paths {unused} where the graphdef has no "
-                f"state. The mappings must come from a graph with this graphdef; drop the extra "
-                f"entries or use the matching graphdef.")
+_PENDING = object()  # `enter` pushed a frame: the object is built when its fields are
 
 
 def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Optional[dict] = None) -> Any:
@@ -282,9 +345,16 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
             f"unflatten: expected a GraphDef as first argument, got {type(graphdef).__name__}. "
             f"Pass the graphdef returned by treefy_split / flatten / graphdef.")
     objects = {} if index_ref is None else index_ref
-    source = _StateSource(mappings)
+    source = StateSource(mappings)
+    keys: List[Any] = []  # the path to the edge being built
+    # One frame per node or tuple being built: [edge, impl, object or values, fields, cursors].
+    frames: List[list] = []
 
-    def build(edge, path):
+    def enter(edge, cursors: Optional[tuple]):
+        """The object of `edge` if complete at once, else `_PENDING` after pushing a frame.
+
+        `cursors` are the parent's (None at the root).
+        """
         if isinstance(edge, Static):
             return edge.value
         if isinstance(edge, Ref):
@@ -292,27 +362,52 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
                 return objects[edge.index]
             except KeyError:
                 raise ValueError(
-                    f"unflatten: the graphdef refers to object #{edge.index} at path {path}, which "
+                    f"unflatten: the graphdef refers to object #{edge.index} at path {tuple(keys)}, which "
                     f"it does not define (it was known before flatten through `ref_index`). Pass it "
                     f"in `index_ref={{{edge.index}: obj}}`.") from None
         if isinstance(edge, StateDef):
-            objects[edge.index] = state = source.take(path)
+            objects[edge.index] = state = source.take(cursors, keys)
             return state
+        own = source.roots if cursors is None else source.step(cursors, keys[-1])
         if isinstance(edge, TupleDef):
-            values = [build(e, path + (k,)) for k, e in edge.fields]
-            return edge.type._make(values) if hasattr(edge.type, "_fields") else tuple(values)
+            frames.append([edge, None, [], iter(edge.fields), own])
+            return _PENDING
         impl = node_type_for(edge.type)
         if impl is None:
             raise TypeError(
-                f"unflatten: the graphdef has a {edge.type.__name__} at path {path}, which is not a "
+                f"unflatten: the graphdef has a {edge.type.__name__} at path {tuple(keys)}, which is not a "
                 f"graph node type. Register it with graph.register_graph_node_type before unflattening.")
         # Register before filling: children that point back (cycles) must find this object.
         objects[edge.index] = obj = impl.create_empty(edge.aux.value)
-        for key, child in edge.fields:
-            impl.set_key(obj, key, build(child, path + (key,)))
-        return obj
+        frames.append([edge, impl, obj, iter(edge.fields), own])
+        return _PENDING
 
-    root = build(graphdef.root, ())
+    root = enter(graphdef.root, None)
+    while frames:
+        frame = frames[-1]
+        item = next(frame[3], None)
+        if item is None:
+            frames.pop()
+            edge, impl, built, _, _ = frame
+            if impl is None:
+                built = edge.type._make(built) if hasattr(edge.type, "_fields") else tuple(built)
+            if not frames:
+                root = built
+                break
+            value = built
+        else:
+            key, child = item
+            keys.append(key)
+            value = enter(child, frame[4])
+            if value is _PENDING:
+                continue
+        # `value` is complete: hand it to its parent, the frame on top, at the key on top.
+        parent = frames[-1]
+        key = keys.pop()
+        if parent[1] is None:
+            parent[2].append(value)
+        else:
+            parent[1].set_key(parent[2], key, value)
     source.check_all_used()
     return root
 

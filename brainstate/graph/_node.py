@@ -8,17 +8,28 @@ the graph from then on.
 Rebuilding a node (`graph.treefy_merge`, `unflatten`, `clone`) creates it with
 `object.__new__` and sets its attributes back one by one, so `__init__` is never re-run and
 cycles can be restored (a node exists before its children are filled in).
+
+Printing. `repr` shows the public attributes, one per line, nested nodes indented. It is built
+with an explicit stack (`util._deep_repr`), expanding nodes and the lists, tuples and dicts
+between them itself, so a chain of any depth prints. Nodes nested more than `MAX_INDENT` levels
+deep are printed after the main text, in numbered sections headed by their path (`#1 =
+root.next.next...:`), so the text stays linear in the size of the graph instead of growing with
+the square of its depth.
 """
 
 import threading
 from typing import Any, Callable, List, Tuple
 
+from ..util._deep_repr import Child, Layout, container_layout, render
 from . import _epoch
 
-__all__ = ["Node"]
+__all__ = ["Node", "MAX_INDENT"]
 
-# Ids of the nodes whose repr is being built on this thread, so cycles print as `Type(...)`.
+# Ids of the objects whose repr is being built on this thread, so cycles print as `Type(...)`.
 _printing = threading.local()
+
+# Deeper than any hand-built model nests, yet shallow enough that indentation stays readable.
+MAX_INDENT = 32
 
 
 class Node:
@@ -54,18 +65,7 @@ class Node:
         active = getattr(_printing, "ids", None)
         if active is None:
             active = _printing.ids = set()
-        name = type(self).__name__
-        if id(self) in active:
-            return f"{name}(...)"
-        active.add(id(self))
-        try:
-            fields = [f"{k}={_indent(repr(v))}" for k, v in self._repr_fields()]
-        finally:
-            active.discard(id(self))
-        if not fields:
-            return f"{name}()"
-        return f"{name}(\n  " + ",\n  ".join(fields) + "\n)"
-
+        return render(self, lambda x: _layout(x, active), active=active, max_level=MAX_INDENT)
 
     def check_valid_context(self, error_msg: Callable[[], str]) -> None:
         """Raise `TraceContextError(error_msg())` if a State reachable from this node holds a
@@ -101,5 +101,19 @@ class Node:
                     raise TraceContextError(error_msg()) from err
 
 
-def _indent(text: str) -> str:
-    return text.replace("\n", "\n  ")
+def _layout(x: Any, active: set):
+    """How `repr` lays out `x`: a node's fields, a container's items, else None (`repr(x)`)."""
+    if not isinstance(x, Node) or type(x).__repr__ is not Node.__repr__:
+        return container_layout(x, active)
+    name = type(x).__name__
+    if id(x) in active:
+        return f"{name}(...)"
+    fields = x._repr_fields()
+    if not fields:
+        return f"{name}()"
+    parts: List[Any] = [f"{name}(\n  "]
+    for i, (key, value) in enumerate(fields):
+        parts.append(f",\n  {key}=" if i else f"{key}=")
+        parts.append(Child(value, indent="  ", step=f".{key}"))
+    parts.append("\n)")
+    return Layout(parts, ident=id(x), deferrable=True, placeholder=lambda n: f"{name}(... #{n})")

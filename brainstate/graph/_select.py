@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Tuple, Union
 
 from .._state import State, TreefyState
+from ..util._depth_first import DepthFirst
 from ..util._dicts import FlattedDict, NestedDict, flat_mapping, partition_items
+from ..util._paths import show_paths
 from ._node_types import is_tuple_like, node_type, tuple_items
 from ._walk import MAX_LEVEL, Kind, check_hierarchy, walk
 
@@ -24,8 +26,8 @@ Path = Tuple[Any, ...]
 
 
 def _select(node, kind, filters, allowed_hierarchy, where) -> List[List[Tuple[Path, Any]]]:
-    low, high = check_hierarchy(allowed_hierarchy, where)
-    items = [(p, x) for p, x, level, k in walk(node) if k is kind and low <= level <= high]
+    levels = check_hierarchy(allowed_hierarchy, where)
+    items = [(p, x) for p, x, _, _ in walk(node, frozenset((kind,)), levels)]
     if not filters:
         return [items]
     return partition_items(items, filters, exhaustive=False, where=where)
@@ -96,18 +98,62 @@ def update_states(node: Any, state_dict: Mapping, /, *state_dicts: Mapping) -> N
       ValueError: if a path names no State of the graph (nothing is written then).
     """
     live = states(node)
-    writes: Dict[Path, Any] = {}
+    # Keyed by state, not path: hashing a path tuple costs its length, a lot on a deep chain.
+    writes: Dict[int, Tuple[State, Any]] = {}
     for mapping in (state_dict,) + state_dicts:
         flat = mapping if isinstance(mapping, FlattedDict) else flat_mapping(mapping, is_leaf=lambda p, _: p in live)
         for path, value in flat.items():
-            if path not in live:
+            state = live.get(path)
+            if state is None:
                 raise ValueError(
                     f"update_states: {type(node).__name__} has no state at path {path}, so the value "
-                    f"there has nowhere to go. Its state paths are {list(live)}; check the keys "
+                    f"there has nowhere to go. Its state paths are {show_paths(live)}; check the keys "
                     f"of the dict or the model it came from.")
-            writes[path] = value.value if isinstance(value, (State, TreefyState)) else value
-    for path, value in writes.items():
-        live[path].value = value
+            writes[id(state)] = state, value.value if isinstance(value, (State, TreefyState)) else value
+    for state, value in writes.values():
+        state.value = value
+
+
+def _holders(node: Any, targets: set) -> list:
+    """`(impl, holder, key)` for every place in the graph that holds a State in `targets`.
+
+    Raises:
+      ValueError: if one of them is a tuple.
+    """
+    seen = set()
+
+    def expand(x):
+        """`((impl or None for a tuple, x), its (key, child) pairs)`, or None for a leaf or a
+        node met before."""
+        impl = node_type(x)
+        if impl is not None:
+            if id(x) in seen:
+                return None
+            seen.add(id(x))
+            return (impl, x), impl.flatten(x)[0]
+        if is_tuple_like(x):
+            return (None, x), tuple_items(x)
+        return None
+
+    top = expand(node)
+    if top is None:
+        return []
+    removals = []
+    walker = DepthFirst(top[1], top[0])
+    for (impl, holder), key, child in walker:
+        if isinstance(child, State):
+            if id(child) in targets:
+                if impl is None:
+                    raise ValueError(
+                        f"pop_states: the state at path {(*walker.keys, key)} sits in a tuple, which cannot "
+                        f"be changed in place. Hold it in a list, dict or attribute instead, or "
+                        f"choose filters that leave it out.")
+                removals.append((impl, holder, key))
+            continue
+        inner = expand(child)
+        if inner is not None:
+            walker.enter(*inner)
+    return removals
 
 
 def pop_states(node: Any, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
@@ -130,32 +176,7 @@ def pop_states(node: Any, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, 
             "remove (e.g. pop_states(model, brainstate.ShortTermState)), or `...` to remove all.")
     groups = _select(node, Kind.STATE, filters, (0, MAX_LEVEL), "graph.pop_states")
     targets = {id(s) for group in groups for _, s in group}
-    removals = []  # (impl, holder, key); collected first so that an error changes nothing
-    seen = set()
-
-    def visit(x, path):
-        impl = node_type(x)
-        if impl is not None:
-            if id(x) in seen:
-                return
-            seen.add(id(x))
-            children, _ = impl.flatten(x)
-            for key, child in children:
-                if isinstance(child, State):
-                    if id(child) in targets:
-                        removals.append((impl, x, key))
-                else:
-                    visit(child, path + (key,))
-        elif is_tuple_like(x):
-            for key, child in tuple_items(x):
-                if isinstance(child, State) and id(child) in targets:
-                    raise ValueError(
-                        f"pop_states: the state at path {path + (key,)} sits in a tuple, which cannot "
-                        f"be changed in place. Hold it in a list, dict or attribute instead, or "
-                        f"choose filters that leave it out.")
-                visit(child, path + (key,))
-
-    visit(node, ())
+    removals = _holders(node, targets)
     # Lists shift on removal: remove from the highest index down so earlier keys stay valid.
     removals.sort(key=lambda r: -r[2] if isinstance(r[1], list) else 0)
     for impl, holder, key in removals:

@@ -11,15 +11,56 @@ cycles. The round trip is lossless: `treefy_merge(*treefy_split(g))` is structur
 """
 
 import dataclasses
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import jax
 
 from .._state import State
-from ..util._dicts import FlattedDict, NestedDict, partition_items
-from ._graphdef import GraphDef, flatten_graph, unflatten_graph
+from ..util._dicts import NestedDict
+from ..util._filters import reads_path, to_predicate
+from ..util._paths import cell_path, nest_cells, show_paths
+from ._graphdef import GraphDef, StateSite, flatten_graph, unflatten_graph
 
-__all__ = ["treefy_split", "treefy_merge", "graphdef", "clone", "NodeStates"]
+__all__ = ["treefy_split", "treefy_merge", "graphdef", "clone", "NodeStates", "check_filters", "split_sites"]
+
+
+def check_filters(filters: Tuple[Any, ...], where: str) -> list:
+    """The predicates of `filters` (all of them if empty: `...`).
+
+    Raises:
+      ValueError: if `...` is not the last filter.
+    """
+    filters = filters or (...,)
+    for i, f in enumerate(filters[:-1]):
+        if f is Ellipsis:
+            raise ValueError(
+                f"{where}: filter #{i} is `...`, which matches everything, so the filters after it "
+                f"({', '.join(map(repr, filters[i + 1:]))}) would never match. Put `...` last.")
+    return [to_predicate(f) for f in filters]
+
+
+def split_sites(sites: List[StateSite], filters: Tuple[Any, ...], predicates: list,
+                where: str) -> List[NestedDict]:
+    """One `NestedDict` of snapshots per filter, each state in the first one that matches.
+
+    Raises:
+      ValueError: if some state matches no filter (listing the paths).
+    """
+    groups: List[list] = [[] for _ in predicates]
+    leftover = []
+    for cell, path, state in sites:
+        for group, predicate in zip(groups, predicates):
+            if predicate(path, state):
+                group.append((cell, state.to_state_ref()))
+                break
+        else:
+            leftover.append(cell_path(cell) if path is None else path)
+    if leftover:
+        raise ValueError(
+            f"{where}: no filter matches the entries at paths {show_paths(leftover)}; the filters "
+            f"({', '.join(map(repr, filters or (...,)))}) must cover every entry so that none is lost. Add a "
+            f"filter for them, or end the filters with `...` to collect the rest.")
+    return [nest_cells(group) for group in groups]
 
 
 def treefy_split(node: Any, *filters: Any) -> Tuple[Any, ...]:
@@ -50,10 +91,10 @@ def treefy_split(node: Any, *filters: Any) -> Tuple[Any, ...]:
         raise TypeError(
             f"treefy_split: the root is a {type(node).__name__} itself, which has no path inside a "
             f"graph. Split the object that holds it (or `[state]`).")
-    graphdef, flat = flatten_graph(node)
-    groups = partition_items(flat.items(), filters or (...,), exhaustive=True, where="treefy_split")
-    mappings = [FlattedDict((path, s.to_state_ref()) for path, s in group).to_nest() for group in groups]
-    return (graphdef, *mappings)
+    predicates = check_filters(filters, "treefy_split")
+    # Path tuples cost quadratic time on a deep chain: build them only for filters that read them.
+    graphdef, sites = flatten_graph(node, paths=any(map(reads_path, predicates)))
+    return (graphdef, *split_sites(sites, filters, predicates, "treefy_split"))
 
 
 def treefy_merge(graphdef: GraphDef, *state_mappings: Any) -> Any:
@@ -71,7 +112,7 @@ def treefy_merge(graphdef: GraphDef, *state_mappings: Any) -> Any:
 
 def graphdef(node: Any) -> GraphDef:
     """The `GraphDef` of a graph: its structure without state values (hashable)."""
-    return flatten_graph(node)[0]
+    return flatten_graph(node, paths=False)[0]
 
 
 def clone(node: Any) -> Any:

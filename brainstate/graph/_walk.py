@@ -11,7 +11,7 @@ the full walk, so restricting the levels never changes which path an object is r
 """
 
 import enum
-from typing import Any, Iterator, Tuple
+from typing import Any, FrozenSet, Iterator, List, Tuple
 
 from .._state import State
 from ._node_types import is_tuple_like, node_type, tuple_items
@@ -47,37 +47,59 @@ def check_hierarchy(allowed_hierarchy: Tuple[int, int], where: str) -> Tuple[int
     return low, high
 
 
-def walk(root: Any) -> Iterator[Tuple[Path, Any, int, Kind]]:
+_ALL_KINDS = frozenset(Kind)
+
+
+def walk(root: Any, kinds: FrozenSet[Kind] = _ALL_KINDS,
+         levels: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Tuple[Path, Any, int, Kind]]:
     """Yield `(path, object, level, kind)` for every State, graph node and leaf, each once.
 
-    Containers (list, dict) and tuples are entered but not yielded themselves.
-    """
-    seen = set()  # ids; every object stays alive through the graph while we walk it
+    Containers (list, dict) and tuples are entered but not yielded themselves. With `kinds` and
+    `levels`, only the objects of those kinds and levels are yielded (the walk, and so which
+    path each object is first met by, is the same): their path tuples are the only ones built.
 
-    def visit(x, path, level):
+    The walk keeps an explicit stack, so a graph of any depth can be walked.
+    """
+    low, high = levels
+    seen = set()  # ids; every object stays alive through the graph while we walk it
+    keys: List[Any] = []  # the path to the current object
+    # One entry per entered node or tuple: (iterator over its (key, child) pairs, its level).
+    stack: List[Tuple[Iterator, int]] = []
+    x, level = root, 0
+    while True:
         if isinstance(x, State):
             if id(x) not in seen:
                 seen.add(id(x))
-                yield path, x, level, Kind.STATE
-            return
-        impl = node_type(x)
-        if impl is not None:
-            if id(x) in seen:
-                return
-            seen.add(id(x))
-            if not impl.container:
-                level = level + 1 if path else level
-                yield path, x, level, Kind.NODE
-            children, _ = impl.flatten(x)
-            for key, child in children:
-                yield from visit(child, path + (key,), level)
-        elif is_tuple_like(x):
-            for key, child in tuple_items(x):
-                yield from visit(child, path + (key,), level)
+                if Kind.STATE in kinds and low <= level <= high:
+                    yield tuple(keys), x, level, Kind.STATE
         else:
-            yield path, x, level, Kind.LEAF
-
-    return visit(root, (), 0)
+            impl = node_type(x)
+            if impl is not None:
+                if id(x) not in seen:
+                    seen.add(id(x))
+                    if not impl.container:
+                        level = level + 1 if keys else level
+                        if Kind.NODE in kinds and low <= level <= high:
+                            yield tuple(keys), x, level, Kind.NODE
+                    children, _ = impl.flatten(x)
+                    stack.append((iter(children), level))
+                    keys.append(None)  # a placeholder for the first child's key
+            elif is_tuple_like(x):
+                stack.append((iter(tuple_items(x)), level))
+                keys.append(None)
+            elif Kind.LEAF in kinds and low <= level <= high:
+                yield tuple(keys), x, level, Kind.LEAF
+        # Move on to the next child of the innermost entered object that has one left.
+        while stack:
+            item = next(stack[-1][0], None)
+            if item is not None:
+                keys[-1], x = item
+                level = stack[-1][1]
+                break
+            stack.pop()
+            keys.pop()
+        else:
+            return
 
 
 def iter_leaf(node: Any, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Tuple[Path, Any]]:
@@ -96,10 +118,9 @@ def iter_leaf(node: Any, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) ->
       >>> [path for path, _ in brainstate.graph.iter_leaf(M())]
       [('n',), ('s',)]
     """
-    low, high = check_hierarchy(allowed_hierarchy, "iter_leaf")
-    for path, x, level, kind in walk(node):
-        if kind is not Kind.NODE and low <= level <= high:
-            yield path, x
+    levels = check_hierarchy(allowed_hierarchy, "iter_leaf")
+    for path, x, _, _ in walk(node, frozenset((Kind.STATE, Kind.LEAF)), levels):
+        yield path, x
 
 
 def iter_node(node: Any, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Tuple[Path, Any]]:
@@ -109,7 +130,6 @@ def iter_node(node: Any, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) ->
       node: the root of the graph.
       allowed_hierarchy: `(low, high)` levels to report; the root is level 0.
     """
-    low, high = check_hierarchy(allowed_hierarchy, "iter_node")
-    for path, x, level, kind in walk(node):
-        if kind is Kind.NODE and low <= level <= high:
-            yield path, x
+    levels = check_hierarchy(allowed_hierarchy, "iter_node")
+    for path, x, _, _ in walk(node, frozenset((Kind.NODE,)), levels):
+        yield path, x

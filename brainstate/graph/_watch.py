@@ -62,9 +62,15 @@ _LIBRARIES = frozenset({"jax", "jaxlib", "numpy", "scipy", "brainstate", "brainu
 
 
 def _graph_like(x: Any) -> bool:
-    if isinstance(x, (State, Node)) or node_type(x) is not None:
-        return True
-    return is_tuple_like(x) and any(_graph_like(v) for v in x)
+    """True for a State or graph node, or a tuple holding one at any depth."""
+    stack = [x]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (State, Node)) or node_type(x) is not None:
+            return True
+        if is_tuple_like(x):
+            stack.extend(x)
+    return False
 
 
 def _user_function(fn: Any) -> bool:
@@ -163,53 +169,77 @@ def roots(fun: Any, limit: int = 256) -> Tuple[List[Any], List[Rebinding]]:
 def fingerprint(objs: List[Any]) -> tuple:
     """A hashable description of the graph below `objs`; watches every node it meets.
 
-    Entries are `(path, token)` pairs in walk order; a State is identified by a weak reference
-    (equal while alive), so a fingerprint never keeps a model alive.
+    Entries are `(parent entry, key, token)` triples in walk order: an object's path is the keys
+    from its root entry (whose key is the root's index in `objs`) down to it, kept as a link to
+    the parent so the fingerprint of a chain n levels deep has size O(n), not O(n²). A State is
+    identified by a weak reference (equal while alive), so a fingerprint never keeps a model
+    alive.
     """
     out: list = []
     seen: Dict[int, int] = {}
-    stack: List[Tuple[Any, tuple]] = [(obj, (i,)) for i, obj in reversed(list(enumerate(objs)))]
+    stack: List[Tuple[Any, int, Any]] = [(obj, -1, i) for i, obj in reversed(list(enumerate(objs)))]
     while stack:
-        x, path = stack.pop()
+        x, parent, key = stack.pop()
+        me = len(out)
         if isinstance(x, State):
             if id(x) in seen:
-                out.append((path, ("ref", seen[id(x)])))
+                out.append((parent, key, ("ref", seen[id(x)])))
             else:
                 seen[id(x)] = len(seen)
-                out.append((path, ("state", type(x), weakref.ref(x))))
+                out.append((parent, key, ("state", type(x), weakref.ref(x))))
             continue
         impl = node_type(x)
         if impl is not None:
             if id(x) in seen:
-                out.append((path, ("ref", seen[id(x)])))
+                out.append((parent, key, ("ref", seen[id(x)])))
                 continue
             seen[id(x)] = len(seen)
             if isinstance(x, Node):
                 watch(x)
             children, aux = impl.flatten(x)
-            out.append((path, ("node", type(x), Static(aux), tuple(k for k, _ in children))))
-            stack.extend((child, path + (k,)) for k, child in reversed(list(children)))
+            out.append((parent, key, ("node", type(x), Static(aux), tuple(k for k, _ in children))))
+            stack.extend((child, me, k) for k, child in reversed(list(children)))
         elif is_tuple_like(x):
             items = list(tuple_items(x))
-            out.append((path, ("tuple", type(x), len(items))))
-            stack.extend((child, path + (k,)) for k, child in reversed(items))
+            out.append((parent, key, ("tuple", type(x), len(items))))
+            stack.extend((child, me, k) for k, child in reversed(items))
         else:
-            out.append((path, ("leaf", Static(x))))
+            out.append((parent, key, ("leaf", Static(x))))
     return tuple(out)
+
+
+def _path_ids(fp: tuple, numbers: Dict[Tuple[int, Any], int]) -> List[int]:
+    """A number per entry of `fp`, equal for entries at equal paths (across fingerprints
+    numbered with the same `numbers`)."""
+    ids: List[int] = []
+    for parent, key, _ in fp:
+        ids.append(numbers.setdefault((ids[parent] if parent >= 0 else -1, key), len(numbers)))
+    return ids
+
+
+def _path(fp: tuple, i: int) -> tuple:
+    """The path of entry `i`: `(root index, *keys)`."""
+    keys = []
+    while i >= 0:
+        i, key, _ = fp[i]
+        keys.append(key)
+    return tuple(reversed(keys))
 
 
 def describe_change(old: tuple, new: tuple, names: Callable[[tuple], str]) -> str:
     """The first difference between two fingerprints, in words (`model.training changed ...`)."""
-    before = dict(old)
-    after = dict(new)
-    for path, token in new:
-        if path not in before:
-            return f"`{names(path)}` was added"
-        if before[path] != token:
-            return f"`{names(path)}` changed {_show(before[path])} → {_show(token)}"
-    for path, _ in old:
-        if path not in after:
-            return f"`{names(path)}` was deleted"
+    numbers: Dict[Tuple[int, Any], int] = {}
+    old_ids, new_ids = _path_ids(old, numbers), _path_ids(new, numbers)
+    before = {pid: entry[2] for pid, entry in zip(old_ids, old)}
+    after = set(new_ids)
+    for i, (pid, entry) in enumerate(zip(new_ids, new)):
+        if pid not in before:
+            return f"`{names(_path(new, i))}` was added"
+        if before[pid] != entry[2]:
+            return f"`{names(_path(new, i))}` changed {_show(before[pid])} → {_show(entry[2])}"
+    for i, pid in enumerate(old_ids):
+        if pid not in after:
+            return f"`{names(_path(old, i))}` was deleted"
     return "the model's structure changed"
 
 

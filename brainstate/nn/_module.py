@@ -43,7 +43,8 @@ def _to_size(size: Any, what: str, owner: str) -> Optional[Tuple[int, ...]]:
 
 
 def _join(prefix: str, path: Tuple[Any, ...]) -> str:
-    return ".".join([prefix] * bool(prefix) + [str(k) for k in path])
+    # map(str, ...) runs in C: the names of a deep chain hold millions of path elements together.
+    return ".".join([prefix, *map(str, path)] if prefix else map(str, path))
 
 
 def _initialising(method):

@@ -16,34 +16,25 @@ Both are ordinary `dict` subclasses that add:
 
 Invariants: `FlattedDict` keys are tuples (paths); `d.to_flat().to_nest() == d` for a
 `NestedDict` without empty sub-dicts; a filter sees `(path, value)` with the full path tuple.
+
+Depth. Every operation here (nesting, flattening, conversion, `repr`, PyTree flattening) uses
+an explicit stack, so the dicts of a graph ten thousand levels deep work like shallow ones
+(see `_dict_pytree` for how deep nestings flatten as PyTrees).
 """
 
 from collections.abc import Mapping
 from typing import Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
 
-import jax
-
+from ._deep_repr import Layout, container_layout, render
+from ._depth_first import DepthFirst
+from ._dict_pytree import register_path_dict
 from ._filters import to_predicate
+from ._key_order import key_order, sorted_keys
 
-__all__ = ["NestedDict", "FlattedDict", "flat_mapping", "nest_mapping", "key_order",
+__all__ = ["NestedDict", "FlattedDict", "flat_mapping", "nest_mapping", "key_order", "sorted_keys",
            "partition_items"]
 
 Path = Tuple[Hashable, ...]
-
-
-def key_order(key: Any) -> tuple:
-    """A sort key that orders keys of mixed types deterministically.
-
-    Numbers sort before strings, strings before tuples (compared element by element), and
-    anything else sorts last by its type name and `repr`.
-    """
-    if isinstance(key, (int, float)):
-        return (0, key, "")
-    if isinstance(key, str):
-        return (1, 0, key)
-    if isinstance(key, tuple):
-        return (2, 0, tuple(key_order(k) for k in key))
-    return (3, 0, f"{type(key).__qualname__}:{key!r}")
 
 
 def partition_items(items: Iterable[Tuple[Path, Any]], filters: Sequence[Any], *, exhaustive: bool,
@@ -116,7 +107,18 @@ class _PathDict(dict):
         return list(super().__dir__()) + [k for k in self if isinstance(k, str) and k.isidentifier()]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({dict.__repr__(self)})"
+        active: set = set()
+
+        def expand(x):
+            if isinstance(x, _PathDict) and type(x).__repr__ is _PathDict.__repr__:
+                name = type(x).__name__
+                if id(x) in active:
+                    return f"{name}({{...}})"
+                inner = container_layout(dict(x), active)  # dict(x): the items of x, printed as a dict
+                return Layout([f"{name}(", *inner.parts, ")"], ident=id(x))
+            return container_layout(x, active)
+
+        return render(self, expand, active=active)
 
     def copy(self):
         """A shallow copy of the same class."""
@@ -229,6 +231,19 @@ class NestedDict(_PathDict):
 
     __slots__ = ()
 
+    def __eq__(self, other: Any) -> bool:
+        # dict's own == recurses (in C) once per level of nesting; this compares the same way,
+        # item by item, with an explicit stack.
+        if not isinstance(other, dict):
+            return NotImplemented
+        return _nestings_equal(self, other)
+
+    def __ne__(self, other: Any) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # a dict: mutable, so never hashable
+
     @classmethod
     def from_flat(cls, flat: Mapping) -> "NestedDict":
         """Nest a mapping from path tuples to values (see `nest_mapping`)."""
@@ -264,11 +279,11 @@ class NestedDict(_PathDict):
 
     def to_dict(self) -> dict:
         """Plain nested dicts all the way down."""
-        return {k: v.to_dict() if isinstance(v, NestedDict) else v for k, v in self.items()}
+        return _to_plain(self, lambda v: v)
 
     def to_pure_dict(self) -> dict:
         """Plain nested dicts whose leaves are values (States/TreefyStates unwrapped)."""
-        return {k: v.to_pure_dict() if isinstance(v, NestedDict) else _leaf_value(v) for k, v in self.items()}
+        return _to_plain(self, _leaf_value)
 
     def replace_by_pure_dict(self, pure_dict: Mapping,
                              replace_fn: Optional[Callable[[Any, Any], Any]] = None) -> None:
@@ -306,6 +321,49 @@ class NestedDict(_PathDict):
         self.update(nest_mapping(current))
 
 
+_ABSENT = object()
+
+
+def _compared_as_dict(x: Any) -> bool:
+    """True for a dict whose `==` is dict's (or NestedDict's, which agrees with it)."""
+    return isinstance(x, dict) and type(x).__eq__ in (dict.__eq__, NestedDict.__eq__)
+
+
+def _nestings_equal(a: dict, b: dict) -> bool:
+    """`a == b` as dicts compare (same keys, values equal; identity first), without recursion."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if len(x) != len(y):
+            return False
+        for key, value in x.items():
+            other = y.get(key, _ABSENT)
+            if other is _ABSENT:
+                return False
+            if value is other:
+                continue
+            if _compared_as_dict(value) and _compared_as_dict(other):
+                stack.append((value, other))
+            elif not value == other:
+                return False
+    return True
+
+
+def _to_plain(root: "NestedDict", leaf: Callable[[Any], Any]) -> dict:
+    """`root` as plain nested dicts, sub-`NestedDict`s converted and `leaf` applied to the rest."""
+    out: dict = {}
+    stack = [(root, out)]
+    while stack:
+        src, dst = stack.pop()
+        for k, v in src.items():
+            if isinstance(v, NestedDict):
+                dst[k] = sub = {}
+                stack.append((v, sub))
+            else:
+                dst[k] = leaf(v)
+    return out
+
+
 def flat_mapping(xs: Mapping, /, *, keep_empty_nodes: bool = False,
                  is_leaf: Optional[Callable[[Path, Any], bool]] = None,
                  sep: Optional[str] = None) -> FlattedDict:
@@ -323,17 +381,18 @@ def flat_mapping(xs: Mapping, /, *, keep_empty_nodes: bool = False,
       FlattedDict({('a', 'b'): 1, ('a', 'c'): 2})
     """
     out = {}
-
-    def visit(x, path):
-        if isinstance(x, Mapping) and not (is_leaf is not None and is_leaf(path, x)):
-            if not x and keep_empty_nodes and path:
-                out[path] = {}
-            for key, value in x.items():
-                visit(value, path + (key,))
-        else:
-            out[path] = x
-
-    visit(xs, ())
+    if not isinstance(xs, Mapping) or (is_leaf is not None and is_leaf((), xs)):
+        out[()] = xs
+    else:
+        walker = DepthFirst(xs.items())  # depth-first, in insertion order
+        for _, key, value in walker:
+            path = (*walker.keys, key)
+            if isinstance(value, Mapping) and not (is_leaf is not None and is_leaf(path, value)):
+                if not value and keep_empty_nodes:
+                    out[path] = {}
+                walker.enter(value, value.items())
+            else:
+                out[path] = value
     if sep is not None:
         out = {sep.join(map(str, path)): v for path, v in out.items()}
     return FlattedDict(out)
@@ -351,20 +410,29 @@ def nest_mapping(xs: Mapping, /, *, sep: Optional[str] = None) -> NestedDict:
       1
     """
     out = NestedDict()
+    # `chain[i]` is the sub-dict at `prev[:i]`: consecutive paths (from a graph walk) share long
+    # prefixes, and resuming from the deepest shared one keeps a deep chain linear, not quadratic.
+    prev: Tuple[Any, ...] = ()
+    chain: List[NestedDict] = [out]
     for key, value in xs.items():
         path = tuple(key.split(sep)) if sep is not None else (key if isinstance(key, tuple) else (key,))
         if not path:
             raise ValueError(
                 "nest_mapping: the empty path () cannot be nested: it names the root itself, not an "
                 "entry under it. Keep such a value in a FlattedDict, or wrap the root in a container.")
-        node = out
-        for i, k in enumerate(path[:-1]):
+        shared = _shared_prefix(prev, path, len(chain) - 1)
+        del chain[shared + 1:]
+        node = chain[shared]
+        for i in range(shared, len(path) - 1):
+            k = path[i]
             child = node.setdefault(k, NestedDict())
             if not isinstance(child, NestedDict):
                 raise ValueError(
                     f"nest_mapping: path {path} lies under {path[:i + 1]}, which already holds a leaf "
                     f"({type(child).__name__}). A path cannot be both a leaf and a sub-dict; rename one.")
             node = child
+            chain.append(node)
+        prev = path
         if isinstance(node.get(path[-1]), NestedDict):
             raise ValueError(
                 f"nest_mapping: path {path} holds a leaf but other paths lie under it. A path cannot "
@@ -373,20 +441,20 @@ def nest_mapping(xs: Mapping, /, *, sep: Optional[str] = None) -> NestedDict:
     return out
 
 
-def _register_pytree(cls) -> None:
-    def flatten_with_keys(d):
-        keys = sorted(d, key=key_order)
-        return [(jax.tree_util.DictKey(k), d[k]) for k in keys], tuple(keys)
+def _shared_prefix(prev: tuple, path: tuple, limit: int) -> int:
+    """The largest `n <= limit`, `n < len(path)`, with `prev[:n] == path[:n]`."""
+    n = min(limit, len(path) - 1)
+    if n <= 0 or prev[:n] == path[:n]:  # one comparison in C for the usual walk order
+        return max(n, 0)
+    low, high = 0, n - 1  # prev[:low] == path[:low] holds; find the largest such length
+    while low < high:
+        mid = (low + high + 1) // 2
+        if prev[:mid] == path[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
-    def flatten(d):
-        keys = tuple(sorted(d, key=key_order))
-        return [d[k] for k in keys], keys
 
-    def unflatten(keys, children):
-        return cls(zip(keys, children))
-
-    jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
-
-
-_register_pytree(NestedDict)
-_register_pytree(FlattedDict)
+register_path_dict(NestedDict, deep=True)
+register_path_dict(FlattedDict, deep=False)

@@ -140,6 +140,27 @@ class Not:
         return hash(("Not", self.predicate))
 
 
+def reads_path(predicate: Callable[[Tuple, Any], bool]) -> bool:
+    """Whether a predicate may look at the path it is given (False only when provably not).
+
+    The predicates that judge by kind or tag, and combinations of them, never read the path, so
+    a walk over a deep graph can skip building the path tuples they would be handed.
+
+    Example:
+      >>> from brainstate.util._filters import reads_path, to_predicate
+      >>> reads_path(to_predicate(int)), reads_path(PathContains('a')), reads_path(lambda p, x: True)
+      (False, True, True)
+    """
+    kind = type(predicate)
+    if kind in (OfType, WithTag, Everything, Nothing):
+        return False
+    if kind in (Any, All):
+        return _builtin_any(reads_path(p) for p in predicate.predicates)
+    if kind is Not:
+        return reads_path(predicate.predicate)
+    return True
+
+
 class Everything:
     """Matches everything."""
 

@@ -17,14 +17,19 @@ the same way.
 
 Invariant: printing never loops. An object whose repr is already being built further up the
 same thread prints as `Name(...)`, so cycles (a child pointing back at its parent) are safe.
+
+Depth. The built-in item generators put objects this module prints into a `PrettyAttr` as
+they are (other values as their `repr` string, as before), and `pretty_repr_object` expands
+them with an explicit stack, so nesting of any depth prints without recursion.
 """
 
 import abc
 import dataclasses
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
+from ._deep_repr import Child, Layout, render
 
 __all__ = ["PrettyType", "PrettyAttr", "PrettyRepr", "PrettyObject",
            "PrettyMapping", "MappingReprMixin", "pretty_repr_object", "yield_unique_pretty_repr_items"]
@@ -84,16 +89,30 @@ class PrettyAttr:
     end: str = ""
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else repr(value)
+def _expandable(x: Any) -> bool:
+    """True for objects printed by `pretty_repr_object` through `PrettyRepr.__repr__`."""
+    return isinstance(x, PrettyRepr) and type(x).__repr__ is PrettyRepr.__repr__
 
 
-def pretty_repr_object(obj: Any) -> str:
-    """Lay out the items `obj.__pretty_repr__()` yields as a multi-line string.
+def _attr_value(value: Any) -> Any:
+    """What the built-in item generators put in a `PrettyAttr`: the object itself if this module
+    prints it (so `pretty_repr_object` can expand it without recursing), else its `repr`."""
+    return value if _expandable(value) else repr(value)
 
-    Raises:
-      TypeError: if the first item is not a `PrettyType`, or a later one is not a `PrettyAttr`.
-    """
+
+class _Literal:
+    """A piece of text already in repr form, placed as a child so it gets the child's indentation."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _layout(obj: Any, active: set) -> Union[Layout, str, None]:
+    """One level of `obj`'s pretty text: its header and attributes, nested objects as children."""
+    if isinstance(obj, _Literal):
+        return obj.text
     items = obj.__pretty_repr__()
     try:
         header = next(iter(items), None)
@@ -101,28 +120,52 @@ def pretty_repr_object(obj: Any) -> str:
             raise TypeError(
                 f"{type(obj).__name__}.__pretty_repr__ must yield a PrettyType first, got "
                 f"{type(header).__name__}. Yield PrettyType(type=...) before the PrettyAttr items.")
-        active = _active("printing")
         if id(obj) in active:
             return f"{header.name}{header.start}...{header.end}"
+        # Active while its items are generated too: a generator may call repr on what it holds.
         active.add(id(obj))
         try:
-            lines = []
+            attrs = []
             for attr in items:
                 if not isinstance(attr, PrettyAttr):
                     raise TypeError(
                         f"{type(obj).__name__}.__pretty_repr__ yielded a {type(attr).__name__} after "
                         f"the header; only PrettyAttr items may follow the PrettyType.")
-                value = _text(attr.value).replace("\n", "\n" + header.elem_indent)
-                lines.append(f"{header.elem_indent}{attr.start}{attr.key}{header.value_sep}{value}{attr.end}")
+                attrs.append(attr)
         finally:
             active.discard(id(obj))
     finally:
         close = getattr(items, "close", None)
         if close is not None:
             close()
-    if not lines:
+    if not attrs:
         return f"{header.name}{header.start}{header.empty_repr}{header.end}"
-    return f"{header.name}{header.start}\n" + ",\n".join(lines) + f"\n{header.end}"
+    parts: List[Any] = [f"{header.name}{header.start}\n"]
+    for i, attr in enumerate(attrs):
+        separator = ",\n" if i else ""
+        parts.append(f"{separator}{header.elem_indent}{attr.start}{attr.key}{header.value_sep}")
+        value = _Literal(attr.value) if isinstance(attr.value, str) else attr.value
+        parts.append(Child(value, indent=header.elem_indent))
+        parts.append(attr.end)
+    parts.append(f"\n{header.end}")
+    return Layout(parts, ident=id(obj))
+
+
+def pretty_repr_object(obj: Any) -> str:
+    """Lay out the items `obj.__pretty_repr__()` yields as a multi-line string.
+
+    Nested objects printed by this module are expanded with an explicit stack (see
+    `util._deep_repr`), so a chain of any depth prints.
+
+    Raises:
+      TypeError: if the first item is not a `PrettyType`, or a later one is not a `PrettyAttr`.
+    """
+    active = _active("printing")
+
+    def expand(x):
+        return _layout(x, active) if x is obj or isinstance(x, _Literal) or _expandable(x) else None
+
+    return render(obj, expand, active=active)
 
 
 class PrettyRepr(abc.ABC):
@@ -157,7 +200,7 @@ def _default_repr_object(node: Any) -> Iterator[PrettyItem]:
 
 def _default_repr_attr(node: Any) -> Iterator[PrettyItem]:
     for key, value in vars(node).items():
-        yield PrettyAttr(key, repr(value))
+        yield PrettyAttr(key, _attr_value(value))
 
 
 def yield_unique_pretty_repr_items(node: Any, repr_object: Optional[Callable] = None,
@@ -228,7 +271,7 @@ class PrettyObject(PrettyRepr):
             for key, value in vars(node).items():
                 item = node.__pretty_repr_item__(key, value)
                 if item is not None:
-                    yield PrettyAttr(str(item[0]), repr(item[1]))
+                    yield PrettyAttr(str(item[0]), _attr_value(item[1]))
 
         return yield_unique_pretty_repr_items(self, repr_attr=attrs)
 
@@ -245,7 +288,7 @@ class MappingReprMixin(Mapping):
     def __pretty_repr__(self) -> Iterator[PrettyItem]:
         yield PrettyType("", start="{", end="}", value_sep=": ")
         for key, value in self.items():
-            yield PrettyAttr(repr(key), repr(value))
+            yield PrettyAttr(repr(key), _attr_value(value))
 
 
 @dataclasses.dataclass(repr=False)
@@ -268,5 +311,5 @@ class PrettyMapping(PrettyRepr):
     def __pretty_repr__(self) -> Iterator[PrettyItem]:
         yield PrettyType(self.type_name, start="{", end="}", value_sep=": ")
         for key, value in self.mapping.items():
-            yield PrettyAttr(repr(key), repr(value))
+            yield PrettyAttr(repr(key), _attr_value(value))
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterator, Tuple, Union
 import jax
 
 from ._dicts import _is_state, partition_items
-from ._pretty import MappingReprMixin, PrettyAttr, PrettyItem, PrettyRepr, PrettyType
+from ._pretty import MappingReprMixin, PrettyAttr, PrettyItem, PrettyRepr, PrettyType, _attr_value
 
 __all__ = ["PrettyDict", "PrettyList"]
 
@@ -118,7 +118,7 @@ class PrettyList(list, PrettyRepr):
     def __pretty_repr__(self) -> Iterator[PrettyItem]:
         yield PrettyType("", start="[", end="]", value_sep="")
         for item in self:
-            yield PrettyAttr("", repr(item))
+            yield PrettyAttr("", _attr_value(item))
 
     __repr__ = PrettyRepr.__repr__
 
