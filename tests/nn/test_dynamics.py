@@ -157,7 +157,8 @@ def test_prefetch_reads_a_state_created_later():
 
 
 def test_prefetch_of_a_missing_attribute():
-    with pytest.raises(AttributeError, match="has no attribute 'y'"):
+    with pytest.raises(AttributeError, match=r"Prefetch: Leaky.* has no attribute 'y' \(yet\)\. Call `init_state` "
+                                             r"\(or `brainstate\.nn\.init_all_states`\) before reading it"):
         bs.nn.init_maybe_prefetch(Leaky(2).prefetch("y"))
 
 

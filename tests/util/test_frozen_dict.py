@@ -26,7 +26,7 @@ def test_deleting_an_item_raises():
 
 
 def test_setting_an_attribute_raises():
-    with pytest.raises(AttributeError, match="attribute 'y' cannot be set"):
+    with pytest.raises(AttributeError, match="FrozenDict is immutable; attribute 'y' cannot be set"):
         FrozenDict(a=1).y = 2
 
 
