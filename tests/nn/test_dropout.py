@@ -96,8 +96,9 @@ def test_broadcast_dims_share_the_mask():
 
 
 def test_broadcast_dim_out_of_range_is_an_error():
-    with bs.environ.context(fit=True), pytest.raises(ValueError, match=r"Dropout: broadcast_dims=\(3,\) has axis 3, out "
-                                                                         r"of range for an input of shape \(2, 2\)"):
+    with bs.environ.context(fit=True), pytest.raises(
+            ValueError, match=r"Dropout: broadcast_dims=\(3,\) has axis 3, out of range for an input of shape "
+                              r"\(2, 2\)"):
         nn.Dropout(0.5, broadcast_dims=3)(jnp.ones((2, 2)))
 
 

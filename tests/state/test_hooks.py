@@ -346,7 +346,8 @@ def test_global_config_applies_to_global_hooks():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(on_error="explode"), r"on_error='explode'\) is not a valid error policy; use one of .*'raise', 'log', 'ignore'"),
+    (dict(on_error="explode"),
+     r"on_error='explode'\) is not a valid error policy; use one of .*'raise', 'log', 'ignore'"),
     (dict(max_errors_per_hook=0), r"max_errors_per_hook=0\) must be a positive integer"),
     (dict(max_errors_per_hook=True), r"must be a positive integer"),
     (dict(error_logger="stderr"), r"error_logger=...\) must be callable"),

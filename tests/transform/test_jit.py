@@ -307,7 +307,8 @@ def test_returning_state_is_error():
     s = bs.State(jnp.zeros(2), name="w")
     f = bs.transform.jit(lambda: s)
     with pytest.raises(bs.BrainStateError, match=r"The function transformed by .* returned State 'w' .*\. A "
-                                                  r"transformed function returns arrays; return `state\.value` instead"):
+                                                  r"transformed function returns arrays; return `state\.value` "
+                                                  r"instead"):
         f()
 
 
