@@ -15,7 +15,7 @@ import pytest
 
 import brainstate
 from brainstate import checkpoint
-from brainstate.checkpoint import _storage
+from brainstate.checkpoint import _shards, _storage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -224,13 +224,41 @@ def test_newer_format_version(tmp_path, monkeypatch):
         checkpoint.load(path)
 
 
-def test_inconsistent_metadata(tmp_path):
+def _leaf_spec(shape):
+    return {"w": {"kind": "State", "leaves": [{"key": "", "tensor": "w", "dtype": "float32", "shape": shape,
+                                                "encoding": "raw"}]}}
+
+
+@pytest.mark.parametrize("tensors, metadata, why", [
+    ({"w": np.ones(2, np.float32)}, {"states": json.dumps(_leaf_spec([3]))},
+     r"tensor 'w' does not match its metadata"),
+    ({"w": np.ones(3, np.float32), "x": np.ones(1, np.float32)}, {"states": json.dumps(_leaf_spec([3]))},
+     r"tensors \['x'\] belong to no state"),
+    ({"w": np.ones(3, np.float32)}, {"states": json.dumps(_leaf_spec([3])), "shard_names": "3"},
+     r"shard_names 3 is not a list of file names"),
+    ({"w": np.ones(3, np.float32)}, {"states": json.dumps(_leaf_spec([3])), "shard_names": '["../x"]'},
+     r"shard_names \['\.\./x'\] is not a list of file names"),
+])
+def test_inconsistent_metadata(tmp_path, tensors, metadata, why):
     path = str(tmp_path / "odd.safetensors")
-    states = {"w": {"kind": "State", "leaves": [{"key": "", "tensor": "w", "dtype": "float32", "shape": [3],
-                                                  "encoding": "raw"}]}}
-    _storage.write_checkpoint(path, {"w": np.ones(2, np.float32)}, {"states": json.dumps(states)})
-    with pytest.raises(checkpoint.CheckpointError, match=r"has inconsistent metadata .*'w' does not match"):
+    _storage.write_checkpoint(path, tensors, metadata)
+    with pytest.raises(checkpoint.CheckpointError,
+                       match=rf"The checkpoint file '.*odd.safetensors' has inconsistent metadata "
+                             rf"\(ValueError\([\"']{why}.*Nothing was read from it"):
         checkpoint.load(path)
+
+
+def test_housekeeping_refuses_a_header_whose_metadata_is_not_an_object(tmp_path):
+    # Housekeeping (which shard files a main file names) reads only the header. A header whose
+    # metadata is not a JSON object is refused, and the shard files next to it are kept.
+    path = tmp_path / "odd.safetensors"
+    header = json.dumps({"__metadata__": ["not", "a", "dict"]}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    shard = tmp_path / "odd.safetensors.shard-0-of-1"
+    shard.write_bytes(b"shard")
+    with pytest.raises(ValueError, match="metadata is not a JSON object"):
+        _storage.read_metadata_unverified(str(path))
+    assert _shards.remove_unreferenced_shards(str(path)) == [] and shard.exists()
 
 
 def test_unreadable_file_names_the_file_and_the_reason(saved, monkeypatch):

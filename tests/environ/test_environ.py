@@ -18,7 +18,9 @@ def test_set_get_pop():
 
 
 def test_missing_key_says_how_to_set():
-    with pytest.raises(KeyError, match=r"brainstate.environ.set\(dt=value\)"):
+    with pytest.raises(KeyError, match=r"Setting 'dt' is not set\. Set it globally with "
+                                       r"`brainstate\.environ\.set\(dt=value\)` or for a block with "
+                                       r"`with brainstate\.environ\.context\(dt=value\): \.\.\.`"):
         environ.get_dt()
 
 
@@ -121,9 +123,10 @@ def test_registered_behavior():
             pass
         assert seen == ["a", "b", "a"]
         assert "mode" in environ.list_registered_behaviors()
-        with pytest.raises(ValueError, match="already registered"):
+        with pytest.raises(ValueError, match="A behavior for 'mode' is already registered; pass "
+                                             "replace_if_exist=True to replace it"):
             environ.register_default_behavior("mode", seen.append)
-        with pytest.raises(TypeError, match="must be callable"):
+        with pytest.raises(TypeError, match="behavior for 'other' must be callable, got 3"):
             environ.register_default_behavior("other", 3)
     finally:
         assert environ.unregister_default_behavior("mode")

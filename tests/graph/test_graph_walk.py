@@ -204,7 +204,8 @@ def test_unflatten_of_an_unregistered_type_is_reported():
     graphdef, mapping = graph.treefy_split(Bag())
     saved = _node_types._REGISTRY.pop(Bag)
     try:
-        with pytest.raises(TypeError, match="has a Bag at path .*register_graph_node_type"):
+        with pytest.raises(TypeError, match=r"unflatten: the graphdef has a Bag at path \(\), which is not a graph "
+                                             r"node type\. Register it with graph\.register_graph_node_type"):
             graph.treefy_merge(graphdef, mapping)
     finally:
         _node_types._REGISTRY[Bag] = saved

@@ -31,7 +31,7 @@ def test_supported_layers_rejects_an_unknown_framework():
 
 
 def test_layer_mapping_rejects_an_unknown_framework():
-    with pytest.raises(ValueError, match="framework must be one of .*, got 'jax'"):
+    with pytest.raises(ValueError, match="LayerMapping: framework must be one of .*, got 'jax'"):
         interop.LayerMapping(nn.Linear, "jax", object, lambda f, s: None, lambda m: None)
 
 
@@ -39,7 +39,7 @@ def test_layer_mapping_rejects_an_unknown_framework():
 def test_layer_mapping_rejects_a_type_that_is_not_a_class(arg):
     kwargs = dict(bst_type=nn.Linear, framework="nnx", foreign_type=object, to_bst=len, to_foreign=len)
     kwargs[arg] = "Linear"
-    with pytest.raises(TypeError, match=f"{arg} must be a class, got 'Linear'"):
+    with pytest.raises(TypeError, match=f"LayerMapping: {arg} must be a class, got 'Linear'"):
         interop.LayerMapping(**kwargs)
 
 
@@ -47,7 +47,7 @@ def test_layer_mapping_rejects_a_type_that_is_not_a_class(arg):
 def test_layer_mapping_rejects_a_function_that_is_not_callable(arg):
     kwargs = dict(bst_type=nn.Linear, framework="nnx", foreign_type=object, to_bst=len, to_foreign=len)
     kwargs[arg] = 3
-    with pytest.raises(TypeError, match=f"{arg} must be callable, got 3"):
+    with pytest.raises(TypeError, match=f"LayerMapping: {arg} must be callable, got 3"):
         interop.LayerMapping(**kwargs)
 
 

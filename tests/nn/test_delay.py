@@ -273,5 +273,6 @@ def test_delay_access_needs_a_delay():
 def test_state_with_delay_of_a_non_state():
     holder = bs.nn.Module()
     holder.x = jnp.zeros(2)
-    with pytest.raises(TypeError, match="not a State"):
+    with pytest.raises(TypeError, match=r"StateWithDelay.*: Module\.x is ArrayImpl, not a State\. Record a state "
+                                        r"attribute \(initialise the target's states first\)"):
         bs.nn.StateWithDelay(holder, "x").init_state()

@@ -96,7 +96,9 @@ def test_broadcast_dims_share_the_mask():
 
 
 def test_broadcast_dim_out_of_range_is_an_error():
-    with bs.environ.context(fit=True), pytest.raises(ValueError, match=r"Dropout: broadcast_dims=\(3,\) has axis 3"):
+    with bs.environ.context(fit=True), pytest.raises(
+            ValueError, match=r"Dropout: broadcast_dims=\(3,\) has axis 3, out of range for an input of shape "
+                              r"\(2, 2\)"):
         nn.Dropout(0.5, broadcast_dims=3)(jnp.ones((2, 2)))
 
 
@@ -128,8 +130,16 @@ def test_channel_dropout_wrong_rank_is_an_error():
 
 
 def test_channel_axis_out_of_range_is_an_error():
-    with pytest.raises(ValueError, match="Dropout1d: channel_axis=2 is out of range"):
+    with pytest.raises(ValueError, match=r"Dropout1d: channel_axis=2 is out of range for samples with 2 dimensions "
+                                         r"\(spatial axes and one channel axis\)"):
         nn.Dropout1d(0.5, channel_axis=2)
+
+
+def test_channel_axis_out_of_range_of_the_input_is_an_error():
+    # FeatureAlphaDropout takes any number of dimensions, so its axis is checked against the input.
+    with bs.environ.context(fit=True), pytest.raises(
+            ValueError, match=r"FeatureAlphaDropout: channel_axis=3 is out of range for an input of shape \(2, 3\)"):
+        nn.FeatureAlphaDropout(0.5, channel_axis=3)(jnp.ones((2, 3)))
 
 
 def test_channel_axis_must_be_an_int():

@@ -157,7 +157,8 @@ def test_prefetch_reads_a_state_created_later():
 
 
 def test_prefetch_of_a_missing_attribute():
-    with pytest.raises(AttributeError, match="has no attribute 'y'"):
+    with pytest.raises(AttributeError, match=r"Prefetch: Leaky.* has no attribute 'y' \(yet\)\. Call `init_state` "
+                                             r"\(or `brainstate\.nn\.init_all_states`\) before reading it"):
         bs.nn.init_maybe_prefetch(Leaky(2).prefetch("y"))
 
 
@@ -397,7 +398,7 @@ def test_vmap_call_all_fns_batches_new_states():
 
 
 def test_vmap_call_all_fns_bad_axis_size():
-    with pytest.raises(ValueError, match="axis_size must be a positive int"):
+    with pytest.raises(ValueError, match="vmap_call_all_fns: axis_size must be a positive int, got 0"):
         bs.nn.vmap_call_all_fns(Leaky(2), "init_state", axis_size=0)
 
 
@@ -408,7 +409,8 @@ def test_vmap_call_all_fns_bad_kwargs():
 
 def test_missing_transform_is_reported(monkeypatch):
     monkeypatch.delattr(bs.transform, "vmap")
-    with pytest.raises(NotImplementedError, match="needs brainstate.transform.vmap"):
+    with pytest.raises(NotImplementedError, match=r"Vmap needs brainstate\.transform\.vmap, which this "
+                                                   r"installation does not provide yet"):
         bs.nn.Vmap(Leaky(2))(jnp.ones((2, 2)))
 
 

@@ -340,7 +340,8 @@ def test_event_sparse_linear_values_multiply_without_events():
 
 
 def test_event_sparse_linear_needs_a_matrix():
-    with pytest.raises(ValueError, match="spar_mat must be a 2-d"):
+    with pytest.raises(ValueError, match=r"EventSparseLinear: spar_mat must be a 2-d \(in, out\) matrix \(BCOO, "
+                                         r"SciPy sparse or dense\), got shape \(3,\)"):
         bs.nn.EventSparseLinear(np.ones(3))
 
 

@@ -128,9 +128,9 @@ def test_grads_from_transform_grad_match_the_registered_keys():
 @pytest.mark.parametrize("call, error, match", [
     (lambda opt, ws: opt.register_trainable_weights(ws), RuntimeError, "weights are registered already"),
     (lambda opt, ws: opt.update({"w": jnp.ones(2)}), KeyError,
-     re.escape("missing [('b',)], unexpected []")),
+     re.escape("SGD.update: the gradient keys do not match the registered weights: missing [('b',)], unexpected []")),
     (lambda opt, ws: opt.update({"w": jnp.ones(2), "b": jnp.ones(()), "c": jnp.ones(())}), KeyError,
-     re.escape("missing [], unexpected [('c',)]")),
+     re.escape("missing [], unexpected [('c',)]. Compute the gradients with grad_states= the same dict")),
     (lambda opt, ws: opt.update({"w": jnp.ones(3), "b": jnp.ones(())}), ValueError,
      re.escape("the gradient for the weight at path ('w',) has shape (3,), but the weight has shape (2,)")),
     (lambda opt, ws: opt.update(jnp.ones(2)), TypeError, "grads must be a dict keyed like the registered weights"),
@@ -286,7 +286,8 @@ def test_missing_optax_gives_an_install_hint():
             "try:\n    import brainstate.optim\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=600)  # against a hang only: a loaded machine may take minutes to start JAX
-    assert "pip install optax" in out.stdout, out.stderr
+    assert "brainstate.optim is built on optax, which is not installed. Install it with `pip install optax`" \
+        in out.stdout, out.stderr
 
 
 def test_extra_arguments_reach_optax():

@@ -161,7 +161,7 @@ def test_wrong_dtype_kind_raises_type_error():
 
 @pytest.mark.parametrize("n,exc,pattern", [(0, ValueError, "must be a positive integer"),
                                           (-2, ValueError, "must be a positive integer"),
-                                          (2.5, TypeError, "must be an integer"),
+                                          (2.5, TypeError, "must be an integer, got 2.5"),
                                           (True, ValueError, "must be a positive integer")])
 def test_split_key_count_is_checked(n, exc, pattern):
     with pytest.raises(exc, match=f"split_key: `n` {pattern}"):

@@ -122,6 +122,27 @@ def test_shards_that_do_not_cover_an_array_are_refused(saved):
         checkpoint.load(path)
 
 
+@pytest.mark.parametrize("damage, error", [("a piece the file does not hold", "KeyError"),
+                                           ("an index of another size than its piece", "ValueError")])
+def test_shard_file_whose_layout_does_not_fit_is_refused(saved, damage, error):
+    path, states = saved
+    shard = only_shard(path)
+    pieces, metadata = read_checkpoint(shard)
+    layout = json.loads(metadata["pieces"])
+    name = next(k for k, v in layout.items() if v["tensor"] == "w")
+    if error == "KeyError":
+        layout["missing@0"] = layout[name]
+    else:
+        layout[name]["index"] = [[0, 3], [0, 4]]  # a 3 x 4 region for a 2 x 2 piece
+    write_checkpoint(shard, pieces, {"save_id": metadata["save_id"], "pieces": json.dumps(layout)})
+    before = values(states)
+    with pytest.raises(checkpoint.CheckpointError,
+                       match=rf"The shard file '.*ckpt\.safetensors\.shard-0-of-1\.[0-9a-f]+' does not fit the "
+                             rf"checkpoint '.*ckpt\.safetensors' \({error}\(.*\)\)\. Nothing was restored"):
+        checkpoint.restore(path, states)
+    jax.tree_util.tree_map(assert_array_equal, values(states), before)  # nothing was restored
+
+
 def test_manager_deletes_the_shard_files_of_old_steps(tmp_path, mesh):
     states = make_states(0)
     shard_states({k: s for k, s in states.items() if k != "local"}, mesh)

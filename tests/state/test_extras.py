@@ -16,7 +16,8 @@ def test_hidden_group_state():
 
 
 def test_hidden_group_state_errors():
-    with pytest.raises(ValueError, match="at least 2 dimensions"):
+    with pytest.raises(ValueError, match=r"HiddenGroupState needs an array of shape \(\*varshape, num_state\) "
+                                         r"with at least 2 dimensions, got shape \(3,\)"):
         bs.HiddenGroupState(jnp.zeros(3))
     g = bs.HiddenGroupState(jnp.zeros((4, 2)), name="g")
     with pytest.raises(IndexError, match="has 2 hidden variables; index 5"):

@@ -250,7 +250,8 @@ def test_on_error_raise_wraps_the_error():
     s.register_hook("read", _boom)
     s.hooks.config = brainstate.HookConfig(on_error="raise")
     with pytest.raises(brainstate.HookExecutionError,
-                       match=r"read hook '_boom' failed on State 'w' .*ValueError: boom") as info:
+                       match=r"read hook '_boom' failed on State 'w' .*ValueError: boom\. Fix the hook, remove "
+                             r"it with its handle's remove\(\), or use HookConfig\(on_error='log'\)") as info:
         _ = s.value
     assert isinstance(info.value.__cause__, ValueError)
 
@@ -345,7 +346,8 @@ def test_global_config_applies_to_global_hooks():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(on_error="explode"), r"on_error='explode'.*'raise', 'log', 'ignore'"),
+    (dict(on_error="explode"),
+     r"on_error='explode'\) is not a valid error policy; use one of .*'raise', 'log', 'ignore'"),
     (dict(max_errors_per_hook=0), r"max_errors_per_hook=0\) must be a positive integer"),
     (dict(max_errors_per_hook=True), r"must be a positive integer"),
     (dict(error_logger="stderr"), r"error_logger=...\) must be callable"),
@@ -389,7 +391,7 @@ def test_lookups_validate_the_hook_type(call, with_hooks):
     (dict(callback=42), r"callback must be callable as callback\(context\), got int 42"),
     (dict(callback=print, priority=1.5), r"priority must be an int .*got 1.5"),
     (dict(callback=print, priority=True), r"priority must be an int"),
-    (dict(callback=print, name=3), r"name must be a string or None, got 3"),
+    (dict(callback=print, name=3), r"Hook name must be a string or None, got 3"),
 ])
 def test_invalid_hook(kwargs, match):
     with pytest.raises(brainstate.HookRegistrationError, match=match):

@@ -94,6 +94,35 @@ def shard_map_uneven_split():
 
 
 @case
+def shard_map_spec_shards_a_missing_dimension():
+    with pytest.raises(ValueError, match=r"shard_map: args\[0\] has shape \(16,\) but its spec P\(None, 'x'\) "
+                                         r"shards dimension 1\. Give a spec with at most one entry per dimension"):
+        shard_map(lambda x: x, mesh(), in_specs=P(None, "x"), out_specs=P("x"))(jnp.arange(16.0))
+
+
+@case
+def shard_map_needs_a_callable():
+    with pytest.raises(TypeError, match="shard_map expects a callable, got int: 3"):
+        shard_map(3, mesh(), in_specs=P("x"), out_specs=P("x"))
+
+
+@case
+def shard_map_function_touching_other_states_when_traced_again_raises():
+    # shard_map traces the function twice (to find its states, then per shard); a function
+    # whose states depend on Python-side history breaks the promise that both traces agree.
+    a, b = bs.State(jnp.ones(()), name="a"), bs.State(jnp.ones(()), name="b")
+    traces = []
+
+    def f(x):
+        traces.append(x)
+        return x * (a if len(traces) == 1 else b).value
+
+    with pytest.raises(bs.BrainStateError, match=r"State 'b' .* was not touched when the function was first traced "
+                                                  r"for these argument shapes, but is now"):
+        shard_map(f, mesh(), in_specs=P("x"), out_specs=P("x"))(jnp.arange(16.0))
+
+
+@case
 def shard_map_bad_state_specs():
     with pytest.raises(TypeError, match="state_in_specs must be a PartitionSpec"):
         shard_map(lambda x: x, mesh(), in_specs=P("x"), out_specs=P("x"), state_in_specs=["x"])

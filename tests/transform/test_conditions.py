@@ -114,6 +114,21 @@ def test_ifelse_check_cond_rejects_overlapping_concrete_conditions():
         ifelse([True, True], [lambda: 1.0, lambda: 2.0])
 
 
+@pytest.mark.parametrize("n_conditions, n_branches", [(3, 2), (1, 3), (0, 2), (0, 0)])
+def test_ifelse_needs_one_condition_per_branch_or_one_fewer(n_conditions, n_branches):
+    with pytest.raises(ValueError, match=rf"ifelse got {n_conditions} condition\(s\) for {n_branches} branch\(es\)\. "
+                                         rf"Give one condition per branch, or one fewer"):
+        ifelse([True] * n_conditions, [lambda: 1.0] * n_branches)
+
+
+@pytest.mark.parametrize("conditions", [[jnp.array([True, False]), False], [False, jnp.ones((1,), bool)]])
+def test_ifelse_conditions_must_be_scalars(conditions):
+    bad = next(k for k, c in enumerate(conditions) if jnp.ndim(c))
+    with pytest.raises(ValueError, match=rf"ifelse: condition {bad} has shape \((1|2),\); each condition must be "
+                                         rf"a boolean scalar"):
+        ifelse(conditions, [lambda: 1.0, lambda: 2.0, lambda: 3.0])
+
+
 def test_ifelse_check_cond_rejects_no_true_condition_without_else():
     with pytest.raises(bs.BrainStateError, match="0 of the conditions .* exactly one may be"):
         ifelse([False, False], [lambda: 1.0, lambda: 2.0])

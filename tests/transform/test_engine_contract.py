@@ -192,3 +192,19 @@ def test_a_compiled_write_under_a_raw_jax_transform_is_refused_and_keeps_the_val
         raw(f)(arg)
     assert float(s.value) == 2.0
     assert float(f(1.0)) == 3.0 and float(s.value) == 3.0
+
+
+# -- a transform that calls the engine wrongly is told so ----------------------------------------
+def test_discovery_refuses_arguments_of_another_structure():
+    found = T.StatefulFunction(lambda x: x * 2, name="double").discover(1.0)
+    with pytest.raises(bs.BrainStateError, match=r"double was traced for arguments with structure .* but is now "
+                                                  r"called with .*\. This is a bug in the transform calling it"):
+        found.arg_leaves(((1.0, 2.0),), {})
+
+
+def test_pure_function_needs_every_touched_state():
+    a = bs.State(jnp.ones(2), name="a")
+    found = T.StatefulFunction(lambda: a.value * 2, name="use_a").discover()
+    with pytest.raises(bs.BrainStateError, match=r"use_a: the state layout given to the pure function lacks "
+                                                  r"State 'a' .*, which the function touches"):
+        found.pure(states=[])

@@ -1,3 +1,5 @@
+import gc
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -219,6 +221,18 @@ def test_method_decorator_binds_instance():
     assert float(a.total.value) == 3.0 and float(b.total.value) == 5.0
 
 
+def test_method_of_a_collected_instance_is_refused():
+    class Acc:
+        @bs.transform.jit
+        def add(self, x):
+            return x + 1
+
+    add = Acc().add  # the compiled method holds its instance weakly, so nothing keeps it alive
+    gc.collect()
+    with pytest.raises(ReferenceError, match="the object add was bound to no longer exists"):
+        add(1.0)
+
+
 def test_nested_jit():
     s = bs.State(jnp.zeros(2))
     inner = bs.transform.jit(lambda x: setattr(s, "value", s.value + x))
@@ -292,7 +306,9 @@ def test_state_as_argument_is_error():
 def test_returning_state_is_error():
     s = bs.State(jnp.zeros(2), name="w")
     f = bs.transform.jit(lambda: s)
-    with pytest.raises(bs.BrainStateError, match="returned State 'w'"):
+    with pytest.raises(bs.BrainStateError, match=r"The function transformed by .* returned State 'w' .*\. A "
+                                                  r"transformed function returns arrays; return `state\.value` "
+                                                  r"instead"):
         f()
 
 

@@ -331,10 +331,19 @@ def test_bounded_while_loop_is_reverse_differentiable_with_states():
     assert_allclose(g_x, gx_ref, rtol=1e-5)
 
 
+@pytest.mark.parametrize("loop", [while_loop, lambda c, b, x: bounded_while_loop(c, b, x, max_steps=5)])
+@pytest.mark.parametrize("which", ["cond_fun", "body_fun"])
+def test_while_loop_functions_must_be_callable(loop, which):
+    fns = dict(cond_fun=lambda x: x < 3, body_fun=lambda x: x + 1)
+    fns[which] = 3
+    with pytest.raises(TypeError, match=f"while_loop: {which} must be callable, got int: 3"):
+        loop(fns["cond_fun"], fns["body_fun"], 0)
+
+
 def test_bounded_while_loop_argument_checks():
     with pytest.raises(ValueError, match="max_steps must be a non-negative int"):
         bounded_while_loop(lambda x: x < 3, lambda x: x + 1, 0, max_steps=-1)
-    with pytest.raises(ValueError, match="base must be an int >= 2"):
+    with pytest.raises(ValueError, match="bounded_while_loop: base must be an int >= 2, got 1"):
         bounded_while_loop(lambda x: x < 3, lambda x: x + 1, 0, max_steps=5, base=1)
 
 

@@ -134,7 +134,7 @@ def test_plain_bar_without_tqdm(monkeypatch, capsys):
 @pytest.mark.parametrize("kwargs,match", [
     (dict(freq=0), "freq must be a positive int"),
     (dict(count=-2), "count must be a positive int"),
-    (dict(freq=2, count=3), "both freq=2 and count=3"),
+    (dict(freq=2, count=3), "ProgressBar got both freq=2 and count=3; give one: freq reports every `freq` steps"),
 ])
 def test_bad_frequency_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

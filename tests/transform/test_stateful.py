@@ -83,6 +83,14 @@ def test_unhashable_static_arg_is_clear_error():
         sf.get_states(1.0, [1, 2])
 
 
+def test_state_holding_a_python_object_cannot_be_threaded():
+    s = bs.State("text", name="label")
+    with pytest.raises(bs.BrainStateError, match=r"State 'label' .* holds a str leaf, which a state-aware transform "
+                                                  r"cannot thread"):
+        bs.transform.jit(lambda: s.value)()
+    assert s.value == "text"
+
+
 def test_not_callable():
     with pytest.raises(TypeError, match="needs a callable"):
         bs.transform.StatefulFunction(None)
@@ -120,7 +128,7 @@ def test_state_finder():
 
 
 def test_state_finder_bad_usage():
-    with pytest.raises(ValueError, match="usage must be"):
+    with pytest.raises(ValueError, match="StateFinder usage must be 'all', 'read', 'write' or 'both', got 'sometimes'"):
         bs.transform.StateFinder(lambda: None, usage="sometimes")
     with pytest.raises(ValueError, match="return_type must be"):
         bs.transform.StateFinder(lambda: None, return_type="set")

@@ -280,7 +280,9 @@ def test_wrong_in_axes_length():
 
 
 def test_inconsistent_argument_sizes_name_the_argument():
-    with pytest.raises(ValueError, match=r"args\[0\] has size 3 .* args\[1\] has size 4"):
+    with pytest.raises(ValueError, match=r"vmap: inconsistent sizes for the mapped axis: args\[0\] has size 3 .* "
+                                         r"args\[1\] has size 4 .*\. Every mapped argument and batched state "
+                                         r"needs the same size along its mapped axis"):
         vmap(lambda a, b: a)(xs(3), xs(4))
 
 
@@ -301,7 +303,8 @@ def test_nothing_mapped_needs_axis_size():
 
 
 def test_axis_out_of_range():
-    with pytest.raises(ValueError, match=r"cannot map args\[0\] over axis 2"):
+    with pytest.raises(ValueError, match=r"vmap: cannot map args\[0\] over axis 2: it has shape \(3, 2\)\. Use an "
+                                         r"axis it has, or None to give every lane the whole value"):
         vmap(lambda a: a, in_axes=2)(xs(3, 2))
 
 
@@ -321,7 +324,7 @@ def test_in_states_must_hold_states():
 
 
 def test_axis_size_must_be_positive():
-    with pytest.raises(ValueError, match="axis_size must be a positive int"):
+    with pytest.raises(ValueError, match="vmap: axis_size must be a positive int, got 0"):
         vmap(lambda a: a, axis_size=0)
 
 

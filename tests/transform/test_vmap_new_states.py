@@ -124,5 +124,6 @@ def test_nn_vmap_reset_all_states_resets_every_member():
 
 @pytest.mark.parametrize("fn", [vmap_init_all_states, vmap_reset_all_states])
 def test_nn_helpers_need_axis_size(fn):
-    with pytest.raises(ValueError, match="axis_size must be a positive int"):
+    with pytest.raises(ValueError, match=rf"{fn.__name__}: axis_size must be a positive int \(the number of "
+                                         rf"copies\), got None"):
         fn(Cell())
