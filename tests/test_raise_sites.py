@@ -64,10 +64,6 @@ ALLOWED: dict[str, str] = {
     "brainstate/_state/_state.py:State.init needs brainstate.nn.init; import brainstate (not only brainstate._state).":
         "unreachable: importing brainstate._state runs brainstate/__init__.py first, which imports "
         "brainstate.nn.init and so registers the initializer State.init calls",
-    "brainstate/transform/_jit.py:): the state set does not settle.":
-        "unreachable as written: discovery is cached per call signature, so the second round of "
-        "_prepared sees the states of the first; where it is not cached (a jit nested in another "
-        "trace, closing over its tracers) _call_traced recurses without a bound instead",
 }
 
 

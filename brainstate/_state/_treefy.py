@@ -43,7 +43,13 @@ class TreefyState:
     def __setattr__(self, key, value):
         raise AttributeError("TreefyState is immutable; use `.replace(value)` to get a new one.")
 
+    def __reduce__(self):
+        """Copy and pickle through the constructor (the object is immutable)."""
+        return _rebuild, (self.type, self.value, self._source, self._metadata)
+
     def __getattr__(self, key):
+        if key.startswith("__") or key in TreefyState.__slots__:
+            raise AttributeError(key)  # not set yet (copy and pickle build the object empty)
         try:
             return self._metadata[key]
         except KeyError:
@@ -102,3 +108,7 @@ def _tree_equal(a, b) -> bool:
         return all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(la, lb))
     except Exception:
         return all(x is y for x, y in zip(la, lb))
+
+
+def _rebuild(type_: type, value: Any, source: str, metadata: dict) -> TreefyState:
+    return TreefyState(type_, value, _source=source, **metadata)

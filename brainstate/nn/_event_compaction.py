@@ -80,7 +80,6 @@ def active_indices(mask: jax.Array, capacity: int, method: str = "auto") -> Tupl
 
     Example:
       >>> import jax.numpy as jnp
-import numpy as np
       >>> from brainstate.nn._event_compaction import active_indices
       >>> idx, count = active_indices(jnp.array([False, True, False, True, True]), 4)
       >>> idx.tolist(), int(count)

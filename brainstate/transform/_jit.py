@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import jax
 
 from .. import _compatible_import as compat
-from .._errors import TraceContextError
+from .._errors import BrainStateError, TraceContextError
 from .._state import _commit
 from .._state._trace import _local as _trace_local, environ_read
 from ..environ._settings import lookup
@@ -369,23 +369,34 @@ class JittedFunction:
     def _call_traced(self, args, kwargs):
         """Called inside another transform: reads and writes go through the enclosing trace."""
         check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
-        entry = self._current()
-        program = self._program(entry)
-        for key in entry.env_keys:
-            environ_read(key, lookup(key))
-        values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
-        try:
-            written, out = program([values[id(s)] for s in entry.kept],
-                                   [values[id(s)] for s in entry.donated] if entry.donated else (), *args, **kwargs)
-        except _Grow as grow:
-            self._grow(entry, grow.found)
-            return self._call_traced(args, kwargs)
-        except _Reselect:
-            self._select()
-            return self._call_traced(args, kwargs)
-        for state, value, restored in zip(entry.write_states, written, entry.restored):
-            state._write(value, restore=restored)
-        return out
+        for _ in range(_MAX_ROUNDS):
+            entry = self._current()
+            program = self._program(entry)
+            for key in entry.env_keys:
+                environ_read(key, lookup(key))
+            values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
+            try:
+                written, out = program([values[id(s)] for s in entry.kept],
+                                       [values[id(s)] for s in entry.donated] if entry.donated else (),
+                                       *args, **kwargs)
+            except _Grow as grow:
+                self._grow(entry, grow.found)
+                continue
+            except _Reselect:
+                self._select()
+                continue
+            for state, value, restored in zip(entry.write_states, written, entry.restored):
+                state._write(value, restore=restored)
+            return out
+        raise self._unsettled()
+
+    def _unsettled(self) -> BrainStateError:
+        return BrainStateError(
+            f"jit({self.stateful_fun.name}): the states the function uses keep changing: each of "
+            f"{_MAX_ROUNDS} traces in a row touched states the previous one did not. A compiled "
+            f"function must reach the same states every time it is traced for the same arguments "
+            f"(no state chosen by a counter or a random Python value); pick the state from an "
+            f"argument, or make the choice a static argument.")
 
     # -- inspection ----------------------------------------------------------------------------
     @property
@@ -430,7 +441,7 @@ class JittedFunction:
 
     def _prepared(self, args, kwargs):
         """The entry and program for a call, grown to thread every state the call touches."""
-        for _ in range(8):  # each round adds states; a function has finitely many
+        for _ in range(_MAX_ROUNDS):  # each round adds states; a function has finitely many
             entry = self._current()
             found = self.stateful_fun.discover(*args, **kwargs)
             have = set(map(id, entry.states))
@@ -442,7 +453,7 @@ class JittedFunction:
                 self._grow(entry, found)
                 continue
             return entry, self._program(entry)
-        raise RuntimeError(f"jit({self.stateful_fun.name}): the state set does not settle.")
+        raise self._unsettled()
 
     def trace(self, *args, **kwargs):
         """Trace for these arguments with the current states (`jax.stages.Traced`)."""
@@ -505,6 +516,7 @@ class _DonateSignature:
         self.argnums, self.argnames = sig.all_argnums, sig.all_argnames
 
 
+_MAX_ROUNDS = 8  # traces in a row that may each find new states before jit gives up
 _JAX_TRACE = compat.trace_ctx  # `.trace`: the JAX trace operations bind to now (thread-local)
 
 

@@ -44,3 +44,15 @@ def test_attributes_cannot_be_set(attr):
 def test_unknown_attribute_names_the_state_type():
     with pytest.raises(AttributeError, match=r"TreefyState of ParamState has no attribute 'bogus'"):
         _snapshot().bogus
+
+
+def test_copy_deepcopy_and_pickle_keep_type_value_and_metadata():
+    import copy
+    import pickle
+
+    s = bs.ParamState(jnp.arange(3.0), name="w")
+    snap = bs._state.TreefyState.from_state(s)
+    for other in (copy.copy(snap), copy.deepcopy(snap), pickle.loads(pickle.dumps(snap))):
+        assert other.type is bs.ParamState and other.name == "w"
+        assert_allclose(other.value, snap.value)
+        assert other == snap

@@ -208,3 +208,19 @@ def test_pure_function_needs_every_touched_state():
     with pytest.raises(bs.BrainStateError, match=r"use_a: the state layout given to the pure function lacks "
                                                   r"State 'a' .*, which the function touches"):
         found.pure(states=[])
+
+
+def test_a_nested_jit_whose_states_keep_changing_is_refused_not_recursed():
+    pool = [bs.State(jnp.array(float(i))) for i in range(40)]
+    picked = iter(range(40))
+
+    def outer(x):
+        @bs.transform.jit
+        def inner(y):  # closes over the outer tracer `x`: its discovery cannot be cached
+            return y + x + pool[next(picked)].value  # another state on every trace: never settles
+
+        return inner(x) * 2.0
+
+    with pytest.raises(bs.BrainStateError, match=r"jit\(inner\): the states the function uses keep changing: "
+                                                 r"each of 8 traces in a row"):
+        bs.transform.jit(outer)(1.0)
