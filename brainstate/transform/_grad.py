@@ -37,6 +37,8 @@ def _flatten_grad_states(grad_states):
     """(list of states, function rebuilding the user's container from a list of grads)."""
     if grad_states is None:
         return [], None
+    if isinstance(grad_states, dict):  # `module.states(...)` and other dict kinds: grads in a plain dict
+        grad_states = dict(grad_states.items())
     leaves, treedef = jax.tree_util.tree_flatten(grad_states, is_leaf=lambda x: isinstance(x, State))
     for leaf in leaves:
         if not isinstance(leaf, State):

@@ -202,3 +202,13 @@ def test_vmap_of_grad_per_example():
     per_example = bs.transform.vmap(bs.transform.grad(lambda x: jnp.sum(w.value * x) ** 2, grad_states=w))(xs)
     raw = jax.vmap(jax.grad(lambda w_, x: jnp.sum(w_ * x) ** 2), in_axes=(None, 0))(w.value, xs)
     assert_allclose(per_example, raw, rtol=1e-6)
+
+
+def test_grads_of_module_states_come_back_in_a_plain_dict_keyed_by_path():
+    layer = bs.nn.Linear(2, 3, w_init=jnp.ones((2, 3)))
+    params = layer.states(bs.ParamState)
+    grads = bs.transform.grad(lambda: layer(jnp.ones(2)).sum(), params)()
+    assert type(grads) is dict and set(grads) == set(params.keys())
+    values = {k: v.value for k, v in params.items()}
+    summed = jax.tree.map(lambda a, b: a + b, values, grads)  # the same tree as the values
+    assert_allclose(summed[("weight",)]["weight"], np.full((2, 3), 2.0))
