@@ -112,14 +112,18 @@ class _ConvBase(Module):
             return padding.upper()
         if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool) and padding >= 0:
             return ((int(padding), int(padding)),) * n
-        is_pair = lambda p: (isinstance(p, (tuple, list)) and len(p) == 2
-                             and all(isinstance(i, (int, np.integer)) and i >= 0 for i in p))
-        if is_pair(padding):
-            return (tuple(int(i) for i in padding),) * n
-        if isinstance(padding, (tuple, list)) and len(padding) == n and all(is_pair(p) for p in padding):
-            return tuple(tuple(int(i) for i in p) for p in padding)
-        raise ValueError(f"{self._label()}: padding must be 'SAME', 'VALID', a non-negative int, a (low, high) "
-                         f"pair or {n} such pairs, got {padding!r}.")
+        is_int = lambda i: isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0
+        is_pair = lambda p: isinstance(p, (tuple, list)) and len(p) == 2 and all(map(is_int, p))
+        if isinstance(padding, (tuple, list)) and padding and all(map(is_int, padding)):
+            if n == 1 and len(padding) == 2:  # one spatial axis: (low, high)
+                return (tuple(int(i) for i in padding),)
+            if len(padding) == n:  # one symmetric amount per spatial axis
+                return tuple((int(p), int(p)) for p in padding)
+        if isinstance(padding, (tuple, list)) and len(padding) in (1, n) and all(map(is_pair, padding)):
+            pairs = tuple(tuple(int(i) for i in p) for p in padding)
+            return pairs * n if len(pairs) == 1 else pairs
+        raise ValueError(f"{self._label()}: padding must be 'SAME', 'VALID', a non-negative int, {n} ints (one "
+                         f"per spatial axis), or one or {n} (low, high) pairs, got {padding!r}.")
 
     def _kernel(self, params: dict) -> jax.Array:
         w = params["weight"]

@@ -24,7 +24,9 @@ def lax_pad(padding, n):
         return padding
     if isinstance(padding, int):
         return [(padding, padding)] * n
-    return [tuple(padding)] * n if isinstance(padding[0], int) else [tuple(p) for p in padding]
+    if isinstance(padding[0], int):  # as the reference: (low, high) in 1-d, else one amount per axis
+        return [tuple(padding)] if n == 1 and len(padding) == 2 else [(p, p) for p in padding]
+    return [tuple(p) for p in padding] * (n if len(padding) == 1 else 1)
 
 
 def ref_conv(x, w, n, stride=1, padding="SAME", lhs_dilation=1, rhs_dilation=1, groups=1):
@@ -48,10 +50,10 @@ def kernel(layer):
 
 # -- Conv -------------------------------------------------------------------------------------------
 CONV_KW = {"same": dict(), "valid-stride": dict(stride=2, padding="VALID"),
-           "int-pad-dilation": dict(padding=1, rhs_dilation=2), "pair-pad-groups": dict(padding=(2, 1), groups=2),
+           "int-pad-dilation": dict(padding=1, rhs_dilation=2), "pair-pad-groups": dict(padding=((2, 1),), groups=2),
            "lhs-dilation": dict(lhs_dilation=2, stride=2, padding=1)}
 CONV_T_KW = {"same": dict(), "same-stride": dict(stride=2), "valid-stride": dict(stride=3, padding="VALID"),
-             "pair-pad": dict(stride=2, padding=(2, 1)), "int-pad-dilation": dict(padding=1, rhs_dilation=2),
+             "pair-pad": dict(stride=2, padding=((2, 1),)), "int-pad-dilation": dict(padding=1, rhs_dilation=2),
              "groups": dict(stride=2, groups=2)}
 
 
@@ -206,7 +208,7 @@ def test_wrong_channel_count(channel_first, shape, where):
     (dict(stride=0), "Conv2d: stride must be a positive int"),
     (dict(lhs_dilation=(1, -1)), "Conv2d: lhs_dilation must be a positive int"),
     (dict(padding="FULL"), "Conv2d: padding must be 'SAME', 'VALID', an int or"),
-    (dict(padding=[(1, 1)] * 3), r"Conv2d: padding must be 'SAME', 'VALID', a non-negative int, a \(low, high\)"),
+    (dict(padding=[(1, 1)] * 3), r"Conv2d: padding must be 'SAME', 'VALID', a non-negative int, 2 ints \(one per spatial axis\), or one or 2 \(low, high\) pairs"),
     (dict(w_init=jnp.ones((3, 3, 2, 5))), r"Conv2d: w_init cannot give a value of shape \(3, 3, 2, 4\)"),
 ])
 def test_constructor_errors(kw, match):
@@ -232,3 +234,22 @@ def test_a_subclass_overriding_conv_op_replaces_the_convolution():
     doubled = Doubled(in_size=(6, 2), out_channels=3, kernel_size=3, w_init=jnp.ones((3, 2, 3)))
     x = jnp.arange(12.0).reshape(6, 2)
     assert_allclose(doubled(x), 2.0 * plain(x))
+
+
+@pytest.mark.parametrize("n, padding, pads", [
+    (1, (2, 1), [(2, 1)]),  # one spatial axis: (low, high)
+    (2, (2, 1), [(2, 2), (1, 1)]),  # n ints: one symmetric amount per axis, as the reference
+    (3, (1, 1, 1), [(1, 1)] * 3),
+    (2, [(1, 0)], [(1, 0), (1, 0)]),  # one pair for every axis
+])
+def test_padding_spellings(n, padding, pads):
+    layer = CONV[n]((5,) * n + (2,), 3, 3, padding=padding)
+    assert layer.padding == tuple(pads)
+    x = data(1, *(5,) * n, 2)
+    assert_allclose(layer(x), ref_conv(x, kernel(layer), n, padding=[tuple(p) for p in pads]), rtol=1e-5, atol=1e-5)
+
+
+def test_an_int_tuple_of_the_wrong_length_is_refused():
+    with pytest.raises(ValueError, match=r"Conv3d.*: padding must be 'SAME', 'VALID', a non-negative int, 3 ints "
+                                         r"\(one per spatial axis\), or one or 3 \(low, high\) pairs, got \(1, 2\)"):
+        bs.nn.Conv3d((5, 5, 5, 2), 3, 3, padding=(1, 2))
