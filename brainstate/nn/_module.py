@@ -15,6 +15,7 @@ import numpy as np
 
 from .._state import ParamState
 from .. import graph
+from ..mixin import ParamDesc
 from ..graph._walk import MAX_LEVEL
 from ..util._dicts import FlattedDict
 
@@ -40,8 +41,12 @@ def _join(prefix: str, path: Tuple[Any, ...]) -> str:
     return ".".join([prefix] * bool(prefix) + [str(k) for k in path])
 
 
-class Module(graph.Node):
+class Module(graph.Node, ParamDesc):
     """Base class of models: holds States and sub-modules as attributes.
+
+    Every Module class is a `brainstate.mixin.ParamDesc`: `Layer.desc(...)` records the class
+    and some of its arguments, to build it later (e.g. inside `nn.Sequential`, which supplies
+    `in_size`). `x >> module` is `module(x)`.
 
     Args:
       name: optional name, used in error messages and printing; read-only afterwards.
@@ -114,6 +119,18 @@ class Module(graph.Node):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.update(*args, **kwargs)
+
+    def __rrshift__(self, other: Any) -> Any:
+        """`x >> module` calls `module(x)`, so pipelines read left to right.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> nn = brainstate.nn
+          >>> layer = nn.Linear(2, 3, w_init=jnp.ones((2, 3)))
+          >>> (jnp.array([1.0, -2.0]) >> layer >> nn.ReLU()).tolist()
+          [0.0, 0.0, 0.0]
+        """
+        return self(other)
 
     def init_state(self, *args: Any, **kwargs: Any) -> None:
         """Create the module's short-term states (no-op by default; see `nn.init_all_states`)."""
