@@ -47,6 +47,7 @@ from ._units import attach, decimal, is_quantity, mantissa, split
 __all__ = ["Delay", "DelayAccess", "StateWithDelay"]
 
 _DELAY_METHODS = ("rotation", "concat")
+_OLD_NAMES = {"linear_interp": "linear", "round": "nearest"}
 _NEAREST = InterpolationRegistry.get("nearest")
 
 
@@ -69,7 +70,8 @@ class Delay(Module):
         counted in writes.
       delay_method: the buffer layout, `'rotation'` (default) or `'concat'` (same results).
       interp_method: the older name of `interpolation`, used when `interpolation` is None
-        (default `'linear_interp'`, i.e. linear).
+        (default `'linear_interp'`; its spellings `'linear_interp'` and `'round'` become
+        `'linear'` and `'nearest'`).
       name: optional module name.
 
     Attributes:
@@ -101,7 +103,11 @@ class Delay(Module):
                  delay_method: Optional[str] = "rotation", interp_method: Union[str, Callable] = "linear_interp",
                  name: Optional[str] = None):
         super().__init__(name=name)
-        self.interp_method = self._check_interpolation(interp_method if interpolation is None else interpolation)
+        if interpolation is None:
+            # The older parameter's two spellings map to today's names, as they did before.
+            interpolation = _OLD_NAMES.get(interp_method, interp_method) if isinstance(interp_method, str) \
+                else interp_method
+        self.interp_method = self._check_interpolation(interpolation)
         self.interpolation = self.interp_method
         # Wider stencils (cubic, ...) read one step older than the longest delay: keep it stored.
         self._margin = older_margin(self.interp_method)

@@ -17,7 +17,7 @@ from .._state import ParamState
 from .. import graph
 from ..mixin import ParamDesc
 from ..graph._walk import MAX_LEVEL
-from ..util._dicts import FlattedDict
+from ..util._dicts import FlattedDict, NestedDict
 
 __all__ = ["Module"]
 
@@ -155,6 +155,21 @@ class Module(graph.Node, ParamDesc):
                allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
         """This module's States and its sub-modules', keyed by path (see `graph.states`)."""
         return graph.states(self, *filters, allowed_hierarchy=allowed_hierarchy)
+
+    def state_trees(self, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
+        """Snapshots (`TreefyState`) of this module's States, nested by path (see `graph.flatten`).
+
+        With filters, one nested dict per filter (a tuple when there are several).
+
+        Example:
+          >>> import brainstate
+          >>> net = brainstate.nn.Sequential(brainstate.nn.Linear(2, 3))
+          >>> tree = net.state_trees(brainstate.ParamState)
+          >>> tree['layers'][0]['weight'].value['weight'].shape
+          (2, 3)
+        """
+        _, tree = graph.flatten(self)
+        return tree.filter(*filters) if filters else tree
 
     def nodes(self, *filters: Any,
               allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:

@@ -240,12 +240,14 @@ def test_stencil_at_the_newest_end_repeats_the_newest_value():
 
 def test_interp_method_is_the_older_name_of_interpolation():
     delay = _delay(entries={"x": 2.4 * DT}, interp_method="round")
-    assert delay.interp_method == "round"
+    assert delay.interp_method == "nearest"
     for i in range(4):
         delay.update(jnp.full(2, float(i)))
     assert_allclose(np.asarray(delay.at("x")), [1.0, 1.0])
     assert _delay(interp_method="round", interpolation="cubic").interp_method == "cubic"
-    assert _delay().interp_method == "linear_interp"
+    assert _delay().interp_method == "linear"
+    assert _delay(interp_method="linear_interp").interp_method == "linear"
+    assert _delay(interpolation="round").interp_method == "round"
 
 
 def _sum_method(history, indices, float_idx, max_length):
