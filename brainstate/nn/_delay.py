@@ -23,8 +23,8 @@ registered or callable one). `retrieve_at_time(t)` reads the value at absolute t
 Invariants:
 - `max_length = 1 + ceil(longest registered delay in steps)` (one more for the interpolations
   whose stencil reaches one step further back: cubic, hermite, polynomial2/3), fixed when
-  `init_state` builds the buffer; registering a longer delay afterwards is an error (call `init_state` again).
-  `max_time` is that longest delay, in the units it was given.
+  `init_state` builds the buffer; registering a longer delay afterwards is an error (call
+  `init_state` again). `max_time` is that longest delay, in the units it was given.
 - The history holds plain numbers; units (`brainunit`) are stripped on write and re-attached
   on read.
 """
