@@ -1,19 +1,28 @@
-"""Timing helpers shared by the benchmarks: interleaved blocks, median, ratio."""
+"""Timing helpers shared by the benchmarks: interleaved blocks, median, ratio.
 
+Time is the process's CPU time (all its threads), not wall time: on a shared machine other
+processes steal wall time from either side unevenly, while the CPU work each side does stays
+the same. Set `BENCH_CLOCK=wall` to measure wall time instead (on a quiet machine they agree).
+"""
+
+import os
 import statistics
 import time
 
 import jax
 
 
+_clock = time.perf_counter if os.environ.get("BENCH_CLOCK") == "wall" else time.process_time
+
+
 def per_call(fn, n: int) -> float:
     """Seconds per call of `fn` over a block of `n` calls, results awaited at the end only."""
-    start = time.perf_counter()
+    start = _clock()
     out = None
     for _ in range(n):
         out = fn()
     jax.block_until_ready(out)
-    return (time.perf_counter() - start) / n
+    return (_clock() - start) / n
 
 
 def ratio(ours, raw, n: int = 1000, blocks: int = 15, warmup: int = 3):

@@ -6,7 +6,7 @@ which states a function reads and writes and threads them through pure JAX autom
 builds models from `Module`s whose leaves are states.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.6.0"
 
 from ._errors import BatchAxisError, BrainStateError, TraceContextError
 from ._state import (BatchState, DelayState, HiddenState, LongTermState, ParamState, ShortTermState,
@@ -29,6 +29,7 @@ from . import nn
 from . import checkpoint
 from . import sharding
 from . import mixin
+from . import interop  # flax / equinox are imported on first use of a conversion
 
 
 def __getattr__(name):

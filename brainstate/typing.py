@@ -72,7 +72,14 @@ SeedOrKey = Union[int, jax.Array, np.ndarray]
 
 
 class Missing:
-    """Sentinel type: an argument that was not given."""
+    """Sentinel type: an argument that was not given.
+
+    Every transform accepts an instance in place of the function and then returns a decorator
+    (`jit(Missing(), static_argnums=1)` is `jit(static_argnums=1)`).
+    """
 
     def __repr__(self) -> str:
         return "MISSING"
+
+
+MISSING = Missing()  # the one "not given" default used across the package

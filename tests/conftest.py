@@ -2,6 +2,9 @@
 
 Tests see 8 simulated CPU devices (set before JAX starts its backend), so multi-device code
 runs everywhere without a subprocess.
+
+No test may depend on the machine's speed (CI runs on shared, loaded machines): hypothesis runs
+without its per-example deadline and without the health check that times data generation.
 """
 
 import os
@@ -9,8 +12,12 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 import brainstate
+
+settings.register_profile("brainstate", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("brainstate")
 
 
 @pytest.fixture(autouse=True)

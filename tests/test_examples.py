@@ -2,7 +2,8 @@
 
 Each example's `main(...)` returns the numbers it checks; these tests call it with the short
 settings of its `--short` flag and check the same numbers (the checkpoint example resumes in a
-subprocess of itself, so that case also covers the new-process restore).
+subprocess of itself, so that case also covers the new-process restore). The examples that train
+for seconds are marked `slow` (`pytest -m slow`); the unit tests cover what they use.
 """
 
 import importlib.util
@@ -33,6 +34,7 @@ def test_train_mlp_loss_falls():
     assert final < 0.1
 
 
+@pytest.mark.slow  # trains, then resumes in a new process: several CPU seconds
 def test_checkpoint_resume_in_new_process_is_bit_identical():
     result = load("mlp_checkpoint_resume").main(steps=60, stop_at=24, verbose=False)
     assert result["differing"] == []
@@ -41,12 +43,14 @@ def test_checkpoint_resume_in_new_process_is_bit_identical():
     assert result["final_loss"] < 0.5 * result["first_loss"]
 
 
+@pytest.mark.slow  # 250 training steps: several CPU seconds
 def test_rnn_learns_delayed_sum():
     result = load("rnn_sequence").main(train_steps=250, verbose=False)
     assert result["loss_after"] < 0.05 * result["target_variance"]
     assert result["loss_before"] > 0.5 * result["target_variance"]
 
 
+@pytest.mark.slow  # 300 steps of 8 members: several CPU seconds
 def test_ensemble_members_all_learn_and_differ():
     result = load("ensemble_vmap").main(members=8, steps=300, verbose=False)
     first, last = result["first_loss"], result["last_loss"]
@@ -57,6 +61,7 @@ def test_ensemble_members_all_learn_and_differ():
     assert result["spread_in_gap"] > result["spread_on_data"]
 
 
+@pytest.mark.slow  # 200 ms of a spiking network: several CPU seconds
 def test_coba_network_fires_in_physiological_range(tmp_path):
     try:
         import matplotlib  # noqa: F401  (the 'examples' extra)

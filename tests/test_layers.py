@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 ORDER = ["_errors", "typing", "util", "_state", "environ", "graph", "random", "transform", "sharding", "mixin", "nn",
-         "optim", "checkpoint"]
+         "optim", "checkpoint", "interop"]
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "brainstate"
 
 

@@ -111,6 +111,40 @@ def test_combination_repr():
     assert repr(JointTypes[Training, Batching]) == "JointTypes[brainstate.mixin.Training, brainstate.mixin.Batching]"
 
 
+@pytest.mark.parametrize("make,alias", [(lambda: JointTypes[int, str], "_JointGenericAlias"),
+                                        (lambda: OneOfTypes[int, str], "_OneOfGenericAlias")])
+def test_combinations_are_instances_of_the_exported_alias_types(make, alias):
+    import brainstate.mixin as mixin
+
+    assert alias in mixin.__all__
+    assert isinstance(make(), getattr(mixin, alias))
+    assert make().__args__ == (int, str)
+
+
+def test_joint_and_one_of_aliases_are_distinct_types():
+    from brainstate.mixin import _JointGenericAlias, _OneOfGenericAlias
+
+    assert not isinstance(OneOfTypes[int, str], _JointGenericAlias)
+    assert not isinstance(JointTypes[int, str], _OneOfGenericAlias)
+
+
+@pytest.mark.parametrize("make,kind", [(lambda: JointTypes[Training, Batching], "an intersection"),
+                                       (lambda: OneOfTypes[Training, Batching], "a union")])
+def test_calling_a_combination_raises(make, kind):
+    with pytest.raises(TypeError, match=rf"Cannot instantiate {make()._name}\[brainstate.mixin.Training, "
+                                        rf"brainstate.mixin.Batching\]: it is {kind} type"):
+        make()(1, key=2)
+
+
+def test_combinations_pickle_and_serve_as_annotations():
+    import pickle
+    import typing
+
+    both = JointTypes[Training, Batching]
+    assert pickle.loads(pickle.dumps(both)) == both
+    assert typing.Optional[both] == typing.Union[both, None]  # accepted by typing (it is callable)
+
+
 def test_combination_needs_types():
     with pytest.raises(TypeError, match="JointTypes needs at least one type"):
         JointTypes()

@@ -1,4 +1,4 @@
-"""Switches for the two write checks, per thread and per block.
+"""Switches for the two write checks, per thread and per block, and the (re)initialisation flag.
 
 Both checks are on by default ([better] than the reference release, where they are opt-in):
 - the value-tree check: a write must keep the state's tree structure, shapes and dtypes;
@@ -10,7 +10,8 @@ Both checks are on by default ([better] than the reference release, where they a
 import contextlib
 import threading
 
-__all__ = ["check_state_value_tree", "check_state_jax_tracer", "tree_check_on", "tracer_check_on"]
+__all__ = ["check_state_value_tree", "check_state_jax_tracer", "tree_check_on", "tracer_check_on",
+           "initialising", "initialisation"]
 
 _local = threading.local()
 
@@ -47,3 +48,23 @@ def check_state_jax_tracer(val: bool = True):
         yield
     finally:
         _local.tracer = old
+
+
+def initialising() -> bool:
+    """True inside `init_state` / `reset_state` (and `init_all_states` / `reset_all_states`)."""
+    return getattr(_local, "init", 0) > 0
+
+
+@contextlib.contextmanager
+def initialisation():
+    """Mark a block as (re)initialising states: eager writes in it may change a state's shape.
+
+    (Re)initialising is where a model sets its batch size or builds its hidden states anew, so
+    the value-tree check lets those writes through outside transforms; inside a transform
+    it stays absolute.
+    """
+    _local.init = getattr(_local, "init", 0) + 1
+    try:
+        yield
+    finally:
+        _local.init -= 1

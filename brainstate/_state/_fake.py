@@ -15,10 +15,27 @@ class FakeState:
     __module__ = "brainstate"
 
     def __init__(self, value: Any, name: Optional[str] = None, **kwargs):
-        self.value = value
-        self.name = name
+        self._value = value
+        self._name = name
         for k, v in kwargs.items():
             setattr(self, k, v)
+
+    @property
+    def value(self) -> Any:
+        """The held value (never recorded by any transform)."""
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._value = value
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._name
+
+    @name.setter
+    def name(self, name: Optional[str]) -> None:
+        self._name = name
 
     def __repr__(self) -> str:
         return f"FakeState(value={self.value!r}{', name=' + repr(self.name) if self.name else ''})"

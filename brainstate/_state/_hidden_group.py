@@ -38,6 +38,8 @@ class HiddenGroupState(HiddenState):
                 f"HiddenGroupState needs an array of shape (*varshape, num_state) with at least 2 "
                 f"dimensions, got shape {jnp.shape(value)}. Add a trailing axis for one variable.")
         super().__init__(value, **kwargs)
+        if "name2index" not in vars(self):
+            self.name2index = {str(i): i for i in range(self.num_state)}
 
     @property
     def varshape(self) -> tuple:

@@ -172,6 +172,85 @@ class HookManager:
                           f"(HookConfig.max_errors_per_hook={config.max_errors_per_hook}).",
                           HookWarning, stacklevel=_user_stacklevel())
 
+    # -- running this manager's hooks directly (the reference's entry points) -----------------
+    def _target(self, state_ref: "weakref.ref", where: str) -> Any:
+        state = state_ref() if callable(state_ref) else None
+        if state is None:
+            raise ReferenceError(f"HookManager.{where}: state_ref must be a live weak reference to a State "
+                                 f"(`weakref.ref(state)`), got {state_ref!r}.")
+        return state
+
+    def _own(self, hook_type: str) -> list:
+        hooks = self._active[hook_type]
+        return [(self, hooks)] if hooks else []
+
+    def execute_read_hooks(self, value: Any, state_ref: "weakref.ref") -> None:
+        """Run this manager's ``read`` hooks for the state `state_ref` points to, reading `value`.
+
+        Raises:
+          ReferenceError: `state_ref` is not a live weak reference.
+        """
+        from . import _hooks
+
+        _hooks.run_read(self._target(state_ref, "execute_read_hooks"), value, groups=self._own("read"))
+
+    def execute_write_before_hooks(self, new_value: Any, old_value: Any, state_ref: "weakref.ref") -> Any:
+        """Run this manager's ``write_before`` hooks; return the value to write (as transformed
+        by the hooks, in run order).
+
+        Raises:
+          HookCancellationError: a hook cancelled the write.
+          ReferenceError: `state_ref` is not a live weak reference.
+
+        Example:
+          >>> import weakref, brainstate, jax.numpy as jnp
+          >>> s = brainstate.State(jnp.zeros(2))
+          >>> manager = brainstate.HookManager()
+          >>> def clip(ctx):
+          ...     ctx.transformed_value = jnp.clip(ctx.value, 0, 1)
+          >>> _ = manager.register_hook("write_before", clip)
+          >>> manager.execute_write_before_hooks(jnp.array([-1., 5.]), s.value, weakref.ref(s)).tolist()
+          [0.0, 1.0]
+        """
+        from . import _hooks
+
+        state = self._target(state_ref, "execute_write_before_hooks")
+        return _hooks.run_write_before(state, new_value, old_value, groups=self._own("write_before"))
+
+    def execute_write_after_hooks(self, new_value: Any, old_value: Any, state_ref: "weakref.ref") -> None:
+        """Run this manager's ``write_after`` hooks: the state now holds `new_value`, not `old_value`.
+
+        Raises:
+          ReferenceError: `state_ref` is not a live weak reference.
+        """
+        from . import _hooks
+
+        state = self._target(state_ref, "execute_write_after_hooks")
+        _hooks.run_write_after(state, new_value, old_value, groups=self._own("write_after"))
+
+    def execute_restore_hooks(self, new_value: Any, old_value: Any, state_ref: "weakref.ref") -> None:
+        """Run this manager's ``restore`` hooks: `restore_value(new_value)` replaced `old_value`.
+
+        Raises:
+          ReferenceError: `state_ref` is not a live weak reference.
+        """
+        from . import _hooks
+
+        state = self._target(state_ref, "execute_restore_hooks")
+        _hooks.run_restore(state, new_value, old_value, groups=self._own("restore"))
+
+    def execute_init_hooks(self, value: Any, state_ref: "weakref.ref",
+                           init_metadata: Optional[Dict[str, Any]] = None) -> None:
+        """Run this manager's ``init`` hooks for a state created with `value` and `init_metadata`.
+
+        Raises:
+          ReferenceError: `state_ref` is not a live weak reference.
+        """
+        from . import _hooks
+
+        state = self._target(state_ref, "execute_init_hooks")
+        _hooks.run_init(state, value, dict(init_metadata or {}), groups=self._own("init"))
+
     # -- hooks are runtime-only ----------------------------------------------------------------
     def __deepcopy__(self, memo):
         return None

@@ -174,9 +174,12 @@ def _groups(state: Any, hook_type: str) -> list:
     return groups
 
 
-def _run(state: Any, hook_type: str, make_context: Callable, after_each: Optional[Callable] = None):
-    """Run every hook of `hook_type` for `state`; returns the context (None if no hook ran)."""
-    groups = _groups(state, hook_type)
+def _run(state: Any, hook_type: str, make_context: Callable, after_each: Optional[Callable] = None,
+         groups: Optional[list] = None):
+    """Run every hook of `hook_type` for `state` (or those of `groups` only, when given: what
+    `HookManager.execute_*_hooks` runs); returns the context (None if no hook ran)."""
+    if groups is None:
+        groups = _groups(state, hook_type)
     if not groups:
         return None
     busy = getattr(_running, "keys", None)
@@ -198,12 +201,12 @@ def _run(state: Any, hook_type: str, make_context: Callable, after_each: Optiona
         busy.discard(key)
 
 
-def run_read(state: Any, value: Any) -> None:
+def run_read(state: Any, value: Any, groups: Optional[list] = None) -> None:
     """Run the ``read`` hooks of `state`, which is returning `value`."""
-    _run(state, "read", lambda ref: ReadHookContext("read", ref, value=value))
+    _run(state, "read", lambda ref: ReadHookContext("read", ref, value=value), groups=groups)
 
 
-def run_write_before(state: Any, value: Any, old: Any) -> Any:
+def run_write_before(state: Any, value: Any, old: Any, groups: Optional[list] = None) -> Any:
     """Run the ``write_before`` hooks of `state`; return the value to write.
 
     Raises:
@@ -232,23 +235,23 @@ def run_write_before(state: Any, value: Any, old: Any) -> Any:
 
     _run(state, "write_before",
          lambda ref: MutableWriteHookContext("write_before", ref, value=value, old_value=old),
-         after_each)
+         after_each, groups=groups)
     return current[0]
 
 
-def run_write_after(state: Any, value: Any, old: Any) -> None:
+def run_write_after(state: Any, value: Any, old: Any, groups: Optional[list] = None) -> None:
     """Run the ``write_after`` hooks of `state`, which now holds `value` instead of `old`."""
     _run(state, "write_after",
-         lambda ref: WriteHookContext("write_after", ref, value=value, old_value=old))
+         lambda ref: WriteHookContext("write_after", ref, value=value, old_value=old), groups=groups)
 
 
-def run_restore(state: Any, value: Any, old: Any) -> None:
+def run_restore(state: Any, value: Any, old: Any, groups: Optional[list] = None) -> None:
     """Run the ``restore`` hooks of `state`, whose `restore_value(value)` replaced `old`."""
     _run(state, "restore",
-         lambda ref: RestoreHookContext("restore", ref, value=value, old_value=old))
+         lambda ref: RestoreHookContext("restore", ref, value=value, old_value=old), groups=groups)
 
 
-def run_init(state: Any, value: Any, metadata: dict) -> None:
+def run_init(state: Any, value: Any, metadata: dict, groups: Optional[list] = None) -> None:
     """Run the ``init`` hooks for a newly created `state` (global hooks only, in practice)."""
     _run(state, "init",
-         lambda ref: InitHookContext("init", ref, value=value, init_metadata=dict(metadata)))
+         lambda ref: InitHookContext("init", ref, value=value, init_metadata=dict(metadata)), groups=groups)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._errors import BrainStateError
 
-__all__ = ["signature", "checked_value", "describe", "strong"]
+__all__ = ["signature", "checked_value", "describe", "strong", "is_placeholder"]
 
 _PY_SCALARS = (bool, int, float, complex)
 Tracer = jax.core.Tracer
@@ -70,10 +70,12 @@ class _Raw(str):
         return str(self)
 
 
-def checked_value(state, value):
+def checked_value(state, value, expected=None):
     """Return `(value, has_tracer)` to store in `state`, or raise if `value` breaks its signature.
 
-    Weak leaves that differ only in dtype are cast to the stored dtype.
+    `expected` is the `(treedef, leaf signatures)` to keep (default: the state's own; inside a
+    vmap a state is seen, and checked, per lane). Weak leaves that differ only in dtype are cast
+    to the stored dtype.
     """
     from ._state import State  # circular: State uses this module for its writes
 
@@ -82,7 +84,7 @@ def checked_value(state, value):
         raise BrainStateError(
             f"Cannot write a State into {state._label()}: a State holds arrays, not other States. "
             f"Write the other state's value instead (`a.value = b.value`).")
-    old_tree, old_sigs = state._sig
+    old_tree, old_sigs = state._sig if expected is None else expected
     if treedef != old_tree or len(sigs) != len(old_sigs):
         _mismatch(state, old_tree, old_sigs, treedef, sigs, "tree structure")
     cast = None
@@ -130,3 +132,18 @@ def _mismatch(state, old_tree, old_sigs, treedef, sigs, what):
         f"A state keeps the tree structure, shapes and dtypes of its first value, so compiled code "
         f"that uses it stays valid. Cast or reshape the value to match, or change the state on "
         f"purpose with `state.restore_value(new_value)`. The state keeps its old value.")
+
+
+def is_placeholder(sig) -> bool:
+    """A signature that only holds a place: `None`, or one weakly typed Python scalar.
+
+    A state created with a placeholder (`State(None)`, `State(0.)`) takes the signature of the
+    first array written to it, as the reference's ecosystem expects.
+    """
+    treedef, sigs = sig
+    if treedef.num_leaves == 0:
+        return treedef == jax.tree_util.tree_structure(None)
+    return treedef.num_leaves == 1 and treedef == _LEAF and sigs[0][0] == () and sigs[0][2]
+
+
+_LEAF = jax.tree_util.tree_structure(0)

@@ -1,16 +1,18 @@
 """`State`: an explicit, mutable container for a PyTree of arrays.
 
-Read with `state.value`, write with `state.value = ...`. Every read and write is reported to
-the innermost active `StateTrace`, which is how state-aware transforms discover what a function
-touches. Everything else (hooks, signatures, snapshots) lives in sibling modules; the engine's
-compiled per-call path bypasses `.value` and moves `_value` directly.
+Read with `state.value`, write with `state.value = ...`. Outside every transform a read returns
+the committed value and a write checks and stores it. While a state-aware transform traces a
+function, reads and writes go to the innermost `StateTrace` of this thread, which holds what
+the function sees (see `_trace.py`); the state object itself only changes when the transform
+commits its results (`_commit.py`). Hooks, signatures and snapshots live in sibling modules.
 
 Invariants:
 - the first value fixes the signature (tree structure, shapes, dtypes); writes must keep it,
   except through `restore_value`, which changes it on purpose;
 - a failed write changes nothing;
-- a tracer is only ever stored while a state-aware trace is active on this thread; the trace
-  restores the previous value when it ends.
+- `_value` holds a tracer only for a state created inside a transform (it is local to it), or
+  inside a raw JAX trace (usable while that trace lasts); reading such a value after its trace
+  ended raises `TraceContextError`.
 """
 
 import os
@@ -19,14 +21,14 @@ from typing import Any, Optional
 
 import jax
 import numpy as np
-from jax.extend.core import get_opaque_trace_state
 
+from .._compatible_import import get_opaque_trace_state
 from .._errors import BrainStateError, TraceContextError
 from . import _hooks
-from ._signature import checked_value, describe, signature, strong
-from . import _epoch
-from ._checks import tracer_check_on, tree_check_on
-from ._trace import new_state_listeners, trace_stack
+from ._signature import checked_value, describe, is_placeholder, signature, strong
+from ._checks import initialising, tracer_check_on, tree_check_on
+from . import _commit
+from ._trace import _local, new_state_listeners, owner_serial
 
 __all__ = [
     "State", "ShortTermState", "LongTermState", "ParamState", "BatchState", "HiddenState",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# `brainstate.nn.init.param`, registered by that (higher) layer when it loads; `State.init` uses it.
+param_init: Optional[Any] = None
 
 
 def _caller_location() -> str:
@@ -67,6 +71,7 @@ class State(_hooks.StateHookMixin):
     __module__ = "brainstate"
     _hooks = None
     _raw_trace = None
+    _version = 0  # a new unique number at every store (see `_commit.py`)
 
     def __init__(self, value: Any, name: Optional[str] = None, **metadata: Any):
         if isinstance(value, State):
@@ -92,17 +97,14 @@ class State(_hooks.StateHookMixin):
         self._tracer = has_tracer
         self._name = name
         self._source = source
-        stack = trace_stack()
-        if has_tracer and not stack:
+        stack = _local.stack
+        self._owner = owner_serial() if stack else 0
+        if has_tracer and not self._owner:
             # Created inside a raw JAX trace (e.g. `treefy_merge` under `jax.jit`): the state is
             # local to that trace and may be used while it lasts.
             self._raw_trace = get_opaque_trace_state()
         if stack:
-            self._owner = stack[-1].serial
             stack[-1].created.append(self)
-        else:
-            self._owner = 0
-            _epoch.bump()
         tag = metadata.pop("tag", None)
         if tag is not None:
             self.tag = {tag} if isinstance(tag, str) else set(tag)
@@ -112,55 +114,81 @@ class State(_hooks.StateHookMixin):
     # -- reading and writing -------------------------------------------------------------------
     @property
     def value(self) -> Any:
-        """The current value. Reading records the state in the active trace."""
-        stack = trace_stack()
-        if stack:
-            stack[-1].read(self)
-        elif self._tracer and not self._in_own_raw_trace():
-            raise TraceContextError(
-                f"{self._label()} holds a JAX tracer from a transform that has finished: the state "
-                f"was created or written inside a traced function and its value escaped. Create "
-                f"the state outside the transform, or assign it a concrete value (for example "
-                f"`state.value = jnp.zeros(shape)`) before reading it.")
+        """The current value. Inside a state-aware transform, the value the traced function sees."""
+        stack = _local.stack
+        value = stack[-1].read(self) if stack else self._committed()
         if _hooks.ACTIVE or self._hooks is not None:
-            _hooks.run_read(self, self._value)
-        return self._value
+            _hooks.run_read(self, value)
+        return value
 
     @value.setter
     def value(self, value: Any) -> None:
         self._write(value)
 
-    def _write(self, value) -> None:
-        if not tree_check_on():
-            return self.restore_value(value)
-        stack = trace_stack()
-        if stack and stack[-1].view is not None:
-            stack[-1].touch(self)  # a first touch may present the state per lane: check against that
-        value, has_tracer = checked_value(self, value)
-        if has_tracer and tracer_check_on():
-            if not stack and not self._in_own_raw_trace():
-                raise TraceContextError(
-                    f"Writing a JAX tracer into {self._label()} outside a state-aware transform. "
-                    f"The function was probably wrapped in a raw JAX transform (`jax.jit`, "
-                    f"`jax.vmap`, `jax.grad`, `jax.lax.scan`, ...), which cannot carry the write "
-                    f"out of the trace, so it would be lost or leak a tracer. Use the state-aware "
-                    f"version instead (`brainstate.transform.jit`, `.vmap`, `.grad`, `.for_loop`, "
-                    f"...). The state keeps its old value.")
-            if stack and stack[-1].jax_state is not None and get_opaque_trace_state() != stack[-1].jax_state:
-                raise TraceContextError(
-                    f"Writing into {self._label()} from inside a raw JAX transform (`jax.vmap`, "
-                    f"`jax.lax.scan`, `jax.grad`, ...) nested in a state-aware one: the raw "
-                    f"transform cannot carry the write out. Use the brainstate.transform version "
-                    f"of the inner transform. The state keeps its old value.")
-        if _hooks.ACTIVE or self._hooks is not None:
-            value = _hooks.run_write_before(self, value, self._value)
+    def _committed(self) -> Any:
+        """The stored value, refusing a tracer whose trace has ended."""
+        if self._tracer and not self._in_own_raw_trace():
+            raise TraceContextError(
+                f"{self._label()} holds a JAX tracer from a transform that has finished: the state "
+                f"was created or written inside a traced function and its value escaped. Create "
+                f"the state outside the transform, or assign it a concrete value (for example "
+                f"`state.value = jnp.zeros(shape)`) before reading it.")
+        return self._value
+
+    def _write(self, value: Any, restore: bool = False) -> None:
+        if isinstance(value, State):
+            raise BrainStateError(
+                f"Cannot write a State into {self._label()}: a State holds arrays, not other States. "
+                f"Write the other state's value instead (`a.value = b.value`).")
+        stack = _local.stack
+        if not restore and (not tree_check_on() or (not stack and initialising())):
+            restore = True  # check off, or an eager (re)initialisation: the shape may change
+        self._been_writen = True
+        hooked = _hooks.ACTIVE or self._hooks is not None
+        if hooked:
+            old = stack[-1].peek(self) if stack else self._value
+            if not restore:
+                value = _hooks.run_write_before(self, value, old)
         if stack:
-            stack[-1].write(self)
-        old = self._value
+            stack[-1].write(self, value, restore)
+        else:
+            self._store(value, restore, None)
+        if hooked:
+            (_hooks.run_restore if restore else _hooks.run_write_after)(self, value, old)
+
+    def _store(self, value: Any, restore: bool, trace: Any) -> None:
+        """Check `value` and keep it on this object (an eager write, or a local state's write)."""
+        if not restore and is_placeholder(self._sig):
+            restore = True  # a placeholder takes the signature of its first real value
+        if restore:
+            treedef, _, sigs, has_tracer = signature(value)
+        else:
+            value, has_tracer = checked_value(self, value)
+        if has_tracer and tracer_check_on():
+            if trace is not None:
+                trace.check_jax_level(self)
+            elif restore:
+                # `restore_value` inside a raw JAX transform: the value belongs to that transform,
+                # readable and writable there; after it ends, reading it raises (`_committed`).
+                self._raw_trace = get_opaque_trace_state()
+            elif not self._in_own_raw_trace():
+                raise self._escaping_tracer_error()
+        if trace is None:  # an eager write: stamped, under the commit lock
+            _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None)
+            return
+        if restore:
+            self._sig = (treedef, sigs)
         self._value = value
         self._tracer = has_tracer
-        if _hooks.ACTIVE or self._hooks is not None:
-            _hooks.run_write_after(self, value, old)
+
+    def _escaping_tracer_error(self) -> TraceContextError:
+        return TraceContextError(
+            f"Writing a JAX tracer into {self._label()} outside a state-aware transform. "
+            f"The function was probably wrapped in a raw JAX transform (`jax.jit`, "
+            f"`jax.vmap`, `jax.grad`, `jax.lax.scan`, ...), which cannot carry the write "
+            f"out of the trace, so it would be lost or leak a tracer. Use the state-aware "
+            f"version instead (`brainstate.transform.jit`, `.vmap`, `.grad`, `.for_loop`, "
+            f"...). The state keeps its old value.")
 
     def _in_own_raw_trace(self) -> bool:
         """True while the raw JAX trace this state was created in is the current one."""
@@ -174,20 +202,91 @@ class State(_hooks.StateHookMixin):
         """
         if isinstance(value, State):
             raise BrainStateError(f"Cannot restore {self._label()} from a State; pass its `.value`.")
-        treedef, leaves, sigs, has_tracer = signature(value)
-        if has_tracer and not trace_stack() and tracer_check_on():
-            raise TraceContextError(
-                f"restore_value on {self._label()} received a JAX tracer outside a state-aware "
-                f"transform. Use brainstate.transform.* instead of raw JAX transforms.")
-        old = self._value
-        stack = trace_stack()
-        if stack:
-            stack[-1].write(self)
-        self._value = value
-        self._sig = (treedef, sigs)
-        self._tracer = has_tracer
-        if _hooks.ACTIVE or self._hooks is not None:
-            _hooks.run_restore(self, value, old)
+        self._write(value, restore=True)
+
+    # -- the access protocol of State subclasses (the ecosystem overrides `value` with these) ------
+    _been_writen = False  # set by every write through `.value`
+
+    def _read_value(self) -> Any:
+        """The value as the current context sees it, without recording a read."""
+        stack = _local.stack
+        return stack[-1].peek(self) if stack else self._committed()
+
+    def _write_value(self, value: Any) -> None:
+        """Check and write `value` (recorded in the active trace like any write)."""
+        self._write(value)
+
+    def _check_value_tree(self, value: Any) -> None:
+        """Raise `ValueError` if `value` does not keep this state's structure, shapes and dtypes."""
+        checked_value(self, value)
+
+    @classmethod
+    def init(cls, fn: Any, in_size: Any, batch_size: Optional[int] = None, tag: Optional[str] = None) -> "State":
+        """A new state holding `brainstate.nn.init.param(fn, in_size, batch_size)`.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> brainstate.HiddenState.init(jnp.zeros, (3,), batch_size=2).value.shape
+          (2, 3)
+        """
+        if param_init is None:  # brainstate.nn not imported; `import brainstate` always imports it
+            raise BrainStateError("State.init needs brainstate.nn.init; import brainstate (not only brainstate._state).")
+        return cls(param_init(fn, in_size, batch_size), tag=tag)
+
+    def copy_from(self, other: "State") -> None:
+        """Make this state a copy of `other` (value and metadata; creation site and hooks kept).
+
+        Raises:
+          ValueError: if `other` is a different kind of state.
+        """
+        if type(self) is not type(other):
+            raise ValueError(f"copy_from: cannot copy a {type(other).__name__} into {self._label()}; the "
+                             f"kinds must match.")
+        if self is other:
+            return
+        keep = {k: vars(self)[k] for k in ("_source", "_owner", "_hooks") if k in vars(self)}
+        vars(self).clear()
+        vars(self).update({k: v for k, v in vars(other).items() if k not in keep}, **keep)
+        if isinstance(getattr(self, "tag", None), set):
+            self.tag = set(self.tag)
+
+    def check_if_deleted(self) -> None:
+        """Raise if a leaf of the value is a deleted (donated) buffer.
+
+        Raises:
+          BrainStateError: naming the state.
+        """
+        for leaf in jax.tree_util.tree_leaves(self._value):
+            if getattr(leaf, "is_deleted", None) is not None and leaf.is_deleted():
+                raise BrainStateError(
+                    f"{self._label()} holds a deleted buffer: it was donated to a compiled call and its "
+                    f"old value is gone. Read `state.value` again after the call instead of keeping arrays.")
+
+    def check_valid_trace(self, error_msg: Any = None) -> None:
+        """Raise `TraceContextError` if the value is a tracer of a trace that has ended."""
+        self._committed()
+
+    def raise_error_with_source_info(self, error: Exception):
+        """Raise `error` with a note saying where this state was created."""
+        error.add_note(f"(the state was created at {self._source})")
+        raise error
+
+    # The reference release numbered the transform nesting a state was created at; here a
+    # state belongs to the transform it was created in (`_owner`). Kept for code that reads it.
+    @property
+    def stack_level(self) -> int:
+        """How many state-aware transforms were active when the state was created (0 outside)."""
+        return getattr(self, "_level", 0)
+
+    @stack_level.setter
+    def stack_level(self, level: int) -> None:
+        self._level = int(level)
+
+    def increase_stack_level(self) -> None:
+        self.stack_level = self.stack_level + 1
+
+    def decrease_stack_level(self) -> None:
+        self.stack_level = max(self.stack_level - 1, 0)
 
     def value_call(self, fn):
         """Apply `fn` to every leaf of the value and return the result (the state is unchanged)."""
@@ -246,8 +345,7 @@ class State(_hooks.StateHookMixin):
         new.__dict__.update(self.__dict__)
         if isinstance(getattr(self, "tag", None), set):
             new.tag = set(self.tag)
-        stack = trace_stack()
-        new._owner = stack[-1].serial if stack else 0
+        new._owner = owner_serial()
         return new
 
     def replace(self, value: Any) -> "State":
@@ -327,6 +425,16 @@ class HiddenState(ShortTermState):
                 f"{type(value).__name__} with {len(leaves)} leaves. Use one HiddenState per array, "
                 f"or a ShortTermState for a container.")
         super().__init__(value, name, **metadata)
+
+    @property
+    def varshape(self) -> tuple:
+        """The shape of the hidden variable."""
+        return tuple(self._sig[1][0][0])
+
+    @property
+    def num_state(self) -> int:
+        """How many hidden variables the state holds (one)."""
+        return 1
 
 
 def maybe_state(val: Any) -> Any:

@@ -1,32 +1,42 @@
-"""The trace recorder: which states a function touches while it is being traced.
+"""The trace recorder: which states a function touches, and what it sees of them while traced.
 
-A `StateTrace` is pushed on a thread-local stack while a state-aware transform runs the user's
-function. `State.value` reports every read and write to the top of the stack, so after the run
-the trace knows, in first-touch order, every external state the function used and which of them
-it wrote. States created while a trace is active belong to that trace (they are local to the
-transform) and are never recorded as its inputs or outputs.
-
-The trace also remembers each touched state's value at first touch and puts it back in
-`restore()`, so tracers never outlive the transform that made them. `environ` reads are recorded
-in every enclosing trace, because each enclosing compiled function bakes the value in.
+A `StateTrace` is pushed on a thread-local stack while a state-aware transform traces the
+user's function. `State.value` sends every read and write of an external state to the top of
+the stack. On a state's first touch the trace asks its parent (the trace below it, or the
+state's committed value when there is none) for the value, presents it to the function (the
+engine turns it into a new input of the jaxpr being built) and records it; from then on the
+function reads and writes the trace's copy.
 
 Invariants:
-- only the innermost trace records state reads and writes;
-- a trace restores every state it touched, whether the run succeeded or raised;
-- the stack is per thread: two threads tracing at once never see each other's states.
+- a trace never writes into a `State` object it did not create: the values a function sees
+  while being traced live in the trace (`values`), so another thread reading or writing the
+  same state meanwhile sees only committed values, and nothing has to be put back afterwards;
+- states created while a transform traces belong to it (`_owner`) and keep their values on
+  the object; they are local to the transform, never its inputs or outputs;
+- only the innermost trace records a state's reads and writes; it passes a first touch on to
+  its parent, so every enclosing transform learns that it needs the state too;
+- `environ` reads are recorded in every enclosing trace, because each enclosing compiled
+  function bakes the value in;
+- the stack is per thread: two threads tracing at once never see each other's traces.
+
+`StateTraceStack` (`_trace_stack.py`) is the public recorder users open themselves.
 """
 
 import itertools
 import threading
+from typing import Any, List, Optional
 
-from ._signature import signature
+import jax
 
-__all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read"]
+from ._signature import checked_value, is_placeholder, signature
+
+__all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read", "new_state_listeners", "owner_serial"]
+
 
 class _Local(threading.local):
     def __init__(self):  # runs once in every thread that touches it
-        self.stack = []
-        self.listeners = []
+        self.stack: List["StateTrace"] = []
+        self.listeners: list = []
 
 
 _local = _Local()
@@ -43,166 +53,204 @@ def new_state_listeners() -> list:
     return _local.listeners
 
 
-def current_trace():
+def current_trace() -> Optional["StateTrace"]:
     """The innermost active trace of this thread, or None."""
-    stack = trace_stack()
+    stack = _local.stack
     return stack[-1] if stack else None
 
 
-def environ_read(key, value) -> None:
+def owner_serial() -> int:
+    """The serial of the innermost trace that owns new states (0 outside every transform)."""
+    for trace in reversed(_local.stack):
+        if trace.owns_new_states:
+            return trace.serial
+    return 0
+
+
+def environ_read(key: Any, value: Any) -> None:
     """Record that `environ` key `key` was read with `value` in every active trace."""
-    for trace in trace_stack():
+    for trace in _local.stack:
         trace.env.setdefault(key, value)
 
 
 class StateTrace:
-    """Records the external states a function reads and writes while it runs.
+    """Records the external states a function reads and writes, holding what it sees of them.
 
     Attributes:
       states: external states in first-touch order.
-      written: one flag per entry of `states`, True once the state was written.
+      written, was_read, restored: one flag per entry of `states`.
+      values: the value the function currently sees for each entry of `states`.
+      sigs: the signature each entry must keep (that of the value presented at first touch,
+        which is per lane inside a vmap); `restore_value` replaces it on purpose.
+      created: states created while this trace was the innermost transform (local to it).
       env: `environ` keys read during the run, with the value seen.
       serial: unique id; states created under this trace carry it as their owner.
+      jax_state: JAX's opaque trace state inside the traced function; a tracer written from
+        any other JAX trace level (a raw `jax.vmap` nested inside, say) would leak.
     """
 
-    __slots__ = ("states", "written", "was_read", "created", "index", "originals", "env", "serial", "jax_state", "view", "resigned",
-                 "__weakref__")
+    owns_new_states = True
+    __slots__ = ("states", "written", "was_read", "restored", "index", "values", "sigs", "created", "env",
+                 "serial", "jax_state", "parent", "foreign", "__weakref__")
 
-    def __init__(self, jax_state=None, view=None):
-        self.states = []
-        self.written = []
-        self.was_read = []  # one flag per state: its value was read (not only written)
-        self.created = []  # states created while this trace was innermost (local to it)
-        self.index = {}
-        self.originals = []
-        self.env = {}
+    def __init__(self, jax_state: Any = None):
+        self.states: list = []
+        self.written: List[bool] = []
+        self.was_read: List[bool] = []
+        self.restored: List[bool] = []
+        self.index: dict = {}
+        self.values: list = []
+        self.sigs: list = []
+        self.created: list = []
+        self.env: dict = {}
         self.serial = next(_serial)
-        # Opaque JAX trace state at entry: a tracer written from any other JAX trace level
-        # (a raw jax.vmap nested inside us, say) would leak, so writes compare against it.
         self.jax_state = jax_state
-        # Optional `(state, value) -> value | None`: how an external state looks inside the traced
-        # function when first touched (one lane of a vmap, one shard of a shard_map). None: as is.
-        self.view = view
-        # (state, signature) of states presented with another signature; put back by `restore`.
-        self.resigned = []
+        self.parent: Optional[StateTrace] = None
+        # entry index -> the raw JAX trace (nested in this one) whose tracer the entry holds, for
+        # values given by `restore_value` inside a raw `jax.lax.scan`/`jax.vmap`/... body
+        self.foreign: Optional[dict] = None
 
-    def _touch(self, state) -> int:
+    # -- what the traced function sees ---------------------------------------------------------
+    def read(self, state) -> Any:
+        """The value `state` has for the traced function; records the read."""
+        if state._owner == self.serial:
+            return state._value
         i = self.index.get(id(state))
         if i is None:
-            # An enclosing trace that presents states per lane or per shard (a vmap's view) must
-            # present this one before we record it, so an inner transform sees one lane too.
-            for outer in trace_stack():
-                if outer is self:
-                    break
-                if outer.view is not None and state._owner != outer.serial and id(state) not in outer.index:
-                    outer._touch(state)
-            i = len(self.states)
-            self.index[id(state)] = i
-            self.states.append(state)
-            self.written.append(False)
-            self.was_read.append(False)
-            self.originals.append((state._value, state._tracer))
-            if self.view is not None:
-                seen = self.view(state, state._value)
-                if seen is not None:
-                    self._present(state, seen)
+            i = self._touch(state)
+        self.was_read[i] = True
+        return self.values[i]
+
+    def peek(self, state) -> Any:
+        """The value the function would read, without recording anything."""
+        if state._owner == self.serial:
+            return state._value
+        i = self.index.get(id(state))
+        if i is not None:
+            return self.values[i]
+        return self.parent.peek(state) if self.parent is not None else state._value
+
+    def write(self, state, value: Any, restore: bool = False) -> None:
+        """Give `state` a new value for the rest of the trace, checked against its signature."""
+        if state._owner == self.serial:
+            state._store(value, restore, self)
+            return
+        i = self.index.get(id(state))
+        if i is None:
+            i = self._touch(state)
+        if restore or is_placeholder(self.sigs[i]):  # on purpose, or a placeholder's first value
+            treedef, _, sigs, has_tracer = signature(value)
+            self.sigs[i] = (treedef, sigs)
+            self.restored[i] = True
+        else:
+            value, has_tracer = checked_value(state, value, self.sigs[i])
+        if has_tracer and self.jax_state is not None:
+            self._check_level(state, i, restore)
+        elif self.foreign:
+            self.foreign.pop(i, None)
+        self.values[i] = value
+        self.written[i] = True
+
+    def _check_level(self, state, i: int, restore: bool) -> None:
+        """Allow a tracer of a raw JAX transform nested in this trace only through `restore_value`
+        (the way libraries bring values into a raw `scan`/`vmap` body), or into an entry that
+        already holds a value of that same raw transform."""
+        from .._compatible_import import get_opaque_trace_state
+
+        level = get_opaque_trace_state()
+        if level == self.jax_state:
+            if self.foreign:
+                self.foreign.pop(i, None)
+            return
+        if restore or (self.foreign is not None and self.foreign.get(i) == level):
+            if self.foreign is None:
+                self.foreign = {}
+            self.foreign[i] = level
+            return
+        self.check_jax_level(state)
+
+    def check_foreign(self) -> None:
+        """Raise if a state still holds the value of a raw JAX transform that has ended."""
+        if not self.foreign:
+            return
+        from .._compatible_import import Tracer
+        from .._errors import TraceContextError
+
+        own = getattr(self, "jax_trace", None)  # the JAX trace the traced function runs in
+        for i in self.foreign:
+            for leaf in jax.tree_util.tree_leaves(self.values[i]):
+                if isinstance(leaf, Tracer) and getattr(leaf, "_trace", own) is not own:
+                    raise TraceContextError(
+                        f"{self.states[i]._label()} still holds a value of a raw JAX transform "
+                        f"(`jax.lax.scan`, `jax.vmap`, ...) that has ended: it was given that value "
+                        f"with `restore_value` inside the raw transform. Restore a value of the "
+                        f"enclosing function before the raw transform returns (or use the "
+                        f"brainstate.transform version of the inner transform).")
+
+    def mark_written(self, state, restore: bool = False) -> None:
+        """Record a write of `state` without changing the value the function sees."""
+        if state._owner == self.serial:
+            return
+        i = self.index.get(id(state))
+        if i is None:
+            i = self._touch(state)
+        self.written[i] = True
+        self.restored[i] = self.restored[i] or restore
+
+    def check_jax_level(self, state) -> None:
+        """Raise if a tracer is written from a raw JAX transform nested inside this trace."""
+        if self.jax_state is None:
+            return
+        from .._compatible_import import get_opaque_trace_state
+        from .._errors import TraceContextError
+
+        if get_opaque_trace_state() != self.jax_state:
+            raise TraceContextError(
+                f"Writing into {state._label()} from inside a raw JAX transform (`jax.vmap`, "
+                f"`jax.lax.scan`, `jax.grad`, ...) nested in a state-aware one: the raw transform "
+                f"cannot carry the write out. Use the brainstate.transform version of the inner "
+                f"transform (or, in library code that restores the state before the raw transform "
+                f"returns, `state.restore_value(...)`). The state keeps its old value.")
+
+    # -- first touch -----------------------------------------------------------------------------
+    def _outer(self, state) -> Any:
+        """The value of `state` just outside this trace (recording the read there)."""
+        if self.parent is not None:
+            return self.parent.read(state)
+        return state._committed()
+
+    def present(self, state, outer: Any) -> Any:
+        """The value the traced function sees for an external state first touched here."""
+        return outer
+
+    def _touch(self, state) -> int:
+        value = self.present(state, self._outer(state))
+        treedef, _, sigs, _ = signature(value)
+        i = len(self.states)
+        self.index[id(state)] = i
+        self.states.append(state)
+        self.written.append(False)
+        self.was_read.append(False)
+        self.restored.append(False)
+        self.values.append(value)
+        self.sigs.append((treedef, sigs))
         return i
 
-    def _present(self, state, value) -> None:
-        """Give `state` the value `value`; a different signature holds until `restore`.
-
-        Inside a mapping transform a state is seen per lane or per shard, so writes in the body
-        are checked against the signature of what the body sees.
-        """
-        state._value = value
-        treedef, _, sigs, _ = signature(value)
-        if (treedef, sigs) != state._sig:
-            self.resigned.append((state, state._sig))
-            state._sig = (treedef, sigs)
-
-    def feed(self, state, value) -> None:
-        """Give `state` the input `value` (usually a tracer) for the duration of the trace."""
-        self._touch(state)
-        self._present(state, value)
-
-    def touch(self, state) -> None:
-        """Record `state` (presenting it through `view`) without marking it read or written."""
-        if state._owner != self.serial:
-            self._touch(state)
-
-    def read(self, state) -> None:
-        if state._owner != self.serial:
-            self.was_read[self._touch(state)] = True
-
-    def write(self, state) -> None:
-        if state._owner != self.serial:
-            self.written[self._touch(state)] = True
-
+    # -- results -------------------------------------------------------------------------------
     def write_states(self) -> list:
         return [s for s, w in zip(self.states, self.written) if w]
 
     def read_only_states(self) -> list:
         return [s for s, w in zip(self.states, self.written) if not w]
 
-    def restore(self) -> None:
-        """Put back every touched state's value from before the trace."""
-        for state, (value, tracer) in zip(self.states, self.originals):
-            state._value = value
-            state._tracer = tracer
-        for state, sig in reversed(self.resigned):
-            state._sig = sig
-        self.resigned = []
-
     def __enter__(self):
-        trace_stack().append(self)
+        stack = _local.stack
+        self.parent = stack[-1] if stack else None
+        stack.append(self)
         return self
 
     def __exit__(self, *exc):
-        stack = trace_stack()
-        assert stack and stack[-1] is self, "state traces must be exited in LIFO order"
-        stack.pop()
-        self.restore()
-        return False
-
-
-class StateTraceStack(StateTrace):
-    """Public form of the trace recorder, usable directly as a context manager.
-
-    Example:
-      >>> import brainstate, jax.numpy as jnp
-      >>> a = brainstate.State(jnp.ones(2)); b = brainstate.State(jnp.zeros(2))
-      >>> with brainstate.StateTraceStack() as trace:
-      ...     b.value = a.value * 2
-      >>> trace.get_read_states() == [a], trace.get_write_states() == [b]
-      (True, True)
-    """
-
-    def __init__(self, new_arg=None, name=None, check_read=None):
-        super().__init__()
-        self.name = name
-
-    def get_state_values(self) -> list:
-        return [s._value for s in self.states]
-
-    def get_read_states(self) -> list:
-        return self.read_only_states()
-
-    def get_write_states(self) -> list:
-        return self.write_states()
-
-    def get_read_state_values(self) -> list:
-        return [s._value for s in self.read_only_states()]
-
-    def get_write_state_values(self) -> list:
-        return [s._value for s in self.write_states()]
-
-    def recovery_original_values(self) -> None:
-        self.restore()
-
-    def __exit__(self, *exc):
-        # As a public context manager the block's writes are kept (eager use);
-        # call `recovery_original_values()` to undo them.
-        stack = trace_stack()
+        stack = _local.stack
         assert stack and stack[-1] is self, "state traces must be exited in LIFO order"
         stack.pop()
         return False

@@ -1,7 +1,8 @@
 """Save and restore the states of any graph (a model, an optimizer, both), keyed by graph path.
 
 Checkpoints are safetensors files: tensors plus a JSON header recording, for every state, its
-kind, shapes and dtypes, and the brainstate version that wrote it. Writes are atomic, files are
+kind, shapes and dtypes, and the brainstate version that wrote it. Saves are atomic (a kill or a
+full disk leaves the previous checkpoint or the complete new one, never a broken one), files are
 checksummed, and restore is strict by default: it reports every missing, unexpected or
 mismatched path at once and restores nothing unless everything fits.
 
@@ -21,7 +22,9 @@ The `safetensors` package is imported on first use (`pip install 'brainstate[che
 """
 
 from ._manager import CheckpointManager as CheckpointManager
-from ._report import CheckpointError as CheckpointError, RestoreReport as RestoreReport
+from ._report import (CheckpointError as CheckpointError, CheckpointWriteError as CheckpointWriteError,
+                      RestoreReport as RestoreReport)
 from ._save_restore import Checkpoint as Checkpoint, load as load, restore as restore, save as save
 
-__all__ = ["CheckpointManager", "CheckpointError", "RestoreReport", "Checkpoint", "load", "restore", "save"]
+__all__ = ["CheckpointManager", "CheckpointError", "CheckpointWriteError", "RestoreReport", "Checkpoint", "load",
+           "restore", "save"]

@@ -9,15 +9,21 @@ After a successful save, the steps beyond the `max_to_keep` highest are deleted;
 is durable before any older one is removed, so a crash in between only leaves an extra step.
 A step of sharded states also has per-process shard files (`step_<step>.safetensors.shard-*`);
 a step is deleted main file first, so it stops being listed before its shards go.
+
+Leftovers. A manager removes, when it is created and at each save and restore, the temporary
+files in its directory whose writer is gone (`_atomic.py`); after each save it also removes the
+shard files that no step names (those of saves interrupted before their commit, and of steps
+whose main file is gone). One program at a time saves into a directory; any number may read it.
 """
 
 import os
 import re
 from typing import Any, List, Optional, Union
 
+from ._atomic import remove_leftovers, remove_quietly
 from ._report import CheckpointError, RestoreReport
 from ._save_restore import restore, save
-from ._shards import shard_files_of
+from ._shards import main_of, remove_unreferenced_shards, shard_files_of
 
 __all__ = ["CheckpointManager"]
 
@@ -59,9 +65,25 @@ class CheckpointManager:
                 f"got {max_to_keep!r}.")
         self.directory = os.fspath(directory)
         self.max_to_keep = max_to_keep
+        self._remove_leftovers()
 
     def __repr__(self) -> str:
         return f"CheckpointManager({self.directory!r}, max_to_keep={self.max_to_keep})"
+
+    def _remove_leftovers(self) -> None:
+        """Remove the temporary files of step files whose writer is gone."""
+        remove_leftovers(self.directory, lambda final: _STEP_FILE.match(main_of(final) or final) is not None)
+
+    def _remove_orphan_shards(self) -> None:
+        """Remove the shard files that no step's main file names (only while saving: the shard
+        files of a save in progress are not named yet; every process of a run may do it)."""
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return
+        mains = {main for main in map(main_of, names) if main is not None and _STEP_FILE.match(main)}
+        for main in sorted(mains):
+            remove_unreferenced_shards(os.path.join(self.directory, main))
 
     def step_path(self, step: int) -> str:
         """The file that holds (or would hold) a step."""
@@ -101,14 +123,15 @@ class CheckpointManager:
             raise CheckpointError(
                 f"CheckpointManager.save: step {step} is already saved in {self.directory!r}. Use "
                 f"a new step number, or pass overwrite=True to replace it.", path=path)
+        self._remove_leftovers()
         save(path, target)
         if self.max_to_keep is not None:
             for old in self.all_steps()[:-self.max_to_keep]:
+                # Main file first: the step stops being listed before its shard files go. A file
+                # already gone was removed by another process of the same run.
                 for file in [self.step_path(old), *shard_files_of(self.step_path(old))]:
-                    try:
-                        os.remove(file)
-                    except FileNotFoundError:
-                        pass  # removed concurrently by another manager (or process) of the same directory
+                    remove_quietly(file)
+        self._remove_orphan_shards()
         return path
 
     def restore(self, target: Any, step: Optional[int] = None, *, strict: bool = True) -> RestoreReport:
@@ -118,6 +141,7 @@ class CheckpointManager:
           CheckpointError: there is no checkpoint in the directory, the step is not saved, or
             the restore fails (see `restore`).
         """
+        self._remove_leftovers()
         steps = self.all_steps()
         if step is None:
             if not steps:

@@ -11,6 +11,9 @@ by path, and sorts every path into exactly one group:
 `RestoreReport` carries the four groups; `CheckpointError` is raised for every checkpoint that
 cannot be used (a corrupted or truncated file, a strict restore that does not fit, a value that
 cannot be saved). A strict-restore error carries the report as `error.report`.
+`CheckpointWriteError`, a `CheckpointError` and an `OSError`, is raised when the operating system
+refuses a save's write (a full disk, a read-only directory, a file-size limit); the previous
+checkpoint under the same path is then intact.
 """
 
 import dataclasses
@@ -18,7 +21,7 @@ from typing import Dict, Optional, Tuple
 
 from .._errors import BrainStateError
 
-__all__ = ["CheckpointError", "RestoreReport", "display_path"]
+__all__ = ["CheckpointError", "CheckpointWriteError", "RestoreReport", "display_path"]
 
 
 class CheckpointError(BrainStateError, ValueError):
@@ -35,6 +38,34 @@ class CheckpointError(BrainStateError, ValueError):
         super().__init__(message)
         self.path = path
         self.report = report
+
+
+class CheckpointWriteError(CheckpointError, OSError):
+    """A save failed because a write was refused; the previous checkpoint is intact.
+
+    It is an `OSError` too, with the refused write's `errno` and `strerror` (`errno.ENOSPC` for a
+    full disk, `errno.EROFS` for a read-only file system, `errno.EFBIG` past a file-size limit),
+    and the original error as `__cause__`; `path` is the checkpoint that was being saved.
+
+    Example:
+      >>> import errno, os, tempfile, brainstate, jax.numpy as jnp
+      >>> from brainstate import checkpoint
+      >>> a_file = os.path.join(tempfile.mkdtemp(), "a_file")
+      >>> open(a_file, "w").close()
+      >>> try:  # a directory cannot be created inside a file
+      ...     checkpoint.save(os.path.join(a_file, "sub", "ckpt.safetensors"), brainstate.State(jnp.zeros(2)))
+      ... except checkpoint.CheckpointWriteError as err:
+      ...     print(isinstance(err, OSError), err.errno == errno.ENOTDIR)
+      True True
+    """
+
+    def __init__(self, message: str, *, path: str, errno: Optional[int], strerror: Optional[str]):
+        super().__init__(message, path=path)
+        self.errno = errno
+        self.strerror = strerror
+
+    def __str__(self) -> str:  # OSError would format its errno and strerror instead of the message
+        return str(self.args[0])
 
 
 def display_path(key: str) -> str:

@@ -13,7 +13,9 @@ Invariants:
 - the file is verified whole (header and checksum) before any value is used;
 - arrays placed on several devices are saved piece by piece, each process writing its own
   pieces to a shard file next to the main one (`_shards.py`), and restored with the target
-  state's sharding; every process of a multi-process run calls `save` and `restore`.
+  state's sharding; every process of a multi-process run calls `save` and `restore`;
+- a save never destroys the previous checkpoint: `path` holds the previous one or the complete
+  new one, whatever happens (`_commit.py`).
 """
 
 import json
@@ -26,10 +28,11 @@ import numpy as np
 from jax.sharding import PartitionSpec
 
 from .. import __version__
+from ._commit import commit_save, remove_leftovers_of
 from ._encoding import compare_specs, decode_value, encode_states, live_states, state_spec
 from ._report import CheckpointError, RestoreReport
-from ._shards import barrier, new_save_id, read_shards, write_own_shards
-from ._storage import read_checkpoint, write_checkpoint
+from ._shards import read_shards, shard_names_of
+from ._storage import read_checkpoint, read_metadata_unverified
 
 __all__ = ["save", "load", "restore", "Checkpoint"]
 
@@ -46,10 +49,15 @@ def save(path: PathLike, target: Any) -> str:
         (`{'model': model, 'opt': opt}` gives keys like `'model.layers.0.weight'`), or a State.
 
     Sharded states. A value placed on several devices is saved as the pieces each process holds,
-    in per-process files `<path>.shard-<i>-of-<n>` next to `path`, with its `PartitionSpec` and
-    mesh recorded; in a multi-process run every process must call `save` with the same path (a
-    directory all of them see). The main file is written last, so it exists only once every
-    piece is on disk.
+    in per-process files `<path>.shard-<i>-of-<n>.<save id>` next to `path`, with its
+    `PartitionSpec` and mesh recorded; in a multi-process run every process must call `save` with
+    the same path (a directory all of them see).
+
+    Overwriting. Whatever happens (a kill, a full disk), `path` holds either the previous
+    checkpoint or the complete new one: the main file is written last and atomically, shard
+    files get names of their own, and the previous checkpoint's shard files are removed only
+    once the new main file is on disk (the protocol is in `_commit.py`). Temporary files that
+    interrupted saves left are removed by the next save (and restore) once their writer is gone.
 
     Returns:
       The path written, as a string.
@@ -57,6 +65,9 @@ def save(path: PathLike, target: Any) -> str:
     Raises:
       CheckpointError: a state holds something that is not an array or a JAX tracer (save was
         called inside a traced function); or two paths give the same key. Nothing is written then.
+      CheckpointWriteError: the operating system refused a write (a full disk, a read-only
+        directory, a file-size limit); it names the checkpoint, the file and the reason, and the
+        previous checkpoint under `path` is intact. It is an `OSError` too (`err.errno`).
       ImportError: the `safetensors` package is not installed.
 
     Example:
@@ -72,29 +83,46 @@ def save(path: PathLike, target: Any) -> str:
     tensors, specs, spread = encode_states(live_states(target, "save"))
     metadata = {"brainstate_version": __version__, "jax_version": jax.__version__,
                 "states": json.dumps(specs, sort_keys=True)}
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    # Every process has looked at what exists (CheckpointManager) before any file is written.
-    barrier(f"brainstate.checkpoint.save begin {path}")
-    if spread:
-        leaf_specs = {leaf["tensor"]: leaf for spec in specs.values() for leaf in spec["leaves"]}
-        metadata.update(save_id=new_save_id(), shard_files=str(jax.process_count()))
-        write_own_shards(path, spread, leaf_specs, metadata["save_id"])
-        barrier(f"brainstate.checkpoint.save shards {path}")
-    if jax.process_index() == 0:
-        write_checkpoint(path, tensors, metadata)
-    barrier(f"brainstate.checkpoint.save done {path}")
+    leaf_specs = {leaf["tensor"]: leaf for spec in specs.values() for leaf in spec["leaves"]}
+    commit_save(path, tensors, metadata, spread, leaf_specs)
     return path
+
+
+# A reader racing a save of the same path can read the previous main file, then find its shard
+# files removed by the save's last step; reading again gives the new checkpoint. Three attempts
+# cover a checkpoint overwritten twice while it is being read.
+_READ_ATTEMPTS = 3
 
 
 def _read(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, str]]:
     """(stored tensors, state key -> spec, metadata) of a verified checkpoint file, with the
     tensors of sharded leaves reassembled from their shard files."""
-    tensors, metadata = read_checkpoint(path)
+    remove_leftovers_of(path)
+    attempt = 1
+    while True:
+        tensors, metadata = read_checkpoint(path)
+        try:
+            return _assemble(path, tensors, metadata)
+        except CheckpointError:
+            if attempt == _READ_ATTEMPTS or _save_id_now(path) == metadata.get("save_id"):
+                raise
+        attempt += 1
+
+
+def _save_id_now(path: str) -> Optional[str]:
+    """The save id the main file under `path` has now (None if it cannot be read)."""
+    try:
+        return read_metadata_unverified(path).get("save_id")
+    except (OSError, ValueError):
+        return None
+
+
+def _assemble(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]):
+    """Add the tensors of the shard files to those of the main file, and check them all."""
     try:
         specs = json.loads(metadata["states"])
-        shard_files = int(metadata.get("shard_files", "0"))
-        tensors = {**tensors, **read_shards(path, specs, shard_files, metadata.get("save_id"))}
+        names = shard_names_of(path, metadata)
+        tensors = {**tensors, **read_shards(path, specs, names, metadata.get("save_id"))}
         referenced = set()
         for key, spec in specs.items():
             for leaf in spec["leaves"]:

@@ -13,11 +13,8 @@ safetensors validates the header's structure when reading (a truncated file, off
 cover the data); the checksum catches everything else, so a damaged file raises
 `CheckpointError` naming it and never yields wrong values.
 
-Atomic writes. The bytes go to a fresh temporary file in the destination's directory, are
-flushed to disk (`fsync`), and only then renamed onto the final name with `os.replace`, which
-is atomic on POSIX and Windows; the directory is then fsynced so the rename itself survives a
-power cut. A crash at any point leaves either the previous file or the complete new one under
-the final name. A crash may leave a `.<name>.<pid>.<random>.tmp` file behind; it is never read.
+Writes go through `_atomic.write_atomic`: a crash at any point leaves either the previous file
+or the complete new one under the final name.
 
 Extension point: this module is the only one that reads and writes checkpoint files (the shard
 files of sharded arrays, `_shards.py`, go through the same pair). A different backend would provide
@@ -27,18 +24,19 @@ chosen by the callers; the encoding of states into named tensors would stay as i
 
 import hashlib
 import json
-import os
-import secrets
 from typing import Dict, Mapping, Tuple
 
 import numpy as np
 
+from ._atomic import write_atomic
 from ._report import CheckpointError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "write_checkpoint", "read_checkpoint", "write_atomic"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "write_checkpoint", "read_checkpoint", "read_metadata_unverified"]
 
 FORMAT = "brainstate.checkpoint"
 FORMAT_VERSION = "1"
+# safetensors refuses headers larger than this (100 MB); a larger length is a damaged file.
+_MAX_HEADER = 100_000_000
 
 
 def _safetensors_numpy():
@@ -62,44 +60,6 @@ def checksum(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> 
         digest.update(f"\0{name}\0{arr.dtype.name}\0{list(arr.shape)}\0".encode())
         digest.update(arr.reshape(-1).view(np.uint8))
     return "sha256:" + digest.hexdigest()
-
-
-def _fsync_directory(directory: str) -> None:
-    """Flush a directory entry to disk; skipped where directories cannot be opened (Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse to fsync a directory; the rename is still atomic
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` so that `path` holds either its old content or all of `data`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
 
 
 def write_checkpoint(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
@@ -130,6 +90,9 @@ def read_checkpoint(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
         raise CheckpointError(f"{path!r} is a directory, not a checkpoint file. To restore from a "
                               f"directory of steps, use CheckpointManager(directory).restore(target).",
                               path=path) from None
+    except OSError as err:
+        raise CheckpointError(f"Could not read the checkpoint file {path!r}: {err.strerror or err}. "
+                              f"Check its permissions and the disk, then restore again.", path=path) from err
     try:
         tensors = st.load(data)
         header_len = int.from_bytes(data[:8], "little")
@@ -151,3 +114,22 @@ def read_checkpoint(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
             f"brainstate {rest.get('brainstate_version')}); this brainstate reads version "
             f"{FORMAT_VERSION!r}. Restore it with a matching brainstate version.", path=path)
     return tensors, rest
+
+
+def read_metadata_unverified(path: str) -> Dict[str, str]:
+    """The metadata of a checkpoint file, from its header alone, without verifying the checksum.
+
+    For housekeeping only (which shard files a main file names); never for restoring values.
+
+    Raises:
+      OSError: the file cannot be read (FileNotFoundError if it does not exist).
+      ValueError: the header is not a safetensors header.
+    """
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        if not 0 < header_len <= _MAX_HEADER:
+            raise ValueError(f"header length {header_len}")
+        metadata = json.loads(f.read(header_len)).get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata is not a JSON object")
+    return metadata

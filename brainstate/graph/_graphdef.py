@@ -21,6 +21,7 @@ sets, ...) hash and compare by identity, so graphs holding them are equal only i
 the very same object.
 """
 
+import builtins
 import dataclasses
 import functools
 from collections.abc import Mapping
@@ -140,6 +141,28 @@ class GraphDef:
 
     def __hash__(self) -> int:
         return self._hash
+
+    @property
+    def index(self) -> int:
+        """The root node's index in the walk (0 for a graph split on its own); 0 when the root is
+        a tuple or an opaque leaf rather than a node.
+
+        Example:
+          >>> import brainstate
+          >>> graphdef = brainstate.graph.graphdef(brainstate.nn.Linear(2, 3))
+          >>> graphdef.index, graphdef.type.__name__
+          (0, 'Linear')
+        """
+        return self.root.index if isinstance(self.root, NodeDef) else 0
+
+    @property
+    def type(self) -> type:
+        """The type of the root: its node class (a Module, `list`, `dict`, ...), its tuple type,
+        or, for an opaque leaf, the leaf's type."""
+        root = self.root
+        if isinstance(root, (NodeDef, TupleDef)):
+            return root.type
+        return builtins.type(root.value) if isinstance(root, Static) else builtins.type(root)
 
 
 def flatten_graph(node: Any, refs: Optional[RefMap] = None) -> Tuple[GraphDef, Dict[Path, State]]:

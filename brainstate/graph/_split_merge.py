@@ -89,20 +89,35 @@ class NodeStates:
     """A graphdef and its state mappings as one PyTree; the graphdef and metadata are static.
 
     Attributes:
-      graphdef: the structure, or None when only states are carried.
+      graphdef: the structure, or None when only states are carried (the field is `_graphdef`,
+        as in the reference, so `NodeStates(_graphdef=..., states=...)` builds one too).
       states: the mappings, one per filter.
       metadata: any hashable extra data.
     """
 
     __module__ = "brainstate.graph"
 
-    graphdef: Optional[GraphDef]
-    states: Tuple[NestedDict, ...]
+    _graphdef: Optional[GraphDef]
+    states: Tuple[Any, ...]
     metadata: Any = None
+
+    @property
+    def graphdef(self) -> Optional[GraphDef]:
+        """The structure, or None when only states are carried (`from_states`, `from_prefixes`)."""
+        return self._graphdef
 
     @classmethod
     def from_split(cls, node: Any, *filters: Any, metadata: Any = None) -> "NodeStates":
-        """`treefy_split(node, *filters)` packed into a NodeStates."""
+        """`treefy_split(node, *filters)` packed into a NodeStates.
+
+        The reference's form `from_split(graphdef, state, *states)`, packing an existing split,
+        is accepted too: when the first argument is a `GraphDef` the rest are its mappings.
+        """
+        if isinstance(node, GraphDef):
+            if not filters:
+                raise TypeError("NodeStates.from_split(graphdef, state, *states): give at least one state "
+                                "mapping after the graphdef (what treefy_split returned with it).")
+            return cls(node, tuple(filters), metadata)
         graphdef, *mappings = treefy_split(node, *filters)
         return cls(graphdef, tuple(mappings), metadata)
 
@@ -110,6 +125,41 @@ class NodeStates:
     def from_states(cls, *states: NestedDict, metadata: Any = None) -> "NodeStates":
         """States without a graphdef."""
         return cls(None, tuple(states), metadata)
+
+    @classmethod
+    def from_prefixes(cls, prefixes: Any, /, *, metadata: Any = None) -> "NodeStates":
+        """Any values (e.g. per-mapping axis prefixes for a transform) carried as the states,
+        without a graphdef.
+
+        Example:
+          >>> import brainstate
+          >>> ns = brainstate.graph.NodeStates.from_prefixes([0, None], metadata="axes")
+          >>> ns.states, ns.graphdef, ns.metadata
+          ((0, None), None, 'axes')
+        """
+        return cls(None, tuple(prefixes), metadata)
+
+    def replace(self, **updates: Any) -> "NodeStates":
+        """A copy with some fields replaced: `graphdef`, `states` and/or `metadata`.
+
+        Raises:
+          TypeError: naming an unknown field.
+
+        Example:
+          >>> import brainstate
+          >>> ns = brainstate.graph.NodeStates.from_prefixes([1])
+          >>> ns.replace(metadata="m").metadata, ns.metadata
+          ('m', None)
+        """
+        if "graphdef" in updates:
+            updates["_graphdef"] = updates.pop("graphdef")
+        unknown = sorted(set(updates) - {"_graphdef", "states", "metadata"})
+        if unknown:
+            raise TypeError(f"NodeStates.replace: unknown field(s) {unknown}; the fields are graphdef, "
+                            f"states and metadata.")
+        if "states" in updates:
+            updates["states"] = tuple(updates["states"])
+        return dataclasses.replace(self, **updates)
 
     @property
     def state(self) -> NestedDict:

@@ -15,11 +15,12 @@ from ..typing import ArrayLike
 from ._mixin import Mixin, is_not_implemented, not_implemented
 from ._modes import Batching, JointMode, Mode, Training
 from ._param_desc import HashableDict, NoSubclassMeta, ParamDesc, ParamDescriber, hashable
-from ._type_combinators import JointTypes, OneOfTypes
+from ._type_combinators import JointTypes, OneOfTypes, _JointGenericAlias, _OneOfGenericAlias
 
 T = TypeVar("T")
 
 __all__ = [
     "Mixin", "Mode", "JointMode", "Batching", "Training", "ParamDesc", "ParamDescriber", "HashableDict",
     "NoSubclassMeta", "JointTypes", "OneOfTypes", "hashable", "not_implemented", "is_not_implemented",
+    "_JointGenericAlias", "_OneOfGenericAlias",
 ]

@@ -4,47 +4,93 @@
 training *and* batching); `OneOfTypes[A, B]` matches instances of either. Both work with
 `isinstance` and `issubclass`, compare equal regardless of the order of the types, and collapse
 to the type itself when given a single one. Call syntax (`JointTypes(A, B)`) works as well.
+The results are instances of `_JointGenericAlias` / `_OneOfGenericAlias`, names the reference
+exports and released libraries check against (`isinstance(t, _JointGenericAlias)`).
 """
 
-from typing import Any, Callable, Iterable, Tuple
+from typing import Any, Callable, ClassVar, Iterable, Tuple
 
-__all__ = ["JointTypes", "OneOfTypes"]
+__all__ = ["JointTypes", "OneOfTypes", "_JointGenericAlias", "_OneOfGenericAlias"]
 
 
 class _CombinedTypes:
-    """The result of `JointTypes[...]` / `OneOfTypes[...]` with two or more types."""
+    """The result of `JointTypes[...]` / `OneOfTypes[...]` with two or more types.
 
-    __slots__ = ("_name", "_combine", "__args__")
+    Subclasses fix how the member checks combine (`all` or `any`). Calling it is an error: it is
+    a type for `isinstance`, `issubclass` and annotations, not a class to build.
+    """
 
-    def __init__(self, name: str, combine: Callable[[Iterable[bool]], bool], args: Tuple[type, ...]):
-        self._name = name
-        self._combine = combine
-        self.__args__ = args
+    __slots__ = ("__args__",)
+    _name: ClassVar[str]
+    _kind: ClassVar[str]
+    _combine: ClassVar[Callable[[Iterable[bool]], bool]]
+
+    def __init__(self, args: Tuple[type, ...]):
+        self.__args__ = tuple(args)
 
     def __instancecheck__(self, obj: Any) -> bool:
-        return self._combine(isinstance(obj, t) for t in self.__args__)
+        return type(self)._combine(isinstance(obj, t) for t in self.__args__)
 
     def __subclasscheck__(self, cls: type) -> bool:
-        return self._combine(issubclass(cls, t) for t in self.__args__)
+        return type(self)._combine(issubclass(cls, t) for t in self.__args__)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"Cannot instantiate {self!r}: it is {self._kind} type for isinstance/issubclass checks "
+            f"and annotations, not a constructor. Instantiate one of its member classes directly.")
 
     def __eq__(self, other: Any) -> bool:
-        return (isinstance(other, _CombinedTypes) and self._name == other._name
-                and frozenset(self.__args__) == frozenset(other.__args__))
+        return type(other) is type(self) and frozenset(self.__args__) == frozenset(other.__args__)
 
     def __hash__(self) -> int:
         return hash((self._name, frozenset(self.__args__)))
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        return type(self), (self.__args__,)
 
     def __repr__(self) -> str:
         names = ", ".join("None" if t is type(None) else f"{t.__module__}.{t.__qualname__}" for t in self.__args__)
         return f"{self._name}[{names}]"
 
 
+class _JointGenericAlias(_CombinedTypes):
+    """The type of `JointTypes[A, B, ...]`: instances of every one of the member types.
+
+    Example:
+      >>> from brainstate.mixin import Batching, JointTypes, Training, _JointGenericAlias
+      >>> both = JointTypes[Training, Batching]
+      >>> isinstance(both, _JointGenericAlias), both.__args__ == (Training, Batching)
+      (True, True)
+    """
+
+    __slots__ = ()
+    _name = "JointTypes"
+    _kind = "an intersection"
+    _combine = staticmethod(all)
+
+
+class _OneOfGenericAlias(_CombinedTypes):
+    """The type of `OneOfTypes[A, B, ...]`: instances of any one of the member types.
+
+    Example:
+      >>> from brainstate.mixin import OneOfTypes, _OneOfGenericAlias
+      >>> either = OneOfTypes[int, str]
+      >>> isinstance(either, _OneOfGenericAlias), isinstance("x", either), isinstance(1.0, either)
+      (True, True, False)
+    """
+
+    __slots__ = ()
+    _name = "OneOfTypes"
+    _kind = "a union"
+    _combine = staticmethod(any)
+
+
 class _TypeCombinator:
     """`JointTypes` / `OneOfTypes` themselves: build a combination by `[...]` or `(...)`."""
 
-    def __init__(self, name: str, combine: Callable[[Iterable[bool]], bool], doc: str):
-        self._name = name
-        self._combine = combine
+    def __init__(self, alias: type, doc: str):
+        self._alias = alias
+        self._name = alias._name
         self.__doc__ = doc
 
     def __call__(self, *types: Any) -> Any:
@@ -60,7 +106,7 @@ class _TypeCombinator:
                 unique.append(t)
         if len(unique) == 1:
             return unique[0]
-        return _CombinedTypes(self._name, self._combine, tuple(unique))
+        return self._alias(tuple(unique))
 
     def __getitem__(self, types: Any) -> Any:
         return self(*types) if isinstance(types, tuple) else self(types)
@@ -69,5 +115,5 @@ class _TypeCombinator:
         return f"brainstate.mixin.{self._name}"
 
 
-JointTypes = _TypeCombinator("JointTypes", all, "`JointTypes[A, B, ...]`: instances of every one of the types.")
-OneOfTypes = _TypeCombinator("OneOfTypes", any, "`OneOfTypes[A, B, ...]`: instances of any one of the types.")
+JointTypes = _TypeCombinator(_JointGenericAlias, "`JointTypes[A, B, ...]`: instances of every one of the types.")
+OneOfTypes = _TypeCombinator(_OneOfGenericAlias, "`OneOfTypes[A, B, ...]`: instances of any one of the types.")

@@ -130,7 +130,8 @@ from ._surrogate import (SpikeBitwise as SpikeBitwise, arctan_spike as arctan_sp
 from ._neurons import ALIF as ALIF, LIF as LIF, Izhikevich as Izhikevich
 from ._synapses import Alpha as Alpha, Expon as Expon
 from ._projections import (EventFixedNumConn as EventFixedNumConn, EventFixedProb as EventFixedProb,
-                           EventLinear as EventLinear, FixedNumConn as FixedNumConn, Projection as Projection)
+                           FixedNumConn as FixedNumConn, Projection as Projection)
+from ._event_linear import EventLinear as EventLinear, EventSparseLinear as EventSparseLinear
 from ._wrappers import EnvironContext as EnvironContext, Map as Map, Vmap as Vmap, vmap_call_all_fns as vmap_call_all_fns
 
 __all__ += [
@@ -138,7 +139,7 @@ __all__ += [
     "PrefetchDelayAt", "init_maybe_prefetch", "not_receive_update_input", "not_receive_update_output",
     "receive_update_input", "receive_update_output", "exp_euler_step", "SpikeBitwise", "arctan_spike",
     "sigmoid_spike", "spike_bitwise", "ALIF", "LIF", "Izhikevich", "Alpha", "Expon", "EventFixedNumConn",
-    "EventFixedProb", "EventLinear", "FixedNumConn", "Projection", "EnvironContext", "Map", "Vmap",
+    "EventFixedProb", "EventLinear", "EventSparseLinear", "FixedNumConn", "Projection", "EnvironContext", "Map", "Vmap",
     "vmap_call_all_fns",
 ]
 
@@ -149,3 +150,44 @@ __all__ += ["vmap_init_all_states", "vmap_reset_all_states"]
 from ._collective import assign_state_values as assign_state_values
 
 __all__ += ["assign_state_values"]
+
+from ._param_transforms import (
+    AffineT as AffineT, ChainT as ChainT, IdentityT as IdentityT, MaskedT as MaskedT, Transform as Transform,
+)
+from ._param_transforms_interval import (
+    ClipT as ClipT, ScaledSigmoidT as ScaledSigmoidT, SigmoidT as SigmoidT, SoftsignT as SoftsignT, TanhT as TanhT,
+)
+from ._param_transforms_halfline import (
+    ExpT as ExpT, LogT as LogT, NegativeT as NegativeT, NegSoftplusT as NegSoftplusT, PositiveT as PositiveT,
+    PowerT as PowerT, ReluT as ReluT, SoftplusT as SoftplusT,
+)
+from ._param_transforms_vector import OrderedT as OrderedT, SimplexT as SimplexT, UnitVectorT as UnitVectorT
+from ._regularization import (
+    ChainedReg as ChainedReg, ElasticNetReg as ElasticNetReg, HuberReg as HuberReg, L1Reg as L1Reg, L2Reg as L2Reg,
+    Regularization as Regularization,
+)
+from ._regularization_structural import (
+    EntropyReg as EntropyReg, GroupLassoReg as GroupLassoReg, MaxNormReg as MaxNormReg, OrthogonalReg as OrthogonalReg,
+    SpectralNormReg as SpectralNormReg, TotalVariationReg as TotalVariationReg,
+)
+from ._priors import (
+    CauchyReg as CauchyReg, GaussianReg as GaussianReg, HorseshoeReg as HorseshoeReg,
+    SpikeAndSlabReg as SpikeAndSlabReg, StudentTReg as StudentTReg, UniformReg as UniformReg,
+)
+from ._priors_positive import (
+    BetaReg as BetaReg, DirichletReg as DirichletReg, ExponentialReg as ExponentialReg, GammaReg as GammaReg,
+    InverseGammaReg as InverseGammaReg, LogNormalReg as LogNormalReg, LogUniformReg as LogUniformReg,
+)
+from ._param import Const as Const, Param as Param
+from ._hidata import HiData as HiData
+
+__all__ += [
+    "Transform", "IdentityT", "AffineT", "ChainT", "MaskedT", "SigmoidT", "ScaledSigmoidT", "TanhT", "SoftsignT",
+    "ClipT", "SoftplusT", "NegSoftplusT", "ExpT", "LogT", "PositiveT", "NegativeT", "ReluT", "PowerT", "OrderedT",
+    "SimplexT", "UnitVectorT",
+    "Regularization", "ChainedReg", "L1Reg", "L2Reg", "ElasticNetReg", "HuberReg", "GroupLassoReg",
+    "TotalVariationReg", "MaxNormReg", "EntropyReg", "OrthogonalReg", "SpectralNormReg", "GaussianReg",
+    "StudentTReg", "CauchyReg", "HorseshoeReg", "SpikeAndSlabReg", "UniformReg", "LogNormalReg", "ExponentialReg",
+    "GammaReg", "InverseGammaReg", "LogUniformReg", "BetaReg", "DirichletReg",
+    "Param", "Const", "HiData",
+]

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._state import ParamState
 from . import init
+from ._layer_weights import hold, no_param, read, value_of
 from ._linear_variants import _initial, weight_standardization
 from ._module import Module
 
@@ -42,7 +43,11 @@ def _positive(v: Any) -> bool:
 
 
 class _ConvBase(Module):
-    """Argument handling shared by every conv layer; subclasses define `_apply`."""
+    """Argument handling shared by every conv layer; subclasses define `_conv_op`.
+
+    `_conv_op(x, params)` (batched `x`, the weight dict) is the whole convolution with mask and
+    bias: libraries override it to route the convolution through their own primitive (braintrace).
+    """
 
     num_spatial_dims: int = 0
 
@@ -75,14 +80,17 @@ class _ConvBase(Module):
         self.dimension_numbers = (lhs, spec + "IO", lhs)
 
         shape = self.kernel_size + (self.in_channels // groups, self.out_channels)
+        self.kernel_shape = shape
         params = {"weight": _initial(self, w_init, shape, "w_init")}
         if b_init is not None:
             params["bias"] = _initial(self, b_init, (self.out_channels,), "b_init")
         self._extra_params(params)
+        no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
-        self.weight = param_type(params)
-        probe = jax.ShapeDtypeStruct((1,) + self.in_size, params["weight"].dtype)
-        self.out_size = jax.eval_shape(lambda x: self._apply(x, params), probe).shape[1:]
+        self.weight = hold(param_type, params)
+        values = read(self.weight)
+        probe = jax.ShapeDtypeStruct((1,) + self.in_size, jnp.result_type(values["weight"]))
+        self.out_size = jax.eval_shape(lambda x: self._conv_op(x, values), probe).shape[1:]
 
     def _extra_params(self, params: dict) -> None:
         """Hook for subclasses that add parameters (the weight-standardization gain)."""
@@ -117,7 +125,7 @@ class _ConvBase(Module):
         w = params["weight"]
         return w if self.w_mask is None else w * self.w_mask
 
-    def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+    def _conv_op(self, x: jax.Array, params: dict) -> jax.Array:
         raise NotImplementedError
 
     def update(self, x: Any) -> jax.Array:
@@ -132,8 +140,11 @@ class _ConvBase(Module):
             where = "first (after any batch axis)" if self.channel_first else "last"
             raise ValueError(f"{self._label()} expects {self.in_channels} input channels on the {where} axis, "
                              f"got {channels} (input shape {x.shape}).")
+        if tuple(x.shape[-n - 1:]) != self.in_size:
+            raise ValueError(f"{self._label()} was built for inputs of shape {self.in_size} (plus an optional "
+                             f"batch axis), got shape {x.shape}. Build the layer with in_size matching the data.")
         batched = x.ndim == n + 2
-        y = self._apply(x if batched else x[None], self.weight.value)
+        y = self._conv_op(x if batched else x[None], read(self.weight))
         return y if batched else y[0]
 
     def _bias(self, y: jax.Array, params: dict) -> jax.Array:
@@ -152,7 +163,7 @@ class _Conv(_ConvBase):
         super().__init__(in_size, out_channels, kernel_size, stride, padding, lhs_dilation, rhs_dilation, groups,
                          w_init, b_init, w_mask, channel_first, name, param_type)
 
-    def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+    def _conv_op(self, x: jax.Array, params: dict) -> jax.Array:
         padding = self.padding
         if isinstance(padding, str) and any(d > 1 for d in self.lhs_dilation):
             # lax takes string padding only without input dilation: pad the dilated input explicitly.
@@ -192,7 +203,7 @@ class _ConvTranspose(_ConvBase):
             pads.append((lo, total - lo))
         return tuple(pads)
 
-    def _apply(self, x: jax.Array, params: dict) -> jax.Array:
+    def _conv_op(self, x: jax.Array, params: dict) -> jax.Array:
         y = jax.lax.conv_general_dilated(
             x, self._kernel(params), window_strides=(1,) * self.num_spatial_dims, padding=self._pads(),
             lhs_dilation=self.stride, rhs_dilation=self.rhs_dilation,
@@ -213,7 +224,7 @@ class _ScaledWSConv(_Conv):
 
     def _extra_params(self, params: dict) -> None:
         if self.ws_gain:
-            w = params["weight"]
+            w = jnp.asarray(value_of(params["weight"]))
             params["gain"] = jnp.ones((1,) * (w.ndim - 1) + (w.shape[-1],), w.dtype)
 
     def _kernel(self, params: dict) -> jax.Array:

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._state import ParamState
 from . import init
+from ._layer_weights import check_param, is_param, read
 from ._module import Module
 
 __all__ = ["Embedding"]
@@ -36,7 +37,8 @@ class Embedding(Module):
     Args:
       num_embeddings: number of rows (valid ids are `0 .. num_embeddings - 1`).
       embedding_size: shape of one row (an int or a tuple).
-      embedding_init: initializer or array for the `(num_embeddings, *embedding_size)` table.
+      embedding_init: initializer or array for the `(num_embeddings, *embedding_size)` table, or an
+        `nn.Param` of that shape (kept as the table: its constraint and prior apply).
       padding_idx: optional id whose row is zero and receives no gradient.
       max_norm: optional bound on the norm of returned rows.
       norm_type: the `p` of the p-norm used with `max_norm`.
@@ -47,7 +49,7 @@ class Embedding(Module):
 
     Raises:
       ValueError: a non-positive `num_embeddings`, a `padding_idx` out of range, a non-positive
-        `max_norm`, or a table of the wrong shape.
+        `max_norm`, a table of the wrong shape, or a `padding_idx` with an `nn.Param` table.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -76,6 +78,12 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.freeze = bool(scale_grad_by_freq), bool(freeze)
 
         shape = (self.num_embeddings,) + self.out_size
+        if is_param(embedding_init):
+            if padding_idx is not None:
+                raise ValueError(f"{self._label()}: padding_idx zeroes a row of the table, which a Param "
+                                 f"(with its own constraint) cannot guarantee. Drop padding_idx, or pass an array.")
+            self.weight = check_param(self._label(), embedding_init, shape, "embedding_init")
+            return
         try:
             table = jnp.broadcast_to(init.param(embedding_init, shape, allow_none=False, allow_scalar=False), shape)
         except (ValueError, TypeError) as err:
@@ -83,6 +91,36 @@ class Embedding(Module):
         if padding_idx is not None:
             table = table.at[padding_idx].set(0)
         self.weight = param_type(table)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, freeze: bool = True,
+                        name: Optional[str] = None, param_type: type = ParamState) -> "Embedding":
+        """An Embedding whose table is `embeddings`, exactly (frozen by default).
+
+        The first axis gives `num_embeddings`, the others `embedding_size`. The `padding_idx` row
+        keeps its given values (it still receives no gradient).
+
+        Raises:
+          ValueError: `embeddings` has fewer than two dimensions.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> table = jnp.array([[1., 2.], [3., 4.], [5., 6.]])
+          >>> emb = brainstate.nn.Embedding.from_pretrained(table)
+          >>> emb(jnp.array([2, 0])).tolist(), emb.freeze
+          ([[5.0, 6.0], [1.0, 2.0]], True)
+        """
+        table = jnp.asarray(embeddings)
+        if table.ndim < 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must have at least two dimensions "
+                             f"(rows, *embedding_size), got shape {tuple(table.shape)}. Add a trailing axis "
+                             f"for one-number rows: `embeddings[:, None]`.")
+        layer = cls(table.shape[0], tuple(table.shape[1:]), embedding_init=table, padding_idx=padding_idx,
+                    max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, freeze=freeze,
+                    name=name, param_type=param_type)
+        layer.weight = param_type(table)  # the padding row too keeps the given values
+        return layer
 
     def update(self, indices: Any) -> jax.Array:
         """The rows for `indices` (an integer array of any shape).
@@ -102,7 +140,7 @@ class Embedding(Module):
                 raise IndexError(f"{self._label()} has {self.num_embeddings} rows, so ids must be in "
                                  f"[0, {self.num_embeddings}), got {ids[bad].tolist()[:5]}.")
         idx = jnp.clip(idx, 0, self.num_embeddings - 1)
-        table = self.weight.value
+        table = read(self.weight)
         rows = table[idx]
         if self.freeze:
             return self._renorm(jax.lax.stop_gradient(rows))

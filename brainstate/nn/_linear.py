@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from .._state import ParamState
 from . import init
+from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
 from ._module import Module
 from ._units import attach, check_same_dim, split, zero_like_unit_of
 
@@ -51,13 +52,16 @@ class Linear(Module):
     Args:
       in_size: input size (an int or a shape; its last entry is the feature size).
       out_size: output size (an int or a shape; its last entry is the feature size).
-      w_init: a function `shape -> array` or an array of shape `(in, out)`.
-      b_init: a function `shape -> array`, an array broadcastable to `(out,)`, or None for no bias.
+      w_init: a function `shape -> array`, an array of shape `(in, out)`, or an `nn.Param` of that
+        shape (kept by the layer: its constraint and prior apply while training).
+      b_init: a function `shape -> array`, an array broadcastable to `(out,)`, an `nn.Param` of
+        shape `(out,)`, or None for no bias.
       w_mask: None, or an array / function giving a `(in, out)` mask multiplied into the weight.
       name: optional module name.
 
     Raises:
       ValueError: if an initial value has the wrong shape.
+      TypeError: if `w_mask` is an `nn.Param` (a mask is a constant).
 
     Physical units are kept (see the module docstring): `Linear(3, 4, w_init=w * u.mA)`
     gives outputs in mA for plain inputs.
@@ -83,11 +87,15 @@ class Linear(Module):
         shape = (self.in_size[-1], self.out_size[-1])
         params = {"weight": self._initial(w_init, shape, "w_init")}
         if b_init is not None:
-            params["bias"] = zero_like_unit_of(self._initial(b_init, shape[1:], "b_init"), params["weight"])
+            bias = self._initial(b_init, shape[1:], "b_init")
+            params["bias"] = bias if is_param(bias) else zero_like_unit_of(bias, value_of(params["weight"]))
+        no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else self._initial(w_mask, shape, "w_mask")
-        self.weight = ParamState(params)
+        self.weight = hold(ParamState, params)
 
     def _initial(self, init: Init, shape: Tuple[int, ...], arg: str) -> Any:
+        if is_param(init):
+            return check_param(self._label(), init, shape, arg)
         value, unit = split(init(shape) if callable(init) else init)
         value = jnp.asarray(value)
         if value.shape != shape:
@@ -114,7 +122,7 @@ class Linear(Module):
             raise ValueError(
                 f"{self._label()} expects inputs whose last dimension is its input size {n_in}, got "
                 f"{got}. Reshape the input, or build the layer with in_size matching the data.")
-        params = self.weight.value
+        params = read(self.weight)
         w = params["weight"] if self.w_mask is None else params["weight"] * self.w_mask
         # With units, brainunit's `@` multiplies the units; a plain `x` is kept as a jax array.
         y = attach(x_m, x_unit) @ w

@@ -2,7 +2,8 @@
 
 Every layer here keeps its trainable values in ONE `ParamState` named `weight` (as `Linear`
 does): a dict such as `{'weight': ..., 'bias': ...}`, or a bare array where there is only one
-value (`SignedWLinear`). Fixed structure (masks, signs, sparsity patterns) is held as plain
+value (`SignedWLinear`). An `nn.Param` given as an initial value is kept instead (see
+`_layer_weights.py`). Fixed structure (masks, signs, sparsity patterns) is held as plain
 constant arrays, not states. Each layer checks the feature size (last axis) of its input and
 raises a `ValueError` naming the layer and both sizes on a mismatch.
 
@@ -20,6 +21,7 @@ import numpy as np
 from .. import environ
 from .._state import ParamState
 from . import init
+from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
 from ._module import Module
 from ._units import attach, check_same_dim, is_unit_sparse, split, zero_like_unit_of
 
@@ -70,7 +72,10 @@ def _features(layer: Module, x: Any, n_in: int) -> Any:
 def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> Any:
     """The initial value `spec` gives for `shape` (broadcast to it; a scalar kept as one when
     `allow_scalar`), as floats (integer or boolean values are cast), with errors naming `layer`.
-    A unit (`brainunit.Quantity`) is kept."""
+    A unit (`brainunit.Quantity`) is kept. An `nn.Param` is returned itself (its shape
+    checked): the layer keeps it."""
+    if is_param(spec):
+        return check_param(layer._label(), spec, shape, arg, allow_scalar)
     try:
         value, unit = split(init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar))
         value = jnp.asarray(value)
@@ -79,6 +84,12 @@ def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_
         raise ValueError(f"{layer._label()}: {arg} cannot give a value of shape {shape}: {err}") from None
     value = value if jnp.issubdtype(value.dtype, jnp.inexact) else value.astype(environ.dftype())
     return attach(value, unit)
+
+
+def _unit_bias(bias: Any, weight: Any) -> Any:
+    """A default plain-zero bias in the unit of `weight` (see `zero_like_unit_of`); an `nn.Param`
+    bias is kept as given."""
+    return bias if is_param(bias) else zero_like_unit_of(bias, value_of(weight))
 
 
 def _add_bias(layer: Module, y: Any, params: dict) -> Any:
@@ -123,17 +134,18 @@ class ScaledWSLinear(Module):
                              f"layer standardizes its weight on every call, which removes any unit. Give "
                              f"w_init without a unit (or use Linear for a weight with a unit).")
         if ws_gain:
-            params["gain"] = jnp.ones((1, shape[1]), params["weight"].dtype)
+            params["gain"] = jnp.ones((1, shape[1]), jnp.result_type(value_of(params["weight"])))
         if b_init is not None:
             params["bias"] = _initial(self, b_init, shape[1:], "b_init")
+        no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
         self.eps = eps
-        self.weight = param_type(params)
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x @ standardize(W) + b` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         w = weight_standardization(params["weight"], self.eps, params.get("gain"))
         if self.w_mask is not None:
             w = w * self.w_mask
@@ -160,6 +172,7 @@ class SignedWLinear(Module):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
         shape = (self.in_size[-1], self.out_size[-1])
+        no_param(self._label(), w_sign, "w_sign")
         if w_sign is not None:
             w_sign = jnp.asarray(w_sign)
             if not init.are_broadcastable_shapes(w_sign.shape, shape) or w_sign.ndim > 2:
@@ -167,12 +180,12 @@ class SignedWLinear(Module):
                                  f"weight shape {shape}. Pass +1/-1 values of shape {shape}, (1, {shape[1]}) "
                                  f"or ({shape[0]}, 1).")
         self.w_sign = w_sign
-        self.weight = param_type(_initial(self, w_init, shape, "w_init"))
+        self.weight = hold(param_type, _initial(self, w_init, shape, "w_init"))
 
     def update(self, x: Any) -> jax.Array:
         """`x @ (|W| * w_sign)` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        mant, unit = split(self.weight.value)
+        mant, unit = split(read(self.weight))
         w = jnp.abs(mant)
         return x @ attach(w if self.w_sign is None else w * self.w_sign, unit)
 
@@ -231,8 +244,8 @@ class SparseLinear(Module):
         self.mat_shape = (n_in, n_out)
         params = {"weight": data}
         if b_init is not None:
-            params["bias"] = zero_like_unit_of(_initial(self, b_init, (n_out,), "b_init"), data)
-        self.weight = param_type(params)
+            params["bias"] = _unit_bias(_initial(self, b_init, (n_out,), "b_init"), data)
+        self.weight = hold(param_type, params)
 
     def _as_bcoo(self, spar_mat: Any) -> Any:
         from jax.experimental import sparse  # imported on use: it pulls in scipy (~0.4 s)
@@ -251,7 +264,7 @@ class SparseLinear(Module):
     def update(self, x: Any) -> jax.Array:
         """`x @ M + b` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         from jax.experimental import sparse
 
         x_m, x_unit = split(x)
@@ -323,13 +336,13 @@ class AllToAll(Module):
         self.include_self = include_self
         params = {"weight": _initial(self, w_init, shape, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = zero_like_unit_of(_initial(self, b_init, shape[1:], "b_init"), params["weight"])
-        self.weight = param_type(params)
+            params["bias"] = _unit_bias(_initial(self, b_init, shape[1:], "b_init"), params["weight"])
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """The summed weighted input of every other (or every) unit."""
         x_m, x_unit = split(_features(self, x, self.in_size[-1]))
-        params = self.weight.value
+        params = read(self.weight)
         w_m, w_unit = split(params["weight"])
         if jnp.ndim(w_m) == 0:
             total = jnp.sum(x_m, axis=-1, keepdims=True)
@@ -358,9 +371,9 @@ class OneToOne(Module):
         self.out_size = in_size
         params = {"weight": _initial(self, w_init, self.in_size, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = zero_like_unit_of(_initial(self, b_init, self.in_size, "b_init", allow_scalar=True),
-                                               params["weight"])
-        self.weight = param_type(params)
+            params["bias"] = _unit_bias(_initial(self, b_init, self.in_size, "b_init", allow_scalar=True),
+                                        params["weight"])
+        self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x * w + b`; the trailing axes of `x` must equal `in_size`."""
@@ -369,7 +382,7 @@ class OneToOne(Module):
         if len(shape) < n or tuple(shape[len(shape) - n:]) != self.in_size:
             raise ValueError(f"{self._label()} expects inputs whose trailing dimensions are its in_size "
                              f"{self.in_size}, got shape {tuple(shape)}.")
-        params = self.weight.value
+        params = read(self.weight)
         x = x if split(x)[1] is not None else jnp.asarray(x)
         return _add_bias(self, x * params["weight"], params)
 
@@ -417,12 +430,13 @@ class LoRA(Module):
                              f"features but out_features is {out_features}.")
         self.base_module = base_module
         self.scale = 1.0 if alpha is None else alpha / lora_rank
-        self.weight = param_type({"lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
-                                  "lora_b": _initial(self, kernel_init, (lora_rank, out_features), "kernel_init")})
+        self.weight = hold(param_type, {
+            "lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
+            "lora_b": _initial(self, kernel_init, (lora_rank, out_features), "kernel_init")})
 
     def update(self, x: Any) -> jax.Array:
         """`base(x) + s * x @ A @ B` (without a base module, just the low-rank term)."""
         x = _features(self, x, self.in_size[-1])
-        params = self.weight.value
+        params = read(self.weight)
         y = (x @ params["lora_a"] @ params["lora_b"]) * self.scale
         return y if self.base_module is None else self.base_module(x) + y

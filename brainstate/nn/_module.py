@@ -7,13 +7,19 @@ Queries (`states`, `nodes`, `children`, `modules`, `parameters`) are thin views 
 
 Names built from paths (`named_children`, `named_modules`, `named_parameters`) join the path
 elements with '.', e.g. `'layers.0.weight'`.
+
+The parameter-model queries (`param_modules`, `named_param_modules`, `reg_loss`,
+`param_precompute`) find the `nn.Param` sub-modules; `Param` is imported on use because it is
+itself a Module (defined on top of this file).
 """
 
+import contextlib
+import functools
 from typing import Any, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .._state import ParamState
+from .._state import ParamState, initialisation
 from .. import graph
 from ..mixin import ParamDesc
 from ..graph._walk import MAX_LEVEL
@@ -39,6 +45,16 @@ def _to_size(size: Any, what: str, owner: str) -> Optional[Tuple[int, ...]]:
 
 def _join(prefix: str, path: Tuple[Any, ...]) -> str:
     return ".".join([prefix] * bool(prefix) + [str(k) for k in path])
+
+
+def _initialising(method):
+    @functools.wraps(method)
+    def wrapper(self, *args: Any, **kwargs: Any) -> Any:
+        with initialisation():
+            return method(self, *args, **kwargs)
+
+    wrapper._initialising = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 class Module(graph.Node, ParamDesc):
@@ -132,6 +148,15 @@ class Module(graph.Node, ParamDesc):
         """
         return self(other)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Writes made while (re)initialising may give a state a new shape or batch size (eagerly;
+        # inside a transform the write check stays absolute).
+        for name in ("init_state", "reset_state"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_initialising", False):
+                setattr(cls, name, _initialising(method))
+
     def init_state(self, *args: Any, **kwargs: Any) -> None:
         """Create the module's short-term states (no-op by default; see `nn.init_all_states`)."""
 
@@ -157,9 +182,11 @@ class Module(graph.Node, ParamDesc):
         return graph.states(self, *filters, allowed_hierarchy=allowed_hierarchy)
 
     def state_trees(self, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
-        """Snapshots (`TreefyState`) of this module's States, nested by path (see `graph.flatten`).
+        """Snapshots (`TreefyState`) of this module's States, nested by path (see
+        `graph.treefy_states`).
 
-        With filters, one nested dict per filter (a tuple when there are several).
+        With filters, one nested dict per filter (a tuple when there are several). A snapshot
+        does not follow later writes to the live State.
 
         Example:
           >>> import brainstate
@@ -167,9 +194,10 @@ class Module(graph.Node, ParamDesc):
           >>> tree = net.state_trees(brainstate.ParamState)
           >>> tree['layers'][0]['weight'].value['weight'].shape
           (2, 3)
+          >>> type(brainstate.nn.Linear(2, 3).state_trees().weight).__name__
+          'TreefyState'
         """
-        _, tree = graph.flatten(self)
-        return tree.filter(*filters) if filters else tree
+        return graph.treefy_states(self, *filters)
 
     def nodes(self, *filters: Any,
               allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
@@ -205,3 +233,69 @@ class Module(graph.Node, ParamDesc):
     def parameters(self, recurse: bool = True) -> Iterator[ParamState]:
         """The `ParamState`s of this module (and, with `recurse`, of its sub-modules)."""
         return (p for _, p in self.named_parameters(recurse=recurse))
+
+    # -- the parameter model (nn.Param) --------------------------------------------------------
+    def named_param_modules(self, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Tuple[str, Any]]:
+        """`(name, Param)` for every `nn.Param` in this module (itself included, named `''`).
+
+        Example:
+          >>> import brainstate
+          >>> class Cell(brainstate.nn.Module):
+          ...     def __init__(self):
+          ...         super().__init__()
+          ...         self.tau = brainstate.nn.Param(10.0, t=brainstate.nn.SoftplusT(0.0))
+          >>> [name for name, _ in Cell().named_param_modules()]
+          ['tau']
+        """
+        from ._param import Param
+
+        for path, node in graph.nodes(self, Param, allowed_hierarchy=allowed_hierarchy).items():
+            yield _join("", path), node
+
+    def param_modules(self, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Any]:
+        """Every `nn.Param` in this module, parents before children (see `named_param_modules`)."""
+        return (p for _, p in self.named_param_modules(allowed_hierarchy=allowed_hierarchy))
+
+    def reg_loss(self) -> Any:
+        """The sum of `reg_loss()` over every `nn.Param` in this module (0.0 when there is none).
+
+        Example:
+          >>> import brainstate
+          >>> class Cell(brainstate.nn.Module):
+          ...     def __init__(self):
+          ...         super().__init__()
+          ...         self.w = brainstate.nn.Param(2.0, reg=brainstate.nn.L2Reg(0.5))
+          >>> float(Cell().reg_loss())
+          2.0
+        """
+        losses = [p.reg_loss() for p in self.param_modules()]
+        return sum(losses[1:], losses[0]) if losses else 0.0
+
+    @contextlib.contextmanager
+    def param_precompute(self, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[None]:
+        """A context in which every `nn.Param` caches its constrained value (`Param.cache`).
+
+        The caches are filled on entry and cleared on exit (also after an exception). The cache
+        is keyed on the raw value itself, so a write inside the block is always seen.
+
+        Example:
+          >>> import brainstate
+          >>> class Cell(brainstate.nn.Module):
+          ...     def __init__(self):
+          ...         super().__init__()
+          ...         self.tau = brainstate.nn.Param(10.0, t=brainstate.nn.SoftplusT(0.0))
+          >>> cell = Cell()
+          >>> with cell.param_precompute():
+          ...     print(cell.tau.cache_stats['valid'])
+          True
+          >>> cell.tau.cache_stats['valid']
+          False
+        """
+        params = list(self.param_modules(allowed_hierarchy=allowed_hierarchy))
+        try:
+            for p in params:
+                p.cache()
+            yield
+        finally:
+            for p in params:
+                p.clear_cache()

@@ -4,21 +4,28 @@ Connectivity layers map pre-synaptic activity `(..., n_pre)` to post-synaptic in
 `(..., n_post)`:
 
 - `FixedNumConn`: a fixed number of random connections per neuron, drawn once from
-  `brainstate.random` (a seeded stream if `seed` is given) and stored as an index array.
-  With `efferent_target='post'` each pre-synaptic neuron projects to `conn_num` post-synaptic
-  neurons (indices `(n_pre, conn_num)`, propagated by a scatter-add); with `'pre'` each
-  post-synaptic neuron receives from `conn_num` pre-synaptic ones (indices `(n_post, conn_num)`,
-  propagated by a gather and a row sum). A float `conn_num` in [0, 1] is a connection
-  probability: `conn_num * n_target` connections each. Weights are one `ParamState`: a scalar
-  (homogeneous) or one weight per connection.
-- `EventFixedNumConn` (alias `EventFixedProb`) and `EventLinear`: the same for spikes, which
-  are read as events: a non-zero entry contributes its weight once, whatever its value, and a
-  zero entry contributes nothing. The gradient passes straight through to the spikes (as if
-  they were multiplied), so surrogate-gradient training works.
+  `brainstate.random` (a seeded stream if `seed` is given). With `efferent_target='post'`
+  each pre-synaptic neuron projects to `conn_num` post-synaptic neurons (indices
+  `(n_pre, conn_num)`); with `'pre'` each post-synaptic neuron receives from `conn_num`
+  pre-synaptic ones (indices `(n_post, conn_num)`). A float `conn_num` in [0, 1] is a
+  connection probability: `conn_num * n_target` connections each. Weights are one
+  `ParamState`: a scalar (homogeneous) or one weight per connection.
+- `EventFixedNumConn` (alias `EventFixedProb`): the same for spikes, which are read as events:
+  a non-zero entry contributes its weight once, whatever its value, and a zero entry
+  contributes nothing. The gradient passes straight through to the spikes (as if they were
+  multiplied), so surrogate-gradient training works. Dense and arbitrary sparse matrices
+  driven by events are `EventLinear` and `EventSparseLinear` (`_event_linear`).
 
-Complexity: propagation is a masked computation, `O(n_pre * conn_num)` per step for the
-fixed-number layers and `O(n_in * n_out)` for `EventLinear`, whatever the number of spikes;
-JAX's static shapes rule out work proportional to the spike count without a bound on it.
+Delivery is event-driven (`_event_delivery`): each step the non-zero inputs are compacted
+into a list and only their synapses are touched, `O(n_pre + active * conn_num)` work instead
+of `O(n_pre * conn_num)`; when more neurons are active than the list holds (`event_capacity`,
+with larger tiers behind it) the step falls back to all-synapse delivery, so nothing is ever
+dropped. Gradients are those of the all-synapse formulation.
+
+The connectivity arrays live in a `LongTermState` (`connectivity`), not in the compiled
+program: `jit` passes them as inputs, so a network of 400,000 neurons compiles as fast as a
+small one. They are fixed at construction (the event view of a fixed in-degree is derived
+from them then); assign a new connectivity by building a new layer.
 
 `Projection(comm, post, syn=None, reversal=None)` sends pre-synaptic spikes through any
 connectivity layer `comm` (e.g. `nn.Linear`, `nn.AllToAll`, `EventFixedProb`), optionally through
@@ -32,43 +39,29 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import random
-from .._state import ParamState
+from .._state import LongTermState, ParamState
 from ..typing import ArrayLike
 from . import init as init_mod
 from ._dynamics import Dynamics
+from ._event_delivery import EventSpec, as_events, check_capacity, default_capacities, deliver, transpose_in_degree
 from ._module import Module, Size
 from ._units import attach, split
 
-__all__ = ["FixedNumConn", "EventFixedNumConn", "EventFixedProb", "EventLinear", "Projection"]
+__all__ = ["FixedNumConn", "EventFixedNumConn", "EventFixedProb", "Projection"]
 
 
-@jax.custom_jvp
-def _events(x):
-    return (x != 0).astype(x.dtype)
+def _weight(value: Any, shape, owner: str, param_type: type, full_shape: bool = False):
+    """A weight ParamState from an initializer, a scalar or an array (units kept).
 
-
-@_events.defjvp
-def _events_jvp(primals, tangents):
-    (x,), (dx,) = primals, tangents
-    return _events(x), dx  # straight-through: d(event)/d(spike) = 1
-
-
-def as_events(x: ArrayLike) -> jax.Array:
-    """Spikes as 0/1 events (non-zero -> 1) with a straight-through gradient."""
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        from .. import environ
-
-        x = x.astype(environ.dftype())
-    return _events(x)
-
-
-def _weight(value: Any, shape, owner: str, param_type: type):
-    """A weight ParamState from an initializer, a scalar or an array (units kept)."""
+    With `full_shape`, a non-scalar weight is broadcast to `shape` (event delivery indexes
+    it by connection).
+    """
     m, unit = split(value)
     if m is None:
         raise ValueError(f"{owner}: the weight is required; pass a scalar, an array or an initializer.")
     m = jnp.asarray(init_mod.param(m, shape, allow_none=False))
+    if full_shape and m.ndim > 0:
+        m = jnp.broadcast_to(m, shape)
     if not jnp.issubdtype(m.dtype, jnp.floating):
         from .. import environ
 
@@ -79,11 +72,15 @@ def _weight(value: Any, shape, owner: str, param_type: type):
 class FixedNumConn(Module):
     """Sparse random connectivity with a fixed number of connections per neuron.
 
+    Inputs multiply their connections' weights; only non-zero inputs cost work (see the
+    module docstring).
+
     Args:
       in_size: pre-synaptic population size (its last entry is the neuron count).
       out_size: post-synaptic population size.
       conn_num: connections per neuron (int), or a probability in [0, 1] (float).
-      conn_weight: a scalar (shared), an array of shape `(n_rows, conn_num)` or an initializer.
+      conn_weight: a scalar (shared), an array broadcasting to `(n_rows, conn_num)` (stored at
+        that shape) or an initializer.
       efferent_target: `'post'` (each pre neuron has `conn_num` targets) or `'pre'` (each post
         neuron has `conn_num` sources).
       afferent_ratio: the fraction of pre-synaptic neurons that project at all (drawn once).
@@ -93,21 +90,33 @@ class FixedNumConn(Module):
       name: optional module name.
       conn_init: accepted for compatibility (connections are always drawn in one batch).
       param_type: the State type of the weight (default `ParamState`).
+      event_capacity: active pre-synaptic neurons per step delivered event by event before the
+        next, 8 times larger tier (and finally all-synapse delivery) takes over: None for
+        `n_pre / 128 + 16`, an int, or a fraction of `n_pre`; 0 always uses every synapse.
 
     Raises:
-      ValueError: for a bad `conn_num`, `efferent_target` or `afferent_ratio`.
+      ValueError: for a bad `conn_num`, `efferent_target`, `afferent_ratio` or `event_capacity`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> conn = brainstate.nn.FixedNumConn(4, 3, conn_num=2, conn_weight=0.5, seed=0)
+      >>> conn.indices.shape
+      (4, 2)
+      >>> float(conn(jnp.array([1.0, 0.0, 0.0, 0.0])).sum())
+      1.0
     """
 
     def __init__(self, in_size: Size, out_size: Size, conn_num: Union[int, float], conn_weight: Any,
                  efferent_target: str = "post", afferent_ratio: Union[int, float] = 1.0,
                  allow_multi_conn: bool = True, seed: Optional[int] = None, name: Optional[str] = None,
-                 conn_init: str = "vmap", param_type: type = ParamState):
+                 conn_init: str = "vmap", param_type: type = ParamState, event_capacity: Any = None):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
         if efferent_target not in ("pre", "post"):
             raise ValueError(f"{self._label()}: efferent_target must be 'pre' or 'post', got {efferent_target!r}.")
         if not 0.0 <= afferent_ratio <= 1.0:
             raise ValueError(f"{self._label()}: afferent_ratio must be in [0, 1], got {afferent_ratio!r}.")
+        self.event_capacity = check_capacity(event_capacity, self._label())
         n_pre, n_post = self.in_size[-1], self.out_size[-1]
         n_rows, n_cols = (n_pre, n_post) if efferent_target == "post" else (n_post, n_pre)
         if isinstance(conn_num, float):
@@ -126,10 +135,27 @@ class FixedNumConn(Module):
             indices = rng.randint(0, n_cols, size=(n_rows, self.conn_num))
         else:
             indices = jnp.argsort(rng.random(size=(n_rows, n_cols)), axis=1)[:, :self.conn_num]
-        self.indices = jnp.asarray(indices, jnp.int32)
-        self.pre_mask = None if afferent_ratio == 1.0 else (rng.random(size=(n_pre,)) < afferent_ratio)
+        conn = {"indices": jnp.asarray(indices, jnp.int32)}
+        if afferent_ratio != 1.0:
+            conn["pre_mask"] = rng.random(size=(n_pre,)) < afferent_ratio
         weight_shape = (n_rows, self.conn_num)
-        self.weight = _weight(conn_weight, weight_shape, self._label(), param_type)
+        self.weight = _weight(conn_weight, weight_shape, self._label(), param_type, full_shape=True)
+        self._event_ready = efferent_target == "post" or not isinstance(conn["indices"], jax.core.Tracer)
+        if efferent_target == "pre" and self._event_ready:
+            per_synapse = jnp.ndim(split(self.weight.value)[0]) > 0
+            event = transpose_in_degree(np.asarray(conn["indices"]), n_pre, per_synapse)
+            conn.update({"event_" + key: value for key, value in event.items()})
+        self.connectivity = LongTermState(conn)
+
+    @property
+    def indices(self) -> jax.Array:
+        """The connection indices: `(n_pre, conn_num)` targets, or `(n_post, conn_num)` sources for `'pre'`."""
+        return self.connectivity.value["indices"]
+
+    @property
+    def pre_mask(self) -> Optional[jax.Array]:
+        """Which pre-synaptic neurons project (`afferent_ratio < 1`), or None when all do."""
+        return self.connectivity.value.get("pre_mask")
 
     def _inputs(self, x: ArrayLike) -> jax.Array:
         x = jnp.asarray(x)
@@ -140,18 +166,20 @@ class FixedNumConn(Module):
             from .. import environ
 
             x = x.astype(environ.dftype())
-        return x if self.pre_mask is None else x * self.pre_mask
+        mask = self.pre_mask
+        return x if mask is None else x * mask
 
     def _propagate(self, x: jax.Array) -> Any:
         w, unit = split(self.weight.value)
+        conn = self.connectivity.value
+        caps = default_capacities(self.in_size[-1], self.event_capacity) if self._event_ready else ()
         if self.efferent_target == "post":
-            contrib = jnp.broadcast_to(x[..., :, None] * w, x.shape + (self.conn_num,))  # (..., n_pre, conn_num)
-            flat = contrib.reshape(contrib.shape[:-2] + (-1,))
-            y = jnp.zeros(x.shape[:-1] + (self.out_size[-1],), flat.dtype)
-            y = y.at[..., self.indices.reshape(-1)].add(flat)
+            spec, arrays = EventSpec("rows", self.out_size[-1], caps), {"targets": conn["indices"]}
         else:
-            y = jnp.sum(x[..., self.indices] * w, axis=-1)  # (..., n_post)
-        return attach(y, unit)
+            arrays = {"sources": conn["indices"]}
+            arrays.update({key[len("event_"):]: value for key, value in conn.items() if key.startswith("event_")})
+            spec = EventSpec("cols", self.out_size[-1], caps)
+        return attach(deliver(spec, x, w, arrays), unit)
 
     def update(self, x: ArrayLike) -> Any:
         """Propagate `x` of shape `(..., n_pre)` to `(..., n_post)` (values are multiplied)."""
@@ -159,7 +187,15 @@ class FixedNumConn(Module):
 
 
 class EventFixedNumConn(FixedNumConn):
-    """`FixedNumConn` for spikes: every non-zero entry is one event (see the module docstring)."""
+    """`FixedNumConn` for spikes: every non-zero entry is one event (see the module docstring).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> conn = brainstate.nn.EventFixedProb(100, 50, conn_num=0.1, conn_weight=0.2, seed=0)
+      >>> spikes = jnp.zeros(100).at[3].set(1.0)
+      >>> round(float(conn(spikes).sum()), 4)  # one spike, 5 targets of weight 0.2
+      1.0
+    """
 
     def update(self, spk: ArrayLike) -> Any:
         """Propagate the events of `spk` of shape `(..., n_pre)` to `(..., n_post)`."""
@@ -167,44 +203,6 @@ class EventFixedNumConn(FixedNumConn):
 
 
 EventFixedProb = EventFixedNumConn
-
-
-class EventLinear(Module):
-    """Dense connectivity driven by spike events: `events(spk) @ weight`.
-
-    Args:
-      in_size: input size (last entry: feature count).
-      out_size: output size.
-      weight: a scalar (every connection shares it), an `(in, out)` array or an initializer.
-      float_as_event: True: non-zero inputs count as one event each; False: values multiply.
-      block_size: accepted for compatibility (no blocked kernel is used).
-      name: optional module name.
-      param_type: the State type of the weight (default `ParamState`).
-
-    Raises:
-      ValueError: for inputs of the wrong feature size.
-    """
-
-    def __init__(self, in_size: Size, out_size: Size, weight: Any, float_as_event: bool = True,
-                 block_size: int = 64, name: Optional[str] = None, param_type: type = ParamState):
-        super().__init__(name=name)
-        self.in_size, self.out_size = in_size, out_size
-        self.float_as_event, self.block_size = float_as_event, block_size
-        self.weight = _weight(weight, (self.in_size[-1], self.out_size[-1]), self._label(), param_type)
-
-    def update(self, spk: ArrayLike) -> Any:
-        """`(..., in)` spikes to `(..., out)` input."""
-        x = jnp.asarray(spk)
-        if x.ndim == 0 or x.shape[-1] != self.in_size[-1]:
-            raise ValueError(f"{self._label()} expects inputs whose last dimension is {self.in_size[-1]}, "
-                             f"got shape {x.shape}.")
-        x = as_events(x) if self.float_as_event else x.astype(jnp.result_type(x, jnp.float32))
-        w, unit = split(self.weight.value)
-        if jnp.ndim(w) == 0:
-            y = jnp.broadcast_to(jnp.sum(x, axis=-1, keepdims=True) * w, x.shape[:-1] + (self.out_size[-1],))
-        else:
-            y = x @ w
-        return attach(y, unit)
 
 
 class Projection(Module):

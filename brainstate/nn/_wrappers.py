@@ -15,7 +15,7 @@ while `brainstate.transform` lacks them; using one then raises a clear error. On
 `'vmap'` behaviour of `Map` is implemented (no `'pmap'`).
 """
 
-from typing import Any, Dict, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar, Union
 
 from .. import environ
 from ._collective import call_all_fns
@@ -162,6 +162,58 @@ class Map(Module):
                   axis_name=self.axis_name, axis_size=self.init_map_size,
                   in_states={0: self._mapped}, out_states={0: self._mapped})
         return fn(*args, **kwargs)
+
+
+    def map(self, fn: Union[str, Callable], in_axes: Any = 0, out_axes: Any = 0, axis_name: Optional[str] = None,
+            state_axes: Optional[Dict[int, Any]] = None) -> Callable:
+        """A vectorised version of one method of the wrapped module (or of any function), with its
+        own axes.
+
+        Args:
+          fn: a method name of the wrapped module, or a callable (called with the arguments as
+            given; it reaches the module through its closure).
+          in_axes, out_axes: as in `vmap`, for this call.
+          axis_name: the mapped axis's name for collectives; the Map's own when None.
+          state_axes: `{axis: filter}` for more states fed per lane along `axis` (a State type, a
+            tag, a filter, States). The ensemble's own states are always mapped along axis 0.
+
+        Returns:
+          The mapped callable.
+
+        Raises:
+          AttributeError: `fn` names no method of the wrapped module.
+          TypeError: `fn` is neither a name nor callable.
+          ValueError: called before `init_all_states`.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> class Scale(brainstate.nn.Module):
+          ...     def init_state(self):
+          ...         self.w = brainstate.ParamState(jnp.ones(2))
+          ...     def apply(self, x):
+          ...         return x * self.w.value
+          >>> ensemble = brainstate.nn.Map(Scale(), init_map_size=3)
+          >>> ensemble.init_all_states()
+          >>> ensemble.map('apply', in_axes=None)(jnp.array([1., 2.])).shape
+          (3, 2)
+        """
+        if isinstance(fn, str):
+            method = getattr(self.module, fn, None)
+            if not callable(method):
+                raise AttributeError(f"Map.map: the wrapped {type(self.module).__name__} has no method {fn!r}. "
+                                     f"Pass the name of one of its methods, or a callable.")
+            fn = method
+        elif not callable(fn):
+            raise TypeError(f"Map.map: fn must be a method name or a callable, got {type(fn).__name__}: {fn!r}.")
+        if self._mapped is None:
+            raise ValueError("Map.map was called before Map.init_all_states(): create the ensemble's states first.")
+        axes: Dict[int, list] = {0: list(self._mapped)}
+        for axis, selector in (state_axes or {}).items():
+            axes[axis] = axes.get(axis, []) + [selector]
+        vmap2 = _transform("vmap2", "Map.map")
+        return vmap2(fn, in_axes=in_axes, out_axes=out_axes,
+                     axis_name=self.axis_name if axis_name is None else axis_name, axis_size=self.init_map_size,
+                     state_in_axes=axes, state_out_axes=axes, unexpected_out_state_mapping="raise")
 
 
 def vmap_call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Optional[Mapping[str, Any]] = None,

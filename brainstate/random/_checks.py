@@ -5,8 +5,8 @@ never advances the stream. Parameter checks run only on concrete values: inside 
 values are tracers whose contents are unknown until run time, and the check is skipped.
 
 Invariants:
-- key data is always the raw `uint32` form that `jax.random.PRNGKey` returns, so a key is an
-  ordinary array and a `RandomState` is an ordinary array state;
+- a key is always a typed JAX key (`jax.random.key`, dtype `key<fry>`), as JAX and the
+  reference make them; raw `uint32[2]` key data is accepted on input and wrapped bit for bit;
 - every message names the function and the argument, says what was expected, and what came.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from .. import environ
 
 __all__ = [
-    "Size", "SeedOrKey", "key_shape", "is_key_data", "to_key_data", "as_size", "result_shape",
+    "Size", "SeedOrKey", "key_shape", "is_typed_key", "is_key_data", "to_key", "as_size", "result_shape",
     "float_dtype", "int_dtype", "as_arrays", "has_tracer", "require", "nonnegative", "positive",
     "probability", "ordered", "as_positive_int",
 ]
@@ -34,8 +34,8 @@ _SEED_MODULUS = 2 ** 32
 
 @functools.lru_cache(maxsize=None)
 def key_shape() -> Tuple[int, ...]:
-    """Shape of one raw key under JAX's default PRNG implementation (`(2,)` for threefry)."""
-    return tuple(jax.eval_shape(lambda: jax.random.PRNGKey(0)).shape)
+    """Shape of one key's raw data under JAX's default PRNG implementation (`(2,)` for threefry)."""
+    return tuple(jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape)
 
 
 def _describe(x: Any) -> str:
@@ -46,44 +46,57 @@ def _describe(x: Any) -> str:
     return repr(x) if len(repr(x)) < 60 else type(x).__name__
 
 
+def is_typed_key(x: Any) -> bool:
+    """Whether `x` is a typed JAX key array (`jax.random.key`), of any shape."""
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+
 def is_key_data(x: Any) -> bool:
     """Whether `x` looks like raw key data: a uint32 array of the default key shape."""
     return getattr(x, "dtype", None) == np.uint32 and tuple(getattr(x, "shape", ())) == key_shape()
 
 
-def to_key_data(seed_or_key: Any, arg: str = "seed_or_key") -> jax.Array:
-    """Turn an integer seed, a typed JAX key or raw key data into raw key data.
+def to_key(seed_or_key: Any, arg: str = "seed_or_key", batch: bool = False) -> jax.Array:
+    """Turn an integer seed, a typed JAX key or raw key data into a typed key (`key<fry>[]`).
 
     Integer seeds are reduced modulo 2**32 (as JAX does without 64-bit mode), so a seed gives
-    the same stream whether or not `jax_enable_x64` is on.
+    the same stream whether or not `jax_enable_x64` is on. Raw key data (`uint32[2]`, what
+    `jax.random.PRNGKey` returns) is wrapped without changing its bits.
+
+    Args:
+      seed_or_key: the value to convert.
+      arg: the argument's name, for the error message.
+      batch: also accept an array of typed keys (one key per lane), kept as it is.
 
     Raises:
       TypeError: `seed_or_key` is none of the accepted forms.
     """
     if isinstance(seed_or_key, (bool, np.bool_)):
-        raise TypeError(_key_error(arg, seed_or_key))
+        raise TypeError(_key_error(arg, seed_or_key, batch=batch))
     if isinstance(seed_or_key, (int, np.integer)):
-        return jax.random.PRNGKey(int(seed_or_key) % _SEED_MODULUS)
+        return jax.random.key(int(seed_or_key) % _SEED_MODULUS)
     dtype = getattr(seed_or_key, "dtype", None)
     shape = tuple(getattr(seed_or_key, "shape", (None,)))
     if dtype is None:
-        raise TypeError(_key_error(arg, seed_or_key))
-    if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
-        if shape != ():
+        raise TypeError(_key_error(arg, seed_or_key, batch=batch))
+    if is_typed_key(seed_or_key):
+        if shape != () and not batch:
             raise TypeError(_key_error(arg, seed_or_key, "a single key, not an array of keys"))
-        return jax.random.key_data(seed_or_key)
+        return seed_or_key
     if shape == key_shape() and dtype == np.uint32:
-        return seed_or_key if isinstance(seed_or_key, jax.Array) else jnp.asarray(seed_or_key)
+        return jax.random.wrap_key_data(jnp.asarray(seed_or_key))
     if shape == () and jnp.issubdtype(dtype, jnp.integer):
         if isinstance(seed_or_key, jax.core.Tracer):  # a seed chosen inside a compiled function
-            return jax.random.PRNGKey(seed_or_key)
-        return jax.random.PRNGKey(int(seed_or_key) % _SEED_MODULUS)
-    raise TypeError(_key_error(arg, seed_or_key))
+            return jax.random.key(seed_or_key)
+        return jax.random.key(int(seed_or_key) % _SEED_MODULUS)
+    raise TypeError(_key_error(arg, seed_or_key, batch=batch))
 
 
-def _key_error(arg: str, value: Any, detail: str = "") -> str:
+def _key_error(arg: str, value: Any, detail: str = "", batch: bool = False) -> str:
     raw = f"uint32[{','.join(map(str, key_shape()))}]"
-    return (f"`{arg}` must be an integer seed, a JAX key (`jax.random.key(seed)`) or raw key data "
+    typed = "a JAX key or array of keys" if batch else "a JAX key"
+    return (f"`{arg}` must be an integer seed, {typed} (`jax.random.key(seed)`) or raw key data "
             f"({raw}, as `jax.random.PRNGKey(seed)` returns){'; ' + detail if detail else ''}. "
             f"Got {_describe(value)}.")
 

@@ -1,8 +1,10 @@
 """The default stream `DEFAULT` and the module-level functions that draw from it.
 
 `DEFAULT` is seeded with 0 when brainstate is imported, never from the clock, so a program
-that never calls `seed` still gives the same numbers on every run. Its initial key is built
-with NumPy, so importing brainstate initialises no JAX backend.
+that never calls `seed` still gives the same numbers on every run. Its key is a typed JAX key,
+as in the reference; building it at import starts JAX's default backend, so settings that must
+precede that (`environ.set_host_device_count`, `jax.distributed.initialize`) go before
+`import brainstate`, as with the reference.
 
 Every NumPy-style function here (`brainstate.random.normal`, ...) is the `RandomState` method of
 the same name called on `DEFAULT`; `on_default` makes that twin with the method's signature and
@@ -16,7 +18,7 @@ from typing import Callable, Concatenate, Iterator, Optional, ParamSpec, TypeVar
 import jax
 import numpy as np
 
-from ._checks import SeedOrKey, to_key_data
+from ._checks import SeedOrKey, to_key
 from ._rng_state import RandomState
 
 __all__ = [
@@ -29,14 +31,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _initial_key():
-    """The key of seed 0, built without JAX under the default threefry PRNG ([0, 0])."""
-    if jax.config.jax_default_prng_impl == "threefry2x32":
-        return np.zeros(2, dtype=np.uint32)
-    return jax.random.PRNGKey(0)  # pragma: no cover - other PRNG implementations
-
-
-DEFAULT: RandomState = RandomState(_initial_key())
+DEFAULT: RandomState = RandomState(0)
 DEFAULT.name = "brainstate.random.DEFAULT"
 DEFAULT._source = __file__  # created while importing: name this module, not importlib, in errors
 
@@ -63,6 +58,9 @@ def seed(seed_or_key: Optional[SeedOrKey] = None) -> None:
       seed_or_key: an integer seed, a JAX key or raw key data. None draws a fresh seed from the
         operating system (a run that is not reproducible, as in NumPy).
 
+    The default stream holds one key afterwards, whatever it held before (`set_key` with an
+    array of keys or `self_assign_multi_keys` give it one key per lane).
+
     NumPy's global generator is seeded too (with the seed modulo 2**32, or the key's last word),
     so code mixing `numpy.random` and `brainstate.random` is reproducible from one call.
 
@@ -76,12 +74,12 @@ def seed(seed_or_key: Optional[SeedOrKey] = None) -> None:
     """
     if seed_or_key is None:
         seed_or_key = int(np.random.SeedSequence().generate_state(1)[0])
-    key = to_key_data(seed_or_key)  # validate before changing anything
-    DEFAULT.set_key(key)
+    key = to_key(seed_or_key)  # validate before changing anything
+    DEFAULT.seed(key)
     if isinstance(seed_or_key, (int, np.integer)):
         np.random.seed(int(seed_or_key) % 2 ** 32)
     elif not isinstance(key, jax.core.Tracer):
-        np.random.seed(int(np.asarray(key).ravel()[-1]))
+        np.random.seed(int(np.asarray(jax.random.key_data(key)).ravel()[-1]))
 
 
 @contextlib.contextmanager
@@ -107,22 +105,38 @@ def seed_context(seed_or_key: SeedOrKey) -> Iterator[None]:
 
 
 def set_key(seed_or_key: SeedOrKey) -> None:
-    """Replace the default stream's key (an integer seed, a JAX key or raw key data)."""
+    """Replace the default stream's key: an integer seed, a JAX key, an array of JAX keys (one
+    per vmap lane) or raw key data. `seed()` returns the stream to a single key."""
     DEFAULT.set_key(seed_or_key)
 
 
 def get_key() -> jax.Array:
-    """The default stream's current key, as raw key data (`uint32[2]`)."""
+    """The default stream's current key, a typed JAX key (`key<fry>`, shape `()`).
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.seed(0)
+      >>> k = brainstate.random.get_key()
+      >>> k.shape, str(k.dtype)
+      ((), 'key<fry>')
+    """
     return DEFAULT.value
 
 
 def get_key_data() -> jax.Array:
-    """The default stream's current raw key data (`uint32[2]`); the same as `get_key()`."""
-    return DEFAULT.value
+    """The default stream's current key as raw key data (`uint32[2]` under threefry).
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.seed(0)
+      >>> brainstate.random.get_key_data().tolist()
+      [0, 0]
+    """
+    return jax.random.key_data(DEFAULT.value)
 
 
 def split_key(n: Optional[int] = None, backup: bool = False) -> jax.Array:
-    """A fresh key from the default stream (or `n` keys, shape `(n, 2)`); the stream advances.
+    """A fresh key from the default stream (or `n` keys, shape `(n,)`); the stream advances.
 
     Example:
       >>> import brainstate, jax
@@ -132,7 +146,7 @@ def split_key(n: Optional[int] = None, backup: bool = False) -> jax.Array:
 
 
 def split_keys(n: int, backup: bool = False) -> jax.Array:
-    """`n` fresh keys from the default stream, shape `(n, 2)`; the stream advances once."""
+    """`n` fresh keys from the default stream, shape `(n,)`; the stream advances once."""
     return DEFAULT.split_keys(n, backup=backup)
 
 

@@ -84,12 +84,22 @@ class DiscreteDraws:
     def binomial(self, n: ArrayLike, p: ArrayLike, size: Optional[Size] = None,
                  key: Optional[SeedOrKey] = None,
                  dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
-        """Number of successes in `n` trials of probability `p`: mean `n p`."""
+        """Number of successes in `n` trials of probability `p`: mean `n p`.
+
+        `dtype` is an integer dtype (default `environ.ditype()`) or a float dtype, for counts
+        held as floats (as the reference allows).
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> counts = brainstate.random.binomial(10, 0.5, size=3, dtype=jnp.float32)
+          >>> str(counts.dtype), bool((counts == jnp.round(counts)).all())
+          ('float32', True)
+        """
         n, p = as_arrays(n, p)
         if check_valid:
             _count("binomial", "n", n)
             probability("binomial", "p", p)
-        dtype = int_dtype(dtype, "binomial")
+        dtype = _count_dtype(dtype, "binomial")
         shape = result_shape("binomial", size, n, p)
         ftype = float_dtype(None, "binomial")  # JAX draws binomial counts as floats
         return jax.random.binomial(self._next_key(key), n, p, shape, ftype).astype(dtype)
@@ -160,6 +170,17 @@ class DiscreteDraws:
         shape = result_shape("zipf", size, a)
         ftype = float_dtype(None, "zipf")
         return _zipf(self._next_key(key), a, shape=shape, dtype=dtype, ftype=ftype)
+
+
+def _count_dtype(dtype, fn: str) -> np.dtype:
+    """An integer dtype (default `environ.ditype()`) or a float one, for counts held as floats."""
+    if dtype is not None and jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+        return jnp.dtype(dtype)
+    try:
+        return int_dtype(dtype, fn)
+    except TypeError:
+        raise TypeError(f"{fn}: `dtype` must be an integer or floating-point dtype, got "
+                        f"{jnp.dtype(dtype)}.") from None
 
 
 # The kernels below are compiled once per shape and dtype: called eagerly, their loops would

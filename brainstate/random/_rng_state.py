@@ -1,16 +1,17 @@
 """`RandomState`: a random stream that is an ordinary `State` holding a JAX key.
 
-The value is raw key data (`uint32[2]` under JAX's default threefry PRNG, what
-`jax.random.PRNGKey` returns), so the state is an ordinary array state. Every draw splits the
-key, writes the advanced key back through the normal `state.value = ...` write and samples from
+The value is a typed JAX key (`jax.random.key(seed)`: dtype `key<fry>`, shape `()`), as current
+JAX and the reference make them; raw key data (`uint32[2]`, what `jax.random.PRNGKey` returns)
+is accepted wherever a key is taken and wrapped bit for bit. Every draw splits the key, writes the advanced key back through the normal `state.value = ...` write and samples from
 the other half. State-aware transforms therefore thread a random stream like any other state:
 a jitted draw reads the key as an input and returns the advanced key as an output.
 
 Invariants:
 - a draw advances the stream exactly once, and only after its arguments were accepted;
 - a draw given an explicit `key=` samples from that key and leaves the stream untouched;
-- the stored key keeps its shape and dtype, except between `self_assign_multi_keys` and
-  `restore_key`, which change it on purpose (one key per vmap lane).
+- the stored key keeps its shape and dtype, except where it is replaced on purpose:
+  `self_assign_multi_keys` / `restore_key` (one key per vmap lane and back), `set_key` with an
+  array of keys, and `seed`, which always returns the stream to one key.
 """
 
 import functools
@@ -21,7 +22,7 @@ import jax
 import numpy as np
 
 from .._state import State
-from ._checks import SeedOrKey, as_positive_int, is_key_data, key_shape, to_key_data
+from ._checks import SeedOrKey, as_positive_int, to_key
 from ._continuous import ContinuousDraws
 from ._continuous_shape import ShapeDraws
 from ._discrete import DiscreteDraws
@@ -46,8 +47,8 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
     """A stream of random numbers whose key is a `State`.
 
     Args:
-      seed_or_key: an integer seed, a JAX key (`jax.random.key(seed)`) or raw key data
-        (`jax.random.PRNGKey(seed)`). None derives a fresh independent key from the default
+      seed_or_key: an integer seed, a JAX key (`jax.random.key(seed)`), an array of JAX keys
+        (one per vmap lane) or raw key data (`jax.random.PRNGKey(seed)`). None derives a fresh independent key from the default
         stream `brainstate.random.DEFAULT`, so it is reproducible after `brainstate.random.seed`.
 
     Every NumPy-style draw (`normal`, `uniform`, `randint`, `choice`, ...) is a method; the
@@ -73,22 +74,44 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
             from ._default import DEFAULT
 
             key = DEFAULT.split_key()
-        elif isinstance(seed_or_key, np.ndarray) and is_key_data(seed_or_key):
-            key = seed_or_key  # kept as NumPy so building a stream at import touches no device
         else:
-            key = to_key_data(seed_or_key)
+            key = to_key(seed_or_key, batch=True)
         super().__init__(key)
 
     # -- setting and reading the key -----------------------------------------------------------
     def seed(self, seed_or_key: Optional[SeedOrKey] = None) -> None:
-        """Restart the stream from a seed or key; None draws a fresh seed from the OS."""
+        """Restart the stream from a seed or one key; None draws a fresh seed from the OS.
+
+        The stream holds one key afterwards, whatever it held before (also one key per lane,
+        after `self_assign_multi_keys` or `set_key` with an array of keys).
+        """
         if seed_or_key is None:
             seed_or_key = int(np.random.SeedSequence().generate_state(1)[0])
-        self.set_key(seed_or_key)
+        self._replace_key(to_key(seed_or_key))
 
     def set_key(self, key: SeedOrKey) -> None:
-        """Replace the key (an integer seed, a JAX key or raw key data)."""
-        self.value = to_key_data(key, "key")
+        """Replace the key: an integer seed, a JAX key, an array of JAX keys (one per vmap lane)
+        or raw key data.
+
+        Example:
+          >>> import brainstate, jax
+          >>> rng = brainstate.random.RandomState(0)
+          >>> rng.set_key(jax.random.split(jax.random.key(1), 4))  # one key per lane
+          >>> rng.value.shape
+          (4,)
+          >>> rng.seed(1)  # back to a single key
+          >>> rng.value.shape
+          ()
+        """
+        self._replace_key(to_key(key, "key", batch=True))
+
+    def _replace_key(self, key: jax.Array) -> None:
+        """Store `key`: an ordinary write when its shape matches, a deliberate reshape otherwise."""
+        current = self.value
+        if np.shape(current) == np.shape(key) and current.dtype == key.dtype:
+            self.value = key
+        else:
+            self.restore_value(key)
 
     def backup_key(self) -> None:
         """Remember the current key so `restore_key` can return to it."""
@@ -113,7 +136,7 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
         """Advance the stream and return a fresh key (`n=None`) or `n` fresh keys.
 
         Args:
-          n: None for one key of shape `(2,)`, or a positive count for keys of shape `(n, 2)`.
+          n: None for one key (shape `()`), or a positive count for `n` keys (shape `(n,)`).
           backup: save the key from before the split for a later `restore_key()`.
         """
         if n is not None:
@@ -128,13 +151,13 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
         return fresh
 
     def split_keys(self, n: int, backup: bool = False) -> jax.Array:
-        """`n` fresh keys, shape `(n, 2)`; the stream advances once."""
+        """`n` fresh keys, shape `(n,)`; the stream advances once."""
         return self.split_key(as_positive_int("split_keys", "n", n), backup=backup)
 
     def self_assign_multi_keys(self, n: int, backup: bool = True) -> None:
         """Replace the single key by `n` independent keys (one per vmap lane).
 
-        The state's shape changes to `(n, 2)`; `restore_key()` (with `backup=True`) returns to
+        The state's shape changes to `(n,)`; `restore_key()` (with `backup=True`) returns to
         the original single key.
         """
         n = as_positive_int("self_assign_multi_keys", "n", n)
@@ -152,11 +175,11 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
     def _next_key(self, key: Optional[SeedOrKey] = None) -> jax.Array:
         """The key a draw samples from: `key` itself if given, else a fresh split of the stream."""
         if key is not None:
-            return to_key_data(key, "key")
+            return to_key(key, "key")
         return self.split_key()
 
     def _check_single_key(self, current: Any) -> None:
-        if tuple(np.shape(current)) != key_shape():
+        if np.shape(current) != ():
             raise ValueError(
                 f"{self._label()} holds keys of shape {tuple(np.shape(current))}, not one key: "
                 f"it was given one key per lane with `self_assign_multi_keys`. Draw from it "

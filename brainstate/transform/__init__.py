@@ -21,7 +21,6 @@ from ._checkpointed_loops import checkpointed_for_loop, checkpointed_scan
 from ._conditions import cond, ifelse, switch
 from ._remat import checkpoint, remat
 from ._named import named_call, named_scope
-from ._probe import in_new_state_probe
 from ._diagnostics import PerformanceWarning, StateInfo, StateReport, report_states
 from ._stateful_mapping import StatefulMapping
 from ._vmap import unvmap, vmap, vmap2
@@ -29,3 +28,9 @@ from ._vmap_new_states import pmap2_new_states, vmap2_new_states, vmap_new_state
 from ._pmap import pmap2
 from ._map import map
 from ._shard_map import shard_map
+from ._jaxpr_passes import (algebraic_simplification, common_subexpression_elimination, constant_fold,
+                            copy_propagation, dead_code_elimination)
+from ._jaxpr_optimize import optimize_jaxpr
+from ._jaxpr_to_code import fn_to_python_code, jaxpr_to_python_code, register_prim_handler
+from ._jaxpr_inline import eqns_to_closed_jaxpr, eqns_to_jaxpr, inline_jit
+from ._jaxpr_draw import draw, draw_dot_graph, view_pydot

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Sequence
 import jax
 import jax.numpy as jnp
 
-from ._grad import MISSING, GradientTransform, _flatten_grad_states, _make
+from ._grad import MISSING, GradientTransform, _flatten_grad_states, _make, check_keywords
 from ._stateful import StatefulFunction
 
 __all__ = ["vjp", "jvp", "fwd_grad"]
@@ -31,6 +31,8 @@ def vjp(fun: Callable, *primals, grad_states=None, argnums=0, has_aux: bool = Fa
       [[3.0, 3.0], 3.0]
     """
     states, rebuild = _flatten_grad_states(grad_states)
+    if not primals and grad_states is not None and argnums == 0:
+        argnums = ()  # the default: with no primals, differentiate the states only
     int_argnums = isinstance(argnums, int)
     argnums = () if argnums is None else ((argnums,) if int_argnums else tuple(argnums))
     n = len(primals)
@@ -38,7 +40,6 @@ def vjp(fun: Callable, *primals, grad_states=None, argnums=0, has_aux: bool = Fa
         if not -n <= i < n:
             raise ValueError(f"vjp argnums={i} is out of range for {n} primal argument(s).")
     argnums = tuple(i % n for i in argnums)
-    result: dict = {}
 
     def jax_call(pure, values, found):
         index = {id(s): i for i, s in enumerate(found.states)}
@@ -58,17 +59,16 @@ def vjp(fun: Callable, *primals, grad_states=None, argnums=0, has_aux: bool = Fa
 
         grad_values = [s.value if p is None else values[p] for s, p in zip(states, pos)]
         out, fn, (written, aux) = jax.vjp(f, grad_values, *(primals[i] for i in argnums), has_aux=True)
-        result.update(out=out, fn=fn, aux=aux)
-        return written, out
+        return written, (out, fn, aux)
 
-    StatefulFunction(fun).call(jax_call, primals, {})
+    out, fn, aux = StatefulFunction(fun).call(jax_call, primals, {})
 
     def vjp_fn(cotangent):
-        grads = result["fn"](cotangent)
+        grads = fn(cotangent)
         arg_grads = grads[1] if int_argnums else tuple(grads[1:])
         return (rebuild(grads[0]), arg_grads) if grad_states is not None else arg_grads
 
-    return (result["out"], vjp_fn, result["aux"]) if has_aux else (result["out"], vjp_fn)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = False) -> tuple:
@@ -80,7 +80,6 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool =
     if len(primals) != len(tangents):
         raise ValueError(
             f"jvp got {len(primals)} primal(s) but {len(tangents)} tangent(s); pass one tangent per primal.")
-    result: dict = {}
 
     def jax_call(pure, values, found):
         def f(*args):
@@ -89,11 +88,10 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool =
             return out, (written, aux)
 
         out, t_out, (written, aux) = jax.jvp(f, primals, tangents, has_aux=True)
-        result.update(out=out, t_out=t_out, aux=aux)
-        return written, out
+        return written, (out, t_out, aux)
 
-    StatefulFunction(fun).call(jax_call, primals, {})
-    return (result["out"], result["t_out"], result["aux"]) if has_aux else (result["out"], result["t_out"])
+    out, t_out, aux = StatefulFunction(fun).call(jax_call, primals, {})
+    return (out, t_out, aux) if has_aux else (out, t_out)
 
 
 def _fwd_grad_transform(tangent_size=None, drct_der_clip=None, key=None):
@@ -152,6 +150,7 @@ def fwd_grad(func: Any = MISSING, grad_states=None, argnums=None, return_value: 
     (an int seed or a key), else the default `brainstate.random` stream. Same return
     conventions as `grad`.
     """
+    check_keywords("fwd_grad", kwargs)
     transform = _fwd_grad_transform(tangent_size, drct_der_clip, key)
     transform.__name__ = "fwd_grad"
     return _make(transform, func, grad_states, argnums, return_value, has_aux, True, {})

@@ -1,11 +1,12 @@
 """State-aware `cond`, `switch` and `ifelse`.
 
-One recipe on the engine for all three. Discovery traces *every* branch (one function that
-calls them all), so the state set is the union over branches: a state any branch writes is an
-input and an output of every branch. Each branch's pure function is then built over that
-union; a branch that does not write a state returns the value it was given, so only the taken
-branch's writes take effect. Branch outputs are checked to agree before JAX sees them, so a
-mismatch names the branch.
+One recipe on the engine for all three. Each branch is traced once on its own; the state set
+is the union over branches, so a state any branch writes is an input and an output of every
+branch: each branch's pure function is built over that shared layout, and a branch that does
+not write a state returns the value it was given, so only the taken branch's writes take
+effect. Branch outputs are checked to agree before JAX sees them, so a mismatch names the
+branch. Under `jax.disable_jit()` with a concrete predicate the taken branch simply runs, as
+eager Python (so a branch may then return anything).
 """
 
 from typing import Any, Callable, Sequence
@@ -14,10 +15,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _compatible_import as compat
 from .._errors import BrainStateError
+from .._state._commit import commit, snapshot
 from ._error_if import jit_error_if
 from ._loops import abstract, same_signature, show_signature
-from ._stateful import StatefulFunction, check_no_state_args
+from ._stateful import StatefulFunction, check_no_state_args, shared_layout
 
 __all__ = ["cond", "switch", "ifelse"]
 
@@ -33,24 +36,27 @@ def branch_recipe(branches: Sequence[Callable], operands: tuple, where: str, sel
         if not callable(b):
             raise TypeError(f"{where}: branch {k} is not callable: {type(b).__name__} {b!r}.")
     check_no_state_args(operands, {}, where)
+    shapes = abstract(operands)
+    founds = [StatefulFunction(b, name=f"{where} branch {k} ({_name(b)})").discover(*shapes)
+              for k, b in enumerate(branches)]
+    for k in range(1, len(branches)):
+        if not same_signature(founds[k].out_shapes, founds[0].out_shapes):
+            raise TypeError(
+                f"{where}: branch {k} ({_name(branches[k])}) returns {show_signature(founds[k].out_shapes)} but "
+                f"branch 0 ({_name(branches[0])}) returns {show_signature(founds[0].out_shapes)}. Every branch "
+                f"must return the same structure, shapes and dtypes.")
+    states, write_states, restored = shared_layout(founds)
+    pures = [f.pure(states, write_states) for f in founds]
+    while True:  # again on fresh values if another thread wrote a state meanwhile
+        values, since = snapshot(states, write_states)
+        written, out = select(pures, values)
+        if commit(write_states, written, restored, since):
+            return out
 
-    def every_branch(*ops):
-        return tuple(b(*ops) for b in branches)
 
-    every_branch.__name__ = where
-
-    def jax_call(_, values, found):
-        outs = found.out_shapes
-        for k in range(1, len(branches)):
-            if not same_signature(outs[k], outs[0]):
-                raise TypeError(
-                    f"{where}: branch {k} ({_name(branches[k])}) returns {show_signature(outs[k])} but "
-                    f"branch 0 ({_name(branches[0])}) returns {show_signature(outs[0])}. Every branch must "
-                    f"return the same structure, shapes and dtypes.")
-        pures = [StatefulFunction(b).pure(found.states, found.write_states) for b in branches]
-        return select(pures, values)
-
-    return StatefulFunction(every_branch).call(jax_call, abstract(operands), {})
+def _eager_branch(pred: Any) -> bool:
+    """Whether to run the taken branch directly: JIT is disabled and the predicate is known."""
+    return bool(jax.config.jax_disable_jit) and not isinstance(pred, compat.Tracer)
 
 
 def _name(fn) -> str:
@@ -79,6 +85,8 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
       >>> brainstate.transform.cond(jnp.array(False), hit, lambda: 0.), int(hits.value)
       (Array(0., dtype=float32, weak_type=True), 0)
     """
+    if _eager_branch(pred):
+        return true_fun(*operands) if bool(pred) else false_fun(*operands)
     return branch_recipe((true_fun, false_fun), operands, "cond",
                          lambda pures, values: jax.lax.cond(pred, pures[0], pures[1], values, *operands))
 
@@ -98,6 +106,8 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
     branches = tuple(branches)
     if not branches:
         raise ValueError("switch needs at least one branch; got an empty sequence.")
+    if _eager_branch(index):
+        return branches[int(np.clip(int(index), 0, len(branches) - 1))](*operands)
     return branch_recipe(branches, operands, "switch",
                          lambda pures, values: jax.lax.switch(index, pures, values, *operands))
 

@@ -1,8 +1,8 @@
 """Find where a NaN or Inf comes from: `debug_nan` and `debug_nan_if`.
 
-The function is traced once by the engine (`StatefulFunction.get_jaxpr`: inputs are the values
-of the states it touches, then the arguments; outputs are the written state values, then the
-result) and the jaxpr is replayed equation by equation on concrete values. A report is raised
+The function is traced once by the engine (`Discovery.jaxpr`: inputs are the arguments, then
+the values of the states it touches; outputs are the result, then the written state values)
+and the jaxpr is replayed equation by equation on concrete values. A report is raised
 only if a NaN/Inf reaches an output (a written state or the result), so NaNs that are computed
 and then masked away stay silent. The report names:
 
@@ -28,6 +28,7 @@ from jax.extend import core as jcore
 from jax.extend import source_info_util
 
 from ._error_if import _as_flag, _is_traced, call_host_if
+from .._state._commit import gather
 from ._stateful import StatefulFunction
 
 __all__ = ["debug_nan", "debug_nan_if"]
@@ -100,23 +101,24 @@ def _replay(jaxpr, consts, inputs, trail=()):
     return outputs, origin
 
 
+def _state_leaf_labels(state, prefix: str = "") -> List[str]:
+    paths = jax.tree_util.tree_flatten_with_path(state._value)[0]
+    return [prefix + state._label() + jax.tree_util.keystr(p) for p, _ in paths]
+
+
 def _leaf_labels(found, args) -> List[str]:
-    labels = []
+    """Names of the jaxpr's inputs: the arguments, then the states' leaves."""
+    labels = ["argument" + jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(args)[0]]
     for state in found.states:
-        paths = jax.tree_util.tree_flatten_with_path(state._value)[0]
-        labels += [state._label() + jax.tree_util.keystr(p) for p, _ in paths]
-    for path, _ in jax.tree_util.tree_flatten_with_path(args)[0]:
-        labels.append("argument" + jax.tree_util.keystr(path))
+        labels += _state_leaf_labels(state)
     return labels
 
 
 def _out_labels(found, out_shapes) -> List[str]:
-    labels = []
+    """Names of the jaxpr's outputs: the result, then the written states' leaves."""
+    labels = ["output" + jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(out_shapes)[0]]
     for state in found.write_states:
-        paths = jax.tree_util.tree_flatten_with_path(state._value)[0]
-        labels += ["written " + state._label() + jax.tree_util.keystr(p) for p, _ in paths]
-    for path, _ in jax.tree_util.tree_flatten_with_path(out_shapes)[0]:
-        labels.append("output" + jax.tree_util.keystr(path))
+        labels += _state_leaf_labels(state, "written ")
     return labels
 
 
@@ -148,9 +150,9 @@ def _inspector(fn: Callable, args, phase: str):
         raise TypeError(f"debug_nan expects a callable, got {type(fn).__name__}: {fn!r}.")
     stateful = StatefulFunction(fn, name=getattr(fn, "__name__", None))
     found = stateful.discover(*args)
-    closed = stateful.get_jaxpr(*args)
-    values = [s.value for s in found.states]  # through `.value`: an enclosing transform records it
-    inputs = jax.tree_util.tree_leaves((values, args, {}))
+    closed = found.jaxpr
+    values = gather(found.states)  # an enclosing transform records these reads
+    inputs = found.arg_leaves(args, {}) + jax.tree_util.tree_leaves(values)
     in_labels, out_labels = _leaf_labels(found, args), _out_labels(found, found.out_shapes)
     n_consts = len(closed.consts)
 

@@ -1,8 +1,8 @@
 """State-aware `eval_shape`: the output shapes of a stateful function, computed without running it.
 
 The engine recipe with `jax.eval_shape` as the JAX transform: the pure function
-`(state_values, *args) -> (written_values, out)` is evaluated abstractly, and the write-back
-step records the abstract written values instead of storing them. So no array is computed and
+`(state_values, *args) -> (written_values, out)` is evaluated abstractly, the abstract written
+values are recorded, and nothing is committed. So no array is computed and
 no state changes, while the shapes include what the function would write.
 """
 
@@ -54,10 +54,8 @@ def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool = Fals
         written, out = jax.eval_shape(pure, values, *args, **kwargs)
         state_shapes.clear()
         state_shapes.update((state, _shape_of(value)) for state, value in zip(found.states, values))
+        state_shapes.update(zip(found.write_states, written))
         return written, out
 
-    def record(found, written):
-        state_shapes.update(zip(found.write_states, written))
-
-    out = stateful.call(jax_call, args, kwargs, write_back=record)
+    out = stateful.call(jax_call, args, kwargs, write=False)
     return (state_shapes, out) if return_state_shapes else out

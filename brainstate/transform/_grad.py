@@ -15,17 +15,22 @@ import jax.numpy as jnp
 
 from .._errors import BrainStateError
 from .._state import State
+from ..typing import MISSING, Missing
 from ._stateful import StatefulFunction
 
 __all__ = ["GradientTransform", "grad", "vector_grad", "jacrev", "jacfwd", "jacobian", "hessian"]
 
-
-class _Missing:
-    def __repr__(self):
-        return "MISSING"
+# Keywords the reference release accepted through `**kwargs`; they change nothing here.
+_COMPAT_KEYWORDS = frozenset({"debug_nan"})
 
 
-MISSING = _Missing()
+def check_keywords(where: str, kwargs: Dict[str, Any]) -> None:
+    """Reject keywords a transform does not know (a typo must not be silently ignored)."""
+    unknown = sorted(set(kwargs) - _COMPAT_KEYWORDS)
+    if unknown:
+        raise TypeError(
+            f"{where}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}. Check the "
+            f"spelling; see help(brainstate.transform.{where}) for the accepted arguments.")
 
 
 def _flatten_grad_states(grad_states):
@@ -60,6 +65,9 @@ def _vector_grad_transform(fun, argnums, has_aux, **params):
         return (grads[0] if isinstance(argnums, int) else grads), aux
 
     return wrapped
+
+
+_vector_grad_transform.__name__ = "vector_grad"  # how errors name the transform
 
 
 class GradientTransform:
@@ -97,6 +105,19 @@ class GradientTransform:
         self.check_states = check_states
         self.stateful_fun = StatefulFunction(target, name=getattr(target, "__name__", None))
 
+    def _check_dtypes(self) -> None:
+        if self.transform_params.get("allow_int"):
+            return
+        for state in self.grad_states:
+            for leaf_sig in state._sig[1]:
+                dtype = leaf_sig[1]
+                if leaf_sig[0] != "object" and not jnp.issubdtype(dtype, jnp.inexact):
+                    raise TypeError(
+                        f"{self.transform.__name__}: cannot differentiate with respect to {state._label()}: "
+                        f"it holds {jnp.dtype(dtype).name} values, and gradients need floating-point ones. "
+                        f"Store it as a float (`jnp.asarray(x, float)`), leave it out of grad_states, or "
+                        f"pass allow_int=True to get float0 zeros for it.")
+
     def _check_used(self, found) -> None:
         touched = set(map(id, found.states))
         for state in self.grad_states:
@@ -114,7 +135,7 @@ class GradientTransform:
                     f"argnums={i} is out of range: the function was called with {n} positional "
                     f"argument(s). Pass the argument positionally or fix argnums.")
         argnums = tuple(i % n for i in self.argnums)
-        result = {}
+        self._check_dtypes()
 
         def jax_call(pure, values, found):
             if self.check_states:
@@ -144,11 +165,9 @@ class GradientTransform:
             transformed = self.transform(loss_fn, argnums=jax_argnums[0] if single else jax_argnums,
                                          has_aux=True, **self.transform_params)
             grads, (written, loss, aux) = transformed(grad_values, *args)
-            result.update(grads=grads, loss=loss, aux=aux)
-            return written, None
+            return written, (grads, loss, aux)
 
-        self.stateful_fun.call(jax_call, args, kwargs)
-        grads = result["grads"]
+        grads, loss, aux = self.stateful_fun.call(jax_call, args, kwargs)
         if self._has_states and self.argnums:
             arg_grads = grads[1] if self._argnums_int else tuple(grads[1:])
             out = (self._rebuild(grads[0]), arg_grads)
@@ -156,7 +175,7 @@ class GradientTransform:
             out = self._rebuild(grads)
         else:
             out = grads
-        extras = ((result["loss"],) if self.return_value else ()) + ((result["aux"],) if self.has_aux else ())
+        extras = ((loss,) if self.return_value else ()) + ((aux,) if self.has_aux else ())
         return (out, *extras) if extras else out
 
     def __repr__(self) -> str:
@@ -169,7 +188,7 @@ def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_sta
                                  return_value=return_value, has_aux=bool(has_aux), transform_params=params,
                                  check_states=check_states)
 
-    return build if fun is MISSING else build(fun)
+    return build if isinstance(fun, Missing) else build(fun)
 
 
 def grad(fun: Any = MISSING, grad_states=None, argnums=None, holomorphic: Optional[bool] = False,
@@ -187,6 +206,7 @@ def grad(fun: Any = MISSING, grad_states=None, argnums=None, holomorphic: Option
       >>> g.tolist()
       [3.0, 3.0]
     """
+    check_keywords("grad", kwargs)
     return _make(jax.grad, fun, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=bool(holomorphic), allow_int=bool(allow_int)))
 
@@ -194,6 +214,7 @@ def grad(fun: Any = MISSING, grad_states=None, argnums=None, holomorphic: Option
 def vector_grad(func: Any = MISSING, grad_states=None, argnums=None, return_value: bool = False,
                 has_aux: Optional[bool] = None, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Gradient of a vector-valued function with an all-ones cotangent (sum of per-element gradients)."""
+    check_keywords("vector_grad", kwargs)
     return _make(_vector_grad_transform, func, grad_states, argnums, return_value, has_aux, check_states, {})
 
 
@@ -201,6 +222,7 @@ def jacrev(fun: Callable, grad_states=None, argnums=None, has_aux: Optional[bool
            holomorphic: bool = False, allow_int: bool = False, unit_aware: bool = False, check_states: bool = True,
            **kwargs):
     """Jacobian by reverse mode, with the state conventions of `grad`."""
+    check_keywords("jacrev", kwargs)
     return _make(jax.jacrev, fun, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=holomorphic, allow_int=allow_int))
 
@@ -208,6 +230,7 @@ def jacrev(fun: Callable, grad_states=None, argnums=None, has_aux: Optional[bool
 def jacfwd(func: Callable, grad_states=None, argnums=None, has_aux: Optional[bool] = None, return_value: bool = False,
            holomorphic: bool = False, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Jacobian by forward mode, with the state conventions of `grad`."""
+    check_keywords("jacfwd", kwargs)
     return _make(jax.jacfwd, func, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=holomorphic))
 
@@ -218,5 +241,6 @@ jacobian = jacrev
 def hessian(func: Callable, grad_states=None, argnums=None, return_value: bool = False, holomorphic: bool = False,
             has_aux: Optional[bool] = None, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Hessian (forward-over-reverse), with the state conventions of `grad`."""
+    check_keywords("hessian", kwargs)
     return _make(jax.hessian, func, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=holomorphic))

@@ -1,47 +1,115 @@
-"""State-aware `jit`: compile once per call signature, thread states at hand-written speed.
+"""State-aware `jit`: compile once per call signature, never stale, at hand-written speed.
 
-Per compiled function we keep one list of the states it touches and one of the states it
-writes. A call gathers the state values into lists, lets `jax.jit`'s C++ dispatch match the
-argument signature, and stores the written values back with a `zip`; nothing else runs per
-call (no Python hashing of arguments, no per-state checks, no blocking on results).
+A `JittedFunction` keeps one compiled *entry* per structure of the object graph its function
+reaches (`graph._watch`): the states it threads (kept and donated), the states it writes, and
+a `jax.jit` object over the engine's pure function. A call gathers the state values into
+lists, lets `jax.jit`'s C++ dispatch match the argument signature, and stores the written
+values back under one lock (`_state._commit`); per call it also compares one integer (the
+graph epoch) and checks the names the function reaches its model through (usually none).
 
-Everything that can change which states are touched is caught at trace time instead:
-- the pure function raises `StaleStates` if a trace touches a state outside the lists, writes
-  another one, or reads an `environ` key outside the recorded keys; the lists grow to the union
-  and the call is retried (this is how the very first call discovers the states: it traces
-  once with empty lists, then once more with the states as inputs);
+Everything else is decided at trace time, inside `jax.jit`'s trace of the entry:
+- the engine's discovery for the call's abstract signature (the Python function runs once per
+  trace); if it touches a state, writes a state or reads an `environ` key the entry does not
+  thread yet, the entry grows to the union and is rebuilt (`_Grow`), without tracing the
+  Python function again;
 - `environ` values read while tracing select among separate `jax.jit` objects, so a different
-  `dt` compiles a new entry instead of reusing the old constant;
-- when a state object was created anywhere since the last call (a module may have swapped a
-  state for a new object), the next call re-discovers the states once before trusting them.
+  `dt` compiles a new program instead of reusing the old constant;
+- when a watched node changed (an attribute set or deleted: `model.training = False`, a state
+  swapped, a sub-module replaced), the next call recomputes the fingerprint and selects the
+  entry for it, compiling one if it is new; alternating between known structures never
+  traces again. Creating states or modules the function cannot reach costs nothing.
 A state reshaped on purpose (`restore_value`) changes the argument signature, so `jax.jit`
 retraces by itself. Every retrace after the first is explained in `explain_retraces()`.
 
 State donation is opt-in (`donate_states=True` or a filter): the buffers of written states are
 then reused for their new values, which saves memory, but any array the user kept from such a
-state's earlier `.value` becomes invalid after the call. It is only safe when nothing outside
-the state holds on to its old values.
+state's earlier `.value` becomes invalid after the call.
 """
 
 import functools
+import inspect
+import threading
 import weakref
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import jax
 
-from .._state import _epoch
+from .. import _compatible_import as compat
+from .._errors import TraceContextError
+from .._state import _commit
 from .._state._trace import _local as _trace_local, environ_read
 from ..environ._settings import lookup
+from ..graph import _epoch
+from ..graph._watch import describe_change
+from ..typing import MISSING, Missing
 from ..util._filters import to_predicate
 from ._diagnostics import (_root_of, call_signature, explain_signature_change, label, report_states,
                            state_paths, warn_costly)
 from ._state_sharding import check_sharding, constrain, state_sharding_resolver
-from ._stateful import StaleStates, StatefulFunction, _hashable, _normalize_argnames, _normalize_argnums, \
-    check_no_state_args
+from ._stateful import StatefulFunction, _hashable, _normalize_argnums, check_no_state_args
 
 __all__ = ["jit", "JittedFunction"]
 
-_UNSPECIFIED = object()
+_UNSPECIFIED = MISSING
+
+
+class _Grow(Exception):
+    """Internal: a trace needs states or environ keys its entry does not thread yet."""
+
+    def __init__(self, found):
+        super().__init__("the compiled entry must thread more states")
+        self.found = found
+
+
+class _Reselect(Exception):
+    """Internal: the graph changed between selecting an entry and tracing it."""
+
+
+class _Entry:
+    """One compiled program for one structure of the reached graph."""
+
+    __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
+                 "by_env", "plain", "fast", "epoch", "fp_id", "fp", "rebind")
+
+    def __init__(self, fp_id: int, fp: tuple):
+        self.states: list = []
+        self.write_states: list = []
+        self.kept: list = []
+        self.donated: list = []
+        self.restored: List[bool] = []
+        self.restored_any = False
+        self.env_keys: tuple = ()
+        self.jitted: Any = None
+        self.plain = False  # built, and reads no environ key: `jitted` is the program for every call
+        self.fast = False  # plain, and nothing donated or restored: the fast path of `__call__` applies
+        self.by_env: Dict[tuple, Any] = {}
+        self.epoch = -1
+        self.fp_id, self.fp = fp_id, fp
+        self.rebind: tuple = ()
+
+
+class _BoundMethod:
+    """`fun(obj, ...)` holding `obj` weakly, so a per-instance compiled method never keeps it alive."""
+
+    def __init__(self, fun: Callable, obj: Any):
+        self._fun = fun
+        self._ref = weakref.ref(obj)
+        functools.update_wrapper(self, fun, updated=())
+        try:
+            params = list(inspect.signature(fun).parameters.values())[1:]
+            self.__signature__ = inspect.Signature(params)
+        except (TypeError, ValueError):
+            pass
+
+    def __call__(self, *args, **kwargs):
+        obj = self._ref()
+        if obj is None:
+            raise ReferenceError(f"the object {self._fun.__name__} was bound to no longer exists.")
+        return self._fun(obj, *args, **kwargs)
+
+    def __brainstate_roots__(self) -> list:
+        obj = self._ref()
+        return [self._fun] + ([] if obj is None else [obj])
 
 
 class JittedFunction:
@@ -49,6 +117,7 @@ class JittedFunction:
 
     Attributes:
       stateful_fun: the underlying `StatefulFunction` (state discovery and the pure function).
+      origin_fun: the function that was compiled.
     """
 
     def __init__(self, fun: Callable, static_argnums=None, static_argnames=None, donate_argnums=None,
@@ -56,7 +125,7 @@ class JittedFunction:
                  keep_unused: bool = False, device=None, backend=None, inline: bool = False,
                  abstracted_axes=None, donate_states=False, state_shardings=None, **kwargs):
         self.stateful_fun = StatefulFunction(fun, static_argnums, static_argnames)
-        self.fun = fun
+        self.fun = self.origin_fun = fun
         self._options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
                              donate_argnums=donate_argnums, donate_argnames=donate_argnames,
                              in_shardings=in_shardings, out_shardings=out_shardings, keep_unused=keep_unused,
@@ -64,11 +133,12 @@ class JittedFunction:
                              donate_states=donate_states, state_shardings=state_shardings, **kwargs)
         self._sharding_of = state_sharding_resolver(state_shardings)
         self._bound: "weakref.WeakKeyDictionary[Any, JittedFunction]" = weakref.WeakKeyDictionary()
+        sig = self.stateful_fun.signature
+        donated = _DonateSignature(fun, donate_argnums, donate_argnames)
         # The pure function takes (kept state values, donated state values, *args): shift by 2.
-        shift = lambda nums: tuple(i + 2 if i >= 0 else i for i in _normalize_argnums(nums))
-        jit_kwargs = dict(static_argnums=shift(static_argnums), static_argnames=_normalize_argnames(static_argnames),
-                          donate_argnums=(1, *shift(donate_argnums)),
-                          donate_argnames=_normalize_argnames(donate_argnames),
+        shift = lambda nums: tuple(i + 2 if i >= 0 else i for i in nums)
+        jit_kwargs = dict(static_argnums=shift(sig.all_argnums), static_argnames=sig.all_argnames,
+                          donate_argnums=(1, *shift(donated.argnums)), donate_argnames=donated.argnames,
                           keep_unused=keep_unused, inline=inline, **kwargs)
         if device is not None:
             jit_kwargs["device"] = device
@@ -86,143 +156,249 @@ class JittedFunction:
         self._donate = None if donate_states is False else to_predicate(donate_states)
         self._retraces: List[str] = []
         self._warned = False
-        self._reset(states=(), write_states=(), env_keys=())
+        self._lock = threading.RLock()
+        self._entries: Dict[int, _Entry] = {}
+        self._entry = _Entry(-1, ())  # epoch -1: the first call selects a real entry
+        self._last_fp: Optional[tuple] = None
         functools.update_wrapper(self, fun, updated=())
 
-    # -- compiled entries ----------------------------------------------------------------------
-    def _reset(self, states, write_states, env_keys) -> None:
-        self._states = list(states)
-        self._write_states = list(write_states)
-        donated = [s for s in self._write_states if self._donate is not None and self._donate((), s)]
-        donated_ids = set(map(id, donated))
-        self._kept = [s for s in self._states if id(s) not in donated_ids]
-        self._donated = donated
-        self._env_keys = tuple(env_keys)
-        self._by_env: Dict[tuple, Any] = {}
-        self._jitted = self._new_jit()
-        self._epoch = _epoch.value
+    # -- entries -------------------------------------------------------------------------------
+    def _select(self) -> _Entry:
+        """The entry for the graph the function reaches now (a new, empty one if unseen)."""
+        with self._lock:
+            epoch = _epoch.epoch
+            sf = self.stateful_fun
+            fp_id, fp = sf.structure()
+            entry = self._entries.get(fp_id)
+            if entry is None:
+                entry = _Entry(fp_id, fp)
+                if self._last_fp is not None and self._last_fp != fp:
+                    paths = _path_namer(sf)
+                    self._retraces.append(describe_change(self._last_fp, fp, paths))
+                self._entries[fp_id] = entry
+            self._last_fp = fp
+            entry.epoch = epoch
+            entry.rebind = tuple((r.holder, r.name, r.obj) for r in sf._rebindings)
+            self._entry = entry
+            return entry
 
-    def _new_jit(self):
-        pure = self.stateful_fun.pure(self._states, self._write_states, self._env_keys)
-        n = len(self._states)
-        positions = {id(s): i for i, s in enumerate(self._states)}
-        kept_idx = [positions[id(s)] for s in self._kept]
-        donated_idx = [positions[id(s)] for s in self._donated]
-        signatures = []  # one per trace of this jax.jit object, to explain its retraces
+    def _fill(self, entry: _Entry, states: Sequence, write_states: Sequence, restored: Sequence[bool],
+              env_keys: tuple) -> None:
+        donated = [s for s in write_states if self._donate is not None and self._donate((), s)]
+        donated_ids = set(map(id, donated))
+        entry.states = list(states)
+        entry.write_states = list(write_states)
+        entry.restored = list(restored)
+        entry.restored_any = any(restored)
+        entry.kept = [s for s in states if id(s) not in donated_ids]
+        entry.donated = donated
+        entry.env_keys = tuple(env_keys)
+        entry.by_env = {}
+        entry.jitted = self._new_jit(entry)
+        entry.plain = not entry.env_keys
+        entry.fast = entry.plain and not entry.donated and not entry.restored_any
+
+    def _new_jit(self, entry: _Entry):
+        n = len(entry.states)
+        positions = {id(s): i for i, s in enumerate(entry.states)}
+        kept_idx = [positions[id(s)] for s in entry.kept]
+        donated_idx = [positions[id(s)] for s in entry.donated]
+        sf = self.stateful_fun
+        signatures: list = []  # one per trace of this jax.jit object, to explain its retraces
 
         def traced(kept_values, donated_values, *args, **kwargs):
-            values = [None] * n
+            values: list = [None] * n
             for i, v in zip(kept_idx, kept_values):
                 values[i] = v
             for i, v in zip(donated_idx, donated_values):
                 values[i] = v
-            self._on_trace(signatures, values, args, kwargs)
-            shardings = [self._sharding_of(s) for s in self._states]
-            for i, (state, sharding) in enumerate(zip(self._states, shardings)):
+            self._on_trace(entry, signatures, values, args, kwargs)
+            if sf.structure()[0] != entry.fp_id:
+                raise _Reselect()
+            found = sf.discover(*args, **kwargs)
+            have = set(map(id, entry.states))
+            writes = set(map(id, entry.write_states))
+            if (not all(id(s) in have for s in found.states)
+                    or not all(id(s) in writes for s in found.write_states)
+                    or not set(found.env) <= set(entry.env_keys)):
+                raise _Grow(found)
+            for i, state in enumerate(entry.states):
+                sharding = self._sharding_of(state)
                 if sharding is not None:
                     check_sharding(state, sharding, values[i])
                     values[i] = constrain(values[i], sharding)
-            written, out = pure(values, *args, **kwargs)
-            out_shardings = [self._sharding_of(s) for s in self._write_states]
-            written = [v if sh is None else constrain(v, sh) for v, sh in zip(written, out_shardings)]
+            written, out = found.pure(entry.states, entry.write_states)(values, *args, **kwargs)
+            written = [v if sh is None else constrain(v, sh)
+                       for v, sh in zip(written, map(self._sharding_of, entry.write_states))]
             return written, out
 
-        traced.__name__ = pure.__name__
+        traced.__name__ = sf.name  # names the compiled computation after the user's function
         return jax.jit(traced, **self._jit_kwargs)
 
-    def _on_trace(self, signatures, values, args, kwargs) -> None:
-        """Record this trace's signature; explain it if the same entry was traced before."""
+    def _grow(self, entry: _Entry, found) -> None:
+        """Rebuild `entry` to thread the union of its states and what a trace touched."""
+        with self._lock:
+            if self._entries.get(entry.fp_id) is not entry:
+                return  # another thread replaced it meanwhile
+            states = list(entry.states)
+            seen = set(map(id, states))
+            new = [s for s in found.states if id(s) not in seen]
+            states.extend(new)
+            writes = {id(s) for s in entry.write_states} | {id(s) for s in found.write_states}
+            restored = {id(s) for s, r in zip(entry.write_states, entry.restored) if r}
+            restored |= {id(s) for s, r in zip(found.write_states, found.write_restored()) if r}
+            new_env = tuple(k for k in found.env if k not in entry.env_keys)
+            if entry.states or entry.env_keys:
+                paths = state_paths(_root_of(self.fun))
+                what = [f"`{label(s, paths)}`" for s in new] + [f"environ `{k}`" for k in new_env]
+                self._retraces.append(f"the function touched {', '.join(what) or 'another state set'} for the "
+                                      f"first time")
+            if not self._warned:
+                self._warned = True
+                warn_costly(found, self.fun)
+            write_states = [s for s in states if id(s) in writes]
+            replacement = _Entry(entry.fp_id, entry.fp)
+            replacement.epoch, replacement.rebind = entry.epoch, entry.rebind
+            self._fill(replacement, states, write_states, [id(s) in restored for s in write_states],
+                       entry.env_keys + new_env)
+            self._entries[entry.fp_id] = replacement
+            if self._entry is entry:
+                self._entry = replacement
+
+    def _on_trace(self, entry: _Entry, signatures: list, values, args, kwargs) -> None:
+        """Record this trace's signature; explain it if the same program was traced before."""
         sf = self.stateful_fun
-        sig = call_signature(self.fun, self._states, values, args, kwargs, sf.static_argnums, sf.static_argnames)
+        sig = call_signature(self.fun, entry.states, values, args, kwargs, sf.signature.all_argnums,
+                             sf.signature.all_argnames)
         if signatures:
             reasons = explain_signature_change(signatures[-1], sig, state_paths(_root_of(self.fun)))
             self._retraces.append("; ".join(reasons) or "the compiled entry was evicted from the cache")
         signatures.append(sig)
 
-    def _grow(self, stale: StaleStates) -> None:
-        """Extend the state lists and environ keys to the union with what a trace touched."""
-        states = list(self._states)
-        seen = set(map(id, states))
-        new = [s for s in stale.states if id(s) not in seen]
-        states.extend(new)
-        writes = {id(s) for s in self._write_states}
-        writes.update(id(s) for s, w in zip(stale.states, stale.written) if w)
-        env_keys = self._env_keys + tuple(k for k in stale.env if k not in self._env_keys)
-        if self._states or self._env_keys:
-            paths = state_paths(_root_of(self.fun))
-            what = [f"`{label(s, paths)}`" for s in new] + [f"environ `{k}`" for k in stale.env if k not in self._env_keys]
-            self._retraces.append(f"the function touched {', '.join(what) or 'another state set'} for the first time")
-        if not self._warned:
-            self._warned = True
-            warn_costly(stale, self.fun)
-        self._reset(states, [s for s in states if id(s) in writes], env_keys)
-
-    def _revalidate(self, args, kwargs) -> None:
-        """States were created since the last call: re-discover ours once."""
-        self.stateful_fun.forget(*args, **kwargs)
-        found = self.stateful_fun.discover(*args, **kwargs)
-        if set(map(id, found.states)) != set(map(id, self._states)) \
-                or not set(map(id, found.write_states)) <= set(map(id, self._write_states)):
-            self._retraces.append("the function now reaches different state objects (a state was replaced)")
-            self._reset(found.states, found.write_states, self._env_keys + tuple(
-                k for k in found.env if k not in self._env_keys))
-        self._epoch = _epoch.value
-
-    def _entry(self):
-        keys = self._env_keys
+    def _program(self, entry: _Entry):
+        """The `jax.jit` object for the current `environ` values of the keys the entry reads."""
+        if entry.jitted is None:
+            self._fill(entry, (), (), (), ())
+        keys = entry.env_keys
         if not keys:
-            return self._jitted
+            return entry.jitted
         values = tuple(_hashable(lookup(k)) for k in keys)
-        entry = self._by_env.get(values)
-        if entry is None:
-            if self._by_env:
-                before = next(reversed(self._by_env))
-                changes = [f"environ `{k}` changed {a!r} → {b!r}" for k, a, b in zip(keys, before, values) if a != b]
-                self._retraces.append("; ".join(changes))
-                entry = self._new_jit()
-            else:
-                entry = self._jitted
-            self._by_env[values] = entry
-        return entry
+        program = entry.by_env.get(values)
+        if program is None:
+            with self._lock:
+                if entry.by_env:
+                    before = next(reversed(entry.by_env))
+                    changes = [f"environ `{k}` changed {a!r} → {b!r}" for k, a, b in zip(keys, before, values) if a != b]
+                    self._retraces.append("; ".join(changes))
+                    program = self._new_jit(entry)
+                else:
+                    program = entry.jitted
+                entry.by_env[values] = program
+        return program
 
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if _trace_local.stack:
-            return self._call_traced(args, kwargs)
-        if self._epoch != _epoch.value:
-            self._revalidate(args, kwargs)
+        entry = self._entry
+        # The fast path: a known graph (no watched attribute changed, no global rebound), no
+        # environ key read, nothing donated or restored, not inside another transform.
+        if (not entry.fast or entry.epoch != _epoch.epoch or _trace_local.stack
+                or type(_JAX_TRACE.trace) is not compat.EvalTrace):  # inside a raw JAX transform
+            return self._call(args, kwargs)
+        for names, name, obj in entry.rebind:
+            if names.get(name) is not obj:  # a global the function reaches was rebound
+                return self._call(args, kwargs)
+        start = _commit.seq
+        kept = [s._value for s in entry.kept]
+        if start & 1 or start != _commit.seq:  # a store was under way: read again, consistently
+            kept, start = _commit.read_values(entry.kept)
         try:
-            written, out = (self._jitted if not self._env_keys else self._entry())(
-                [s._value for s in self._kept], [s._value for s in self._donated] if self._donated else (),
-                *args, **kwargs)
-        except StaleStates as stale:
-            self._grow(stale)
-            return self(*args, **kwargs)
-        except TypeError:
-            check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
-            raise
-        for state, value in zip(self._write_states, written):
-            state._value = value
+            written, out = entry.jitted(kept, (), *args, **kwargs)
+        except (_Grow, _Reselect, TypeError) as err:
+            return self._failed(err, entry, args, kwargs)
+        if written:
+            with _commit.commit_lock:
+                stamp = _commit.seq + 1
+                if stamp == start + 1 or not _commit.moved_since(entry.write_states, start):
+                    _commit.seq = stamp  # odd: readers wait for the store to finish
+                    for state, value in zip(entry.write_states, written):
+                        state._value = value
+                        state._version = stamp
+                    _commit.seq = stamp + 1
+                    return out
+            return self(*args, **kwargs)  # another thread wrote a state: run again on its values
         return out
 
-    def _call_traced(self, args, kwargs):
-        """Called inside another transform: reads and writes go through the recording path."""
-        check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
-        for key in self._env_keys:
-            environ_read(key, lookup(key))
-        for state in self._states:
-            state.value  # record the read in the enclosing trace
-        try:
-            written, out = self._entry()([s._value for s in self._kept],
-                                         [s._value for s in self._donated] if self._donated else (), *args, **kwargs)
-        except StaleStates as stale:
-            self._grow(stale)
+    def _call(self, args: tuple, kwargs: dict):
+        """Every call the fast path does not take."""
+        if _trace_local.stack:
             return self._call_traced(args, kwargs)
-        for state, value in zip(self._write_states, written):
-            state.value = value
+        entry = self._entry
+        if entry.epoch != _epoch.epoch or (entry.rebind and self._rebound(entry)):
+            entry = self._select()
+        program = entry.jitted if entry.plain else self._program(entry)
+        kept, start = _commit.read_values(entry.kept)
+        donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
+        try:
+            written, out = program(kept, donated, *args, **kwargs)
+        except (_Grow, _Reselect, TypeError) as err:
+            return self._failed(err, entry, args, kwargs)
+        if not written:
+            return out
+        return self._commit_general(entry, written, out, start, args, kwargs)
+
+    def _commit_general(self, entry: _Entry, written, out, start: int, args: tuple, kwargs: dict):
+        if not _commit.commit(entry.write_states, written, entry.restored, start):
+            return self(*args, **kwargs)  # another thread wrote a state: run again on its values
+        return out
+
+    def _failed(self, err: Exception, entry: _Entry, args: tuple, kwargs: dict):
+        """A call whose trace found more states (`_Grow`), another graph (`_Reselect`), or bad arguments."""
+        if isinstance(err, _Grow):
+            self._grow(entry, err.found)
+        elif isinstance(err, _Reselect):
+            self._select()
+        else:
+            check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
+            raise err
+        return self(*args, **kwargs)
+
+    @staticmethod
+    def _rebound(entry: _Entry) -> bool:
+        return any(names.get(name) is not obj for names, name, obj in entry.rebind)
+
+    def _call_traced(self, args, kwargs):
+        """Called inside another transform: reads and writes go through the enclosing trace."""
+        check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
+        entry = self._current()
+        program = self._program(entry)
+        for key in entry.env_keys:
+            environ_read(key, lookup(key))
+        values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
+        try:
+            written, out = program([values[id(s)] for s in entry.kept],
+                                   [values[id(s)] for s in entry.donated] if entry.donated else (), *args, **kwargs)
+        except _Grow as grow:
+            self._grow(entry, grow.found)
+            return self._call_traced(args, kwargs)
+        except _Reselect:
+            self._select()
+            return self._call_traced(args, kwargs)
+        for state, value, restored in zip(entry.write_states, written, entry.restored):
+            state._write(value, restore=restored)
         return out
 
     # -- inspection ----------------------------------------------------------------------------
+    @property
+    def jitted_fun(self):
+        """The `jax.jit` object of the current entry (built on first use)."""
+        return self._program(self._current())
+
+    def _current(self) -> _Entry:
+        entry = self._entry
+        if entry.epoch != _epoch.epoch or any(names.get(name) is not obj for names, name, obj in entry.rebind):
+            entry = self._select()
+        return entry
+
     def get_states(self, *args, **kwargs):
         """The states a call with these arguments touches (no compilation)."""
         return self.stateful_fun.get_states(*args, **kwargs)
@@ -252,32 +428,65 @@ class JittedFunction:
         """Why each retrace after the first compilation happened, oldest first."""
         return list(self._retraces)
 
+    def _prepared(self, args, kwargs):
+        """The entry and program for a call, grown to thread every state the call touches."""
+        for _ in range(8):  # each round adds states; a function has finitely many
+            entry = self._current()
+            found = self.stateful_fun.discover(*args, **kwargs)
+            have = set(map(id, entry.states))
+            if entry.jitted is None or not all(id(s) in have for s in found.states) or \
+                    not set(map(id, found.write_states)) <= set(map(id, entry.write_states)) or \
+                    not set(found.env) <= set(entry.env_keys):
+                if entry.jitted is None:
+                    self._fill(entry, (), (), (), ())
+                self._grow(entry, found)
+                continue
+            return entry, self._program(entry)
+        raise RuntimeError(f"jit({self.stateful_fun.name}): the state set does not settle.")
+
+    def trace(self, *args, **kwargs):
+        """Trace for these arguments with the current states (`jax.stages.Traced`)."""
+        entry, program = self._prepared(args, kwargs)
+        return program.trace(*self._inputs(entry), *args, **kwargs)
+
     def lower(self, *args, **kwargs):
         """Lower for these arguments with the current states (`jax.stages.Lowered`)."""
-        found = self.stateful_fun.discover(*args, **kwargs)
-        if not {id(s) for s in found.states} <= {id(s) for s in self._states}:
-            self._reset(found.states, found.write_states, tuple(found.env))
-        return self._entry().lower([s._value for s in self._kept],
-                                   [s._value for s in self._donated] if self._donated else (), *args, **kwargs)
+        entry, program = self._prepared(args, kwargs)
+        return program.lower(*self._inputs(entry), *args, **kwargs)
+
+    def compile(self, *args, **kwargs):
+        """Compile for these arguments ahead of the first call; later calls reuse the program.
+
+        Returns the `jax.stages.Compiled` object.
+        """
+        entry, program = self._prepared(args, kwargs)
+        return program.lower(*self._inputs(entry), *args, **kwargs).compile()
+
+    @staticmethod
+    def _inputs(entry: _Entry):
+        return [s._value for s in entry.kept], [s._value for s in entry.donated] if entry.donated else ()
 
     def eval_shape(self, *args, **kwargs):
         """Output shapes of a call with these arguments."""
-        return self.stateful_fun.get_out_shapes(*args, **kwargs)
+        return self.stateful_fun.discover(*args, **kwargs).out_shapes
 
     def clear_cache(self) -> None:
         """Forget every compiled entry and every discovered state set."""
-        self.stateful_fun.clear_cache()
-        self._reset((), (), ())
+        with self._lock:
+            self.stateful_fun.clear_cache()
+            self._entries.clear()
+            self._entry = _Entry(-1, ())
+            self._last_fp = None
 
     def __get__(self, obj, objtype=None):
-        # Used as a method decorator: `obj.method` is a jitted function of its own, with `obj`
-        # bound by closure (it is not an array, so it cannot be a traced argument).
+        # Used as a method decorator: `obj.method` is a jitted function of its own, holding
+        # `obj` weakly (a class-level cache must not keep every instance alive).
         if obj is None:
             return self
         try:
             bound = self._bound.get(obj)
             if bound is None:
-                bound = self._bound[obj] = JittedFunction(functools.partial(self.fun, obj), **self._options)
+                bound = self._bound[obj] = JittedFunction(_BoundMethod(self.fun, obj), **self._options)
             return bound
         except TypeError:  # not weak-referenceable or not hashable
             return JittedFunction(functools.partial(self.fun, obj), **self._options)
@@ -286,20 +495,49 @@ class JittedFunction:
         return f"jit({self.stateful_fun.name})"
 
 
-def jit(fun: Any = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings: Any = _UNSPECIFIED,
+class _DonateSignature:
+    """`donate_argnums` / `donate_argnames`, each spelling completed from the other."""
+
+    def __init__(self, fun: Callable, argnums, argnames):
+        from ._stateful import Signature
+
+        sig = Signature(fun, argnums, argnames)
+        self.argnums, self.argnames = sig.all_argnums, sig.all_argnames
+
+
+_JAX_TRACE = compat.trace_ctx  # `.trace`: the JAX trace operations bind to now (thread-local)
+
+
+def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:
+    """Names fingerprint paths: `(root index, *keys)` → `model.layers.0.w`."""
+    roots = sf._reached() or []
+
+    def name(path: tuple) -> str:
+        root = roots[path[0]] if path and path[0] < len(roots) else None
+        head = type(root).__name__.lower() if root is not None else "<root>"
+        return ".".join([head] + [str(k) for k in path[1:]])
+
+    return name
+
+
+def jit(fun: Any = MISSING, in_shardings: Any = _UNSPECIFIED, out_shardings: Any = _UNSPECIFIED,
         static_argnums=None, donate_argnums=None, static_argnames=None, donate_argnames=None,
         keep_unused: bool = False, device=None, backend=None, inline: bool = False,
         abstracted_axes=None, donate_states=False, state_shardings=None, **kwargs):
     """Compile a function that reads and writes `State`s.
 
-    Usable as `jit(f)`, `@jit`, `@jit(static_argnums=...)` and on a module instance
-    (`jit(model)`). The states the function touches are found by tracing it; states it writes
-    are updated after every call, exactly as an eager call would leave them.
+    Usable as `jit(f)`, `@jit`, `@jit(...)` (also `jit(Missing(), ...)`), on a module instance
+    (`jit(model)`) and on methods (`@jit` in a class body). The states the function touches are
+    found by tracing it once; states it writes are updated after every call, exactly as an eager
+    call would leave them. A compiled call always equals the eager call: after an attribute of
+    a module it reaches changes (`model.training = False`), a state is swapped or a sub-module
+    replaced, the next call uses (or compiles) the program for the new structure.
 
     Args:
       fun: the function (or callable module) to compile.
       in_shardings, out_shardings: as in `jax.jit`, for the arguments and the output.
-      static_argnums, static_argnames: compile-time constant arguments.
+      static_argnums, static_argnames: compile-time constant arguments (by position or name;
+        either spelling covers the argument however it is passed).
       donate_argnums, donate_argnames: arguments whose buffers may be reused.
       donate_states: False (default), True, or a filter: written states whose buffers are reused
         for their new values. Saves memory; only safe when no array obtained from such a
@@ -310,8 +548,8 @@ def jit(fun: Any = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings
       keep_unused, device, backend, inline, abstracted_axes, **kwargs: passed to `jax.jit`.
 
     Returns:
-      A `JittedFunction`: call it like `fun`; `.clear_cache()`, `.lower(...)`,
-      `.get_read_states(...)`, `.get_write_states(...)`, `.report(...)`,
+      A `JittedFunction`: call it like `fun`; `.clear_cache()`, `.lower(...)`, `.compile(...)`,
+      `.trace(...)`, `.get_read_states(...)`, `.get_write_states(...)`, `.report(...)`,
       `.explain_retraces()`, `.stateful_fun`.
 
     Example:
@@ -329,7 +567,7 @@ def jit(fun: Any = _UNSPECIFIED, in_shardings: Any = _UNSPECIFIED, out_shardings
                    donate_argnames=donate_argnames, keep_unused=keep_unused, device=device, backend=backend,
                    inline=inline, abstracted_axes=abstracted_axes, donate_states=donate_states,
                    state_shardings=state_shardings, **kwargs)
-    if fun is _UNSPECIFIED:
+    if isinstance(fun, Missing):
         return lambda f: JittedFunction(f, **options)
     if not callable(fun):
         raise TypeError(f"jit expects a callable (a function or a module), got {type(fun).__name__}: {fun!r}.")

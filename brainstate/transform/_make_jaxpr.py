@@ -11,9 +11,9 @@ def make_jaxpr(fun: Callable, static_argnums=(), static_argnames=(), axis_env=No
                return_only_write: bool = False) -> Callable:
     """Return a function that gives `(jaxpr, states)` (and the output shapes if `return_shape`).
 
-    The jaxpr's inputs are the values of `states` (in order) followed by the dynamic arguments;
-    its outputs are the new values of the written states followed by the function's output.
-    With `return_only_write=True`, `states` lists only the written states.
+    The jaxpr's inputs are the dynamic arguments followed by the values of `states` (in order of
+    first use); its outputs are the function's output followed by the new value of every state,
+    or, with `return_only_write=True`, of the written states only. `states` lists every state.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -22,12 +22,13 @@ def make_jaxpr(fun: Callable, static_argnums=(), static_argnames=(), axis_env=No
       >>> states == (w,)
       True
     """
-    sf = StatefulFunction(fun, static_argnums, static_argnames, axis_env=axis_env)
+    sf = StatefulFunction(fun, static_argnums, static_argnames, axis_env=axis_env,
+                           return_only_write=return_only_write)
 
     def make(*args, **kwargs):
         jaxpr = sf.get_jaxpr(*args, **kwargs)
         found = sf.discover(*args, **kwargs)
-        states = tuple(found.write_states if return_only_write else found.states)
+        states = tuple(found.states)
         if return_shape:
             return jaxpr, states, found.out_shapes
         return jaxpr, states

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional, Union
 import jax
 
 from ._stateful_mapping import StatefulMapping
-from ._vmap import MISSING
+from ..typing import MISSING, Missing
 
 __all__ = ["pmap2"]
 
@@ -46,7 +46,7 @@ def pmap2(fn: Callable = MISSING, axis_name=None, *, in_axes=0, out_axes=0,
       >>> f(jnp.zeros((jax.local_device_count(), 2))).shape[1]
       2
     """
-    if fn is MISSING:
+    if isinstance(fn, Missing):
         return lambda f: pmap2(f, axis_name, in_axes=in_axes, out_axes=out_axes,
                                static_broadcasted_argnums=static_broadcasted_argnums, devices=devices,
                                backend=backend, axis_size=axis_size, donate_argnums=donate_argnums,

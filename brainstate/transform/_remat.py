@@ -11,7 +11,7 @@ from typing import Callable, Optional, Tuple, Union
 
 import jax
 
-from ._grad import MISSING
+from ..typing import MISSING, Missing
 from ._stateful import StatefulFunction
 
 __all__ = ["checkpoint", "remat"]
@@ -38,7 +38,7 @@ def checkpoint(fun: Callable = MISSING, *, prevent_cse: bool = True, policy: Opt
       >>> bool(jnp.allclose(g, jnp.cos(2.)))
       True
     """
-    if fun is MISSING:
+    if isinstance(fun, Missing):
         return functools.partial(checkpoint, prevent_cse=prevent_cse, policy=policy, static_argnums=static_argnums)
     if not callable(fun):
         raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}: {fun!r}.")
@@ -47,12 +47,15 @@ def checkpoint(fun: Callable = MISSING, *, prevent_cse: bool = True, policy: Opt
 
     @functools.wraps(fun)
     def remat_fun(*args, **kwargs):
-        n = len(args)
-        shifted = tuple((i % n if n else i) + 1 for i in static)  # the state values come first
-
         def jax_call(pure, values, found):
-            return jax.checkpoint(pure, prevent_cse=prevent_cse, policy=policy,
-                                  static_argnums=shifted)(values, *args, **kwargs)
+            # Static arguments are baked into the traced jaxpr: only dynamic ones go through.
+            dyn_args, dyn_kwargs, _, rebuild = found.signature.split(args, kwargs)
+
+            def run(vals, d_args, d_kwargs):
+                full_args, full_kwargs = rebuild(d_args, d_kwargs)
+                return pure(vals, *full_args, **full_kwargs)
+
+            return jax.checkpoint(run, prevent_cse=prevent_cse, policy=policy)(values, dyn_args, dyn_kwargs)
 
         return sf.call(jax_call, args, kwargs)
 

@@ -1,9 +1,13 @@
 """`shard_map`: `jax.shard_map` for a function that reads and writes states.
 
-One engine recipe: discovery traces the function as one shard sees it (mapped arguments and
-sharded states at their per-shard shape, `StatefulFunction(state_view=...)`, with the mesh's
-axis names bound for collectives); then `jax.shard_map` runs the engine's pure function with
-the state values as extra inputs, and the written values come back as extra outputs.
+Discovery traces the function as one shard sees it (mapped arguments and sharded states at
+their per-shard shape, `StatefulFunction(state_view=...)`, with the mesh's axis names bound for
+collectives), which gives the state layout: the state values become extra inputs of
+`jax.shard_map` and the written values extra outputs. The body then runs the function once
+more, inside `jax.shard_map` (`run_fed`): only there do values carry which mesh axes they vary
+over, which JAX needs to type collectives and replicated outputs (`check_vma`). So shard_map is
+the one transform whose function runs twice on its first trace for a signature (once when the
+layout is already cached).
 
 Each state has a `PartitionSpec`: `state_in_specs` gives it (one spec for every state, or a
 `{State: spec}` dict; default `P()`, replicated), and a written state comes back with its
@@ -22,7 +26,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._errors import BatchAxisError
 from .._state import State
-from ._stateful import StatefulFunction, check_no_state_args
+from ._stateful import StatefulFunction, check_no_state_args, run_fed
 
 __all__ = ["shard_map"]
 
@@ -107,11 +111,11 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
     _check_specs(state_out_specs, "state_out_specs")
     replicated = PartitionSpec()
 
-    def view(state, value):
+    def view(state, avals):
         spec = _spec_for(state_in_specs, state, replicated)
         if spec == replicated:
             return None
-        return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), _local(value, spec, mesh, state._label()))
+        return _local(avals, spec, mesh, state._label())
 
     sf = StatefulFunction(fun, axis_env=list(mesh.shape.items()), state_view=view)
 
@@ -134,7 +138,7 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
             s_out = [_spec_for(state_out_specs, s, s_in[index[id(s)]]) for s in found.write_states]
 
             def body(vals, a):
-                return pure(vals, *a, **kwargs)
+                return run_fed(found, fun, found.states, vals, found.write_states, a, kwargs)
 
             vals = [put(v, sp) for v, sp in zip(values, s_in)]
             placed = tuple(put(a, sp) for a, sp in zip(args, specs))
@@ -144,7 +148,7 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
             except ValueError as err:
                 for k, state in enumerate(found.write_states):
                     def only(vals, a, k=k):
-                        return pure(vals, *a, **kwargs)[0][k]
+                        return run_fed(found, fun, found.states, vals, found.write_states, a, kwargs)[0][k]
 
                     try:
                         jax.eval_shape(jax.shard_map(only, mesh=mesh, in_specs=(s_in, specs), out_specs=s_out[k],
@@ -158,15 +162,13 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
                             f"state keeps its old value.") from err
                 raise
 
-        def write_back(found, written):
-            for s, value in zip(found.write_states, written):
-                spec_in = _spec_for(state_in_specs, s, replicated)
-                if _spec_for(state_out_specs, s, spec_in) == spec_in:
-                    s.value = value
-                else:
-                    s.restore_value(value)  # another output spec changes the global shape on purpose
+        def restored(found):
+            # Another output spec than the input one changes the global shape on purpose.
+            reshaped = [_spec_for(state_out_specs, s, _spec_for(state_in_specs, s, replicated))
+                        != _spec_for(state_in_specs, s, replicated) for s in found.write_states]
+            return [a or b for a, b in zip(reshaped, found.write_restored())]
 
-        return sf.call(jax_call, local_args, kwargs, write_back=write_back)
+        return sf.call(jax_call, local_args, kwargs, restored=restored)
 
     sharded.stateful_fun = sf
     return sharded

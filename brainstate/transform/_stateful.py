@@ -1,89 +1,54 @@
 """The stateful-function engine shared by every state-aware transform.
 
-`StatefulFunction(fun)` answers two questions and builds one function:
+`StatefulFunction(fun)` traces `fun` **once** per call signature into a jaxpr whose inputs are
+the dynamic arguments followed by the values of every external `State` the function touched,
+and whose outputs are the function's output followed by the new values of the states it wrote
+(the layout of the reference release, which libraries built on it read). States become inputs
+as they are met: a `StateTrace` on this thread records each first touch and adds a jaxpr input
+for it (`_compatible_import.new_input`), so the Python function never runs a second time.
 
-1. `discover(*args)`: which external states does `fun` read and write for arguments of this
-   shape? It runs `fun` once under `jax.make_jaxpr` with a `StateTrace` recording every
-   `State.value` access, and caches the answer per abstract call signature (shapes, dtypes,
-   static argument values, and the `environ` values read while tracing).
-2. `pure(states, write_states)`: the pure JAX function
-   `(state_values, *args, **kwargs) -> (written_values, out)` that feeds `state_values` into
-   the states, runs `fun`, collects the written values and puts every state back as it was.
+Every transform is then one recipe (`call`):
 
-Every transform is then the same recipe (`call`): discover, read the states' values (an
-enclosing transform records those reads), hand `pure` to the JAX transform, write the new
-values back. If, while a transform traces `pure`, the function touches a state that discovery
-did not report (its state set depends on something discovery could not see), `pure` raises
-`StaleStates`; the recipe forgets the discovery and tries again.
+1. discover: the cached `Discovery` for this call (see below), else trace the function;
+2. gather the states' values (an enclosing transform records those reads);
+3. hand `Discovery.pure()`, the pure function `(state_values, *args) -> (written, out)` that
+   evaluates the jaxpr, to the JAX transform (`jax.grad`, `jax.vmap`, `lax.scan`, ...);
+4. commit the written values, all at once (`_state._commit`).
+
+A cached discovery is reused only while it is still what tracing would produce: the same
+argument signature (shapes, dtypes, weak types, static values by value), the same `environ`
+values for the keys the function read, the same signatures of its states as seen now, and the
+same object graph reachable from the function (`graph._watch`: the bound instance, closures,
+defaults and globals; checked only when a watched node changed). The call signature is bound
+(`inspect.Signature.bind`) before static arguments are split from dynamic ones, so a static
+argument may be passed by position or by keyword.
 """
 
-from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
+import inspect
+import threading
+import weakref
+from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 import jax
-from jax.extend.core import get_opaque_trace_state
 
+from .. import _compatible_import as compat
 from .._errors import BrainStateError
 from .._state import State, StateTrace
-from .._state._signature import describe
-from ..environ._settings import MISSING, lookup
+from .._state._commit import commit, snapshot
+from .._state._signature import describe, signature
+from .._state._trace import _local
+from ..environ._settings import lookup
+from ..graph import _epoch
+from ..graph._watch import fingerprint, roots
 
-__all__ = ["StatefulFunction", "StaleStates", "Discovery", "check_no_state_args", "check_no_state_out"]
-
-
-class StaleStates(Exception):
-    """Internal: a trace touched states (or environ keys) its compiled entry did not expect."""
-
-    def __init__(self, trace: StateTrace):
-        super().__init__("state set changed during tracing")
-        self.states = list(trace.states)
-        self.written = list(trace.written)
-        self.was_read = list(trace.was_read)
-        self.created = list(trace.created)
-        self.env = dict(trace.env)
+__all__ = ["StatefulFunction", "Discovery", "check_no_state_args", "check_no_state_out", "Signature",
+           "shared_layout", "run_fed"]
 
 
-class Discovery:
-    """What one trace of a function touched: states in first-touch order, writes, outputs."""
-
-    __slots__ = ("states", "written", "was_read", "created", "write_states", "read_states", "env", "out_shapes",
-                 "jaxpr")
-
-    def __init__(self, trace: StateTrace, out_shapes=None, jaxpr=None):
-        self.states = list(trace.states)
-        self.written = list(trace.written)
-        self.was_read = list(trace.was_read)
-        self.created = list(trace.created)
-        self.write_states = trace.write_states()
-        self.read_states = trace.read_only_states()
-        self.env = dict(trace.env)
-        self.out_shapes = out_shapes
-        self.jaxpr = jaxpr
-
-    def env_matches(self) -> bool:
-        return all(_hashable(lookup(k)) == _hashable(v) for k, v in self.env.items())
-
-
-def _hashable(v):
-    try:
-        hash(v)
-        return v
-    except TypeError:
-        return ("<unhashable>", id(v))
-
-
-def _abstract_leaf(x):
-    shape = getattr(x, "shape", None)
-    dtype = getattr(x, "dtype", None)
-    if shape is not None and dtype is not None:
-        return tuple(shape), str(dtype), bool(getattr(x, "weak_type", False))
-    if isinstance(x, (bool, int, float, complex)):
-        return type(x)
-    return _hashable(x)
-
-
+# -- arguments --------------------------------------------------------------------------------
 def check_no_state_args(args, kwargs, where: str) -> None:
     """Raise a clear error if a State is passed as a (possibly nested) argument."""
-    for i, leaf in enumerate(jax.tree_util.tree_leaves((args, kwargs))):
+    for leaf in jax.tree_util.tree_leaves((args, kwargs)):
         if isinstance(leaf, State):
             raise BrainStateError(
                 f"{leaf._label()} was passed as an argument to {where}. States are not arguments: "
@@ -117,22 +82,354 @@ def _normalize_argnames(argnames) -> Tuple[str, ...]:
     return tuple(argnames)
 
 
+def _hashable(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("<unhashable>", id(v))
+
+
+def _abstract_leaf(x):
+    shape = getattr(x, "shape", None)
+    dtype = getattr(x, "dtype", None)
+    if shape is not None and dtype is not None:
+        return tuple(shape), str(dtype), bool(getattr(x, "weak_type", False))
+    if isinstance(x, (bool, int, float, complex)):
+        return type(x)
+    return _hashable(x)
+
+
+class Signature:
+    """How a function's arguments split into static and dynamic ones.
+
+    Binds the call signature first (when the function has one), so `f(x, n=2)` and `f(x, 2)`
+    agree on which argument is `n`. Static arguments are named by position (`static_argnums`,
+    counted in the bound positional arguments) or by name (`static_argnames`); each spelling
+    covers the other.
+    """
+
+    def __init__(self, fun: Callable, static_argnums=(), static_argnames=()):
+        self.static_argnums = _normalize_argnums(static_argnums)
+        self.static_argnames = _normalize_argnames(static_argnames)
+        try:
+            self.sig: Optional[inspect.Signature] = inspect.signature(fun)
+        except (TypeError, ValueError):  # builtins and C callables have none
+            self.sig = None
+        names: List[str] = []
+        if self.sig is not None:
+            names = [p.name for p in self.sig.parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        # Each spelling of a static argument implies the other, as in `jax.jit`.
+        self.all_argnames = tuple(dict.fromkeys(
+            self.static_argnames + tuple(names[i] for i in self.static_argnums if -len(names) <= i < len(names))))
+        self.all_argnums = tuple(dict.fromkeys(
+            self.static_argnums + tuple(names.index(n) for n in self.static_argnames if n in names)))
+
+    def bind(self, args: tuple, kwargs: dict) -> Tuple[tuple, dict]:
+        """The arguments in canonical form: positional where they can be, keywords otherwise."""
+        if self.sig is None:
+            return tuple(args), dict(kwargs)
+        try:
+            bound = self.sig.bind(*args, **kwargs)
+        except TypeError:
+            return tuple(args), dict(kwargs)  # the call itself will raise Python's own error
+        return tuple(bound.args), dict(bound.kwargs)
+
+    def split(self, args: tuple, kwargs: dict):
+        """`(dyn_args, dyn_kwargs, static_key, rebuild)` of a call.
+
+        `rebuild(dyn_args, dyn_kwargs)` gives back `(args, kwargs)` in canonical form.
+        """
+        args, kwargs = self.bind(args, kwargs)
+        n = len(args)
+        static_pos = sorted({i % n for i in self.all_argnums if -n <= i < n})
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
+        static_args = tuple((i, args[i]) for i in static_pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.all_argnames}
+        static_kwargs = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.all_argnames))
+
+        def rebuild(d_args, d_kwargs):
+            it = iter(d_args)
+            full = [args[i] if i in static_pos else next(it) for i in range(n)]
+            return tuple(full), {**d_kwargs, **dict(static_kwargs)}
+
+        return dyn_args, dyn_kwargs, (static_args, static_kwargs), rebuild
+
+
+# -- one trace of a function ------------------------------------------------------------------
+class _JaxprStateTrace(StateTrace):
+    """A state trace that makes every external state met an input of the jaxpr being built."""
+
+    __slots__ = ("jax_trace", "view", "outer_sigs", "in_trees")
+
+    def __init__(self, view: Optional[Callable] = None):
+        super().__init__()
+        self.jax_trace = None
+        self.view = view
+        self.outer_sigs: list = []  # each state's signature just outside this trace
+        self.in_trees: list = []  # each state's tree as presented (its jaxpr inputs)
+
+    def present(self, state, outer):
+        treedef, leaves, sigs, _ = signature(outer)
+        self.outer_sigs.append((treedef, sigs))
+        avals = []
+        for leaf, sig in zip(leaves, sigs):
+            if sig[0] == "object":
+                raise BrainStateError(
+                    f"{state._label()} holds a {type(leaf).__name__} leaf, which a state-aware "
+                    f"transform cannot thread (it passes arrays in and out of compiled code). Keep "
+                    f"Python objects as plain attributes, or store arrays in the state.")
+            avals.append(compat.shaped_abstractify(leaf))
+        tree = jax.tree_util.tree_unflatten(treedef, avals)
+        if self.view is not None:
+            seen = self.view(state, tree)
+            if seen is not None:
+                tree = seen
+        flat, treedef = jax.tree_util.tree_flatten(tree)
+        self.in_trees.append(treedef)
+        return jax.tree_util.tree_unflatten(treedef, [compat.new_input(self.jax_trace, compat.to_aval(a)) for a in flat])
+
+
+class Discovery:
+    """What one trace of a function found, and the pure function that replays it.
+
+    Attributes:
+      states: external states in first-touch order (the jaxpr's state inputs, in order).
+      written, was_read, restored: one flag per state.
+      write_states, read_states: the written states, and those only read.
+      created: states created while tracing (local to the transform).
+      env: `environ` keys read while tracing, with their values.
+      out_shapes: `jax.ShapeDtypeStruct`s of the output.
+      jaxpr: a `ClosedJaxpr`: `(*arg_leaves, *state_leaves) -> (*out_leaves, *written_leaves)`.
+    """
+
+    __slots__ = ("states", "written", "was_read", "restored", "created", "write_states", "read_states", "env",
+                 "out_shapes", "out_tree", "jaxpr", "in_tree", "state_trees", "written_trees", "outer_sigs",
+                 "signature", "name", "static", "key", "cacheable", "__weakref__")
+
+    def write_restored(self) -> List[bool]:
+        """One flag per written state: its written value changes the signature on purpose."""
+        return [r for r, w in zip(self.restored, self.written) if w]
+
+    def env_matches(self) -> bool:
+        return all(_hashable(lookup(k)) == _hashable(v) for k, v in self.env.items())
+
+    def states_match(self) -> bool:
+        """Whether every state still looks as it did when traced (shapes, dtypes, structure)."""
+        stack = _local.stack
+        for state, sig in zip(self.states, self.outer_sigs):
+            if stack:
+                treedef, _, sigs, _ = signature(stack[-1].peek(state))
+                if (treedef, sigs) != sig:
+                    return False
+            elif state._sig != sig:
+                return False
+        return True
+
+    def arg_leaves(self, args: tuple, kwargs: dict) -> list:
+        """The jaxpr's argument inputs for a call (static arguments dropped)."""
+        dyn_args, dyn_kwargs, _, _ = self.signature.split(args, kwargs)
+        leaves, tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        if tree != self.in_tree:
+            raise BrainStateError(
+                f"{self.name} was traced for arguments with structure {self.in_tree} but is now called "
+                f"with {tree}. This is a bug in the transform calling it; please report it.")
+        return leaves
+
+    def pure(self, states: Optional[Sequence[State]] = None, write_states: Optional[Sequence[State]] = None
+             ) -> Callable:
+        """`(state_values, *args, **kwargs) -> (written_values, out)`, evaluating the jaxpr.
+
+        `states` (default: this discovery's) orders `state_values`; it may list more states than
+        were touched. `write_states` (default: the written ones) orders `written_values`; a state
+        listed there but not written by this trace returns the value it was given, so several
+        traces (the branches of a `cond`, say) can share one state layout.
+        """
+        states = self.states if states is None else list(states)
+        write_states = self.write_states if write_states is None else list(write_states)
+        pos = {id(s): i for i, s in enumerate(states)}
+        missing = [s for s in self.states if id(s) not in pos] + [
+            s for s in write_states if id(s) not in pos and s not in self.write_states]
+        if missing:
+            raise BrainStateError(
+                f"{self.name}: the state layout given to the pure function lacks {missing[0]._label()}, "
+                f"which the function touches. This is a bug in the transform; please report it.")
+        take = [pos[id(s)] for s in self.states]
+        mine = {id(s): k for k, s in enumerate(self.write_states)}
+        plan = [(True, mine[id(s)]) if id(s) in mine else (False, pos[id(s)]) for s in write_states]
+        jaxpr, consts = self.jaxpr.jaxpr, self.jaxpr.consts
+        n_out = self.out_tree.num_leaves
+        state_trees, written_trees, out_tree = self.state_trees, self.written_trees, self.out_tree
+
+        def pure_fun(state_values, *args, **kwargs):
+            inputs = self.arg_leaves(args, kwargs)
+            for i, tree in zip(take, state_trees):
+                inputs.extend(tree.flatten_up_to(state_values[i]))
+            outs = compat.eval_jaxpr(jaxpr, consts, *inputs)
+            out = jax.tree_util.tree_unflatten(out_tree, outs[:n_out])
+            new, at = [], n_out
+            for tree in written_trees:
+                new.append(jax.tree_util.tree_unflatten(tree, outs[at:at + tree.num_leaves]))
+                at += tree.num_leaves
+            return [new[k] if here else state_values[k] for here, k in plan], out
+
+        pure_fun.__name__ = self.name  # names the compiled computation after the user's function
+        return pure_fun
+
+
+def trace_once(fun: Callable, signature_: Signature, args: tuple, kwargs: dict, name: str,
+               axis_env=None, view: Optional[Callable] = None) -> Discovery:
+    """Run `fun` once under a jaxpr trace, making every state it touches an input."""
+    dyn_args, dyn_kwargs, static, rebuild = signature_.split(args, kwargs)
+    in_leaves, in_tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
+    in_avals = [compat.shaped_abstractify(x) for x in in_leaves]
+    trace = _JaxprStateTrace(view)
+    box: Dict[str, Any] = {}
+
+    def flat_fun(*leaves):
+        d_args, d_kwargs = jax.tree_util.tree_unflatten(in_tree, leaves)
+        full_args, full_kwargs = rebuild(d_args, d_kwargs)
+        trace.jax_trace = compat.current_trace()
+        trace.jax_state = compat.get_opaque_trace_state()
+        with trace:
+            out = fun(*full_args, **full_kwargs)
+        trace.check_foreign()
+        check_no_state_out(out, name)
+        out_leaves, box["out_tree"] = jax.tree_util.tree_flatten(out)
+        written = [(v, t) for v, t, w in zip(trace.values, trace.sigs, trace.written) if w]
+        box["written_trees"] = [t[0] for _, t in written]
+        written_leaves = [leaf for v, (tree, _) in written for leaf in tree.flatten_up_to(v)]
+        return out_leaves + written_leaves
+
+    if axis_env:
+        with compat.extend_axis_env(axis_env):
+            jaxpr, consts = compat.trace_to_jaxpr(flat_fun, in_avals, name)
+    else:
+        jaxpr, consts = compat.trace_to_jaxpr(flat_fun, in_avals, name)
+    found = Discovery()
+    found.states = list(trace.states)
+    found.written = list(trace.written)
+    found.was_read = list(trace.was_read)
+    found.restored = list(trace.restored)
+    found.created = list(trace.created)
+    found.write_states = trace.write_states()
+    found.read_states = trace.read_only_states()
+    found.env = dict(trace.env)
+    found.outer_sigs = list(trace.outer_sigs)
+    found.state_trees = list(trace.in_trees)
+    found.written_trees = box["written_trees"]
+    found.out_tree = box["out_tree"]
+    n_out = found.out_tree.num_leaves
+    found.out_shapes = jax.tree_util.tree_unflatten(
+        found.out_tree, [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype, weak_type=v.aval.weak_type)
+                         for v in jaxpr.outvars[:n_out]])
+    found.jaxpr = compat.ClosedJaxpr(jaxpr, consts)
+    found.in_tree = in_tree
+    found.signature = signature_
+    found.name = name
+    found.static = static
+    found.key = None
+    found.cacheable = not any(isinstance(c, compat.Tracer) for c in consts)
+    return found
+
+
+class _FedStateTrace(StateTrace):
+    """A state trace that presents each known state as a given value (no jaxpr inputs)."""
+
+    __slots__ = ("given",)
+
+    def __init__(self, given: Dict[int, Any], jax_state: Any):
+        super().__init__(jax_state)
+        self.given = given
+
+    def present(self, state, outer):
+        try:
+            return self.given[id(state)]
+        except KeyError:
+            raise BrainStateError(
+                f"{state._label()} was not touched when the function was first traced for these "
+                f"argument shapes, but is now. A function must touch the same states every time it is "
+                f"traced with the same argument shapes.") from None
+
+
+def run_fed(found: "Discovery", fun: Callable, states: Sequence[State], values: Sequence[Any],
+            write_states: Sequence[State], args: tuple, kwargs: dict) -> Tuple[list, Any]:
+    """Run `fun` in Python with `states` presented as `values`: `(written_values, out)`.
+
+    For the one transform that must trace the function inside a JAX transform of its own
+    (`shard_map`, whose per-shard types only exist there) after the state layout is known.
+    """
+    trace = _FedStateTrace({id(s): v for s, v in zip(states, values)}, compat.get_opaque_trace_state())
+    with trace:
+        out = fun(*args, **kwargs)
+    check_no_state_out(out, found.name)
+    current = dict(zip(map(id, trace.states), trace.values))
+    written = [current.get(id(s), v) for s, v in zip(states, values) if any(s is w for w in write_states)]
+    return written, out
+
+
+def shared_layout(founds: Sequence[Discovery]) -> Tuple[list, list, List[bool]]:
+    """`(states, write_states, restored)` covering several traces (the branches of a `cond`).
+
+    States in first-touch order across the traces; a state written by any trace is written by
+    all (the others pass its value through).
+    """
+    states: list = []
+    seen: set = set()
+    writes: set = set()
+    restored: set = set()
+    for found in founds:
+        for s in found.states:
+            if id(s) not in seen:
+                seen.add(id(s))
+                states.append(s)
+        writes.update(map(id, found.write_states))
+        restored.update(id(s) for s, r in zip(found.write_states, found.write_restored()) if r)
+    write_states = [s for s in states if id(s) in writes]
+    return states, write_states, [id(s) in restored for s in write_states]
+
+
+def _weak(obj: Any) -> Any:
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # lists, dicts, ...: no weak references
+        return obj
+
+
+# -- the function -----------------------------------------------------------------------------
+def _optimizations(names: Any) -> Optional[Tuple[str, ...]]:
+    """`ir_optimizations` as a tuple of known pass names (checked when the function is built)."""
+    if names is None:
+        return None
+    from ._jaxpr_optimize import OPTIMIZATIONS, _ALIASES
+    names = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [n for n in names if not isinstance(n, str) or _ALIASES.get(n, n) not in OPTIMIZATIONS]
+    if unknown:
+        raise ValueError(f"StatefulFunction(ir_optimizations=...) got unknown optimization(s) {unknown}; use "
+                         f"names from: {', '.join(sorted(OPTIMIZATIONS) + sorted(_ALIASES))}.")
+    return names
+
+
 class StatefulFunction:
     """A function together with the knowledge of which states it reads and writes.
 
     Args:
       fun: the function; it may read and write any `State` it can reach (closures, module
         attributes, globals).
-      static_argnums, static_argnames: arguments treated as compile-time constants (hashed by
-        value in the discovery cache).
+      static_argnums, static_argnames: arguments treated as compile-time constants (compared by
+        value); a static argument may be passed by position or by keyword.
       axis_env: `(name, size)` pairs for collective axis names used inside `fun` when it is
-        traced on its own (passed to `jax.make_jaxpr`).
+        traced on its own.
       name: a name for error messages.
-      return_only_write: kept for API compatibility; `pure` always returns written values only.
-      ir_optimizations: accepted for API compatibility; ignored.
-      state_view: optional `(state, value) -> value | None`, how a state looks to `fun` when
-        discovery first touches it (None: as it is). A mapping transform presents a batched
-        state as one lane (or one shard), so discovery traces `fun` as the transform will run it.
+      return_only_write: the jaxpr of `get_jaxpr` outputs the written states only (default) or
+        every state it touches (`False`; read-only states pass through).
+      ir_optimizations: jaxpr passes applied to every traced program before it runs (names as
+        in `optimize_jaxpr`: `'constant_fold'`, `'algebraic_simplification'`,
+        `'copy_propagation'`, `'cse'`, `'dce'`; one name or a sequence). None: none.
+      state_view: optional `(state, abstract_value) -> abstract_value | None`: how a state looks
+        to `fun` when first touched (None: as it is). A mapping transform presents a batched
+        state as one lane (or one shard).
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -141,7 +438,7 @@ class StatefulFunction:
       ...     counter.value += x
       ...     return counter.value
       >>> sf = brainstate.transform.StatefulFunction(step)
-      >>> sf.get_write_states(1) == [counter]
+      >>> sf.get_write_states(1) == (counter,)
       True
     """
 
@@ -151,33 +448,66 @@ class StatefulFunction:
         if not callable(fun):
             raise TypeError(f"StatefulFunction needs a callable, got {type(fun).__name__}: {fun!r}.")
         self.fun = fun
-        self.static_argnums = _normalize_argnums(static_argnums)
-        self.static_argnames = _normalize_argnames(static_argnames)
+        self.signature = Signature(fun, static_argnums, static_argnames)
+        self.static_argnums = self.signature.static_argnums
+        self.static_argnames = self.signature.static_argnames
         self.axis_env = axis_env
         self.state_view = state_view
+        self.return_only_write = return_only_write
+        self.ir_optimizations = _optimizations(ir_optimizations)
         self.name: str = name or getattr(fun, "__name__", None) or type(fun).__name__
-        self._discoveries: Dict[Hashable, List[Discovery]] = {}
+        self._cache: Dict[Hashable, List[Discovery]] = {}
+        self._lock = threading.RLock()
+        self._roots: Optional[list] = None
+        self._rebindings: list = []
+        self._fp_epoch = -1
+        self._fp: tuple = ()
+        self._fp_id = 0
+        self._fp_ids: Dict[tuple, int] = {}
+        self._stats = {"hits": 0, "misses": 0}
+
+    # -- what the function reaches -------------------------------------------------------------
+    def _reached(self) -> Optional[list]:
+        """The root objects, or None if one of them died (the roots must be found again)."""
+        if self._roots is None:
+            return None
+        objs = [r() if isinstance(r, weakref.ref) else r for r in self._roots]
+        return None if any(o is None for o in objs) else objs
+
+    def structure(self) -> Tuple[int, tuple]:
+        """`(id, fingerprint)` of the object graph the function reaches, as it is now."""
+        objs = self._reached()
+        if objs is None or any(r.moved() for r in self._rebindings):
+            objs, self._rebindings = roots(self.fun)
+            # Weakly where possible: a per-instance compiled method must not keep its instance alive.
+            self._roots = [_weak(o) for o in objs]
+            self._fp_epoch = -1
+        epoch = _epoch.epoch
+        if epoch != self._fp_epoch:
+            fp = fingerprint(objs)
+            if fp != self._fp or not self._fp_ids:
+                self._fp = fp
+                self._fp_id = self._fp_ids.setdefault(fp, len(self._fp_ids))
+            self._fp_epoch = epoch
+        return self._fp_id, self._fp
 
     # -- the call signature --------------------------------------------------------------------
     def split_static(self, args, kwargs):
         """Split arguments into (dynamic args, dynamic kwargs, static key, rebuild)."""
-        n = len(args)
-        static_pos = tuple(i % n if i < 0 else i for i in self.static_argnums if -n <= i < n)
-        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
-        static_args = tuple((i, args[i]) for i in static_pos)
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
-        static_kwargs = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
+        return self.signature.split(args, kwargs)
 
-        def rebuild(d_args, d_kwargs):
-            it = iter(d_args)
-            full = [args[i] if i in static_pos else next(it) for i in range(n)]
-            return tuple(full), {**d_kwargs, **dict(static_kwargs)}
+    def get_arg_cache_key(self, *args, compile_if_miss: bool = False, **kwargs) -> Hashable:
+        """The cache key of a call: the graph it reaches, argument shapes/dtypes, static values.
 
-        return dyn_args, dyn_kwargs, (static_args, static_kwargs), rebuild
+        With `compile_if_miss=True`, trace the function if this key has no discovery yet.
+        """
+        key = self._key(args, kwargs)
+        if compile_if_miss and self._find(key) is None:
+            self.discover(*args, **kwargs)
+        return key
 
-    def get_arg_cache_key(self, *args, **kwargs) -> Hashable:
-        """The abstract signature of a call: shapes/dtypes of dynamic args, values of static ones."""
-        dyn_args, dyn_kwargs, static, _ = self.split_static(args, kwargs)
+    def _key(self, args, kwargs) -> Hashable:
+        dyn_args, dyn_kwargs, static, _ = self.signature.split(args, kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
         try:
             hash(static)
@@ -186,95 +516,70 @@ class StatefulFunction:
                 f"A static argument of {self.name} is not hashable ({e}). Static arguments are "
                 f"compile-time constants compared by value; pass a hashable value (a tuple instead "
                 f"of a list, say) or make the argument dynamic.") from None
-        return treedef, tuple(_abstract_leaf(x) for x in leaves), static
+        return self.structure()[0], treedef, tuple(_abstract_leaf(x) for x in leaves), static
 
     # -- discovery -----------------------------------------------------------------------------
-    def discover(self, *args, **kwargs) -> Discovery:
-        """Trace `fun` once (cached per call signature) and report the states it touches."""
-        check_no_state_args(args, kwargs, self.name)
-        key = self.get_arg_cache_key(*args, **kwargs)
-        for found in self._discoveries.get(key, ()):
-            if found.env_matches():
+    def _find(self, key) -> Optional[Discovery]:
+        for found in self._cache.get(key, ()):
+            if found.env_matches() and found.states_match():
                 return found
-        found = self._trace(args, kwargs)
-        self._discoveries.setdefault(key, []).append(found)
+        return None
+
+    def discover(self, *args, **kwargs) -> Discovery:
+        """The discovery for this call: cached, or found by tracing the function once."""
+        check_no_state_args(args, kwargs, self.name)
+        key = self._key(args, kwargs)
+        found = self._find(key)
+        if found is not None:
+            self._stats["hits"] += 1
+            return found
+        with self._lock:
+            found = self._find(key)
+            if found is None:
+                self._stats["misses"] += 1
+                found = trace_once(self.fun, self.signature, args, kwargs, self.name, self.axis_env,
+                                   self.state_view)
+                found.key = key
+                if self.ir_optimizations is not None:
+                    from ._jaxpr_optimize import optimize_jaxpr  # the IR tools load on first use
+                    found.jaxpr = optimize_jaxpr(found.jaxpr, optimizations=self.ir_optimizations)
+                if found.cacheable:
+                    entries = self._cache.setdefault(key, [])
+                    # Variants for other environ values or state shapes; keep the recent ones.
+                    entries[:] = entries[-7:] + [found]
         return found
-
-    def _trace(self, args, kwargs) -> Discovery:
-        dyn_args, dyn_kwargs, _, rebuild = self.split_static(args, kwargs)
-        box = []
-
-        def run(d_args, d_kwargs):
-            full_args, full_kwargs = rebuild(d_args, d_kwargs)
-            with StateTrace(get_opaque_trace_state(), view=self.state_view) as trace:
-                out = self.fun(*full_args, **full_kwargs)
-                check_no_state_out(out, self.name)
-                box.append(trace)
-            return out
-
-        jaxpr, out_shapes = jax.make_jaxpr(run, axis_env=self.axis_env, return_shape=True)(dyn_args, dyn_kwargs)
-        return Discovery(box[0], out_shapes, jaxpr)
 
     def forget(self, *args, **kwargs) -> None:
         """Drop the cached discovery for this call signature."""
-        self._discoveries.pop(self.get_arg_cache_key(*args, **kwargs), None)
+        self._cache.pop(self._key(args, kwargs), None)
 
     def clear_cache(self) -> None:
         """Drop every cached discovery."""
-        self._discoveries.clear()
-
-    # -- the pure function ---------------------------------------------------------------------
-    def pure(self, states: Sequence[State], write_states: Sequence[State], env_keys=None) -> Callable:
-        """`(state_values, *args, **kwargs) -> (written_values, out)` for a known state set.
-
-        Raises `StaleStates` while tracing if `fun` touches a state outside `states`, writes
-        one outside `write_states`, or (when `env_keys` is given) reads another environ key.
-        """
-        fun, name = self.fun, self.name
-        writable = frozenset(map(id, write_states))
-        states, write_states = tuple(states), tuple(write_states)
-
-        def pure_fun(state_values, *args, **kwargs):
-            with StateTrace(get_opaque_trace_state()) as trace:
-                for state, value in zip(states, state_values):
-                    trace.feed(state, value)
-                out = fun(*args, **kwargs)
-                check_no_state_out(out, name)
-                written = [s._value for s in write_states]
-                if (len(trace.states) != len(states)
-                        or any(w and id(s) not in writable for s, w in zip(trace.states, trace.written))
-                        or (env_keys is not None and not set(trace.env) <= set(env_keys))):
-                    raise StaleStates(trace)
-            return written, out
-
-        pure_fun.__name__ = name  # names the compiled computation after the user's function
-        return pure_fun
+        self._cache.clear()
 
     # -- the shared recipe ---------------------------------------------------------------------
-    def call(self, jax_call: Callable, args: tuple, kwargs: dict, write_back: Optional[Callable] = None):
-        """Discover, read state values, run `jax_call(pure, state_values, discovery)`, write back.
+    def call(self, jax_call: Callable, args: tuple, kwargs: dict, restored: Optional[Callable] = None,
+             write: bool = True):
+        """Discover, gather state values, run `jax_call(pure, values, discovery)`, commit.
 
-        `jax_call` applies a JAX transform to `pure` and returns `(written_values, out)`;
-        `write_back(discovery, written_values)` may replace the default checked write-back.
+        `jax_call` applies a JAX transform to `pure` and returns `(written_values, result)`;
+        `call` commits the written values and returns `result`. `restored(discovery)` may mark
+        written values that change their state's signature on purpose (default: those written
+        with `restore_value`); `write=False` commits nothing. If another thread wrote one of the
+        states meanwhile, the computation runs again on the new values (it is pure), so no
+        write is lost.
         """
-        for _ in range(4):
-            found = self.discover(*args, **kwargs)
-            values = [s.value for s in found.states]
-            try:
-                written, out = jax_call(self.pure(found.states, found.write_states), values, found)
-            except StaleStates:
-                self.forget(*args, **kwargs)
-                continue
-            if write_back is not None:
-                write_back(found, written)
-            else:
-                for state, value in zip(found.write_states, written):
-                    state.value = value
-            return out
-        raise BrainStateError(
-            f"The set of states used by {self.name} keeps changing between traces. A function "
-            f"must touch the same states each time it is traced with the same argument shapes; "
-            f"do not create or swap State objects based on traced values.")
+        found = self.discover(*args, **kwargs)
+        while True:
+            values, since = snapshot(found.states, found.write_states)
+            written, result = jax_call(found.pure(), values, found)
+            flags = found.write_restored() if restored is None else restored(found)
+            if not write or commit(found.write_states, written, flags, since):
+                return result
+
+    def __call__(self, *args, **kwargs):
+        """Run the function through its jaxpr and write the states back (`jaxpr_call_auto`)."""
+        return self.jaxpr_call_auto(*args, **kwargs)
 
     # -- inspection (API of the reference release) ---------------------------------------------
     def make_jaxpr(self, *args, **kwargs) -> "StatefulFunction":
@@ -282,44 +587,152 @@ class StatefulFunction:
         self.discover(*args, **kwargs)
         return self
 
-    def get_states(self, *args, **kwargs) -> List[State]:
+    def _by_key(self, cache_key: Hashable) -> Discovery:
+        found = self._find(cache_key)
+        if found is None:
+            raise KeyError(
+                f"{self.name} has no compiled entry for cache key {cache_key!r}. Call "
+                f"`get_arg_cache_key(*args, compile_if_miss=True)` or `make_jaxpr(*args)` first.")
+        return found
+
+    def _get(self, args, kwargs, compile_if_miss: bool) -> Discovery:
+        if compile_if_miss:
+            return self.discover(*args, **kwargs)
+        return self._by_key(self._key(args, kwargs))
+
+    def get_states(self, *args, compile_if_miss: bool = True, **kwargs) -> Tuple[State, ...]:
         """Every external state the function touches, in first-touch order."""
-        return list(self.discover(*args, **kwargs).states)
+        return tuple(self._get(args, kwargs, compile_if_miss).states)
 
-    def get_read_states(self, *args, **kwargs) -> List[State]:
+    def get_read_states(self, *args, compile_if_miss: bool = True, **kwargs) -> Tuple[State, ...]:
         """The states the function only reads."""
-        return list(self.discover(*args, **kwargs).read_states)
+        return tuple(self._get(args, kwargs, compile_if_miss).read_states)
 
-    def get_write_states(self, *args, **kwargs) -> List[State]:
+    def get_write_states(self, *args, compile_if_miss: bool = True, **kwargs) -> Tuple[State, ...]:
         """The states the function writes."""
-        return list(self.discover(*args, **kwargs).write_states)
+        return tuple(self._get(args, kwargs, compile_if_miss).write_states)
 
-    def get_out_shapes(self, *args, **kwargs):
-        """`jax.ShapeDtypeStruct`s of the function's output."""
-        return self.discover(*args, **kwargs).out_shapes
+    def get_out_shapes(self, *args, compile_if_miss: bool = True, **kwargs) -> Any:
+        """`(out_shapes, state_shapes)` of a call (`jax.ShapeDtypeStruct`s, None for unwritten states)."""
+        return self._out_shapes(self._get(args, kwargs, compile_if_miss))
 
-    def get_out_treedef(self, *args, **kwargs):
-        return jax.tree_util.tree_structure(self.get_out_shapes(*args, **kwargs))
+    def get_out_treedef(self, *args, compile_if_miss: bool = True, **kwargs) -> Any:
+        """The tree structure of `(out, state_values)` as the jaxpr's outputs unflatten."""
+        return jax.tree_util.tree_structure(self.get_out_shapes(*args, compile_if_miss=compile_if_miss, **kwargs))
 
-    def get_jaxpr(self, *args, **kwargs) -> Any:
-        """The jaxpr of `pure`: inputs are the state values, then the dynamic arguments."""
-        found = self.discover(*args, **kwargs)
-        dyn_args, dyn_kwargs, _, rebuild = self.split_static(args, kwargs)
-        pure = self.pure(found.states, found.write_states)
+    def get_jaxpr(self, *args, compile_if_miss: bool = True, **kwargs) -> Any:
+        """The `ClosedJaxpr` `(*args, *state_values) -> (*out, *state_values)` of a call."""
+        return self._jaxpr_of(self._get(args, kwargs, compile_if_miss))
 
-        def flat(values, d_args, d_kwargs):
-            full_args, full_kwargs = rebuild(d_args, d_kwargs)
-            return pure(values, *full_args, **full_kwargs)
+    def get_state_trace(self, *args, compile_if_miss: bool = True, **kwargs) -> Any:
+        """A `StateTraceStack` listing the states of a call and which were written."""
+        return self._trace_of(self._get(args, kwargs, compile_if_miss))
 
-        return jax.make_jaxpr(flat, axis_env=self.axis_env)([s._value for s in found.states], dyn_args, dyn_kwargs)
+    def get_states_by_cache(self, cache_key: Hashable) -> Tuple[State, ...]:
+        return tuple(self._by_key(cache_key).states)
+
+    def get_read_states_by_cache(self, cache_key: Hashable) -> Tuple[State, ...]:
+        return tuple(self._by_key(cache_key).read_states)
+
+    def get_write_states_by_cache(self, cache_key: Hashable) -> Tuple[State, ...]:
+        return tuple(self._by_key(cache_key).write_states)
+
+    def get_out_shapes_by_cache(self, cache_key: Hashable) -> Any:
+        return self._out_shapes(self._by_key(cache_key))
+
+    def get_out_treedef_by_cache(self, cache_key: Hashable) -> Any:
+        return jax.tree_util.tree_structure(self._out_shapes(self._by_key(cache_key)))
+
+    def get_jaxpr_by_cache(self, cache_key: Hashable) -> Any:
+        return self._jaxpr_of(self._by_key(cache_key))
+
+    def get_state_trace_by_cache(self, cache_key: Hashable) -> Any:
+        return self._trace_of(self._by_key(cache_key))
+
+    def _out_shapes(self, found: Discovery) -> Any:
+        shapes = {}
+        for s, w, sig in zip(found.states, found.written, found.outer_sigs):
+            if w or not self.return_only_write:
+                shapes[id(s)] = jax.tree_util.tree_unflatten(
+                    sig[0], [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype, _ in sig[1]])
+        return found.out_shapes, tuple(shapes.get(id(s)) for s in found.states)
+
+    def _jaxpr_of(self, found: Discovery) -> Any:
+        if self.return_only_write or all(found.written):
+            return found.jaxpr
+        # Every state as an output, in state order; read-only ones pass their input through.
+        jaxpr = found.jaxpr.jaxpr
+        n_args = found.in_tree.num_leaves
+        n_out = found.out_tree.num_leaves
+        state_in = jaxpr.invars[n_args:]
+        written_out = iter(jaxpr.outvars[n_out:])
+        outs, at = list(jaxpr.outvars[:n_out]), 0
+        for tree, w in zip(found.state_trees, found.written):
+            k = tree.num_leaves
+            outs += [next(written_out) for _ in range(k)] if w else list(state_in[at:at + k])
+            at += k
+        return compat.ClosedJaxpr(jaxpr.replace(outvars=outs), found.jaxpr.consts)
+
+    def _trace_of(self, found: Discovery) -> Any:
+        from .._state import StateTraceStack
+
+        trace = StateTraceStack(name=self.name)
+        for s, w in zip(found.states, found.written):
+            trace.read_its_value(s)
+            if w:
+                trace.write_its_value(s)
+        return trace
+
+    def get_cache_stats(self) -> Dict[str, Any]:
+        """Sizes and hit counts of the discovery cache."""
+        size = sum(len(v) for v in self._cache.values())
+        hits, misses = self._stats["hits"], self._stats["misses"]
+        total = hits + misses
+        return {"compilation_cache": {"size": size, "hits": hits, "misses": misses,
+                                      "hit_rate": 100.0 * hits / total if total else 0.0}}
+
+    def validate_states(self, cache_key: Hashable) -> bool:
+        """Whether the states of a cached entry still have the shapes and dtypes it was traced with.
+
+        Raises:
+          ValueError: naming the first state whose signature changed.
+        """
+        for found in self._cache.get(cache_key, ()):
+            for state, sig in zip(found.states, found.outer_sigs):
+                if state._sig != sig:
+                    raise ValueError(
+                        f"{state._label()} changed from {describe(*sig)} to {describe(*state._sig)} "
+                        f"since {self.name} was traced; call it again to retrace.")
+        return True
+
+    def validate_all_states(self) -> Dict[Any, bool]:
+        """`validate_states` for every cached entry: `{cache_key: ok}`."""
+        out = {}
+        for key in list(self._cache):
+            try:
+                out[key] = self.validate_states(key)
+            except ValueError:
+                out[key] = False
+        return out
 
     def jaxpr_call(self, state_vals: Sequence, *args, **kwargs):
-        """Run the pure function: `(state_vals, *args) -> (written_values, out)` (no write-back)."""
+        """Run the jaxpr: `(new_state_values, out)`; no state is changed.
+
+        `new_state_values` has one entry per state of `get_states`: the written value, or (for
+        a state only read) the value passed in.
+        """
         found = self.discover(*args, **kwargs)
-        return self.pure(found.states, found.write_states)(list(state_vals), *args, **kwargs)
+        state_vals = list(state_vals)
+        written, out = found.pure(found.states, found.states)(state_vals, *args, **kwargs)
+        return tuple(written), out
+
+    def debug_call(self, state_vals: Sequence, *args, **kwargs):
+        """`jaxpr_call` with JIT disabled, for stepping through the computation."""
+        with jax.disable_jit():
+            return self.jaxpr_call(state_vals, *args, **kwargs)
 
     def jaxpr_call_auto(self, *args, **kwargs):
-        """Run the function through the pure path and write the states back."""
+        """Run the function through its jaxpr with the current state values and write them back."""
         return self.call(lambda pure, values, found: pure(values, *args, **kwargs), args, kwargs)
 
     def describe_states(self, *args, **kwargs) -> str:

@@ -3,9 +3,9 @@
 `vmap`, `vmap2`, `vmap_new_states` and `pmap2` are this one recipe on the stateful-function
 engine, parameterised by the JAX mapping primitive (`jax.vmap` or `jax.pmap`):
 
-1. Discover the states the function touches, tracing it as one lane sees it: mapped arguments
-   lose their mapped axis, and states selected as batched inputs are presented as one lane
-   (`StatefulFunction(state_view=...)`).
+1. Discover the states the function touches, tracing it once as one lane sees it: mapped
+   arguments lose their mapped axis, and states selected as batched inputs are presented as
+   one lane (`StatefulFunction(state_view=...)`).
 2. Give every state an input axis: the axis of the first selector in `state_in_axes` that
    matches it, else None (broadcast: every lane sees the same value). A random stream
    (`brainstate.random.RandomState`) the function draws from is split into one key per lane and
@@ -24,7 +24,9 @@ with an error naming the argument or state; nothing is written unless the whole 
 """
 
 import functools
+import threading
 import warnings
+import weakref
 from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
 
 import jax
@@ -33,7 +35,6 @@ import numpy as np
 from .._errors import BatchAxisError
 from .._state import State
 from ..util._filters import to_predicate
-from ._probe import new_state_probe
 from ._stateful import StatefulFunction, check_no_state_args
 
 __all__ = ["StatefulMapping", "lane_shapes"]
@@ -170,6 +171,11 @@ class StatefulMapping:
       mapping_fn: `jax.vmap` or `jax.pmap` (anything with their `in_axes`/`out_axes`/
         `axis_size`/`axis_name` keywords).
       mapping_kwargs: more keyword arguments for `mapping_fn`.
+      words: how errors name the two state declarations (`vmap` says in_states/out_states).
+      random_follows_filters: a random stream selected by the declarations is mapped like any
+        state (otherwise random streams are always split per lane).
+      creates_states: the function creates states on every call (the `*_new_states`
+        transforms): it is traced anew each time, never served from a cache.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -186,7 +192,8 @@ class StatefulMapping:
                  unexpected_out_state_mapping: str = "auto", static_argnums=(), static_argnames=(),
                  axis_env=None, return_only_write: bool = True, axis_size: Optional[int] = None,
                  axis_name=None, name: Optional[str] = None, mapping_fn: Callable = jax.vmap,
-                 mapping_kwargs: Optional[Dict] = None):
+                 mapping_kwargs: Optional[Dict] = None, words: Tuple[str, str] = ("state_in_axes", "state_out_axes"),
+                 random_follows_filters: bool = False, creates_states: bool = False):
         where = name or getattr(mapping_fn, "__name__", "mapping")
         if not callable(fun):
             raise TypeError(f"{where} expects a callable, got {type(fun).__name__}: {fun!r}.")
@@ -211,13 +218,13 @@ class StatefulMapping:
         self.stateful_fun = StatefulFunction(fun, static_argnums, static_argnames, axis_env=axis_env, name=name,
                                              state_view=self._lane_view)
         self._user_axis_env = axis_env
-        # How errors name things; `vmap` sets its own words.
         self._where = where
-        self._words = ("state_in_axes", "state_out_axes")
-        self._random_follows_filters = False  # vmap: a declared random state is an ordinary state
-        self._probe = False  # the *_new_states transforms discover under `new_state_probe`
-        self._cacheable = True  # False: trace the function on every call (it creates states)
-        self._scattered: Dict[Any, set] = {}  # discovery -> ids of undeclared states found batched
+        self._words = tuple(words)
+        self._random_follows_filters = bool(random_follows_filters)
+        self._cacheable = not creates_states
+        # Undeclared states once written with a batched value ('auto' feeds them per lane later).
+        self._scattered: "weakref.WeakSet[State]" = weakref.WeakSet()
+        self._sizes = threading.local()  # the mapped size of the call being traced, for `_lane_view`
         self._cache: Dict[Hashable, Tuple[Any, Callable]] = {}  # mapped functions, reused by jax.pmap's cache
         try:
             functools.update_wrapper(self, fun, updated=())
@@ -236,16 +243,21 @@ class StatefulMapping:
     def _in_axis(self, state) -> Optional[int]:
         return None if self._own_stream(state) else _first_axis(self.state_in_axes, state)
 
-    def _lane_view(self, state, value):
+    def _lane_view(self, state, avals):
+        """What one lane sees of a batched state: its abstract value without the mapped axis."""
         axis = self._in_axis(state)
+        if axis is None and self._auto_fed(state, avals, getattr(self._sizes, "n", None)):
+            axis = 0
         if axis is None:
             return None
+        for leaf in jax.tree_util.tree_leaves(avals):
+            _axis_size(f"{state._label()} (in {self._words[0]})", leaf, axis, self._where)
+        return lane_shapes(avals, axis)
 
-        def lane(x):
-            _axis_size(f"{state._label()} (in {self._words[0]})", x, axis, self._where)
-            return jax.lax.index_in_dim(x, 0, axis, keepdims=False)
-
-        return jax.tree_util.tree_map(lane, value)
+    def _auto_fed(self, state, value, n) -> bool:
+        """An undeclared state that already carries the mapped axis in front ('auto' policy)."""
+        return (self.unexpected_out_state_mapping == "auto" and state in self._scattered and n is not None
+                and all(np.ndim(x) and np.shape(x)[0] == n for x in jax.tree_util.tree_leaves(value)))
 
     # -- calling -------------------------------------------------------------------------------
     def _arg_axes(self, args) -> tuple:
@@ -262,15 +274,16 @@ class StatefulMapping:
         check_no_state_args(args, kwargs, self._where)
         sf = self.stateful_fun
         n = len(args)
-        static_pos = sorted({i % n for i in sf.static_argnums if -n <= i < n})
+        static_argnums, static_argnames = sf.signature.all_argnums, sf.signature.all_argnames
+        static_pos = sorted({i % n for i in static_argnums if -n <= i < n})
         axes = self._arg_axes(args)
         call = _Call()
         call.static = tuple((i, args[i]) for i in static_pos), tuple(
-            sorted((k, v) for k, v in kwargs.items() if k in sf.static_argnames))
+            sorted((k, v) for k, v in kwargs.items() if k in static_argnames))
         call.dyn_pos = tuple(i for i in range(n) if i not in static_pos)
         call.dyn_args = tuple(args[i] for i in call.dyn_pos)
         call.dyn_axes = tuple(axes[i] for i in call.dyn_pos)
-        call.dyn_kwargs = {k: v for k, v in kwargs.items() if k not in sf.static_argnames}
+        call.dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_argnames}
         named = []  # (name, leaf, axis) of every mapped leaf, for the size check
         for i in call.dyn_pos:
             named += [x for x in _axis_leaves(axes[i], args[i], f"args[{i}]", self._where) if x[2] is not None]
@@ -285,11 +298,11 @@ class StatefulMapping:
         lane_kwargs.update((k, lane_shapes(v, 0)) for k, v in call.dyn_kwargs.items())
         if self.axis_name is not None and self._user_axis_env is None:
             sf.axis_env = [(self.axis_name, self.axis_size or (call.sizes[0][1] if call.sizes else 1))]
-        if self._probe:
-            with new_state_probe():
-                sf.discover(*lane_args, **lane_kwargs)
+        if not self._cacheable:
+            sf.clear_cache()  # the function creates its states anew on every call
+        self._sizes.n = self.axis_size or (call.sizes[0][1] if call.sizes else None)
         return sf.call(lambda pure, values, found: self._run(pure, values, found, call), tuple(lane_args),
-                       lane_kwargs, write_back=lambda found, written: self._write_back(found, written, call))
+                       lane_kwargs, restored=lambda found: [a or b for a, b in zip(call.reshaped, found.write_restored())])
 
     def _size(self, sizes, states, in_axes, values) -> int:
         seen = list(sizes)
@@ -316,7 +329,6 @@ class StatefulMapping:
         """Input axes, state values as fed, output axes of the writes, advanced keys, size."""
         states = found.states
         written_ids = {id(s) for s in found.write_states}
-        scattered = self._scattered.get(found, ())
         in_ax = [self._in_axis(s) for s in states]
         n = self._size(call.sizes, states, in_ax, values)
         vals, advanced = list(values), {}
@@ -328,8 +340,7 @@ class StatefulMapping:
                     keys = jax.random.split(vals[i], n + 1)
                     advanced[id(s)], vals[i] = keys[0], keys[1:]
                 in_ax[i] = 0  # one key per lane (a stream holding one key per lane is mapped as is)
-            elif id(s) in scattered and self.unexpected_out_state_mapping == "auto" and all(
-                    np.ndim(x) and np.shape(x)[0] == n for x in jax.tree_util.tree_leaves(vals[i])):
+            elif self._auto_fed(s, vals[i], n):
                 in_ax[i] = 0  # a read-modify-write buffer that already carries the mapped axis
         index = {id(s): i for i, s in enumerate(states)}
         w_axes = []
@@ -340,7 +351,7 @@ class StatefulMapping:
             ax = None if self._own_stream(s) else _first_axis(self.state_out_axes, s)
             if ax is None:
                 ax = in_ax[index[id(s)]]
-            if ax is None and id(s) in scattered:
+            if ax is None and s in self._scattered:
                 ax = 0
             w_axes.append(ax)
         return in_ax, vals, w_axes, advanced, n
@@ -420,14 +431,7 @@ class StatefulMapping:
             warnings.warn(f"{names} written inside {self._where} with a batched value but not declared in "
                           f"{self._words[1]}: it is written back with the mapped axis at position 0.",
                           stacklevel=4)
-        self._scattered.setdefault(found, set()).update(id(s) for s in states)
-
-    def _write_back(self, found, written, call) -> None:
-        for s, value, reshaped in zip(found.write_states, written, call.reshaped):
-            if reshaped:
-                s.restore_value(value)
-            else:
-                s.value = value
+        self._scattered.update(states)
 
     def __repr__(self) -> str:
         return f"{self._where}({getattr(self.origin_fun, '__name__', self.origin_fun)!r})"

@@ -22,17 +22,12 @@ import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 
 from .._state import State
+from ..typing import MISSING, Missing
 from ._stateful_mapping import StatefulMapping
 
 __all__ = ["vmap", "vmap2", "unvmap"]
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING = _Missing()
 
 
 def _declared(spec, where: str):
@@ -96,15 +91,14 @@ def vmap(fn: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name=None, axis_
       >>> step(jnp.ones((3, 2))).tolist(), h.value.shape
       ([2.0, 2.0, 2.0], (3, 2))
     """
-    if fn is MISSING:
+    if isinstance(fn, Missing):
         return lambda f: vmap(f, in_axes=in_axes, out_axes=out_axes, axis_name=axis_name, axis_size=axis_size,
                               spmd_axis_name=spmd_axis_name, in_states=in_states, out_states=out_states)
     mapping = StatefulMapping(fn, in_axes, out_axes, state_in_axes=_declared(in_states, "in_states"),
                               state_out_axes=_declared(out_states, "out_states"), unexpected_out_state_mapping="raise",
                               axis_size=axis_size, axis_name=axis_name, name="vmap",
-                              mapping_kwargs=_spmd(spmd_axis_name))
-    mapping._words = ("in_states", "out_states")
-    mapping._random_follows_filters = True
+                              mapping_kwargs=_spmd(spmd_axis_name), words=("in_states", "out_states"),
+                              random_follows_filters=True)
     return mapping
 
 
@@ -140,7 +134,7 @@ def vmap2(fn: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name=None, axis
       >>> accumulate(jnp.array([1., 2., 3.])).tolist()
       [1.0, 2.0, 3.0]
     """
-    if fn is MISSING:
+    if isinstance(fn, Missing):
         return lambda f: vmap2(f, in_axes=in_axes, out_axes=out_axes, axis_name=axis_name, axis_size=axis_size,
                                spmd_axis_name=spmd_axis_name, state_in_axes=state_in_axes,
                                state_out_axes=state_out_axes, unexpected_out_state_mapping=unexpected_out_state_mapping)

@@ -9,8 +9,8 @@ independent initialisations. Random streams are split per lane, so random initia
 different values in every lane.
 
 Invariants:
-- only the states created by the final, mapped run are kept; the discovery run's states are
-  thrown away (it runs under `new_state_probe()`, see `in_new_state_probe`);
+- `fun` runs once per call (it is traced anew every time, never served from a cache), and the
+  states that run created are the ones kept;
 - a caught state excluded by `state_to_exclude` (or matched by no output axis) is not batched:
   it must hold the same value in every lane and keeps that value;
 - the transform is meant for initialisation code, called outside other transforms.
@@ -20,9 +20,10 @@ from typing import Callable, Dict, List, Optional
 
 import jax
 
-from .._state import State, _epoch, catch_new_states
+from .._state import State, catch_new_states
 from ._stateful_mapping import StatefulMapping, selectors
-from ._vmap import MISSING, _declared, _spmd
+from ..typing import MISSING, Missing
+from ._vmap import _declared, _spmd
 
 __all__ = ["vmap_new_states", "vmap2_new_states", "pmap2_new_states"]
 
@@ -62,14 +63,11 @@ class _NewStates:
         for s, v in zip(self.kept, kept):
             s.restore_value(v)
         self.created, self.kept = [], []
-        _epoch.bump()  # compiled functions re-discover: these state objects are new to them
 
 
 def _creating(fun, axes, state_tag, state_to_exclude, out_axes, make_mapping):
     creator = _NewStates(fun, axes, state_tag, state_to_exclude)
     mapping: StatefulMapping = make_mapping(creator, (out_axes, tuple(creator.groups), None))
-    mapping._probe = True
-    mapping._cacheable = False  # every call must run `fun` to create its own states
 
     def run(*args, **kwargs):
         out, stacked, kept = mapping(*args, **kwargs)
@@ -106,7 +104,7 @@ def vmap_new_states(fun: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name
       >>> made[-1].value.shape
       (4, 2)
     """
-    if fun is MISSING:
+    if isinstance(fun, Missing):
         return lambda f: vmap_new_states(f, in_axes=in_axes, out_axes=out_axes, axis_name=axis_name,
                                          axis_size=axis_size, spmd_axis_name=spmd_axis_name, state_tag=state_tag,
                                          state_to_exclude=state_to_exclude, in_states=in_states, out_states=out_states)
@@ -115,9 +113,9 @@ def vmap_new_states(fun: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name
         mapping = StatefulMapping(creator, in_axes, all_out_axes, state_in_axes=_declared(in_states, "in_states"),
                                   state_out_axes=_declared(out_states, "out_states"),
                                   unexpected_out_state_mapping="raise", axis_size=axis_size, axis_name=axis_name,
-                                  name="vmap_new_states", mapping_kwargs=_spmd(spmd_axis_name))
-        mapping._words = ("in_states", "out_states")
-        mapping._random_follows_filters = True
+                                  name="vmap_new_states", mapping_kwargs=_spmd(spmd_axis_name),
+                                  words=("in_states", "out_states"), random_follows_filters=True,
+                                  creates_states=True)
         return mapping
 
     return _creating(fun, [(0, lambda s: True)], state_tag, state_to_exclude, out_axes, make)
@@ -182,7 +180,7 @@ def vmap2_new_states(module, init_kwargs: Dict, state_tag: Optional[str] = None,
     """
     def make(creator, all_out_axes):
         return StatefulMapping(creator, (), all_out_axes, unexpected_out_state_mapping="raise", axis_size=axis_size,
-                               name="vmap2_new_states", mapping_kwargs=_spmd(spmd_axis_name))
+                               name="vmap2_new_states", mapping_kwargs=_spmd(spmd_axis_name), creates_states=True)
 
     return _module_new_states(module, init_kwargs, state_tag, axis_size, state_out_axes, "vmap2_new_states", make)
 
@@ -197,6 +195,7 @@ def pmap2_new_states(module, init_kwargs: Dict, state_tag: Optional[str] = None,
 
     def make(creator, all_out_axes):
         return StatefulMapping(creator, (), all_out_axes, unexpected_out_state_mapping="raise", axis_size=axis_size,
-                               axis_name=axis_name, name="pmap2_new_states", mapping_fn=jax.pmap)
+                               axis_name=axis_name, name="pmap2_new_states", mapping_fn=jax.pmap,
+                               creates_states=True)
 
     return _module_new_states(module, init_kwargs, state_tag, axis_size, state_out_axes, "pmap2_new_states", make)

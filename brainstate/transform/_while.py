@@ -19,7 +19,8 @@ import jax.numpy as jnp
 
 from .._errors import BrainStateError
 from ._loops import abstract, body_context, same_signature, show_signature, writes_into
-from ._stateful import StaleStates, StatefulFunction, check_no_state_args
+from .._state._commit import gather
+from ._stateful import StatefulFunction, check_no_state_args
 
 __all__ = ["while_loop", "bounded_while_loop"]
 
@@ -45,9 +46,9 @@ def while_recipe(cond_fun: Callable, body_fun: Callable, init_val, where: str, l
                 f"dtypes as init_val.")
         write_pos = writes_into(found)
         carried = {id(s): k for k, s in enumerate(found.write_states)}
-        cond_values = [s.value for s in cond_found.states]
+        cond_values = gather(cond_found.states)
         cond_carried = [(j, carried[id(s)]) for j, s in enumerate(cond_found.states) if id(s) in carried]
-        cond_pure = cond_sf.pure(cond_found.states, ())
+        cond_pure = cond_found.pure(cond_found.states, ())
 
         def pred(carry):
             val, written = carry
@@ -64,11 +65,7 @@ def while_recipe(cond_fun: Callable, body_fun: Callable, init_val, where: str, l
             written, val = body_pure(vals, val)
             return val, written
 
-        try:
-            val, written = loop(pred, body, (init_val, [values[p] for p in write_pos]))
-        except StaleStates:
-            cond_sf.forget(shapes)
-            raise
+        val, written = loop(pred, body, (init_val, [values[p] for p in write_pos]))
         return written, val
 
     with body_context(where):

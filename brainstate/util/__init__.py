@@ -10,7 +10,7 @@ This is the lowest layer after `typing`: nothing here imports the state, graph o
 layers (`breakpoint_if` is looked up from `brainstate.transform` on first use).
 """
 
-from . import _filters as filter
+from . import filter
 from ._filters import All, Any, Everything, Not, Nothing, OfType, PathContains, WithTag, to_predicate
 from ._dicts import FlattedDict, NestedDict, flat_mapping, nest_mapping
 from . import struct
@@ -23,8 +23,9 @@ from ._frozen_dict import FrozenDict, copy, freeze, pop, pretty_repr, unfreeze
 from ._instance_checks import is_instance_eval, not_instance_eval
 from ._jax_trace import StateJaxTracer
 from ._naming import get_unique_name
-from ._pretty import (MappingReprMixin, PrettyAttr, PrettyDict, PrettyList, PrettyMapping, PrettyObject,
-                      PrettyRepr, PrettyType, yield_unique_pretty_repr_items)
+from ._pretty import (MappingReprMixin, PrettyAttr, PrettyMapping, PrettyObject, PrettyRepr, PrettyType,
+                      yield_unique_pretty_repr_items)
+from ._pretty_containers import PrettyDict, PrettyList
 from ._pytree_dataclass import PyTreeNode, dataclass, field, is_dataclass
 from ._split_total import split_total
 

@@ -94,6 +94,11 @@ def _leaf_value(x: Any) -> Any:
     return x.value if is_state else x
 
 
+def _is_state(x: Any) -> bool:
+    """Whether `x` is a State (recognised by class name, as in `_leaf_value`)."""
+    return any(c.__name__ == "State" for c in type(x).__mro__)
+
+
 class _PathDict(dict):
     """Shared behaviour of `NestedDict` and `FlattedDict`."""
 
@@ -116,6 +121,10 @@ class _PathDict(dict):
     def copy(self):
         """A shallow copy of the same class."""
         return type(self)(self)
+
+    def subset(self, *filters: Any):
+        """The same as `filter`."""
+        return self.filter(*filters)
 
 
 class FlattedDict(_PathDict):
@@ -179,6 +188,32 @@ class FlattedDict(_PathDict):
 
     to_dict_values = to_pure_dict
 
+    def assign_dict_values(self, data: Mapping) -> None:
+        """Assign a value to every path: a State gets `state.value = data[path]`, any other
+        entry is replaced by `data[path]`.
+
+        Raises:
+          KeyError: naming the paths of `self` missing from `data` (nothing is assigned then).
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> from brainstate.util import FlattedDict
+          >>> w = brainstate.ParamState(jnp.zeros(2))
+          >>> d = FlattedDict({('w',): w, ('n',): 0})
+          >>> d.assign_dict_values({('w',): jnp.ones(2), ('n',): 5})
+          >>> w.value.tolist(), d[('n',)]
+          ([1.0, 1.0], 5)
+        """
+        missing = [path for path in self if path not in data]
+        if missing:
+            raise KeyError(f"FlattedDict.assign_dict_values: no value for the paths {missing}; give one "
+                           f"value per path of the dict (its keys: {sorted(self, key=key_order)}).")
+        for path, old in self.items():
+            if _is_state(old):
+                old.value = data[path]
+            else:
+                self[path] = data[path]
+
 
 class NestedDict(_PathDict):
     """A nested dict mirroring an object graph; interior nodes are `NestedDict`s.
@@ -234,6 +269,41 @@ class NestedDict(_PathDict):
     def to_pure_dict(self) -> dict:
         """Plain nested dicts whose leaves are values (States/TreefyStates unwrapped)."""
         return {k: v.to_pure_dict() if isinstance(v, NestedDict) else _leaf_value(v) for k, v in self.items()}
+
+    def replace_by_pure_dict(self, pure_dict: Mapping,
+                             replace_fn: Optional[Callable[[Any, Any], Any]] = None) -> None:
+        """Replace leaves, in place, by the values of a plain nested dict (`to_pure_dict`'s form).
+
+        Args:
+          pure_dict: nested dicts whose leaf paths are paths of `self`; leaves it does not
+            mention keep their value.
+          replace_fn: `(old_leaf, new_value) -> new_leaf`. By default a leaf with a `replace`
+            method (a TreefyState or State) becomes `old.replace(value)`, any other leaf the value.
+
+        Raises:
+          ValueError: naming a path of `pure_dict` that `self` does not have (nothing is
+            replaced then).
+
+        Example:
+          >>> from brainstate.util import NestedDict
+          >>> d = NestedDict({'layer': NestedDict({'w': 1, 'b': 2})})
+          >>> d.replace_by_pure_dict({'layer': {'w': 10}})
+          >>> d.to_dict()
+          {'layer': {'w': 10, 'b': 2}}
+        """
+        if replace_fn is None:
+            def replace_fn(old, value):
+                return old.replace(value) if hasattr(old, "replace") else value
+        current = self.to_flat()
+        updates = flat_mapping(pure_dict)
+        unknown = [path for path in updates if path not in current]
+        if unknown:
+            raise ValueError(f"NestedDict.replace_by_pure_dict: the paths {unknown} of pure_dict are not in "
+                             f"this dict (its paths: {sorted(current, key=key_order)}). Give values only for "
+                             f"existing paths.")
+        for path, value in updates.items():
+            current[path] = replace_fn(current[path], value)
+        self.update(nest_mapping(current))
 
 
 def flat_mapping(xs: Mapping, /, *, keep_empty_nodes: bool = False,

@@ -122,6 +122,32 @@ class FrozenDict(Mapping):
         """The multi-line representation (see `pretty_repr`)."""
         return pretty_repr(self, indent)
 
+    def tree_flatten_with_keys(self) -> Tuple[list, Tuple[Any, ...]]:
+        """`([(DictKey(k), value), ...], keys)` in sorted key order: the PyTree flattening.
+
+        Example:
+          >>> from brainstate.util import FrozenDict
+          >>> children, keys = FrozenDict(b=2, a=1).tree_flatten_with_keys()
+          >>> keys, [v for _, v in children]
+          (('a', 'b'), [1, 2])
+          >>> dict(FrozenDict.tree_unflatten(keys, [10, 20]))
+          {'a': 10, 'b': 20}
+        """
+        return _flatten_with_keys(self)
+
+    @classmethod
+    def tree_unflatten(cls, keys: Tuple[Any, ...], values: list) -> "FrozenDict":
+        """Rebuild from the keys and the (possibly transformed) children of a flattening.
+
+        Raises:
+          ValueError: if `keys` and `values` differ in length.
+        """
+        values = list(values)
+        if len(keys) != len(values):
+            raise ValueError(f"FrozenDict.tree_unflatten: {len(keys)} keys but {len(values)} values; give "
+                             f"one value per key, as `tree_flatten_with_keys` returned them.")
+        return _unflatten(tuple(keys), values)
+
 
 def _flatten_with_keys(d: FrozenDict):
     keys = tuple(sorted(d._data, key=key_order))

@@ -25,9 +25,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
-import jax
 
-__all__ = ["PrettyType", "PrettyAttr", "PrettyRepr", "PrettyObject", "PrettyDict", "PrettyList",
+__all__ = ["PrettyType", "PrettyAttr", "PrettyRepr", "PrettyObject",
            "PrettyMapping", "MappingReprMixin", "pretty_repr_object", "yield_unique_pretty_repr_items"]
 
 PrettyItem = Union["PrettyType", "PrettyAttr"]
@@ -247,46 +246,6 @@ class MappingReprMixin(Mapping):
         yield PrettyType("", start="{", end="}", value_sep=": ")
         for key, value in self.items():
             yield PrettyAttr(repr(key), repr(value))
-
-
-class PrettyDict(dict, MappingReprMixin, PrettyRepr):
-    """A `dict` printed one entry per line.
-
-    Example:
-      >>> from brainstate.util import PrettyDict
-      >>> PrettyDict(a=1)
-      {
-        'a': 1
-      }
-    """
-
-    __module__ = "brainstate.util"
-    __repr__ = PrettyRepr.__repr__
-
-
-class PrettyList(list, PrettyRepr):
-    """A `list` printed one item per line; a JAX PyTree like `list`.
-
-    Example:
-      >>> from brainstate.util import PrettyList
-      >>> PrettyList([1, 2])
-      [
-        1,
-        2
-      ]
-    """
-
-    __module__ = "brainstate.util"
-
-    def __pretty_repr__(self) -> Iterator[PrettyItem]:
-        yield PrettyType("", start="[", end="]", value_sep="")
-        for item in self:
-            yield PrettyAttr("", repr(item))
-
-    __repr__ = PrettyRepr.__repr__
-
-
-jax.tree_util.register_pytree_node(PrettyList, lambda xs: (list(xs), None), lambda _, xs: PrettyList(xs))
 
 
 @dataclasses.dataclass(repr=False)

@@ -2,12 +2,15 @@
 
 `make_net(seed)` builds the same structure for every seed with different values, so a net built
 with one seed restored from a checkpoint of another must end up bit-identical to it.
+`make_states(seed, sharded)` is a smaller dict of states that, with `sharded=True`, are spread
+over a 2 x 2 mesh (so a checkpoint of them has shard files), plus one large unsharded state.
 """
 
 import jax
 import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
+from jax.sharding import PartitionSpec as P
 
 import brainstate
 
@@ -54,6 +57,24 @@ def make_net(seed: int) -> Net:
     return Net(seed)
 
 
+def make_states(seed: int, sharded: bool) -> dict:
+    """States with values drawn from `seed`; with `sharded`, three are spread over a 2 x 2 mesh."""
+    rng = np.random.default_rng(seed)
+    states = {
+        "w": brainstate.ParamState(jnp.asarray(rng.normal(size=(8, 4)), jnp.float32)),
+        "half": brainstate.ParamState(jnp.asarray(rng.normal(size=(8,)), jnp.bfloat16)),
+        "keys": brainstate.State(jax.random.split(jax.random.key(seed), 4)),
+        # Larger than the shard files together, so a file-size limit can fall between them.
+        "local": brainstate.State(jnp.asarray(rng.normal(size=(4096,)), jnp.float32)),
+    }
+    if sharded:
+        mesh = jax.sharding.Mesh(np.array(jax.devices()[:4]).reshape(2, 2), ("data", "model"))
+        for key, spec in (("w", P("data", "model")), ("half", P("model")), ("keys", P("data"))):
+            value = states[key].value
+            states[key].value = jax.device_put(value, jax.sharding.NamedSharding(mesh, spec))
+    return states
+
+
 def _bits(x):
     """(dtype name, shape, raw bytes) of a leaf; typed keys compare by their key data."""
     if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
@@ -72,6 +93,7 @@ def assert_same_bits(a, b) -> None:
     """Two snapshots hold the same paths with bit-identical leaves (dtype and shape included)."""
     assert list(a) == list(b)
     for path in a:
+        assert len(a[path]) == len(b[path]), path
         for (dtype_a, shape_a, bytes_a), (dtype_b, shape_b, bytes_b) in zip(a[path], b[path]):
             assert (dtype_a, shape_a) == (dtype_b, shape_b), path
             np.testing.assert_array_equal(np.frombuffer(bytes_a, np.uint8), np.frombuffer(bytes_b, np.uint8),

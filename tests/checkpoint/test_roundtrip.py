@@ -67,7 +67,7 @@ def test_load_reads_values_kinds_and_version(path):
     checkpoint.save(path, net)
     ckpt = checkpoint.load(path)
     assert ckpt.version == brainstate.__version__ and ckpt.kinds["rng"] == "RandomState"
-    np.testing.assert_array_equal(ckpt.values["rng"], np.asarray(net.rng.value))
+    np.testing.assert_array_equal(jax.random.key_data(ckpt.values["rng"]), jax.random.key_data(net.rng.value))
     np.testing.assert_array_equal(ckpt.values["seq.layers.1.weight"]["weight"], net.seq.layers[1].weight.value["weight"])
     assert ckpt.values["blocks.0.half"].dtype == jnp.bfloat16
 
@@ -216,7 +216,7 @@ def test_array_spread_across_processes_is_saved_as_this_process_shards(path, mon
     state = brainstate.State(jnp.arange(2.0))
     monkeypatch.setattr(type(state.value), "is_fully_addressable", property(lambda self: False))
     checkpoint.save(path, state)
-    assert os.path.exists(path + ".shard-0-of-1")
+    assert [n for n in os.listdir(os.path.dirname(path)) if ".shard-0-of-1." in n]
     monkeypatch.undo()
     np.testing.assert_array_equal(checkpoint.load(path).values[""], np.arange(2.0))
 

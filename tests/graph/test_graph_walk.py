@@ -230,7 +230,7 @@ def test_refmap_compares_keys_by_identity():
 
 
 def test_refmap_missing_key_raises_key_error():
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"^\[\]$"):  # KeyError shows the key that is missing
         graph.RefMap()[[]]
 
 

@@ -214,3 +214,21 @@ def test_constructor_errors(kw, match):
     args.update(kw)
     with pytest.raises(ValueError, match=match):
         bs.nn.Conv2d(**args)
+
+
+def test_kernel_shape_and_a_spatial_size_other_than_in_size_is_refused():
+    conv = bs.nn.Conv2d(in_size=(8, 8, 3), out_channels=4, kernel_size=(3, 5))
+    assert conv.kernel_shape == (3, 5, 3, 4)
+    with pytest.raises(ValueError, match=r"was built for inputs of shape \(8, 8, 3\) .*got shape \(2, 9, 8, 3\)"):
+        conv(jnp.ones((2, 9, 8, 3)))
+
+
+def test_a_subclass_overriding_conv_op_replaces_the_convolution():
+    class Doubled(bs.nn.Conv1d):
+        def _conv_op(self, x, params):
+            return 2.0 * super()._conv_op(x, params)
+
+    plain = bs.nn.Conv1d(in_size=(6, 2), out_channels=3, kernel_size=3, w_init=jnp.ones((3, 2, 3)))
+    doubled = Doubled(in_size=(6, 2), out_channels=3, kernel_size=3, w_init=jnp.ones((3, 2, 3)))
+    x = jnp.arange(12.0).reshape(6, 2)
+    assert_allclose(doubled(x), 2.0 * plain(x))

@@ -326,6 +326,70 @@ def test_map_bad_behavior():
         bs.nn.Map(Leaky(2), init_map_size=2, behavior="pmap")
 
 
+class Scaled(bs.nn.Module):
+    """A per-member weight (created by init_state) and a buffer created beforehand."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.offset = bs.ShortTermState(jnp.arange(float(n)))  # one entry per member, made in __init__
+
+    def init_state(self):
+        self.w = bs.ParamState(jnp.ones(2))
+        self.calls = bs.ShortTermState(jnp.zeros(()))
+
+    def apply(self, x):
+        self.calls.value = self.calls.value + 1
+        return x * self.w.value
+
+    def shifted(self, x):
+        return x + self.offset.value
+
+
+def test_map_method_by_name_maps_the_ensemble_states():
+    ensemble = bs.nn.Map(Scaled(3), init_map_size=3)
+    ensemble.init_all_states()
+    ensemble.module.w.value = jnp.arange(6.0).reshape(3, 2)
+    out = ensemble.map("apply", in_axes=None)(jnp.array([1.0, 10.0]))
+    assert_allclose(out, [[0.0, 10.0], [2.0, 30.0], [4.0, 50.0]])
+    assert_allclose(ensemble.module.calls.value, [1.0, 1.0, 1.0])  # written back per member
+
+
+def test_map_with_a_callable():
+    ensemble = bs.nn.Map(Scaled(3), init_map_size=3)
+    ensemble.init_all_states()
+    out = ensemble.map(lambda x: ensemble.module.apply(x) * 2)(jnp.ones((3, 2)))
+    assert_allclose(out, np.full((3, 2), 2.0))
+
+
+def test_map_state_axes_maps_more_states():
+    ensemble = bs.nn.Map(Scaled(3), init_map_size=3)
+    ensemble.init_all_states()
+    out = ensemble.map("shifted", in_axes=None, state_axes={0: "never-matching-tag", 1: bs.ShortTermState})
+    with pytest.raises(ValueError, match="cannot map"):
+        out(jnp.zeros(()))  # axis 1 does not exist on the 1-d offset: the selector was applied
+    mapped = ensemble.map("shifted", in_axes=None, state_axes={0: bs.ShortTermState})
+    assert_allclose(mapped(jnp.array(10.0)), [10.0, 11.0, 12.0])
+
+
+def test_map_unknown_method():
+    ensemble = bs.nn.Map(Scaled(2), init_map_size=2)
+    ensemble.init_all_states()
+    with pytest.raises(AttributeError, match="Map.map: the wrapped Scaled has no method 'nope'"):
+        ensemble.map("nope")
+
+
+def test_map_fn_must_be_callable():
+    ensemble = bs.nn.Map(Scaled(2), init_map_size=2)
+    ensemble.init_all_states()
+    with pytest.raises(TypeError, match="Map.map: fn must be a method name or a callable, got int"):
+        ensemble.map(3)
+
+
+def test_map_method_before_init():
+    with pytest.raises(ValueError, match="Map.map was called before Map.init_all_states"):
+        bs.nn.Map(Scaled(2), init_map_size=2).map("apply")
+
+
 def test_vmap_call_all_fns_batches_new_states():
     model = Leaky(2)
     bs.nn.vmap_call_all_fns(model, "init_state", axis_size=5)

@@ -128,3 +128,32 @@ def test_vmap_over_id_batches():
     out = bs.transform.vmap(emb)(jnp.asarray(IDS))
     assert_allclose(out, table_of(emb)[IDS])
     assert jax.tree.leaves(out)[0].shape == (2, 2, 3)
+
+
+# -- from_pretrained ---------------------------------------------------------------------------
+def test_from_pretrained_uses_the_table_exactly_and_freezes():
+    table = jnp.arange(6.0).reshape(3, 2)
+    emb = bs.nn.Embedding.from_pretrained(table)
+    assert (emb.num_embeddings, emb.out_size, emb.freeze) == (3, (2,), True)
+    assert_allclose(emb(jnp.array([2, 0])), [[4.0, 5.0], [0.0, 1.0]])
+    grad = bs.transform.grad(lambda: emb(jnp.array([1])).sum(), grad_states=emb.weight)()
+    assert_allclose(grad, np.zeros((3, 2)))  # frozen: no gradient reaches the table
+
+
+def test_from_pretrained_unfrozen_trains_and_keeps_the_padding_row():
+    table = jnp.ones((3, 2))
+    emb = bs.nn.Embedding.from_pretrained(table, padding_idx=1, freeze=False, param_type=bs.ParamState)
+    assert_allclose(emb.weight.value, np.ones((3, 2)))  # the padding row is not zeroed
+    grad = bs.transform.grad(lambda: emb(jnp.array([0, 1])).sum(), grad_states=emb.weight)()
+    assert_allclose(grad, [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+
+
+def test_from_pretrained_multi_axis_rows():
+    emb = bs.nn.Embedding.from_pretrained(np.zeros((4, 2, 3), np.float32), name="emb")
+    assert emb.out_size == (2, 3) and emb(jnp.array([1])).shape == (1, 2, 3)
+
+
+@pytest.mark.parametrize("table", [np.zeros(3), np.float32(1.0)])
+def test_from_pretrained_needs_two_dimensions(table):
+    with pytest.raises(ValueError, match=r"from_pretrained: embeddings must have at least two dimensions"):
+        bs.nn.Embedding.from_pretrained(table)

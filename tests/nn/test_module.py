@@ -330,3 +330,20 @@ def test_state_trees_nests_snapshots_by_path():
     params, short = net.state_trees(brainstate.ParamState, brainstate.ShortTermState)
     assert sorted(params.to_flat()) == [("layers", 0, "weight"), ("layers", 1, "weight")]
     assert list(short.to_flat()) == [("h",)]
+
+
+def test_state_trees_snapshots_by_attribute_and_filter():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(2, 3)
+            self.h = brainstate.HiddenState(jnp.zeros(2))
+
+    net = Net()
+    tree = net.state_trees()
+    assert type(tree.linear.weight).__name__ == "TreefyState" and tree.linear.weight.type is brainstate.ParamState
+    np.testing.assert_allclose(tree.h.value, np.zeros(2))
+    params, hidden = net.state_trees(brainstate.ParamState, brainstate.HiddenState)
+    assert list(params) == ["linear"] and list(hidden) == ["h"]
+    net.h.value = jnp.ones(2)  # a snapshot: it does not follow the live state
+    np.testing.assert_allclose(tree.h.value, np.zeros(2))

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 import brainstate as bs
 
@@ -205,3 +205,145 @@ def test_projection_needs_dynamics_syn():
 def test_reversal_needs_a_synapse():
     with pytest.raises(ValueError, match="a reversal potential needs a synapse"):
         bs.nn.Projection(bs.nn.Linear(2, 2), _post(), reversal=0.0)
+
+
+# -- event-driven delivery --------------------------------------------------------------------------
+N_NET = 200  # neurons of the small recurrent network below
+
+
+def _conn(kind, capacity):
+    """A recurrent connectivity of `N_NET` neurons of the given kind and event capacity."""
+    common = {"seed": 11, "event_capacity": capacity}
+    if kind == "linear":
+        weight = bs.random.RandomState(12).normal(size=(N_NET, N_NET)) * 0.4
+        return bs.nn.EventLinear(N_NET, N_NET, weight, event_capacity=capacity)
+    if kind == "sparse":
+        rng = np.random.RandomState(12)
+        matrix = rng.normal(0.3, 0.6, (N_NET, N_NET)) * (rng.rand(N_NET, N_NET) < 0.04)
+        return bs.nn.EventSparseLinear(matrix, event_capacity=capacity)
+    target, per_synapse = kind.split("-")
+    weight = bs.nn.init.Normal(0.3, 0.6, seed=13) if per_synapse == "synapse" else 0.3
+    if target == "values":
+        return bs.nn.FixedNumConn(N_NET, N_NET, 8, weight, **common)
+    return bs.nn.EventFixedProb(N_NET, N_NET, 8, weight, efferent_target=target, **common)
+
+
+def _raster(kind, capacity):
+    """Spikes `(steps, N_NET)` of a recurrent LIF network; every neuron spikes at the first step."""
+    bs.random.seed(0)
+    neurons = bs.nn.LIF(N_NET, tau=10.0, V_th=1.0, V_reset=0.0, tau_ref=0.5, V_initializer=1.5)
+    neurons.init_state()
+    syn = bs.nn.Expon(N_NET, tau=2.0)
+    syn.init_state()
+    proj = bs.nn.Projection(_conn(kind, capacity), neurons, syn)
+    spikes = bs.ShortTermState(jnp.zeros(N_NET))
+    rng = np.random.RandomState(14)
+    drive = rng.uniform(0.0, 3.0, size=(150, N_NET))
+    for step, count in ((40, 40), (70, 10), (100, 2), (120, 6)):  # kicks: above, into and below tier 1
+        drive[step, rng.choice(N_NET, count, replace=False)] += 200.0
+
+    def step(x):
+        proj(spikes.value)
+        spikes.value = neurons(x)
+        return spikes.value
+
+    with bs.environ.context(dt=0.1):
+        return np.asarray(bs.transform.jit(lambda d: bs.transform.for_loop(step, d))(drive))
+
+
+@pytest.mark.parametrize("kind", ["post-shared", "post-synapse", "pre-shared", "pre-synapse", "values-synapse",
+                                  "linear", "sparse"])
+def test_event_delivery_spikes_like_all_synapse_delivery(kind):
+    event, every_synapse = _raster(kind, 2), _raster(kind, 0)  # tiers of 2 and 16 neurons, then all
+    counts = every_synapse.sum(axis=1)
+    assert counts[0] == N_NET  # a step where every neuron spikes (all-synapse fallback)
+    assert ((counts >= 1) & (counts <= 2)).any() and ((counts > 2) & (counts <= 16)).any() and (counts > 16).sum() > 1
+    assert_array_equal(event, every_synapse)
+
+
+def test_connectivity_is_a_non_trainable_state():
+    conn = bs.nn.EventFixedProb(N_PRE, N_POST, 3, 0.5, efferent_target="pre", seed=1)
+    assert isinstance(conn.connectivity, bs.LongTermState) and not isinstance(conn.connectivity, bs.ParamState)
+    assert list(conn.states(bs.ParamState).values()) == [conn.weight]
+    assert conn.indices is conn.connectivity.value["indices"]
+    assert conn.pre_mask is None
+
+
+def _lowered_size(n):
+    # A fixed in-degree keeps two index arrays; a fifth of n as capacity gives one tier at both sizes.
+    conn = bs.nn.EventFixedProb(n, n, 20, bs.nn.init.Normal(), efferent_target="pre", seed=0, event_capacity=0.2)
+    return len(bs.transform.jit(lambda x: conn(x)).lower(jnp.zeros(n)).as_text())
+
+
+def test_connectivity_is_an_input_of_the_compiled_program_not_a_constant():
+    # 2,000 x 20 indices (or weights) baked in as a constant would add ~100 kB to the program text.
+    assert _lowered_size(2000) < _lowered_size(100) + 2000
+
+
+def test_per_row_weights_are_stored_per_connection():
+    w = jnp.arange(N_PRE, dtype=jnp.float32)[:, None]
+    conn = bs.nn.EventFixedNumConn(N_PRE, N_POST, 3, w, seed=2)
+    assert conn.weight.value.shape == (N_PRE, 3)
+    assert_allclose(np.asarray(conn(SPIKES)), np.asarray(SPIKES) @ _dense(conn), rtol=1e-6)
+
+
+@pytest.mark.parametrize("target", ["post", "pre"])
+@pytest.mark.parametrize("weight", [0.7, "normal"])
+def test_gradients_through_event_connectivity_equal_the_dense_matrix(target, weight):
+    w = bs.nn.init.Normal(seed=3) if weight == "normal" else weight
+    conn = bs.nn.EventFixedProb(N_PRE, N_POST, 3, w, efferent_target=target, seed=4, event_capacity=1)
+    spikes = SPIKES * 0.5  # graded: the events are 0/1, the gradient passes straight through
+    probe = jnp.arange(1.0, N_POST + 1)
+    grads = bs.transform.grad(lambda s: jnp.sum(conn(s) * probe), grad_states=conn.states(bs.ParamState),
+                              argnums=0)(spikes)
+    weight_grad, spike_grad = grads
+    assert_allclose(np.asarray(spike_grad), _dense(conn) @ np.asarray(probe), rtol=1e-5)
+    idx = np.asarray(conn.indices)
+    per_connection = (np.asarray(SPIKES)[:, None] * np.asarray(probe)[idx] if target == "post"
+                      else np.asarray(SPIKES)[idx] * np.arange(1.0, N_POST + 1)[:, None])
+    want = per_connection.sum() if weight == 0.7 else per_connection
+    assert_allclose(np.asarray(weight_grad[("weight",)]), want, rtol=1e-5)
+
+
+def test_batched_spikes_deliver_each_row():
+    conn = bs.nn.EventFixedProb(N_PRE, N_POST, 3, bs.nn.init.Normal(), seed=5, event_capacity=1)
+    batch = jnp.stack([SPIKES, SPIKES[::-1], jnp.zeros(N_PRE)])
+    out = conn(batch)
+    assert_allclose(np.asarray(out), np.asarray(batch) @ _dense(conn), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("capacity", [-1, 1.5, 0.0, True, "all"])
+def test_event_capacity_is_checked(capacity):
+    with pytest.raises(ValueError, match="event_capacity must be None"):
+        bs.nn.EventFixedProb(N_PRE, N_POST, 2, 1.0, event_capacity=capacity)
+    with pytest.raises(ValueError, match="event_capacity must be None"):
+        bs.nn.EventLinear(N_PRE, N_POST, 1.0, event_capacity=capacity)
+
+
+@pytest.mark.parametrize("weight", [None, 0.5])
+def test_event_sparse_linear_equals_its_matrix(weight):
+    from jax.experimental import sparse
+
+    matrix = np.array([[0.0, 2.0, 0.0], [1.5, 0.0, -1.0], [0.0, 0.0, 0.0], [0.0, 4.0, 3.0]])
+    pattern = matrix if weight is None else (matrix != 0) * weight
+    for given in (matrix, sparse.BCOO.fromdense(jnp.asarray(matrix))):
+        layer = bs.nn.EventSparseLinear(given, weight=weight, event_capacity=1)
+        x = jnp.array([[1.0, 0.0, 3.0, 2.0], [0.0, 0.0, 0.0, 0.0]])  # events: any non-zero counts once
+        assert_allclose(np.asarray(layer(x)), (np.asarray(x) != 0) @ pattern, rtol=1e-6)
+    assert layer.weight.value.shape == (() if weight is not None else (5,))
+
+
+def test_event_sparse_linear_values_multiply_without_events():
+    matrix = np.array([[0.0, 2.0], [1.5, 0.0]])
+    layer = bs.nn.EventSparseLinear(matrix, float_as_event=False)
+    assert_allclose(np.asarray(layer(jnp.array([3.0, 0.5]))), np.array([0.75, 6.0]), rtol=1e-6)
+
+
+def test_event_sparse_linear_needs_a_matrix():
+    with pytest.raises(ValueError, match="spar_mat must be a 2-d"):
+        bs.nn.EventSparseLinear(np.ones(3))
+
+
+def test_event_sparse_linear_wrong_input_size():
+    with pytest.raises(ValueError, match="EventSparseLinear expects inputs whose last dimension is 2"):
+        bs.nn.EventSparseLinear(np.eye(2))(jnp.ones(3))

@@ -212,3 +212,45 @@ def test_signed_weight_linear_keeps_the_weight_unit():
 def test_scaled_ws_linear_rejects_a_weight_with_a_unit():
     with pytest.raises(ValueError, match=r"standardizes its weight on every call, which removes any unit"):
         nn.ScaledWSLinear(3, 2, w_init=jnp.ones((3, 2)) * u.mS)
+
+
+# -- an nn.Param given as the initial value, with or without a unit -----------------------------
+
+def test_linear_keeps_a_plain_param_and_its_constraint():
+    p = nn.Param(W + 0.5, t=nn.PositiveT())
+    layer = nn.Linear(3, 4, w_init=p)
+    assert layer.weight["weight"] is p
+    assert_allclose(layer(X), X @ (W + 0.5), rtol=1e-5)
+
+
+def test_linear_keeps_a_param_in_units_and_gives_the_default_bias_its_unit():
+    p = nn.Param(W * u.mS)
+    layer = nn.Linear(3, 4, w_init=p)
+    assert layer.weight["weight"] is p
+    assert layer.weight["bias"].value.unit == u.mS
+    y = layer(X)  # a plain input: the output is in the weight's unit, as the bias
+    assert_allclose(y.to_decimal(u.mS), X @ W, rtol=1e-5)
+
+
+def test_linear_gradient_reaches_the_raw_state_of_a_param_in_units():
+    layer = nn.Linear(3, 4, w_init=nn.Param(W * u.mS), b_init=None)
+    raw = layer.weight["weight"].val
+    grads = bs.transform.grad(lambda x: jnp.sum(layer(x).to_decimal(u.uA)), grad_states=[raw])(X * u.mV)
+    # d(sum of y in uA) / d(W in mS) = x in mV (mV * mS = uA); the gradient is labelled in W's unit.
+    assert grads[0].unit == u.mS
+    assert_allclose(grads[0].mantissa, jnp.broadcast_to(X[:, None], (3, 4)))
+
+
+@pytest.mark.parametrize("make, x, expected", [
+    (lambda: nn.AllToAll(3, 3, w_init=nn.Param(jnp.ones((3, 3)) * u.mS), include_self=False),
+     jnp.array([1.0, 2.0, 3.0]), [5.0, 4.0, 3.0]),
+    (lambda: nn.OneToOne(3, w_init=nn.Param(jnp.array([1.0, 2.0, 3.0]) * u.mS), b_init=init.ZeroInit(unit=u.uA)),
+     jnp.array([1.0, 2.0, 3.0]), [1.0, 4.0, 9.0]),
+    (lambda: nn.SignedWLinear(2, 2, w_init=nn.Param(-jnp.ones((2, 2)) * u.mS), w_sign=jnp.array([[1.0], [-1.0]])),
+     jnp.array([3.0, 1.0]), [2.0, 2.0]),
+], ids=["AllToAll", "OneToOne", "SignedWLinear"])
+def test_variant_layers_keep_a_param_in_units(make, x, expected):
+    layer = make()
+    assert any(isinstance(v, nn.Param) for v in (layer.weight.values() if isinstance(layer.weight, dict)
+                                                  else [layer.weight]))
+    assert_allclose(layer(x * u.mV).to_decimal(u.uA), expected, rtol=1e-6)

@@ -127,6 +127,31 @@ def test_set_key_with_a_non_key_raises():
         br.set_key("nope")
 
 
+def test_set_key_with_raw_data_for_several_keys_raises():
+    # As in the reference, raw key data is one key; several keys come as typed keys.
+    with pytest.raises(TypeError, match=r"`key` must be an integer seed, a JAX key or array of keys.*"
+                                        r"Got ArrayImpl uint32\[4,2\]"):
+        br.set_key(jax.random.split(jax.random.PRNGKey(0), 4))
+
+
+def test_seed_with_an_array_of_keys_raises():
+    keys = jax.random.split(jax.random.key(0), 4)
+    with pytest.raises(TypeError, match="`seed_or_key` must be .*a single key, not an array of keys"):
+        br.seed(keys)
+
+
+def test_binomial_float_dtype_gives_whole_number_floats():
+    counts = br.binomial(10, 0.5, size=50, dtype=jnp.float32, key=0)
+    assert counts.dtype == jnp.float32
+    assert_array_equal(counts, br.binomial(10, 0.5, size=50, key=0).astype(jnp.float32))
+
+
+@pytest.mark.parametrize("dtype", [jnp.bool_, jnp.complex64])
+def test_binomial_other_dtype_raises(dtype):
+    with pytest.raises(TypeError, match="binomial: `dtype` must be an integer or floating-point dtype"):
+        br.binomial(10, 0.5, dtype=dtype)
+
+
 def test_wrong_dtype_kind_raises_type_error():
     with pytest.raises(TypeError, match="normal: `dtype` must be a floating-point dtype"):
         br.normal(dtype=jnp.int32)
@@ -147,14 +172,14 @@ def test_split_key_count_is_checked(n, exc, pattern):
 
 def test_a_rejected_call_does_not_advance_the_stream():
     br.seed(0)
-    before = np.asarray(br.get_key())
-    with pytest.raises(ValueError):
+    before = np.asarray(br.get_key_data())
+    with pytest.raises(ValueError, match=r"normal: `scale` must be non-negative \(>= 0\), got -1.0"):
         br.normal(0.0, -1.0)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"normal: `size` must be None, an int or a tuple of ints .*got 1.5"):
         br.normal(size=1.5)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"`seed_or_key` must be an integer seed, a JAX key .*Got 'x'"):
         br.seed("x")
-    assert_array_equal(br.get_key(), before)
+    assert_array_equal(br.get_key_data(), before)
 
 
 def _spec(draw):

@@ -35,7 +35,7 @@ def test_seed_reproduces_a_sequence_of_draws():
 def test_fixed_seed_gives_fixed_numbers_across_runs():
     # Pinned values: a change here means `seed(42)` no longer reproduces earlier runs.
     br.seed(42)
-    assert_array_equal(br.get_key(), jax.random.PRNGKey(42))
+    assert_array_equal(br.get_key_data(), jax.random.PRNGKey(42))
     expected = jax.random.uniform(jax.random.split(jax.random.PRNGKey(42))[1], (3,))
     assert_array_equal(br.rand(3), expected)
 
@@ -46,30 +46,38 @@ def test_draws_advance_the_stream():
     assert not np.allclose(a, b)
 
 
-def test_default_stream_is_seeded_with_zero_at_import_without_starting_jax():
-    # JAX has no public "is a backend up?" query; its xla_bridge module is the one place to ask.
-    code = ("import brainstate, numpy as np; from jax._src import xla_bridge; "
-            "print(xla_bridge.backends_are_initialized()); "
-            "print(np.asarray(brainstate.random.get_key()).tolist()); "
+def test_default_stream_is_seeded_with_zero_at_import():
+    code = ("import brainstate, numpy as np; "
+            "print(str(brainstate.random.get_key().dtype)); "
+            "print(np.asarray(brainstate.random.get_key_data()).tolist()); "
             "print(np.asarray(brainstate.random.rand(2)).tolist())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    backends, key, draw = out.strip().splitlines()
-    assert backends == "False"  # building DEFAULT touched no device
+    dtype, key, draw = out.strip().splitlines()
+    assert dtype == "key<fry>"
     assert key == "[0, 0]"
     expected = jax.random.uniform(jax.random.split(jax.random.PRNGKey(0))[1], (2,))
     assert_array_equal(np.asarray(ast.literal_eval(draw), np.float32), expected)
 
 
-def test_initial_key_is_prngkey_zero():
-    assert_array_equal(br.RandomState(np.zeros(2, np.uint32)).value, jax.random.PRNGKey(0))
+def test_raw_key_data_is_wrapped_bit_for_bit():
+    rng = br.RandomState(np.zeros(2, np.uint32))
+    assert str(rng.value.dtype) == "key<fry>" and rng.value.shape == ()
+    assert_array_equal(jax.random.key_data(rng.value), jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("make", [lambda: br.RandomState(3), lambda: br.default_rng(3), lambda: br.clone_rng(3)])
+def test_streams_hold_typed_keys(make):
+    rng = make()
+    assert rng.value.shape == () and jax.dtypes.issubdtype(rng.value.dtype, jax.dtypes.prng_key)
+    assert_array_equal(jax.random.key_data(rng.value), jax.random.PRNGKey(3))
 
 
 def test_explicit_key_does_not_advance_the_stream():
     br.seed(3)
-    before = np.asarray(br.get_key())
+    before = np.asarray(br.get_key_data())
     k = jax.random.PRNGKey(7)
     x = br.normal(size=5, key=k)
-    assert_array_equal(br.get_key(), before)
+    assert_array_equal(br.get_key_data(), before)
     assert_array_equal(x, jax.random.normal(k, (5,)))
     assert_array_equal(br.normal(size=5, key=k), x)
 
@@ -83,12 +91,12 @@ def test_every_key_form_is_accepted(key):
 
 def test_seed_context_restores_the_previous_key():
     br.seed(1)
-    before = np.asarray(br.get_key())
+    before = np.asarray(br.get_key_data())
     np_before = np.random.get_state()[1].copy()
     with br.seed_context(99):
         inside = br.rand(3)
         np.random.rand()
-    assert_array_equal(br.get_key(), before)
+    assert_array_equal(br.get_key_data(), before)
     assert_array_equal(np.random.get_state()[1], np_before)
     with br.seed_context(99):
         assert_array_equal(br.rand(3), inside)
@@ -96,12 +104,12 @@ def test_seed_context_restores_the_previous_key():
 
 def test_seed_context_restores_after_an_exception():
     br.seed(1)
-    before = np.asarray(br.get_key())
+    before = np.asarray(br.get_key_data())
     with pytest.raises(RuntimeError, match="boom"):
         with br.seed_context(5):
             br.rand(2)
             raise RuntimeError("boom")
-    assert_array_equal(br.get_key(), before)
+    assert_array_equal(br.get_key_data(), before)
 
 
 def test_seed_also_seeds_numpy():
@@ -113,50 +121,100 @@ def test_seed_also_seeds_numpy():
 
 def test_seed_none_draws_a_fresh_seed():
     br.seed(None)
-    a = np.asarray(br.get_key())
+    a = np.asarray(br.get_key_data())
     br.seed(None)
-    assert not np.array_equal(a, br.get_key())
+    assert not np.array_equal(a, br.get_key_data())
 
 
 def test_large_and_negative_seeds_reduce_modulo_2_32():
     br.seed(2 ** 32 + 5)
-    assert_array_equal(br.get_key(), jax.random.PRNGKey(5))
+    assert_array_equal(br.get_key_data(), jax.random.PRNGKey(5))
     br.seed(-1)
-    assert_array_equal(br.get_key(), jax.random.PRNGKey(2 ** 32 - 1))
+    assert_array_equal(br.get_key_data(), jax.random.PRNGKey(2 ** 32 - 1))
 
 
 def test_set_key_and_get_key():
     br.set_key(jax.random.key(8))
-    assert_array_equal(br.get_key(), jax.random.PRNGKey(8))
+    assert_array_equal(jax.random.key_data(br.get_key()), jax.random.PRNGKey(8))
+    assert br.get_key().shape == () and str(br.get_key().dtype) == "key<fry>"
     assert_array_equal(br.get_key_data(), jax.random.PRNGKey(8))
-    assert br.get_key().dtype == jnp.uint32 and br.get_key().shape == (2,)
+    assert br.get_key_data().dtype == jnp.uint32 and br.get_key_data().shape == (2,)
+
+
+@pytest.mark.parametrize("key", [jax.random.PRNGKey(8), np.asarray(jax.random.PRNGKey(8)), 8, np.uint32(8)])
+def test_set_key_accepts_raw_data_and_seeds(key):
+    br.set_key(key)
+    assert str(br.get_key().dtype) == "key<fry>"
+    assert_array_equal(br.get_key_data(), jax.random.PRNGKey(8))
+
+
+@pytest.mark.parametrize("key", [jax.random.PRNGKey(8), jax.random.key(8), 8])
+def test_random_state_seed_accepts_every_key_form(key):
+    rng = br.RandomState(0)
+    rng.seed(key)
+    assert rng.value.shape == ()
+    assert_array_equal(jax.random.key_data(rng.value), jax.random.PRNGKey(8))
+
+
+def test_set_key_with_an_array_of_keys_gives_one_key_per_lane():
+    keys = jax.random.split(jax.random.key(1), 4)
+    br.set_key(keys)
+    assert br.DEFAULT.value.shape == (4,)
+    assert_array_equal(jax.random.key_data(br.get_key()), jax.random.key_data(keys))
+    with pytest.raises(ValueError, match="one key per lane"):
+        br.normal()
+
+
+@pytest.mark.parametrize("batch", [
+    lambda: br.set_key(jax.random.split(jax.random.key(1), 4)),
+    lambda: br.self_assign_multi_keys(3, backup=False),
+])
+def test_seed_restores_a_single_key_whatever_the_stream_holds(batch):
+    batch()
+    br.seed(7)
+    assert br.DEFAULT.value.shape == ()
+    assert_array_equal(br.get_key_data(), jax.random.PRNGKey(7))
+    assert br.normal(size=2).shape == (2,)  # the stream draws again
+
+
+def test_random_state_built_from_an_array_of_keys():
+    keys = jax.random.split(jax.random.key(2), 3)
+    rng = br.RandomState(keys)
+    assert rng.value.shape == (3,)
+    rng.seed(2)
+    assert rng.value.shape == ()
+
+
+def test_raw_key_data_in_a_trace_is_wrapped():
+    out = jax.jit(lambda k: br.normal(size=2, key=k))(jax.random.PRNGKey(3))
+    assert_array_equal(out, jax.random.normal(jax.random.PRNGKey(3), (2,)))
 
 
 def test_split_key_returns_fresh_keys_and_advances():
     br.seed(0)
     k1 = br.split_key()
     k2 = br.split_key()
-    assert k1.shape == (2,) and k1.dtype == jnp.uint32
-    assert not np.array_equal(k1, k2)
+    assert k1.shape == () and str(k1.dtype) == "key<fry>"
+    assert not np.array_equal(jax.random.key_data(k1), jax.random.key_data(k2))
     expected_next, expected_sub = jax.random.split(jax.random.PRNGKey(0))
     br.seed(0)
-    assert_array_equal(br.split_key(), expected_sub)
-    assert_array_equal(br.get_key(), expected_next)
+    assert_array_equal(jax.random.key_data(br.split_key()), expected_sub)
+    assert_array_equal(br.get_key_data(), expected_next)
 
 
 def test_split_keys_gives_n_distinct_keys():
     keys = br.split_keys(4)
-    assert keys.shape == (4, 2)
-    assert len({tuple(np.asarray(k)) for k in keys}) == 4
-    assert br.split_key(3).shape == (3, 2)
+    assert keys.shape == (4,) and str(keys.dtype) == "key<fry>"
+    assert len({tuple(np.asarray(k)) for k in jax.random.key_data(keys)}) == 4
+    assert br.split_key(3).shape == (3,)
 
 
 def test_split_key_backup_and_restore():
     br.seed(2)
-    before = np.asarray(br.get_key())
+    before = np.asarray(br.get_key_data())
     br.split_key(backup=True)
     br.restore_key()
-    assert_array_equal(br.get_key(), before)
+    assert_array_equal(br.get_key_data(), before)
 
 
 def test_restore_key_without_backup_raises():
@@ -166,13 +224,13 @@ def test_restore_key_without_backup_raises():
 
 def test_self_assign_multi_keys_and_restore():
     br.seed(4)
-    before = np.asarray(br.get_key())
+    before = np.asarray(br.get_key_data())
     br.self_assign_multi_keys(3)
-    assert br.DEFAULT.value.shape == (3, 2)
+    assert br.DEFAULT.value.shape == (3,)
     with pytest.raises(ValueError, match="one key per lane"):
         br.normal()
     br.restore_key()
-    assert_array_equal(br.get_key(), before)
+    assert_array_equal(br.get_key_data(), before)
 
 
 def test_default_rng_is_an_independent_reproducible_stream():
@@ -190,15 +248,15 @@ def test_clone_rng():
     assert br.clone_rng(clone=False) is br.DEFAULT
     c = br.clone_rng()
     assert c is not br.DEFAULT
-    assert not np.array_equal(c.value, br.get_key())
-    assert_array_equal(br.clone_rng(9).value, jax.random.PRNGKey(9))
+    assert not np.array_equal(jax.random.key_data(c.value), br.get_key_data())
+    assert_array_equal(jax.random.key_data(br.clone_rng(9).value), jax.random.PRNGKey(9))
 
 
 def test_random_state_is_a_state():
     rng = br.RandomState(0)
     assert isinstance(rng, brainstate.State)
     rng.normal(size=2)
-    assert rng.value.shape == (2,) and rng.value.dtype == jnp.uint32
+    assert rng.value.shape == () and str(rng.value.dtype) == "key<fry>"
 
 
 def test_random_state_methods_match_module_functions():
@@ -227,7 +285,7 @@ def test_concurrent_draws_from_two_threads_never_share_a_key():
 
     def work(i):
         for _ in range(50):
-            keys[i].append(tuple(np.asarray(br.split_key())))
+            keys[i].append(tuple(np.asarray(jax.random.key_data(br.split_key()))))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     for t in threads:
@@ -255,4 +313,4 @@ def test_backup_key_and_clone():
     assert_array_equal(rng.rand(2), first)
     twin = rng.clone()
     assert isinstance(twin, br.RandomState) and twin is not rng
-    assert not np.array_equal(twin.value, rng.value)
+    assert not np.array_equal(jax.random.key_data(twin.value), jax.random.key_data(rng.value))

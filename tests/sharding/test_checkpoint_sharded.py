@@ -36,6 +36,13 @@ def values(states):
     return {k: jax.tree_util.tree_map(plain, s.value) for k, s in states.items()}
 
 
+def only_shard(path):
+    """The one shard file of the checkpoint `path` (saved by this single process)."""
+    shards = [n for n in os.listdir(os.path.dirname(path)) if n.startswith(os.path.basename(path) + ".shard-")]
+    assert len(shards) == 1, shards
+    return os.path.join(os.path.dirname(path), shards[0])
+
+
 @pytest.fixture
 def saved(tmp_path, mesh):
     states = make_states(0)
@@ -47,8 +54,10 @@ def saved(tmp_path, mesh):
 
 def test_sharded_arrays_go_to_the_process_shard_file(saved):
     path, _ = saved
-    assert sorted(os.listdir(os.path.dirname(path))) == ["ckpt.safetensors", "ckpt.safetensors.shard-0-of-1"]
-    pieces, metadata = read_checkpoint(path + ".shard-0-of-1")
+    save_id = read_checkpoint(path)[1]["save_id"]
+    assert sorted(os.listdir(os.path.dirname(path))) == ["ckpt.safetensors", f"ckpt.safetensors.shard-0-of-1.{save_id}"]
+    pieces, metadata = read_checkpoint(only_shard(path))
+    assert metadata["save_id"] == save_id
     layout = json.loads(metadata["pieces"])
     w_pieces = sorted(v["index"] for k, v in layout.items() if v["tensor"] == "w")
     assert len(w_pieces) == 8 and w_pieces[0] == [[0, 2], [0, 2]]  # one piece per device, replicas once
@@ -85,9 +94,10 @@ def test_load_reassembles_whole_arrays(saved):
 
 def test_missing_shard_file_is_named(saved):
     path, _ = saved
-    os.remove(path + ".shard-0-of-1")
+    os.remove(only_shard(path))
     with pytest.raises(checkpoint.CheckpointError, match=r"keeps its sharded arrays in 1 per-process files, and "
-                                                         r"'ckpt.safetensors.shard-0-of-1' \(written by process 0\) is missing"):
+                                                         r"'ckpt.safetensors.shard-0-of-1.[0-9a-f]{16}' \(written by "
+                                                         r"process 0\) is missing"):
         checkpoint.restore(path, make_states(1))
 
 
@@ -95,14 +105,14 @@ def test_shard_file_of_another_save_is_refused(saved, tmp_path):
     path, states = saved
     other = str(tmp_path / "other.safetensors")
     checkpoint.save(other, states)
-    os.replace(other + ".shard-0-of-1", path + ".shard-0-of-1")
+    os.replace(only_shard(other), only_shard(path))
     with pytest.raises(checkpoint.CheckpointError, match=r"belongs to another save than the checkpoint"):
         checkpoint.load(path)
 
 
 def test_shards_that_do_not_cover_an_array_are_refused(saved):
     path, _ = saved
-    shard = path + ".shard-0-of-1"
+    shard = only_shard(path)
     pieces, metadata = read_checkpoint(shard)
     layout = json.loads(metadata["pieces"])
     dropped = next(k for k, v in layout.items() if v["tensor"] == "w")
@@ -118,7 +128,19 @@ def test_manager_deletes_the_shard_files_of_old_steps(tmp_path, mesh):
     manager = checkpoint.CheckpointManager(tmp_path, max_to_keep=1)
     manager.save(1, states)
     manager.save(2, states)
-    assert sorted(os.listdir(tmp_path)) == ["step_00000002.safetensors", "step_00000002.safetensors.shard-0-of-1"]
+    step_2 = str(tmp_path / "step_00000002.safetensors")
+    assert sorted(os.listdir(tmp_path)) == ["step_00000002.safetensors", os.path.basename(only_shard(step_2))]
     target = make_states(1)
     assert manager.restore(target).ok
     jax.tree_util.tree_map(assert_array_equal, values(target), values(states))
+
+
+def test_checkpoints_whose_shard_names_carry_no_save_id_are_read(saved):
+    # The layout written before shard names carried the save id: '<path>.shard-<i>-of-<n>', and a
+    # main file that gives only their number.
+    path, source = saved
+    tensors, metadata = read_checkpoint(path)
+    del metadata["shard_names"]
+    write_checkpoint(path, tensors, metadata)
+    os.replace(only_shard(path), path + ".shard-0-of-1")
+    assert_array_equal(checkpoint.load(path).values["w"], values(source)["w"])

@@ -1,15 +1,17 @@
 """Two processes on this machine join through jax.distributed, train data-parallel and agree.
 
 Each process simulates 2 CPU devices, so the global mesh has 4. The processes talk over the
-loopback address only, and are killed if they have not finished within the time bound.
+loopback address only. Nothing here depends on the machine's speed: the only time limit is a
+bound against hangs, far above what the slowest shared machine needs.
 """
 
+import errno
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
-import time
 
 import jax
 import numpy as np
@@ -18,12 +20,13 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import brainstate as bs
 from brainstate import checkpoint
+from brainstate.checkpoint._storage import read_metadata_unverified
 from sharding_helpers import auto_mesh
 from multiprocess_case import make_model, parameters, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TIME_BOUND = 25.0  # seconds, for both processes together
+HANG_LIMIT = 900  # seconds for each process; only a hang (a lost peer, a deadlock) comes near it
 
 
 def free_loopback_port() -> int:
@@ -38,16 +41,15 @@ def run_two_processes(checkpoint_path: str):
     procs = [subprocess.Popen([sys.executable, os.path.join(HERE, "multiprocess_worker.py"), str(i), str(port),
                                checkpoint_path], cwd=HERE, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for i in range(2)]
-    deadline = time.monotonic() + TIME_BOUND
     outputs = []
     try:
         for proc in procs:
-            outputs.append(proc.communicate(timeout=max(0.1, deadline - time.monotonic()))[0])
+            outputs.append(proc.communicate(timeout=HANG_LIMIT)[0])
     except subprocess.TimeoutExpired:
         for proc in procs:
             proc.kill()
         logs = [proc.communicate()[0] for proc in procs]
-        pytest.fail(f"the two processes did not finish within {TIME_BOUND} s; output:\n" + "\n---\n".join(logs))
+        pytest.fail(f"the two processes hung (still running after {HANG_LIMIT} s); output:\n" + "\n---\n".join(logs))
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -63,7 +65,7 @@ def run_two_processes(checkpoint_path: str):
 
 def test_two_processes_train_data_parallel_and_agree(tmp_path):
     path = str(tmp_path / "ckpt.safetensors")
-    first, second = run_two_processes(path)
+    results = first, second = run_two_processes(path)
 
     reference = make_model(layout=False)  # the same training on one device of this process
     losses = run(reference)
@@ -78,9 +80,18 @@ def test_two_processes_train_data_parallel_and_agree(tmp_path):
         assert_allclose(first["params"][key], value, rtol=1e-5, atol=1e-5)
     assert_allclose(first["seen"], np.asarray(reference.seen.value), rtol=1e-5, atol=1e-5)
 
-    # The checkpoint holds pieces from both processes; restore it onto this process's 8 devices.
-    assert sorted(os.listdir(tmp_path)) == ["ckpt.safetensors", "ckpt.safetensors.shard-0-of-2",
-                                            "ckpt.safetensors.shard-1-of-2"]
+    # The second save failed in every process, for process 1's full disk, and left nothing.
+    assert first["failed_save"]["errno"] == second["failed_save"]["errno"] == errno.ENOSPC
+    shard_1 = r"writing the shard file 'ckpt.safetensors.shard-1-of-2.[0-9a-f]+' failed because the device is full"
+    assert re.search(rf"'{re.escape(path)}': process 1 {shard_1}", first["failed_save"]["message"])
+    assert re.search(rf"'{re.escape(path)}': {shard_1}", second["failed_save"]["message"])
+    assert all("The previous checkpoint at this path is intact" in r["failed_save"]["message"] for r in results)
+
+    # The checkpoint of the first save holds pieces from both processes; restore it onto this
+    # process's 8 devices.
+    save_id = read_metadata_unverified(path)["save_id"]
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.safetensors", f"ckpt.safetensors.shard-0-of-2.{save_id}",
+                                            f"ckpt.safetensors.shard-1-of-2.{save_id}"]
     target = make_model()
     bs.sharding.shard_states(target, auto_mesh((8,), ("data",)))
     assert checkpoint.restore(path, target).ok

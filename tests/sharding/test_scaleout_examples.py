@@ -13,7 +13,9 @@ import pytest
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
 
 
-@pytest.mark.parametrize("name", ["data_parallel_mlp.py", "tensor_parallel_mlp.py", "sharded_spiking_network.py"])
+@pytest.mark.parametrize("name", [
+    pytest.param("data_parallel_mlp.py", marks=pytest.mark.slow),  # trains for several CPU seconds
+    "tensor_parallel_mlp.py", "sharded_spiking_network.py"])
 def test_example_runs_in_short_mode(name, mesh, monkeypatch, capsys):
     path = os.path.join(EXAMPLES, name)
     monkeypatch.setattr(sys, "argv", [path, "--short"])

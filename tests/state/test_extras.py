@@ -61,7 +61,7 @@ def test_hidden_group_under_jit():
 def test_fake_state_not_tracked():
     fake = bs.FakeState(jnp.ones(2), name="c")
     sf = bs.transform.StatefulFunction(lambda: fake.value * 2)
-    assert sf.get_states() == []
+    assert sf.get_states() == ()
     assert "name='c'" in repr(fake)
 
 
@@ -79,7 +79,7 @@ def test_check_state_jax_tracer_off():
     with bs.check_state_jax_tracer(False):
         jax.jit(lambda: setattr(s, "value", s.value + 1))()
     s.restore_value(jnp.zeros(()))  # put a concrete value back
-    with pytest.raises(bs.TraceContextError):
+    with pytest.raises(bs.TraceContextError, match=r"Writing a JAX tracer into State .* outside a state-aware"):
         jax.jit(lambda: setattr(s, "value", s.value + 1))()
 
 
@@ -87,7 +87,7 @@ def test_state_trace_stack_public():
     a, b = bs.State(jnp.ones(2)), bs.State(jnp.zeros(2))
     with bs.StateTraceStack() as trace:
         b.value = a.value * 2
-    assert trace.get_read_states() == [a] and trace.get_write_states() == [b]
+    assert trace.get_read_states() == (a,) and trace.get_write_states() == (b,)
     assert_allclose(trace.get_write_state_values()[0], 2 * np.ones(2))
     trace.recovery_original_values()
     assert_allclose(b.value, np.zeros(2))

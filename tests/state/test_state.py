@@ -159,7 +159,7 @@ def test_raw_transforms_write_raises(raw):
         s.value = s.value + x
         return s.value
 
-    with pytest.raises(bs.TraceContextError):
+    with pytest.raises(bs.TraceContextError, match=r"Writing a JAX tracer into State .* raw JAX transform"):
         raw(f)
     assert float(s.value) == 0.0
 
@@ -244,13 +244,14 @@ def test_thread_isolation_of_traces():
     """Two threads tracing different functions do not see each other's states."""
     a, b = bs.State(jnp.zeros(2)), bs.State(jnp.zeros(2))
     barrier = threading.Barrier(2)
+    hang_limit = 600  # seconds; only a deadlock comes near it, however loaded the machine
     found = {}
 
     def make(state, key):
         def f(x):
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=hang_limit)
             state.value = state.value + x
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=hang_limit)
             return x
         return f
 
@@ -262,7 +263,7 @@ def test_thread_isolation_of_traces():
         t.start()
     for t in threads:
         t.join()
-    assert found["a"] == [a] and found["b"] == [b]
+    assert found["a"] == (a,) and found["b"] == (b,)
 
 
 def test_state_created_inside_raw_jit_usable_there():
@@ -292,10 +293,3 @@ def test_state_from_finished_raw_trace_still_raises():
     f(1.0)
     with pytest.raises(bs.TraceContextError, match="escaped"):
         holder["s"].value
-
-
-def test_restore_value_with_tracer_outside_transform_raises():
-    s = bs.State(jnp.zeros(2), name="r")
-    with pytest.raises(bs.TraceContextError, match="restore_value on State 'r'.*tracer outside"):
-        jax.jit(lambda x: s.restore_value(x))(jnp.ones(3))
-    assert s.value.shape == (2,)

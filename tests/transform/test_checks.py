@@ -244,13 +244,3 @@ def test_breakpoint_if_only_when_true(monkeypatch):
     assert len(hits) == 2
 
 
-# -- in_new_state_probe ------------------------------------------------------------------------------
-def test_not_in_new_state_probe_by_default():
-    assert T.in_new_state_probe() is False
-
-
-def test_in_new_state_probe_inside_probe():
-    from brainstate.transform._probe import new_state_probe
-    with new_state_probe():
-        assert T.in_new_state_probe() is True
-    assert T.in_new_state_probe() is False

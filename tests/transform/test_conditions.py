@@ -42,7 +42,7 @@ def test_states_from_every_branch_are_threaded():
     sf = StatefulFunction(lambda p, x: cond(p, write_a, lambda x: write_b(x * w.value), x))
     args = (jnp.array(True), 1.0)
     assert {id(s) for s in sf.get_write_states(*args)} == {id(a), id(b)}
-    assert sf.get_read_states(*args) == [w]
+    assert sf.get_read_states(*args) == (w,)
 
 
 def test_read_only_state_in_a_branch():
@@ -61,7 +61,7 @@ def test_states_created_in_a_branch_stay_local():
         return tmp.value
 
     sf = StatefulFunction(lambda p: cond(p, branch, lambda: a.value))
-    assert sf.get_states(jnp.array(True)) == [a]
+    assert sf.get_states(jnp.array(True)) == (a,)
     assert_allclose(cond(jnp.array(True), branch, lambda: a.value), 4.0)
 
 

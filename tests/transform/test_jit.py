@@ -116,7 +116,7 @@ def test_environ_global_set_retraces():
 
 
 def test_swapped_state_object_is_picked_up():
-    class Holder:
+    class Holder(bs.graph.Node):
         pass
 
     h = Holder()
@@ -144,9 +144,9 @@ def test_read_and_write_sets():
         b.value = a.value * x
         return b.value.sum()
 
-    assert f.get_read_states(1.0) == [a]
-    assert f.get_write_states(1.0) == [b]
-    assert f.get_states(1.0) == [a, b]
+    assert f.get_read_states(1.0) == (a,)
+    assert f.get_write_states(1.0) == (b,)
+    assert f.get_states(1.0) == (a, b)
 
 
 def test_static_args_by_value():
@@ -279,7 +279,7 @@ def test_state_created_inside_is_local():
         return tmp.value
 
     assert float(f(1.0)) == 2.0
-    assert f.get_states(1.0) == [outside]
+    assert f.get_states(1.0) == (outside,)
 
 
 def test_state_as_argument_is_error():

@@ -6,6 +6,7 @@ import types
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
@@ -148,3 +149,41 @@ def test_bad_desc():
 def test_bad_pbar_argument():
     with pytest.raises(TypeError, match="pbar must be a ProgressBar, an int"):
         for_loop(lambda x: x, jnp.arange(3.0), pbar="fast")
+
+
+def test_explicit_compile_is_reused_by_the_calls_with_a_progress_bar():
+    import logging
+
+    compiled = []
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if "Finished XLA compilation of jit(run)" in record.getMessage():
+                compiled.append(record)
+
+    v = bs.State(jnp.zeros(3))
+
+    def run():
+        def step(i):
+            v.value = v.value * 0.5 + 1
+            return v.value.sum()
+
+        return bs.transform.for_loop(step, jnp.arange(8), pbar=bs.transform.ProgressBar(freq=4))
+
+    handler = Catch()
+    logger = logging.getLogger("jax")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        with jax.log_compiles(True):
+            f = bs.transform.jit(run)
+            f.compile()
+            assert len(compiled) == 1
+            f()
+            f()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert len(compiled) == 1  # the calls reuse the program compiled ahead of time
+    assert_allclose(v.value, np.full(3, 2.0 - 2.0 ** -15), rtol=1e-6)

@@ -38,7 +38,7 @@ def test_hasattr_and_getattr_default_work():
 
 
 def test_attribute_assignment_is_refused():
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match=r"'NestedDict' object has no attribute 'x'"):
         NestedDict().x = 1
 
 
@@ -192,3 +192,48 @@ def test_nest_mapping_rejects_a_leaf_over_a_subdict():
 def test_from_flat_and_from_nest_are_inverses():
     flat = FlattedDict({("a", "b"): 1})
     assert FlattedDict.from_nest(NestedDict.from_flat(flat)) == flat
+
+
+# -- members released libraries call -------------------------------------------------------------
+@pytest.mark.parametrize("cls", [FlattedDict, NestedDict])
+def test_subset_is_filter(cls):
+    d = cls({("a",): 1, ("b",): 2}) if cls is FlattedDict else NestedDict({"a": 1, "b": 2})
+    keep = PathContains("a")
+    assert d.subset(keep) == d.filter(keep)
+
+
+def test_assign_dict_values_writes_states_and_replaces_other_entries():
+    w = brainstate.ParamState(jnp.zeros(2))
+    d = FlattedDict({("w",): w, ("n",): 0})
+    d.assign_dict_values({("w",): jnp.ones(2), ("n",): 5, ("extra",): 9})
+    np.testing.assert_allclose(w.value, [1.0, 1.0])
+    assert d[("w",)] is w and d[("n",)] == 5 and ("extra",) not in d
+
+
+def test_assign_dict_values_missing_path_raises_and_assigns_nothing():
+    w = brainstate.ParamState(jnp.zeros(2))
+    d = FlattedDict({("w",): w, ("n",): 0})
+    with pytest.raises(KeyError, match=r"FlattedDict.assign_dict_values: no value for the paths \[\('n',\)\]"):
+        d.assign_dict_values({("w",): jnp.ones(2)})
+    np.testing.assert_allclose(w.value, [0.0, 0.0])
+
+
+def test_replace_by_pure_dict_replaces_only_mentioned_leaves():
+    d = make_nested()
+    d.replace_by_pure_dict({"layer": {"weight": jnp.full(2, 7.0)}})
+    np.testing.assert_allclose(d.layer.weight.value, [7.0, 7.0])
+    assert type(d.layer.weight).__name__ == "TreefyState"  # snapshots are replaced, not unwrapped
+    np.testing.assert_allclose(d.layer.h.value, np.zeros(3))
+
+
+def test_replace_by_pure_dict_with_replace_fn():
+    d = NestedDict({"a": 1, "b": NestedDict({"c": 2})})
+    d.replace_by_pure_dict({"b": {"c": 5}}, replace_fn=lambda old, new: old + new)
+    assert d.to_dict() == {"a": 1, "b": {"c": 7}}
+
+
+def test_replace_by_pure_dict_unknown_path_raises_and_changes_nothing():
+    d = NestedDict({"a": 1})
+    with pytest.raises(ValueError, match=r"replace_by_pure_dict: the paths \[\('z',\)\] of pure_dict are not"):
+        d.replace_by_pure_dict({"a": 2, "z": 3})
+    assert d.to_dict() == {"a": 1}

@@ -48,3 +48,13 @@ def test_predicates_hashable_and_equal():
 def test_bad_filter():
     with pytest.raises(TypeError, match="is not a filter"):
         util.to_predicate(3.5)
+
+
+def test_filter_is_an_importable_module():
+    import importlib
+
+    module = importlib.import_module("brainstate.util.filter")
+    assert module is util.filter
+    from brainstate.util.filter import Filter, OfType, to_predicate  # noqa: F401  (the reference's import path)
+
+    assert OfType is util.OfType and to_predicate is util.to_predicate

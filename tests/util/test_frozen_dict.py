@@ -127,3 +127,19 @@ def test_pretty_repr_of_self_containing_dict_is_cut():
 
 def test_struct_module_exports_the_same_objects():
     assert struct.FrozenDict is FrozenDict and struct.freeze is freeze
+
+
+def test_tree_flatten_with_keys_sorts_keys_and_names_them():
+    children, keys = FrozenDict(b=2, a=1).tree_flatten_with_keys()
+    assert keys == ("a", "b")
+    assert [(k.key, v) for k, v in children] == [("a", 1), ("b", 2)]
+
+
+def test_tree_unflatten_rebuilds_the_dict():
+    d = FrozenDict.tree_unflatten(("a", "b"), [10, 20])
+    assert isinstance(d, FrozenDict) and dict(d) == {"a": 10, "b": 20}
+
+
+def test_tree_unflatten_checks_lengths():
+    with pytest.raises(ValueError, match="FrozenDict.tree_unflatten: 2 keys but 1 values"):
+        FrozenDict.tree_unflatten(("a", "b"), [1])

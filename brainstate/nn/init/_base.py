@@ -189,6 +189,8 @@ def param(parameter: Union[Callable, Any, State], sizes: Shape, batch_size: Opti
     - an array: must broadcast to `sizes`; returned as is, or with `batch_size` given, expanded
       to `len(sizes)` dimensions and repeated along a new leading axis.
     - a `State`: its value must broadcast to `sizes`; the state itself is returned.
+    - an `nn.Param`: its (constrained) value must broadcast to `sizes`; the Param itself is
+      returned, so the caller keeps its constraint and prior.
 
     Values with physical units (`brainunit.Quantity`, e.g. `jnp.ones(3) * u.mV`) keep them.
 
@@ -212,6 +214,11 @@ def param(parameter: Union[Callable, Any, State], sizes: Shape, batch_size: Opti
                          f"(allow_none=False). Pass an initializer, a function of the shape or an array.")
     if isinstance(parameter, State):
         _check_fits(jnp.shape(split(parameter.value)[0]), sizes)
+        return parameter
+    from .._param import Param  # imported on use: `_param` is built on top of this package
+
+    if isinstance(parameter, Param):
+        _check_fits(jnp.shape(split(parameter.value())[0]), sizes)
         return parameter
     if callable(parameter) and not is_quantity(parameter):
         # Units (a `brainunit.Quantity`) are kept: the numbers are checked, the unit re-attached.
@@ -241,3 +248,9 @@ def _check_fits(shape: Tuple[int, ...], sizes: Tuple[int, ...], where: str = "")
             np.broadcast_shapes(shape, sizes) != tuple(sizes):
         raise ValueError(f"param: a value of shape {tuple(shape)}{where} does not fit the parameter "
                          f"shape {tuple(sizes)}; its shape must equal or broadcast to {tuple(sizes)}.")
+
+
+# `State.init` (in the state layer, below nn) builds its value with `param`.
+from ..._state import _state as _state_module  # noqa: E402
+
+_state_module.param_init = param

@@ -1,0 +1,232 @@
+"""A compiled call equals the eager call after the model changes: the graph-change detection of jit.
+
+Each test runs the same change eagerly (the oracle) and through a jitted function compiled
+before the change.
+"""
+
+import gc
+import weakref
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import brainstate as bs
+from tests.conftest import TraceCounter
+
+
+class Scaled(bs.nn.Module):
+    def __init__(self, scale=2.0):
+        super().__init__()
+        self.w = bs.ParamState(jnp.ones(3))
+        self.scale = scale
+        self.training = True
+
+    def update(self, x):
+        y = self.w.value * x * self.scale
+        return y if self.training else y - 100.0
+
+
+def _both(model, change, x=1.0):
+    """(eager result, jitted result) after `change(model)`, the jitted function compiled before."""
+    f = bs.transform.jit(model)
+    f(x)
+    change(model)
+    return model(x), f(x)
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: setattr(m, "training", False),
+    lambda m: setattr(m, "scale", 3.0),
+    lambda m: setattr(m, "w", bs.ParamState(jnp.full(3, 7.0))),
+])
+def test_attribute_changes_are_seen(change):
+    eager, jitted = _both(Scaled(), change)
+    assert_allclose(jitted, eager)
+
+
+def test_swapping_two_states_is_seen():
+    class Two(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = bs.State(jnp.array(1.0))
+            self.b = bs.State(jnp.array(10.0))
+
+        def update(self):
+            return self.a.value - self.b.value
+
+    m = Two()
+    f = bs.transform.jit(m)
+    assert float(f()) == -9.0
+    m.a, m.b = m.b, m.a
+    assert float(f()) == float(m()) == 9.0
+
+
+def test_replacing_a_submodule_is_seen():
+    class Outer(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = Scaled(2.0)
+
+        def update(self, x):
+            return self.inner(x)
+
+    m = Outer()
+    f = bs.transform.jit(m)
+    f(1.0)
+    m.inner = Scaled(5.0)
+    assert_allclose(f(1.0), m(1.0))
+    assert_allclose(f(1.0), np.full(3, 5.0))
+
+
+def test_weight_tying_is_seen():
+    class AutoEncoder(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = Scaled(1.0)
+            self.dec = Scaled(1.0)
+            self.dec.w = bs.ParamState(jnp.full(3, 2.0))
+
+        def update(self, x):
+            return self.dec(self.enc(x))
+
+    m = AutoEncoder()
+    f = bs.transform.jit(m)
+    assert_allclose(f(1.0), np.full(3, 2.0))
+    m.dec.w = m.enc.w  # tie the weights
+    m.enc.w.value = jnp.full(3, 3.0)
+    assert_allclose(f(1.0), m(1.0))
+    assert_allclose(f(1.0), np.full(3, 9.0))
+
+
+def test_deleting_an_attribute_is_seen():
+    class Optional_(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bias = bs.State(jnp.array(5.0))
+
+        def update(self, x):
+            return x + (self.bias.value if hasattr(self, "bias") else 0.0)
+
+    m = Optional_()
+    f = bs.transform.jit(m)
+    assert float(f(1.0)) == 6.0
+    del m.bias
+    assert float(f(1.0)) == float(m(1.0)) == 1.0
+
+
+def test_jit_decorated_method_sees_attribute_changes():
+    class Net(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = 2.0
+
+        @bs.transform.jit
+        def forward(self, x):
+            return x * self.scale
+
+    net = Net()
+    assert float(net.forward(1.0)) == 2.0
+    net.scale = 4.0
+    assert float(net.forward(1.0)) == 4.0
+
+
+def test_a_global_model_rebound_is_seen():
+    global _MODEL
+    _MODEL = Scaled(2.0)
+
+    @bs.transform.jit
+    def step(x):
+        return _MODEL(x)
+
+    assert_allclose(step(1.0), np.full(3, 2.0))
+    _MODEL = Scaled(6.0)
+    assert_allclose(step(1.0), np.full(3, 6.0))
+
+
+def test_a_closure_model_attribute_change_is_seen():
+    model = Scaled(2.0)
+
+    @bs.transform.jit
+    def step(x):
+        return model(x)
+
+    step(1.0)
+    model.training = False
+    assert_allclose(step(1.0), model(1.0))
+
+
+def test_train_eval_switch_compiles_two_entries_and_never_traces_again():
+    model = Scaled()
+    counted = TraceCounter(lambda x: model(x))
+    f = bs.transform.jit(counted)
+    for _ in range(5):
+        model.training = True
+        assert_allclose(f(1.0), np.full(3, 2.0))
+        model.training = False
+        assert_allclose(f(1.0), np.full(3, -98.0))
+    assert counted.count == 2
+    assert any("`scaled.training` changed True → False" in r for r in f.explain_retraces())
+
+
+def test_creating_unrelated_states_and_modules_costs_no_trace():
+    model = Scaled()
+    counted = TraceCounter(lambda x: model(x))
+    f = bs.transform.jit(counted)
+    f(1.0)
+    for i in range(5):
+        bs.State(jnp.zeros(i + 1))
+        Scaled(float(i))
+        f(1.0)
+    assert counted.count == 1
+    assert f.explain_retraces() == []
+
+
+def test_setattr_at_trace_time_retraces_once_then_settles():
+    class Recorder(bs.nn.Module):
+        def update(self, x):
+            self.last_shape = x.shape  # a Python side effect while tracing
+            return x * 2
+
+    m = Recorder()
+    counted = TraceCounter(lambda x: m(x))
+    f = bs.transform.jit(counted)
+    for _ in range(10):
+        f(jnp.ones(2))
+    # The second call sees a model that now has `last_shape` (the eager call would too), so it
+    # traces once more; from then on the structure is stable.
+    assert counted.count == 2
+
+
+def test_lazy_attribute_set_at_trace_time_takes_the_eager_branch_next():
+    class Lazy(bs.nn.Module):
+        def update(self, x):
+            if not hasattr(self, "ready"):
+                self.ready = True
+                return x * 0
+            return x * 3
+
+    m, eager = Lazy(), Lazy()
+    f = bs.transform.jit(m)
+    assert [float(f(1.0)) for _ in range(3)] == [float(eager(1.0)) for _ in range(3)] == [0.0, 3.0, 3.0]
+
+
+def test_jit_method_does_not_keep_instances_alive():
+    class Net(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = bs.State(jnp.ones(2))
+
+        @bs.transform.jit
+        def forward(self, x):
+            return self.w.value * x
+
+    refs = []
+    for _ in range(3):
+        net = Net()
+        net.forward(1.0)
+        refs.append(weakref.ref(net))
+    del net
+    gc.collect()
+    assert all(r() is None for r in refs)
