@@ -33,9 +33,17 @@ from . import interop  # flax / equinox are imported on first use of a conversio
 
 
 def __getattr__(name):
+    import importlib
+
     # brainstate.optim needs optax (the 'optim' extra), so it is imported on first use.
     if name == "optim":
-        import importlib
-
         return importlib.import_module(f"{__name__}.optim")
+    # Deprecated spellings of older releases (brainstate/_deprecated/), loaded on first use so
+    # that `import brainstate` stays fast and warning-free.
+    if name in ("compile", "augment", "functional"):
+        return importlib.import_module(f"{__name__}._deprecated.{name}")
+    if name in ("init", "surrogate"):
+        from ._deprecated._braintools import moved_to_braintools
+
+        return moved_to_braintools(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

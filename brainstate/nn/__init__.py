@@ -117,6 +117,7 @@ __all__ += [
 ]
 
 from ._delay import Delay as Delay, DelayAccess as DelayAccess, StateWithDelay as StateWithDelay
+from ._interpolation import InterpolationRegistry as InterpolationRegistry
 from ._dynamics import (
     Dynamics as Dynamics, OutputDelayAt as OutputDelayAt, Prefetch as Prefetch, PrefetchDelay as PrefetchDelay,
     PrefetchDelayAt as PrefetchDelayAt, init_maybe_prefetch as init_maybe_prefetch,
@@ -134,7 +135,7 @@ from ._event_linear import EventLinear as EventLinear, EventSparseLinear as Even
 from ._wrappers import EnvironContext as EnvironContext, Map as Map, Vmap as Vmap, vmap_call_all_fns as vmap_call_all_fns
 
 __all__ += [
-    "Delay", "DelayAccess", "StateWithDelay", "Dynamics", "OutputDelayAt", "Prefetch", "PrefetchDelay",
+    "Delay", "DelayAccess", "StateWithDelay", "InterpolationRegistry", "Dynamics", "OutputDelayAt", "Prefetch", "PrefetchDelay",
     "PrefetchDelayAt", "init_maybe_prefetch", "not_receive_update_input", "not_receive_update_output",
     "receive_update_input", "receive_update_output", "exp_euler_step", "SpikeBitwise", "arctan_spike",
     "sigmoid_spike", "spike_bitwise", "ALIF", "LIF", "Izhikevich", "Alpha", "Expon", "EventFixedNumConn",

@@ -1,20 +1,30 @@
 """`Delay`: a history buffer of past values, read back at a delay.
 
-A `Delay` keeps the last `max_length` values of a PyTree in a ring buffer (one `DelayState`
+A `Delay` keeps the last `max_length` values of a PyTree in a buffer (one `DelayState`
 holding, per leaf, an array of shape `(max_length, [batch,] *leaf_shape)`) and an integer
-write pointer. `update(value)` writes the value of the current step; after it,
-`retrieve_at_step(k)` returns the value written `k` updates ago (`k = 0`: the newest one).
-Before enough updates have happened, the initial value (`init`) fills the history.
+write pointer counting the updates. `update(value)` writes the value of the current step;
+after it, `retrieve_at_step(k)` returns the value written `k` updates ago (`k = 0`: the newest
+one). Before enough updates have happened, the initial value (`init`) fills the history.
+
+Two buffer layouts give identical results (`delay_method`):
+- `'rotation'` (default): a ring buffer; a write replaces one slot, O(1) per step;
+- `'concat'`: the oldest value first and the newest last; a write shifts the whole buffer by
+  one, O(max_length) per step, but slot `i` always holds the value `max_length - 1 - i`
+  writes ago.
 
 Delays are given in time and converted to steps with `environ` `dt` (or `update_every`, the
 interval between writes). A named entry registered with `register_entry(name, time)` is read
-with `at(name)`; a delay that is not a whole number of steps is interpolated between the two
-neighbouring steps (`interpolation='linear'`, the default) or rounded (`'nearest'`/`'round'`).
-`retrieve_at_time(t)` reads the value at absolute time `t`, using `environ` `t` as "now".
+with `at(name)`; a delay that is not a whole number of steps is interpolated between stored
+steps with the method named by `interpolation` (see `InterpolationRegistry`: `'linear'`, the
+default, `'nearest'`, `'cubic'`, `'hermite'`, `'polynomial2'`, `'polynomial3'`, or a
+registered or callable one). `retrieve_at_time(t)` reads the value at absolute time `t`, using
+`environ` `t` as "now".
 
 Invariants:
-- `max_length = 1 + ceil(longest registered delay in steps)`, fixed when `init_state` builds
-  the buffer; registering a longer delay afterwards is an error (call `init_state` again).
+- `max_length = 1 + ceil(longest registered delay in steps)` (one more for the interpolations
+  whose stencil reaches one step further back: cubic, hermite, polynomial2/3), fixed when
+  `init_state` builds the buffer; registering a longer delay afterwards is an error (call
+  `init_state` again). `max_time` is that longest delay, in the units it was given.
 - The history holds plain numbers; units (`brainunit`) are stripped on write and re-attached
   on read.
 """
@@ -30,13 +40,15 @@ from .. import environ
 from .._state import DelayState, ShortTermState, State
 from ..graph import Node
 from ._collective import call_order
+from ._interpolation import InterpolationRegistry, is_built_in, older_margin
 from ._module import Module
 from ._units import attach, decimal, is_quantity, mantissa, split
 
 __all__ = ["Delay", "DelayAccess", "StateWithDelay"]
 
-_INTERPOLATIONS = {None: "linear", "linear": "linear", "linear_interp": "linear",
-                   "nearest": "nearest", "round": "nearest"}
+_DELAY_METHODS = ("rotation", "concat")
+_OLD_NAMES = {"linear_interp": "linear", "round": "nearest"}
+_NEAREST = InterpolationRegistry.get("nearest")
 
 
 class Delay(Module):
@@ -49,38 +61,61 @@ class Delay(Module):
       init: the value before the first update: None (zeros), a scalar or array broadcast to
         each leaf, or a function `shape -> array`.
       entries: `{name: time}` or `{name: (time, *indices)}` to register at construction.
-      interpolation: `'linear'` (default) or `'nearest'` (alias `'round'`) for delays that are
-        not a whole number of steps.
+      interpolation: how delays that are not a whole number of steps are read: the name of a
+        method in `InterpolationRegistry` (`'linear'`, `'nearest'`, `'cubic'`, `'hermite'`,
+        `'polynomial2'`, `'polynomial3'`, aliases `'linear_interp'`, `'round'`) or a callable
+        `fn(history, indices, float_idx, max_length)`. Default: `interp_method`.
       take_aware_unit: accepted for compatibility; units are always kept.
       update_every: write only every `update_every` time (a multiple of `dt`); delays are then
         counted in writes.
+      delay_method: the buffer layout, `'rotation'` (default) or `'concat'` (same results).
+      interp_method: the older name of `interpolation`, used when `interpolation` is None
+        (default `'linear_interp'`; its spellings `'linear_interp'` and `'round'` become
+        `'linear'` and `'nearest'`).
       name: optional module name.
 
+    Attributes:
+      max_length: the number of stored steps.
+      max_time: the longest registered delay (0 if none), in the units it was given.
+      interp_method: the interpolation method (a name or a callable).
+
     Raises:
-      ValueError: for an unknown interpolation, a negative delay or a bad `update_every`.
-      TypeError: for an `init` that is not an array, scalar, function or None.
+      ValueError: for an unknown interpolation or delay method, a negative delay or a bad
+        `update_every`.
+      TypeError: for an `init` that is not an array, scalar, function or None, or an
+        `interpolation` that is neither a name nor a callable.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> with brainstate.environ.context(dt=1.0):
-      ...     d = brainstate.nn.Delay(jnp.zeros(2), entries={'two': 2.0})
+      ...     d = brainstate.nn.Delay(jnp.zeros(2), entries={'two': 2.0, 'half': 1.5},
+      ...                             interpolation='cubic')
       ...     d.init_state()
-      ...     for i in range(4):
-      ...         d.update(jnp.full(2, float(i)))
-      ...     d.at('two').tolist()
-      [1.0, 1.0]
+      ...     for i in range(5):
+      ...         d.update(jnp.full(2, float(i) ** 2))
+      ...     d.at('two').tolist(), d.at('half').tolist(), d.max_time
+      ([4.0, 4.0], [6.25, 6.25], 2.0)
     """
 
     def __init__(self, target_info: Any, time: Optional[Union[int, float, Any]] = None, init: Any = None,
                  entries: Optional[Dict[str, Any]] = None, interpolation: Optional[Union[str, Callable]] = None,
                  take_aware_unit: bool = False, update_every: Optional[Union[float, Any]] = None,
+                 delay_method: Optional[str] = "rotation", interp_method: Union[str, Callable] = "linear_interp",
                  name: Optional[str] = None):
         super().__init__(name=name)
-        if not (isinstance(interpolation, str) or interpolation is None) or interpolation not in _INTERPOLATIONS:
-            raise ValueError(
-                f"{self._label()}: interpolation must be one of 'linear' (default), 'linear_interp', "
-                f"'nearest' or 'round', got {interpolation!r}.")
-        self.interpolation = _INTERPOLATIONS[interpolation]
+        if interpolation is None:
+            # The older parameter's two spellings map to today's names, as they did before.
+            interpolation = _OLD_NAMES.get(interp_method, interp_method) if isinstance(interp_method, str) \
+                else interp_method
+        self.interp_method = self._check_interpolation(interpolation)
+        self.interpolation = self.interp_method
+        # Wider stencils (cubic, ...) read one step older than the longest delay: keep it stored.
+        self._margin = older_margin(self.interp_method)
+        delay_method = "rotation" if delay_method is None else delay_method
+        if delay_method not in _DELAY_METHODS:
+            raise ValueError(f"{self._label()}: delay_method must be 'rotation' (a ring buffer) or 'concat' (a "
+                             f"shifted buffer), got {delay_method!r}.")
+        self.delay_method = delay_method
         if init is not None and not (callable(init) or is_quantity(init)
                                      or isinstance(init, (int, float, np.ndarray, np.number, jax.Array))):
             raise TypeError(
@@ -99,12 +134,27 @@ class Delay(Module):
             self._every = int(round(ratio))
         self._info = None if target_info is None else self._describe(target_info)
         self.max_length = 1
+        self.max_time: Any = 0.0
+        self._max_steps = 0.0
         self._entries: Dict[str, Tuple] = {}
         if time is not None:
             self.register_delay(time)
         for entry, spec in (entries or {}).items():
             spec = spec if isinstance(spec, (tuple, list)) else (spec,)
             self.register_entry(entry, *spec)
+
+    def _check_interpolation(self, method: Any) -> Union[str, Callable]:
+        if isinstance(method, str):
+            if method not in InterpolationRegistry.list_methods():
+                raise ValueError(
+                    f"{self._label()}: unknown interpolation {method!r}; available: "
+                    f"{InterpolationRegistry.list_methods()}. Register new methods with "
+                    f"brainstate.nn.InterpolationRegistry.register(name, fn).")
+            return method
+        if callable(method):
+            return method
+        raise TypeError(f"{self._label()}: interpolation must be a method name or a callable "
+                        f"fn(history, indices, float_idx, max_length), got {type(method).__name__}.")
 
     @staticmethod
     def _describe(target_info: Any):
@@ -139,7 +189,11 @@ class Delay(Module):
             raise TypeError(f"{self._label()}.register_delay needs a delay time (None for no delay).")
         time, indices = time_and_idx[0], tuple(time_and_idx[1:])
         steps = np.zeros(()) if time is None else self._steps(time)
-        needed = int(math.ceil(float(np.max(steps)) - 1e-6)) + 1
+        if time is not None and float(np.max(steps)) >= self._max_steps:
+            self._max_steps = float(np.max(steps))
+            self.max_time = time if np.ndim(steps) == 0 else time[int(np.argmax(steps))]
+        longest = float(np.max(steps))
+        needed = int(math.ceil(longest - 1e-6)) + 1 + (self._margin if longest > 0 else 0)
         if needed > self.max_length:
             if getattr(self, "history", None) is not None:
                 raise ValueError(
@@ -222,9 +276,12 @@ class Delay(Module):
             self._info = (treedef, info)
         values = [mantissa(leaf, unit, self._label(), "the written value") for leaf, (_, _, unit) in zip(leaves, info)]
         ptr = self.write_ptr.value
-        slot = ptr // self._every
         hist = jax.tree_util.tree_leaves(self.history.value)
-        new = [h.at[slot].set(jnp.asarray(v, h.dtype)) for h, v in zip(hist, values)]
+        if self.delay_method == "concat":
+            new = [jnp.concatenate([h[1:], jnp.asarray(v, h.dtype)[None]]) for h, v in zip(hist, values)]
+        else:
+            slot = ptr // self._every
+            new = [h.at[slot].set(jnp.asarray(v, h.dtype)) for h, v in zip(hist, values)]
         if self._every > 1:
             write = ptr % self._every == 0
             new = [jnp.where(write, n, h) for n, h in zip(new, hist)]
@@ -246,31 +303,46 @@ class Delay(Module):
                     f"{self._label()}: delay_step must be in [0, {self.max_length - 1}] (the buffer "
                     f"holds {self.max_length} slots), got {delay_step}. Register longer delays with "
                     f"`time=` or `register_entry` before `init_state`.")
-        newest = (self.write_ptr.value - 1) // self._every
-        slot = jax.lax.stop_gradient((newest - jnp.asarray(delay_step, jnp.int32)) % self.max_length)
+        slot = jax.lax.stop_gradient((self._newest() - jnp.asarray(delay_step, jnp.int32)) % self.max_length)
         return self._gather((slot,) + tuple(indices))
+
+    def _newest(self) -> Any:
+        """The buffer position of the newest written value (positions wrap modulo max_length)."""
+        if self.delay_method == "concat":
+            return self.max_length - 1
+        return (self.write_ptr.value - 1) // self._every
 
     def _gather(self, index: Tuple) -> Any:
         treedef, info = self._info
         hist = jax.tree_util.tree_leaves(self.history.value)
         return jax.tree_util.tree_unflatten(treedef, [attach(h[index], unit) for h, (_, _, unit) in zip(hist, info)])
 
-    def _read(self, steps: Any, indices: Tuple, method: str) -> Any:
+    def _read(self, steps: Any, indices: Tuple, method: Union[str, Callable]) -> Any:
         """Read at a (possibly fractional, possibly traced) number of steps back."""
         if isinstance(steps, np.ndarray) and np.allclose(steps, np.round(steps), atol=1e-6):
             return self.retrieve_at_step(np.round(steps).astype(np.int32), *indices)
-        if method == "nearest":
+        if not isinstance(steps, jax.core.Tracer) and np.any(np.asarray(steps) > self.max_length - 1 + 1e-6):
+            raise ValueError(
+                f"{self._label()}: a delay of {np.max(steps)} steps reaches past the buffer, which holds "
+                f"{self.max_length} steps ({self.max_length - 1} back). Register longer delays with `time=` or "
+                f"`register_entry` before `init_state`.")
+        fn = method if callable(method) else InterpolationRegistry.get(method)
+        if fn is _NEAREST:
+            # Round in steps back, not in buffer positions, so halves do not depend on the pointer.
             return self.retrieve_at_step(jnp.round(steps).astype(jnp.int32), *indices)
-        lo = jnp.floor(steps)
-        frac = jnp.asarray(steps - lo, environ.dftype())
-        v0 = self.retrieve_at_step(lo.astype(jnp.int32), *indices)
-        v1 = self.retrieve_at_step(jnp.ceil(steps).astype(jnp.int32), *indices)
-
-        def blend(a, b):
-            w = jnp.reshape(frac, jnp.shape(frac) + (1,) * (jnp.ndim(split(a)[0]) - jnp.ndim(frac)))
-            return a * (1 - w) + b * w
-
-        return jax.tree_util.tree_map(blend, v0, v1, is_leaf=is_quantity)
+        self._check_ready()
+        treedef, info = self._info
+        newest = self._newest()
+        position = newest - jnp.asarray(steps, environ.dftype())
+        if is_built_in(fn):
+            value = fn(self.history.value, tuple(indices), position, self.max_length, newest=newest)
+        else:
+            value = fn(self.history.value, tuple(indices), position, self.max_length)
+        leaves = jax.tree_util.tree_leaves(value)
+        if len(leaves) != len(info):
+            raise ValueError(f"{self._label()}: the interpolation {method!r} returned {len(leaves)} leaves, but the "
+                             f"delay holds {len(info)}; it must return one value per history leaf.")
+        return jax.tree_util.tree_unflatten(treedef, [attach(v, unit) for v, (_, _, unit) in zip(leaves, info)])
 
     def at(self, entry: str) -> Any:
         """The value of the registered delay `entry` (interpolated if fractional).

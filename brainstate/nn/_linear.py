@@ -5,6 +5,10 @@ The layer keeps ONE `ParamState` in its attribute `weight`, whose value is the d
 state path is `('weight',)` and optimizers see one parameter tree per layer. A fixed
 `w_mask` (same shape as the weight) multiplies the weight on every call; it is a constant,
 not a state.
+
+Physical units (`brainunit`) are kept: a weight given in `u.mA` stays a Quantity in the state
+and the output is in `unit(x) * mA`. A default (plain zero) bias takes the weight's unit; a
+bias whose unit does not match the output is reported at call time.
 """
 
 import math
@@ -15,8 +19,9 @@ import jax.numpy as jnp
 
 from .._state import ParamState
 from . import init
-from ._layer_weights import check_param, hold, is_param, no_param, read
+from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
 from ._module import Module
+from ._units import attach, check_same_dim, split, zero_like_unit_of
 
 __all__ = ["Linear"]
 
@@ -58,6 +63,9 @@ class Linear(Module):
       ValueError: if an initial value has the wrong shape.
       TypeError: if `w_mask` is an `nn.Param` (a mask is a constant).
 
+    Physical units are kept (see the module docstring): `Linear(3, 4, w_init=w * u.mA)`
+    gives outputs in mA for plain inputs.
+
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> layer = brainstate.nn.Linear(3, 2)
@@ -79,7 +87,8 @@ class Linear(Module):
         shape = (self.in_size[-1], self.out_size[-1])
         params = {"weight": self._initial(w_init, shape, "w_init")}
         if b_init is not None:
-            params["bias"] = self._initial(b_init, shape[1:], "b_init")
+            bias = self._initial(b_init, shape[1:], "b_init")
+            params["bias"] = bias if is_param(bias) else zero_like_unit_of(bias, value_of(params["weight"]))
         no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else self._initial(w_mask, shape, "w_mask")
         self.weight = hold(ParamState, params)
@@ -87,7 +96,8 @@ class Linear(Module):
     def _initial(self, init: Init, shape: Tuple[int, ...], arg: str) -> Any:
         if is_param(init):
             return check_param(self._label(), init, shape, arg)
-        value = jnp.asarray(init(shape) if callable(init) else init)
+        value, unit = split(init(shape) if callable(init) else init)
+        value = jnp.asarray(value)
         if value.shape != shape:
             try:
                 value = jnp.broadcast_to(value, shape)
@@ -96,7 +106,7 @@ class Linear(Module):
                     f"{self._label()}: {arg} gave an array of shape {value.shape}, but the layer "
                     f"needs shape {shape} (in={self.in_size[-1]}, out={self.out_size[-1]}). Pass an "
                     f"array of that shape or a function of the shape.") from None
-        return value
+        return attach(value, unit)
 
     def update(self, x: Any) -> jax.Array:
         """`x @ W + b`; `x` has shape `(..., in)`.
@@ -104,16 +114,21 @@ class Linear(Module):
         Raises:
           ValueError: if the last dimension of `x` is not the layer's input size.
         """
-        x = jnp.asarray(x)
+        x_m, x_unit = split(x)
+        x_m = jnp.asarray(x_m)
         n_in = self.in_size[-1]
-        if x.ndim == 0 or x.shape[-1] != n_in:
-            got = "a scalar" if x.ndim == 0 else f"last dimension {x.shape[-1]} (shape {x.shape})"
+        if x_m.ndim == 0 or x_m.shape[-1] != n_in:
+            got = "a scalar" if x_m.ndim == 0 else f"last dimension {x_m.shape[-1]} (shape {x_m.shape})"
             raise ValueError(
                 f"{self._label()} expects inputs whose last dimension is its input size {n_in}, got "
                 f"{got}. Reshape the input, or build the layer with in_size matching the data.")
         params = read(self.weight)
         w = params["weight"] if self.w_mask is None else params["weight"] * self.w_mask
-        y = x @ w
+        # With units, brainunit's `@` multiplies the units; a plain `x` is kept as a jax array.
+        y = attach(x_m, x_unit) @ w
         if "bias" in params:
+            check_same_dim(self._label(), y, params["bias"], "x @ W and the bias",
+                           "Give the bias the unit of x @ W, e.g. b_init=brainstate.nn.init.ZeroInit(unit=...), "
+                           "or build the layer with b_init=None.")
             y = y + params["bias"]
         return y

@@ -6,6 +6,10 @@ value (`SignedWLinear`). An `nn.Param` given as an initial value is kept instead
 `_layer_weights.py`). Fixed structure (masks, signs, sparsity patterns) is held as plain
 constant arrays, not states. Each layer checks the feature size (last axis) of its input and
 raises a `ValueError` naming the layer and both sizes on a mismatch.
+
+Physical units (`brainunit`) are kept on inputs and weights (`SparseLinear`, `AllToAll`,
+`OneToOne`, `SignedWLinear`): outputs are in `unit(x) * unit(W)`; a default plain-zero bias takes
+the weight's unit, and a bias whose unit does not match the output is reported at call time.
 """
 
 from typing import Any, Callable, Optional, Sequence, Tuple, Union
@@ -19,6 +23,7 @@ from .._state import ParamState
 from . import init
 from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
 from ._module import Module
+from ._units import attach, check_same_dim, is_unit_sparse, split, zero_like_unit_of
 
 __all__ = ["weight_standardization", "ScaledWSLinear", "SignedWLinear", "SparseLinear", "AllToAll",
            "OneToOne", "LoRA"]
@@ -51,29 +56,49 @@ def weight_standardization(w: Any, eps: float = 1e-4, gain: Optional[Any] = None
     return (w - mean) * scale
 
 
-def _features(layer: Module, x: Any, n_in: int) -> jax.Array:
-    """`x` as an array whose last axis has `n_in` features, or a ValueError naming `layer`."""
-    x = jnp.asarray(x)
-    if x.ndim == 0 or x.shape[-1] != n_in:
-        got = "a scalar" if x.ndim == 0 else f"last dimension {x.shape[-1]} (shape {x.shape})"
+def _features(layer: Module, x: Any, n_in: int) -> Any:
+    """`x` (an array, or a Quantity kept as one) whose last axis has `n_in` features, or a
+    ValueError naming `layer`."""
+    mant, unit = split(x)
+    mant = jnp.asarray(mant)
+    if mant.ndim == 0 or mant.shape[-1] != n_in:
+        got = "a scalar" if mant.ndim == 0 else f"last dimension {mant.shape[-1]} (shape {mant.shape})"
         raise ValueError(
             f"{layer._label()} expects inputs whose last dimension is its input size {n_in}, got {got}. "
             f"Reshape the input, or build the layer with an input size matching the data.")
-    return x
+    return attach(mant, unit)
 
 
 def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_scalar: bool = False) -> Any:
     """The initial value `spec` gives for `shape` (broadcast to it; a scalar kept as one when
     `allow_scalar`), as floats (integer or boolean values are cast), with errors naming `layer`.
-    An `nn.Param` is returned itself (its shape checked): the layer keeps it."""
+    A unit (`brainunit.Quantity`) is kept. An `nn.Param` is returned itself (its shape
+    checked): the layer keeps it."""
     if is_param(spec):
         return check_param(layer._label(), spec, shape, arg, allow_scalar)
     try:
-        value = jnp.asarray(init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar))
+        value, unit = split(init.param(spec, shape, allow_none=False, allow_scalar=allow_scalar))
+        value = jnp.asarray(value)
         value = value if allow_scalar and value.ndim == 0 else jnp.broadcast_to(value, shape)
     except (ValueError, TypeError) as err:
         raise ValueError(f"{layer._label()}: {arg} cannot give a value of shape {shape}: {err}") from None
-    return value if jnp.issubdtype(value.dtype, jnp.inexact) else value.astype(environ.dftype())
+    value = value if jnp.issubdtype(value.dtype, jnp.inexact) else value.astype(environ.dftype())
+    return attach(value, unit)
+
+
+def _unit_bias(bias: Any, weight: Any) -> Any:
+    """A default plain-zero bias in the unit of `weight` (see `zero_like_unit_of`); an `nn.Param`
+    bias is kept as given."""
+    return bias if is_param(bias) else zero_like_unit_of(bias, value_of(weight))
+
+
+def _add_bias(layer: Module, y: Any, params: dict) -> Any:
+    """`y + params['bias']` (if there is a bias), after checking their units agree."""
+    if "bias" not in params:
+        return y
+    check_same_dim(layer._label(), y, params["bias"], "the weighted input and the bias",
+                   "Give the bias the unit of the output, e.g. b_init=brainstate.nn.init.ZeroInit(unit=...).")
+    return y + params["bias"]
 
 
 class ScaledWSLinear(Module):
@@ -104,6 +129,10 @@ class ScaledWSLinear(Module):
         self.in_size, self.out_size = in_size, out_size
         shape = (self.in_size[-1], self.out_size[-1])
         params = {"weight": _initial(self, w_init, shape, "w_init")}
+        if split(params["weight"])[1] is not None:
+            raise ValueError(f"{self._label()}: w_init gave a weight in {split(params['weight'])[1]}, but the "
+                             f"layer standardizes its weight on every call, which removes any unit. Give "
+                             f"w_init without a unit (or use Linear for a weight with a unit).")
         if ws_gain:
             params["gain"] = jnp.ones((1, shape[1]), jnp.result_type(value_of(params["weight"])))
         if b_init is not None:
@@ -156,8 +185,9 @@ class SignedWLinear(Module):
     def update(self, x: Any) -> jax.Array:
         """`x @ (|W| * w_sign)` over the last axis of `x`."""
         x = _features(self, x, self.in_size[-1])
-        w = jnp.abs(read(self.weight))
-        return x @ (w if self.w_sign is None else w * self.w_sign)
+        mant, unit = split(read(self.weight))
+        w = jnp.abs(mant)
+        return x @ attach(w if self.w_sign is None else w * self.w_sign, unit)
 
 
 class SparseLinear(Module):
@@ -168,23 +198,56 @@ class SparseLinear(Module):
     positions are fixed.
 
     Args:
-      spar_mat: the `(in, out)` matrix, a `jax.experimental.sparse.BCOO` or a dense array (whose
-        zero entries are left out).
+      spar_mat: the `(in, out)` matrix: a brainunit sparse matrix (`u.sparse.CSR`, `CSC` or
+        `COO`, whose values may carry a unit), a `jax.experimental.sparse.BCOO`, or a dense
+        array (whose zero entries are left out).
       b_init: initializer or array for the `(out,)` bias, or None for no bias.
       in_size: the input size; defaults to `spar_mat.shape[0]`.
       name: optional module name.
       param_type: the State class of the parameters.
+
+    Raises:
+      ValueError: `spar_mat` is not a 2-d matrix, or `in_size` disagrees with its rows.
+
+    Attributes:
+      spar_mat: the matrix given (its values are not updated; they live in `weight`).
 
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> layer = brainstate.nn.SparseLinear(jnp.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]))
       >>> layer(jnp.ones(3)).tolist()
       [4.0, 2.0]
+      >>> import brainunit as u
+      >>> csr = u.sparse.CSR.fromdense(jnp.array([[1.0, 0.0], [0.0, 2.0]]) * u.mA)
+      >>> brainstate.nn.SparseLinear(csr)(jnp.ones(2))
+      Quantity([1. 2.], "mA")
     """
 
     def __init__(self, spar_mat: Any, b_init: Optional[Init] = None, in_size: Optional[Size] = None,
                  name: Optional[str] = None, param_type: type = ParamState):
         super().__init__(name=name)
+        self.spar_mat = spar_mat
+        if is_unit_sparse(spar_mat):
+            # The product is computed here from the (row, col) of each stored value rather than by
+            # brainunit's `x @ M`: some brainunit releases (0.5.x) differentiate that product
+            # with respect to the values incorrectly.
+            self.indices, data = _unit_sparse_indices(self, spar_mat), spar_mat.data
+        else:
+            spar_mat = self._as_bcoo(spar_mat)
+            self.indices, data = spar_mat.indices, spar_mat.data
+        n_in, n_out = spar_mat.shape
+        self.in_size = n_in if in_size is None else in_size
+        if self.in_size[-1] != n_in:
+            raise ValueError(f"{self._label()}: in_size {self.in_size} has {self.in_size[-1]} features but "
+                             f"spar_mat has {n_in} rows. Make them agree or leave in_size out.")
+        self.out_size = n_out
+        self.mat_shape = (n_in, n_out)
+        params = {"weight": data}
+        if b_init is not None:
+            params["bias"] = _unit_bias(_initial(self, b_init, (n_out,), "b_init"), data)
+        self.weight = hold(param_type, params)
+
+    def _as_bcoo(self, spar_mat: Any) -> Any:
         from jax.experimental import sparse  # imported on use: it pulls in scipy (~0.4 s)
 
         if not isinstance(spar_mat, sparse.BCOO):
@@ -196,18 +259,7 @@ class SparseLinear(Module):
         if spar_mat.ndim != 2 or spar_mat.n_batch or spar_mat.n_dense:
             raise ValueError(f"{self._label()}: spar_mat must be a plain 2-d BCOO matrix (no batch or dense "
                              f"dimensions), got shape {spar_mat.shape}.")
-        n_in, n_out = spar_mat.shape
-        self.in_size = n_in if in_size is None else in_size
-        if self.in_size[-1] != n_in:
-            raise ValueError(f"{self._label()}: in_size {self.in_size} has {self.in_size[-1]} features but "
-                             f"spar_mat has {n_in} rows. Make them agree or leave in_size out.")
-        self.out_size = n_out
-        self.indices = spar_mat.indices
-        self.mat_shape = (n_in, n_out)
-        params = {"weight": spar_mat.data}
-        if b_init is not None:
-            params["bias"] = _initial(self, b_init, (n_out,), "b_init")
-        self.weight = hold(param_type, params)
+        return spar_mat
 
     def update(self, x: Any) -> jax.Array:
         """`x @ M + b` over the last axis of `x`."""
@@ -215,9 +267,44 @@ class SparseLinear(Module):
         params = read(self.weight)
         from jax.experimental import sparse
 
-        mat = sparse.BCOO((params["weight"], self.indices), shape=self.mat_shape)
-        y = sparse.bcoo_dot_general(x, mat, dimension_numbers=(([x.ndim - 1], [0]), ([], [])))
-        return y + params["bias"] if "bias" in params else y
+        x_m, x_unit = split(x)
+        w_m, w_unit = split(params["weight"])
+        mat = sparse.BCOO((w_m, self.indices), shape=self.mat_shape)
+        y = sparse.bcoo_dot_general(x_m, mat, dimension_numbers=(([x_m.ndim - 1], [0]), ([], [])))
+        return _add_bias(self, _times_units(y, x_unit, w_unit), params)
+
+
+def _unit_sparse_indices(layer: Module, mat: Any) -> jax.Array:
+    """The `(nse, 2)` (row, col) of each stored value of a brainunit CSR / CSC / COO matrix, in
+    the order of `mat.data`.
+
+    Raises:
+      ValueError: the matrix is not 2-d, or of a sparse format this layer does not know.
+    """
+    if len(mat.shape) != 2:
+        raise ValueError(f"{layer._label()}: spar_mat must be a 2-d (in, out) matrix, got shape {tuple(mat.shape)}.")
+    kind = type(mat).__name__
+    if kind in ("CSR", "CSC"):
+        # Compressed formats: `indptr[i]:indptr[i + 1]` are the values of row (CSR) / column (CSC) i.
+        major = np.repeat(np.arange(len(mat.indptr) - 1), np.diff(np.asarray(mat.indptr)))
+        minor = np.asarray(mat.indices)
+        rows, cols = (major, minor) if kind == "CSR" else (minor, major)
+    elif kind == "COO":
+        rows, cols = np.asarray(mat.row), np.asarray(mat.col)
+    else:
+        raise ValueError(f"{layer._label()}: unsupported brainunit sparse format {kind}; use CSR, CSC or COO.")
+    return jnp.asarray(np.stack([rows, cols], axis=1), jnp.int32)
+
+
+def _times_units(y: jax.Array, *units: Any) -> Any:
+    """`y` carrying the product of `units` (None entries are plain numbers)."""
+    present = [unit for unit in units if unit is not None]
+    if not present:
+        return y
+    product = present[0]
+    for unit in present[1:]:
+        product = product * unit
+    return attach(y, product)
 
 
 class AllToAll(Module):
@@ -249,23 +336,23 @@ class AllToAll(Module):
         self.include_self = include_self
         params = {"weight": _initial(self, w_init, shape, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = _initial(self, b_init, shape[1:], "b_init")
+            params["bias"] = _unit_bias(_initial(self, b_init, shape[1:], "b_init"), params["weight"])
         self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """The summed weighted input of every other (or every) unit."""
-        x = _features(self, x, self.in_size[-1])
+        x_m, x_unit = split(_features(self, x, self.in_size[-1]))
         params = read(self.weight)
-        w = params["weight"]
-        if jnp.ndim(w) == 0:
-            total = jnp.sum(x, axis=-1, keepdims=True)
-            y = w * (total if self.include_self else total - x)
-            y = jnp.broadcast_to(y, x.shape[:-1] + (self.out_size[-1],))
+        w_m, w_unit = split(params["weight"])
+        if jnp.ndim(w_m) == 0:
+            total = jnp.sum(x_m, axis=-1, keepdims=True)
+            y = w_m * (total if self.include_self else total - x_m)
+            y = jnp.broadcast_to(y, x_m.shape[:-1] + (self.out_size[-1],))
         else:
             if not self.include_self:
-                w = w * (1 - jnp.eye(w.shape[0], dtype=w.dtype))
-            y = x @ w
-        return y + params["bias"] if "bias" in params else y
+                w_m = w_m * (1 - jnp.eye(w_m.shape[0], dtype=w_m.dtype))
+            y = x_m @ w_m
+        return _add_bias(self, _times_units(y, x_unit, w_unit), params)
 
 
 class OneToOne(Module):
@@ -284,19 +371,20 @@ class OneToOne(Module):
         self.out_size = in_size
         params = {"weight": _initial(self, w_init, self.in_size, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = _initial(self, b_init, self.in_size, "b_init", allow_scalar=True)
+            params["bias"] = _unit_bias(_initial(self, b_init, self.in_size, "b_init", allow_scalar=True),
+                                        params["weight"])
         self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x * w + b`; the trailing axes of `x` must equal `in_size`."""
-        x = jnp.asarray(x)
+        shape = jnp.shape(split(x)[0])
         n = len(self.in_size)
-        if x.ndim < n or x.shape[x.ndim - n:] != self.in_size:
+        if len(shape) < n or tuple(shape[len(shape) - n:]) != self.in_size:
             raise ValueError(f"{self._label()} expects inputs whose trailing dimensions are its in_size "
-                             f"{self.in_size}, got shape {x.shape}.")
+                             f"{self.in_size}, got shape {tuple(shape)}.")
         params = read(self.weight)
-        y = x * params["weight"]
-        return y + params["bias"] if "bias" in params else y
+        x = x if split(x)[1] is not None else jnp.asarray(x)
+        return _add_bias(self, x * params["weight"], params)
 
 
 class LoRA(Module):
@@ -342,8 +430,9 @@ class LoRA(Module):
                              f"features but out_features is {out_features}.")
         self.base_module = base_module
         self.scale = 1.0 if alpha is None else alpha / lora_rank
-        self.weight = hold(param_type, {"lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
-                                  "lora_b": _initial(self, kernel_init, (lora_rank, out_features), "kernel_init")})
+        self.weight = hold(param_type, {
+            "lora_a": _initial(self, kernel_init, (in_features, lora_rank), "kernel_init"),
+            "lora_b": _initial(self, kernel_init, (lora_rank, out_features), "kernel_init")})
 
     def update(self, x: Any) -> jax.Array:
         """`base(x) + s * x @ A @ B` (without a base module, just the low-rank term)."""

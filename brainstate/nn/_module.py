@@ -21,6 +21,7 @@ import numpy as np
 
 from .._state import ParamState, initialisation
 from .. import graph
+from ..mixin import ParamDesc
 from ..graph._walk import MAX_LEVEL
 from ..util._dicts import FlattedDict, NestedDict
 
@@ -57,8 +58,12 @@ def _initialising(method):
     return wrapper
 
 
-class Module(graph.Node):
+class Module(graph.Node, ParamDesc):
     """Base class of models: holds States and sub-modules as attributes.
+
+    Every Module class is a `brainstate.mixin.ParamDesc`: `Layer.desc(...)` records the class
+    and some of its arguments, to build it later (e.g. inside `nn.Sequential`, which supplies
+    `in_size`). `x >> module` is `module(x)`.
 
     Args:
       name: optional name, used in error messages and printing; read-only afterwards.
@@ -132,6 +137,18 @@ class Module(graph.Node):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.update(*args, **kwargs)
 
+    def __rrshift__(self, other: Any) -> Any:
+        """`x >> module` calls `module(x)`, so pipelines read left to right.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> nn = brainstate.nn
+          >>> layer = nn.Linear(2, 3, w_init=jnp.ones((2, 3)))
+          >>> (jnp.array([1.0, -2.0]) >> layer >> nn.ReLU()).tolist()
+          [0.0, 0.0, 0.0]
+        """
+        return self(other)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Writes made while (re)initialising may give a state a new shape or batch size (eagerly;
@@ -166,14 +183,20 @@ class Module(graph.Node):
         return graph.states(self, *filters, allowed_hierarchy=allowed_hierarchy)
 
     def state_trees(self, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
-        """This module's States as nested dicts of snapshots (`TreefyState`), one per filter
-        (see `graph.treefy_states`).
+        """Snapshots (`TreefyState`) of this module's States, nested by path (see
+        `graph.treefy_states`).
+
+        With filters, one nested dict per filter (a tuple when there are several). A snapshot
+        does not follow later writes to the live State.
 
         Example:
           >>> import brainstate
-          >>> tree = brainstate.nn.Linear(2, 3).state_trees()
-          >>> type(tree.weight).__name__, tree.weight.value['weight'].shape
-          ('TreefyState', (2, 3))
+          >>> net = brainstate.nn.Sequential(brainstate.nn.Linear(2, 3))
+          >>> tree = net.state_trees(brainstate.ParamState)
+          >>> tree['layers'][0]['weight'].value['weight'].shape
+          (2, 3)
+          >>> type(brainstate.nn.Linear(2, 3).state_trees().weight).__name__
+          'TreefyState'
         """
         return graph.treefy_states(self, *filters)
 

@@ -34,6 +34,19 @@ Ints = Union[int, Sequence[int]]
 Padding = Union[str, int, Tuple[int, ...], Sequence[Tuple[int, int]]]
 
 
+def _identity(dtype: Any, op: str) -> np.ndarray:
+    """The identity of `op` ('max' or 'add') as a NumPy scalar of `dtype`.
+
+    It must be a NumPy value, not a `jnp` array: `lax.reduce_window` only recognises a
+    *concrete* identity and then uses its differentiable max/sum primitive. Under `jit` a
+    `jnp.array(...)` is a tracer, so the generic, non-differentiable reduction would be chosen
+    and `jit(grad(pool))` would fail to linearize.
+    """
+    if op == "add":
+        return np.zeros((), dtype)
+    return np.array(-np.inf if jnp.issubdtype(dtype, jnp.inexact) else np.iinfo(dtype).min, dtype)
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -129,10 +142,8 @@ class _MaxPool(_WindowPool):
         """The maximum of each window; with `return_indices`, also where it sits in the sample."""
         x = jnp.asarray(x)
         dims, strides, pads = self._window(x)
-        low = -np.inf if jnp.issubdtype(x.dtype, jnp.inexact) else jnp.iinfo(x.dtype).min
-        # A NumPy (concrete) init lets JAX pick the differentiable max-pool primitive even while
-        # tracing; a jnp array would be a tracer there, and reverse-mode AD would fail.
-        y = jax.lax.reduce_window(x, np.array(low, x.dtype), jax.lax.max, dims, strides, pads)
+        low = _identity(x.dtype, "max")
+        y = jax.lax.reduce_window(x, low, jax.lax.max, dims, strides, pads)
         if not self.return_indices:
             return y
         sample = x.shape[x.ndim - self._sample_ndim:]
@@ -142,7 +153,7 @@ class _MaxPool(_WindowPool):
             take_b = (b[0] > a[0]) | ((b[0] == a[0]) & (b[1] < a[1]))
             return jnp.where(take_b, b[0], a[0]), jnp.where(take_b, b[1], a[1])
 
-        inits = (jnp.array(low, x.dtype), jnp.array(np.iinfo(np.int32).max, jnp.int32))
+        inits = (low, np.array(np.iinfo(np.int32).max, np.int32))
         _, idx = jax.lax.reduce_window((jax.lax.stop_gradient(x), flat), inits, pick, dims, strides, pads)
         return y, idx
 
@@ -158,7 +169,7 @@ class _AvgPool(_WindowPool):
         x = jnp.asarray(x)
         x = x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
         dims, strides, pads = self._window(x)
-        zero = np.array(0, x.dtype)  # concrete: the differentiable sum-pool primitive (see _MaxPool)
+        zero = _identity(x.dtype, "add")
         total = jax.lax.reduce_window(x, zero, jax.lax.add, dims, strides, pads)
         ones = jnp.ones([s if d > 1 or p != (0, 0) else 1 for s, d, p in zip(x.shape, dims, pads)], x.dtype)
         count = jax.lax.reduce_window(ones, zero, jax.lax.add, dims, strides, pads)
@@ -182,7 +193,8 @@ class _LPPool(_WindowPool):
         x = x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
         dims, strides, pads = self._window(x)
         p = self.norm_type
-        total = jax.lax.reduce_window(jnp.abs(x) ** p, np.array(0, x.dtype), jax.lax.add, dims, strides, pads)
+        total = jax.lax.reduce_window(jnp.abs(x) ** p, _identity(x.dtype, "add"), jax.lax.add, dims, strides,
+                                      pads)
         return (total / math.prod(self.kernel_size)) ** (1.0 / p)
 
 

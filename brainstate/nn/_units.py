@@ -16,10 +16,13 @@ Quantity of another dimension (the conversion raises, naming the owner and argum
 import sys
 from typing import Any, Optional, Tuple
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 
-__all__ = ["is_quantity", "split", "attach", "mantissa", "decimal", "unit_of"]
+__all__ = ["is_quantity", "is_unit_sparse", "split", "attach", "mantissa", "decimal", "unit_of", "check_same_dim",
+           "zero_like_unit_of"]
 
 
 def _saiunit():
@@ -31,6 +34,12 @@ def is_quantity(x: Any) -> bool:
     """True if `x` is a `brainunit.Quantity` (False when brainunit was never imported)."""
     mod = _saiunit()
     return mod is not None and isinstance(x, mod.Quantity)
+
+
+def is_unit_sparse(x: Any) -> bool:
+    """True if `x` is a brainunit sparse matrix (`u.sparse.CSR`, `CSC`, `COO`)."""
+    mod = sys.modules.get("saiunit")
+    return mod is not None and isinstance(x, mod.sparse.SparseMatrix)
 
 
 def unit_of(x: Any):
@@ -103,3 +112,39 @@ def zeros_like(x: Any) -> Any:
     """Zeros with the shape, dtype and unit of `x`."""
     m, unit = split(x)
     return attach(jnp.zeros_like(m), unit)
+
+
+def _dim(unit: Any) -> Any:
+    """The physical dimension of a unit (None: dimensionless)."""
+    return None if unit is None or unit.is_unitless else unit.dim
+
+
+def check_same_dim(owner: str, a: Any, b: Any, what: str, fix: str) -> None:
+    """Raise a ValueError naming `owner` unless `a` and `b` have the same physical dimension.
+
+    Units are static (they live in the PyTree structure), so this check is trace-safe.
+
+    Raises:
+      ValueError: the dimensions differ (a plain value counts as dimensionless).
+    """
+    ua, ub = unit_of(a), unit_of(b)
+    if _dim(ua) != _dim(ub):
+        raise ValueError(f"{owner}: {what}: {ua or 'no unit'} and {ub or 'no unit'} have different physical "
+                         f"dimensions, so they cannot be added. {fix}")
+
+
+def zero_like_unit_of(value: Any, reference: Any) -> Any:
+    """`value` with the unit of `reference` when `value` is plain and all zeros, else `value`.
+
+    A layer's default bias is plain zeros; when its weight carries a unit the bias takes that
+    unit, so `x @ W + b` stays in units for dimensionless inputs. A nonzero plain bias is left
+    alone (the unit check at call time reports it).
+    """
+    unit = unit_of(reference)
+    if unit is None or is_quantity(value):
+        return value
+    try:
+        is_zero = not np.any(np.asarray(value))
+    except (TypeError, jax.errors.TracerArrayConversionError):
+        return value
+    return attach(value, unit) if is_zero else value

@@ -1,4 +1,17 @@
-"""Every public layer runs eagerly, under jit, under vmap and under grad."""
+"""Every public layer gives the same numbers eagerly, under jit, under vmap and under grad.
+
+- jit: the jitted call equals the eager call (same seed).
+- vmap: three different inputs are mapped at once; each lane equals the layer called alone on
+  that lane's input (from the same initial states).
+- grad: `brainstate.transform.grad` w.r.t. the layer's `ParamState`s (or its first input when it
+  has none), eager and under `jit`, equals `jax.grad` of the same computation written
+  functionally: the layer is split into (graphdef, state snapshots) with
+  `brainstate.graph.treefy_split` and rebuilt from traced snapshots with `treefy_merge` inside
+  a pure function.
+
+Layers that draw random numbers (`deterministic=False`) are checked for shapes, dtypes and
+finite values only.
+"""
 
 import inspect
 
@@ -13,6 +26,7 @@ from tests.nn.cases import ALL_CASES
 
 # Public Module subclasses that are bases or containers, not layers a user calls on data.
 NOT_LAYERS = {"Module", "Dynamics", "ElementWiseBlock", "Metric", "RNNCell"}
+LANES = 3
 
 
 def public_layers():
@@ -36,63 +50,126 @@ def _leaves(x):
     return jax.tree_util.tree_leaves(x)
 
 
-def _check_like(a, b, deterministic):
-    for x, y in zip(_leaves(a), _leaves(b)):
+def _paired_leaves(a, b):
+    la, lb = _leaves(a), _leaves(b)
+    assert len(la) == len(lb), f"{len(la)} leaves against {len(lb)}: {jax.tree_util.tree_structure(a)} vs " \
+                               f"{jax.tree_util.tree_structure(b)}"
+    return zip(la, lb)
+
+
+def _assert_same(a, b, deterministic, rtol=1e-5, atol=1e-5):
+    for x, y in _paired_leaves(a, b):
         assert jnp.shape(x) == jnp.shape(y) and jnp.result_type(x) == jnp.result_type(y)
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if deterministic:
-            assert_allclose(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), rtol=1e-5, atol=1e-5)
+            assert_allclose(x, y, rtol=rtol, atol=atol)
+        else:
+            assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+
+
+def _build(case):
+    bs.random.seed(0)
+    return case.build()
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_eager_and_jit(case):
-    bs.random.seed(0)
-    layer = case.build()
-    eager = layer(*case.inputs(), **case.kwargs)
-    bs.random.seed(0)
-    layer = case.build()
+    eager = _build(case)(*case.inputs(), **case.kwargs)
+    layer = _build(case)
     jitted = bs.transform.jit(lambda *a: layer(*a, **case.kwargs))(*case.inputs())
-    _check_like(eager, jitted, case.deterministic)
+    _assert_same(eager, jitted, case.deterministic)
+
+
+def _lanes(single):
+    """`LANES` different versions of the inputs, stacked: float leaves are scaled and shifted per
+    lane (lane 0 is the original); integer leaves (indices) are kept."""
+
+    def stack(x):
+        x = jnp.asarray(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            return jnp.stack([x] * LANES)
+        return jnp.stack([x * (1.0 + 0.5 * k) - 0.25 * k for k in range(LANES)]).astype(x.dtype)
+
+    return jax.tree.map(stack, single)
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
-def test_vmap(case):
+def test_vmap_lanes_equal_unbatched_calls(case):
     if case.skip_vmap:
         pytest.skip(case.skip_vmap)
-    if not hasattr(bs.transform, "vmap"):
-        pytest.skip("transform.vmap not available yet")
-    bs.random.seed(0)
-    layer = case.build()
-    single = case.inputs()
-    batched = jax.tree.map(lambda x: jnp.stack([x] * 3), single)
+    batched = _lanes(case.inputs())
+    layer = _build(case)
     if case.vmap is not None:
         out = case.vmap(layer, batched)
     else:
         out = bs.transform.vmap(lambda *a: layer(*a, **case.kwargs))(*batched)
-    ref = layer(*single, **case.kwargs)
-    for o, r in zip(_leaves(out), _leaves(ref)):
-        assert o.shape == (3, *jnp.shape(r))
+    if case.vmap_reference is not None:
+        expected = case.vmap_reference(batched)
+    else:
+        per_lane = [_build(case)(*jax.tree.map(lambda x: x[k], batched), **case.kwargs) for k in range(LANES)]
+        expected = jax.tree.map(lambda *xs: jnp.stack(xs), *per_lane)
+    _assert_same(out, expected, case.deterministic)
+
+
+def _loss(layer, args, kwargs):
+    out = layer(*args, **kwargs)
+    # sin makes the gradient depend on the output values, not only on the layer's linear part
+    return sum(jnp.sum(jnp.sin(jnp.real(x).astype(jnp.float32))) for x in _leaves(out))
+
+
+def _brainstate_grad(case, jit):
+    layer = _build(case)
+    args = case.inputs()
+    params = layer.states(bs.ParamState)
+
+    def loss(*a):
+        return _loss(layer, a, case.kwargs)
+
+    grad = bs.transform.grad(loss, grad_states=params) if len(params) else bs.transform.grad(loss, argnums=0)
+    return (bs.transform.jit(grad) if jit else grad)(*args)
+
+
+def _functional_grad(case):
+    layer = _build(case)
+    args = case.inputs()
+    graphdef, params, others = bs.graph.treefy_split(layer, bs.ParamState, ...)
+
+    def pure(params, others, first, rest):
+        return _loss(bs.graph.treefy_merge(graphdef, params, others), (first, *rest), case.kwargs)
+
+    if len(params.to_flat()):
+        grads = jax.jit(jax.grad(pure))(params, others, args[0], args[1:])
+        return {path: s.value for path, s in grads.to_flat().items()}
+    return jax.jit(jax.grad(pure, argnums=2))(params, others, args[0], args[1:])
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
-def test_grad(case):
+def test_grad_equals_jax_grad_of_the_functional_form(case):
     if case.skip_grad:
         pytest.skip(case.skip_grad)
-    bs.random.seed(0)
-    layer = case.build()
-    args = case.inputs()
-    params = layer.states(bs.ParamState) if isinstance(layer, bs.nn.Module) else {}
-
-    def loss(*a):
-        out = layer(*a, **case.kwargs)
-        return sum(jnp.sum(jnp.real(x).astype(jnp.float32)) for x in _leaves(out))
-
-    if params:
-        grads = bs.transform.grad(loss, grad_states=params)(*args)
-        assert set(grads) == set(params)
-        for path, g in grads.items():
-            for gx, px in zip(_leaves(g), _leaves(params[path].value)):
-                assert gx.shape == px.shape
-                assert np.all(np.isfinite(np.asarray(gx)))
+    eager = _brainstate_grad(case, jit=False)
+    jitted = _brainstate_grad(case, jit=True)
+    if isinstance(eager, dict):
+        eager, jitted = dict(eager), dict(jitted)
+        assert set(eager) == set(jitted)
+    _assert_same(eager, jitted, case.deterministic)
+    if not case.deterministic or case.skip_functional:
+        return
+    functional = _functional_grad(case)
+    if isinstance(eager, dict):
+        assert set(eager) == set(functional)
+        for path in eager:
+            _assert_same(eager[path], functional[path], True, rtol=1e-4, atol=1e-5)
     else:
-        g = bs.transform.grad(loss, argnums=0)(*args)
-        assert jnp.shape(g) == jnp.shape(args[0])
+        _assert_same(eager, functional, True, rtol=1e-4, atol=1e-5)
+    assert any(np.any(np.asarray(g) != 0) for g in _leaves(eager)), "every gradient is zero: the case tests nothing"
+
+
+# A State rebuilt inside raw `jax.grad` holds a tracer of that (still live) trace; the engine
+# lets a state-aware transform nested there read it only while the raw trace is the current
+# one, so the wrappers' inner `vmap`/`map` refuse it. Strict: this fails once the engine
+# accepts it, and the cases should then drop `skip_functional`.
+@pytest.mark.xfail(strict=True, raises=bs.TraceContextError, reason="engine: states of an enclosing raw trace")
+@pytest.mark.parametrize("case", [c for c in ALL_CASES if c.skip_functional], ids=str)
+def test_functional_form_of_state_aware_wrappers(case):
+    _functional_grad(case)

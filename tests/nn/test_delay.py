@@ -170,7 +170,8 @@ def test_state_with_delay_records_a_state():
 
 
 def test_units_are_kept():
-    u = pytest.importorskip("brainunit")
+    import brainunit as u  # a test dependency; imported here so the module stays light
+
     with bs.environ.context(dt=0.1 * u.ms):
         delay = bs.nn.Delay(jnp.zeros(2) * u.mV, entries={"half": 0.05 * u.ms, "one": 0.1 * u.ms})
         delay.init_state()
@@ -183,8 +184,18 @@ def test_units_are_kept():
 
 # -- errors -------------------------------------------------------------------------------------
 def test_unknown_interpolation():
-    with pytest.raises(ValueError, match="interpolation must be one of"):
-        bs.nn.Delay(jnp.zeros(2), interpolation="cubic")
+    with pytest.raises(ValueError, match=r"unknown interpolation 'spline'; available: \['nearest', 'round', "):
+        bs.nn.Delay(jnp.zeros(2), interpolation="spline")
+
+
+def test_interpolation_of_a_wrong_type():
+    with pytest.raises(TypeError, match="interpolation must be a method name or a callable"):
+        bs.nn.Delay(jnp.zeros(2), interpolation=3)
+
+
+def test_unknown_delay_method():
+    with pytest.raises(ValueError, match=r"delay_method must be 'rotation' .* or 'concat' .*, got 'shift'"):
+        bs.nn.Delay(jnp.zeros(2), delay_method="shift")
 
 
 def test_bad_init():

@@ -318,7 +318,21 @@ def test_assign_state_values_reports_unexpected_and_missing():
     np.testing.assert_allclose(layer(jnp.ones(2)), np.ones(1))
 
 
+# -- state_trees ---------------------------------------------------------------------------------
+
 def test_state_trees_nests_snapshots_by_path():
+    net = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    net.h = brainstate.ShortTermState(jnp.ones(2))
+    tree = net.state_trees()
+    snap = tree["layers"][1]["weight"]
+    assert isinstance(snap, brainstate.TreefyState) and snap.type is brainstate.ParamState
+    np.testing.assert_allclose(snap.value["weight"], net.layers[1].weight.value["weight"])
+    params, short = net.state_trees(brainstate.ParamState, brainstate.ShortTermState)
+    assert sorted(params.to_flat()) == [("layers", 0, "weight"), ("layers", 1, "weight")]
+    assert list(short.to_flat()) == [("h",)]
+
+
+def test_state_trees_snapshots_by_attribute_and_filter():
     class Net(nn.Module):
         def __init__(self):
             super().__init__()

@@ -58,7 +58,7 @@ def test_clip_grad_norm_matches_optax_for_l2():
     clipped, norm = nn.clip_grad_norm(GRADS, 1.0, return_norm=True)
     assert_allclose(norm, np.linalg.norm(FLAT), rtol=1e-6)
     ref, _ = optax.clip_by_global_norm(1.0).update(GRADS, optax.EmptyState())
-    for got, want in zip(jax.tree.leaves(clipped), jax.tree.leaves(ref)):
+    for got, want in zip(jax.tree.leaves(clipped), jax.tree.leaves(ref), strict=True):
         assert_allclose(got, want, rtol=1e-6)
     assert_allclose(np.sqrt(sum(np.sum(np.square(x)) for x in jax.tree.leaves(clipped))), 1.0, rtol=1e-6)
     assert jax.tree.structure(clipped) == jax.tree.structure(GRADS)
@@ -66,7 +66,7 @@ def test_clip_grad_norm_matches_optax_for_l2():
 
 def test_clip_grad_norm_leaves_small_gradients_unchanged():
     clipped = nn.clip_grad_norm(GRADS, 100.0)
-    for got, want in zip(jax.tree.leaves(clipped), jax.tree.leaves(GRADS)):
+    for got, want in zip(jax.tree.leaves(clipped), jax.tree.leaves(GRADS), strict=True):
         assert_allclose(got, want)
 
 

@@ -17,7 +17,8 @@ SETTINGS = settings(max_examples=25, deadline=None)
 
 def arrays(lo, hi, size=None):
     shape = st.just((size,)) if size else st.integers(1, 4).map(lambda n: (n,))
-    return hnp.arrays(np.float32, shape, elements=st.floats(float(np.float32(lo)), float(np.float32(hi)), width=32))
+    return hnp.arrays(np.float32, shape, elements=st.floats(float(np.float32(lo)), float(np.float32(hi)), width=32,
+                                                                  allow_subnormal=False))
 
 
 def increasing(y):

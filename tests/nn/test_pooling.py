@@ -1,11 +1,13 @@
 """Pooling layers against NumPy sliding-window computations."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.testing import assert_allclose
 
+import brainstate as bs
 from brainstate import nn
 
 RNG = np.random.default_rng(0)
@@ -186,3 +188,46 @@ def test_kernel_larger_than_input_is_an_error():
 def test_max_unpool_bad_output_size_is_an_error():
     with pytest.raises(ValueError, match="MaxUnpool1d: output_size must be an int or 1 ints"):
         nn.MaxUnpool1d(2)(jnp.ones((3, 2)), jnp.zeros((3, 2), jnp.int32), output_size=(0,))
+
+
+def _functional_pool(x, how, kernel, stride, pads):
+    """The same pooling written directly with `lax.reduce_window` (Python-scalar identities)."""
+    dims, strides = (*kernel, 1), (*stride, 1)
+    padding = (*pads, (0, 0))
+    if how == "max":
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, dims, strides, padding)
+    if how == "avg":
+        total = jax.lax.reduce_window(x, 0.0, jax.lax.add, dims, strides, padding)
+        count = jax.lax.reduce_window(jnp.ones_like(x), 0.0, jax.lax.add, dims, strides, padding)
+        return total / count
+    total = jax.lax.reduce_window(jnp.abs(x) ** 2.0, 0.0, jax.lax.add, dims, strides, padding)
+    return (total / np.prod(kernel)) ** 0.5
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("how, kind", [("max", "MaxPool"), ("avg", "AvgPool"), ("lp", "LPPool")])
+def test_jit_of_grad_matches_eager_grad_and_functional_grad(n, how, kind):
+    # Regression: a jnp-array identity is a tracer under jit, so reduce_window fell back to its
+    # generic, non-differentiable form and jit(grad(pool)) failed to linearize.
+    x = jnp.asarray(RNG.normal(size=SHAPES[n][1:]).astype(np.float32))
+    args = (2.0,) if how == "lp" else ()
+    layer = pool(kind, n)(*args, 2, stride=2, padding=1)
+
+    def loss(v):
+        return jnp.sum(jnp.sin(layer(v)))
+
+    eager = bs.transform.grad(loss)(x)
+    jitted = bs.transform.jit(bs.transform.grad(loss))(x)
+    pads = ((1, 1),) * n
+    expected = jax.grad(lambda v: jnp.sum(jnp.sin(_functional_pool(v, how, (2,) * n, (2,) * n, pads))))(x)
+    assert_allclose(jitted, eager, rtol=1e-6, atol=1e-6)
+    assert_allclose(jitted, expected, rtol=1e-5, atol=1e-6)
+    assert np.count_nonzero(np.asarray(jitted)) > 0
+
+
+def test_max_pool_with_indices_differentiates_under_jit():
+    x = jnp.asarray(RNG.normal(size=(6, 4, 2)).astype(np.float32))
+    layer = nn.MaxPool2d(2, return_indices=True)
+    grad = bs.transform.jit(bs.transform.grad(lambda v: jnp.sum(layer(v)[0] ** 2)))(x)
+    expected = jax.grad(lambda v: jnp.sum(_functional_pool(v, "max", (2, 2), (2, 2), ((0, 0), (0, 0))) ** 2))(x)
+    assert_allclose(grad, expected, rtol=1e-6)

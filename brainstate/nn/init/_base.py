@@ -23,6 +23,7 @@ import numpy as np
 
 from ... import environ, random
 from ..._state import State
+from .._units import attach, is_quantity, split
 
 __all__ = ["Initializer", "param", "to_size", "are_broadcastable_shapes", "calculate_init_gain"]
 
@@ -191,6 +192,8 @@ def param(parameter: Union[Callable, Any, State], sizes: Shape, batch_size: Opti
     - an `nn.Param`: its (constrained) value must broadcast to `sizes`; the Param itself is
       returned, so the caller keeps its constraint and prior.
 
+    Values with physical units (`brainunit.Quantity`, e.g. `jnp.ones(3) * u.mV`) keep them.
+
     Raises:
       ValueError: None while `allow_none=False`, or a value whose shape does not fit `sizes`.
       TypeError: anything else.
@@ -210,28 +213,34 @@ def param(parameter: Union[Callable, Any, State], sizes: Shape, batch_size: Opti
         raise ValueError(f"param: got None for a parameter of shape {sizes} that is required "
                          f"(allow_none=False). Pass an initializer, a function of the shape or an array.")
     if isinstance(parameter, State):
-        _check_fits(jnp.shape(parameter.value), sizes)
+        _check_fits(jnp.shape(split(parameter.value)[0]), sizes)
         return parameter
     from .._param import Param  # imported on use: `_param` is built on top of this package
 
     if isinstance(parameter, Param):
-        _check_fits(jnp.shape(parameter.value()), sizes)
+        _check_fits(jnp.shape(split(parameter.value())[0]), sizes)
         return parameter
-    if callable(parameter):
-        value = jnp.asarray(parameter(full))
-        _check_fits(value.shape, full, f" (returned by {parameter!r})")
-        return value
+    if callable(parameter) and not is_quantity(parameter):
+        # Units (a `brainunit.Quantity`) are kept: the numbers are checked, the unit re-attached.
+        mant, unit = split(parameter(full))
+        mant = jnp.asarray(mant)
+        _check_fits(mant.shape, full, f" (returned by {parameter!r})")
+        return attach(mant, unit)
     if _is_scalar(parameter):
-        return parameter if allow_scalar else jnp.full(full, parameter, dtype=jnp.result_type(parameter))
+        if allow_scalar:
+            return parameter
+        mant, unit = split(parameter)
+        return attach(jnp.full(full, mant, dtype=jnp.result_type(mant)), unit)
     if not hasattr(parameter, "shape"):
         raise TypeError(f"param: expected an initializer, a function of the shape, an array, a State or "
                         f"None, got {type(parameter).__name__} {parameter!r}.")
-    value = parameter if isinstance(parameter, jax.Array) else jnp.asarray(parameter)
-    _check_fits(value.shape, sizes)
+    mant, unit = split(parameter)
+    mant = mant if isinstance(mant, jax.Array) else jnp.asarray(mant)
+    _check_fits(mant.shape, sizes)
     if batch_size is not None:
-        value = value.reshape((1,) * (len(sizes) - value.ndim) + value.shape)
-        value = jnp.broadcast_to(value, (int(batch_size),) + value.shape)
-    return value
+        mant = mant.reshape((1,) * (len(sizes) - mant.ndim) + mant.shape)
+        mant = jnp.broadcast_to(mant, (int(batch_size),) + mant.shape)
+    return parameter if mant is parameter else attach(mant, unit)
 
 
 def _check_fits(shape: Tuple[int, ...], sizes: Tuple[int, ...], where: str = "") -> None:

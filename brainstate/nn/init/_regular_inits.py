@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._units import attach, split
 from ._base import Initializer, Shape, _dtype, _with_unit
 
 __all__ = ["ZeroInit", "Constant", "Identity"]
@@ -33,6 +34,8 @@ class ZeroInit(Initializer):
 class Constant(Initializer):
     """Fills the shape with `value` (a scalar, or an array that broadcasts to the shape).
 
+    A `value` with physical units (`2 * u.mV`) gives an array in those units.
+
     Raises:
       ValueError: at call time, if `value` does not broadcast to the requested shape.
 
@@ -47,9 +50,10 @@ class Constant(Initializer):
 
     def __call__(self, shape: Shape, dtype: Any = None, **kwargs: Any) -> jax.Array:
         shape = self._shape(shape)
-        value = jnp.asarray(self.value, _dtype(dtype))
+        mant, unit = split(self.value)
+        value = jnp.asarray(mant, _dtype(dtype))
         try:
-            return jnp.broadcast_to(value, shape)
+            return attach(jnp.broadcast_to(value, shape), unit)
         except ValueError:
             raise ValueError(f"Constant: its value of shape {value.shape} does not broadcast to the "
                              f"requested shape {shape}.") from None

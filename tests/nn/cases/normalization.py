@@ -43,7 +43,12 @@ def _bn_case(name):
         assert bn.layer.running_mean.value.shape == bn.layer.param_shape
         return out
 
-    return Case(name, lambda: FitMode(cls(in_size)), _x(2, *in_size), vmap=vmap)
+    def vmap_reference(batched):
+        # Statistics over the mapped axis and each lane's own batch: BatchNorm of all samples at once.
+        x, = batched
+        return FitMode(cls(in_size))(x.reshape((-1,) + x.shape[2:])).reshape(x.shape)
+
+    return Case(name, lambda: FitMode(cls(in_size)), _x(2, *in_size), vmap=vmap, vmap_reference=vmap_reference)
 
 
 CASES = [_bn_case(name) for name in _BN] + [
