@@ -31,7 +31,7 @@ from jax._src.interpreters import partial_eval as _pe  # tracing to a jaxpr with
 
 __all__ = [
     # used by the engine
-    "Tracer", "EvalTrace", "current_trace", "new_input", "trace_to_jaxpr", "eval_jaxpr", "extend_axis_env",
+    "Tracer", "EvalTrace", "current_trace", "trace_encloses", "new_input", "trace_to_jaxpr", "eval_jaxpr", "extend_axis_env",
     "shaped_abstractify", "to_aval",
     # re-exported for the ecosystem (braintrace, brainpy)
     "BatchTrace", "BatchTracer", "CallPrimitive", "ClosedJaxpr", "DebugInfo", "Device", "DropVar", "Effect",
@@ -89,6 +89,19 @@ def trace_to_jaxpr(fun: Callable, in_avals: Sequence[Any], name: str) -> Tuple[A
 @functools.lru_cache(maxsize=None)
 def _accepts_none_debug_info() -> bool:
     return "debug_info" in inspect.signature(Jaxpr.replace).parameters if hasattr(Jaxpr, "replace") else False
+
+
+def trace_encloses(opaque: Any) -> bool:
+    """Whether the JAX trace of `opaque` (from `get_opaque_trace_state()`) is the current trace or
+    one it is nested in (following each trace's `parent_trace`)."""
+    if get_opaque_trace_state() == opaque:
+        return True
+    trace = getattr(_core.trace_ctx.trace, "parent_trace", None)
+    while trace is not None:
+        if _core.OpaqueTraceState(trace._weakref) == opaque:
+            return True
+        trace = getattr(trace, "parent_trace", None)
+    return False
 
 
 def eval_jaxpr(jaxpr: Any, consts: Sequence[Any], *args: Any) -> List[Any]:

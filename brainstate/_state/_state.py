@@ -22,7 +22,7 @@ from typing import Any, Optional
 import jax
 import numpy as np
 
-from .._compatible_import import get_opaque_trace_state
+from .._compatible_import import get_opaque_trace_state, trace_encloses
 from .._errors import BrainStateError, TraceContextError
 from . import _hooks
 from ._signature import checked_value, describe, is_placeholder, signature, strong
@@ -191,8 +191,9 @@ class State(_hooks.StateHookMixin):
             f"...). The state keeps its old value.")
 
     def _in_own_raw_trace(self) -> bool:
-        """True while the raw JAX trace this state was created in is the current one."""
-        return self._raw_trace is not None and get_opaque_trace_state() == self._raw_trace
+        """True while the raw JAX trace this state's value belongs to is running: it is the current
+        trace, or one the current trace is nested in (a state-aware transform inside it)."""
+        return self._raw_trace is not None and trace_encloses(self._raw_trace)
 
     def restore_value(self, value: Any) -> None:
         """Replace the value, allowing a new tree structure, shape or dtype.

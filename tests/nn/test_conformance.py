@@ -153,7 +153,7 @@ def test_grad_equals_jax_grad_of_the_functional_form(case):
         eager, jitted = dict(eager), dict(jitted)
         assert set(eager) == set(jitted)
     _assert_same(eager, jitted, case.deterministic)
-    if not case.deterministic or case.skip_functional:
+    if not case.deterministic:
         return
     functional = _functional_grad(case)
     if isinstance(eager, dict):
@@ -163,13 +163,3 @@ def test_grad_equals_jax_grad_of_the_functional_form(case):
     else:
         _assert_same(eager, functional, True, rtol=1e-4, atol=1e-5)
     assert any(np.any(np.asarray(g) != 0) for g in _leaves(eager)), "every gradient is zero: the case tests nothing"
-
-
-# A State rebuilt inside raw `jax.grad` holds a tracer of that (still live) trace; the engine
-# lets a state-aware transform nested there read it only while the raw trace is the current
-# one, so the wrappers' inner `vmap`/`map` refuse it. Strict: this fails once the engine
-# accepts it, and the cases should then drop `skip_functional`.
-@pytest.mark.xfail(strict=True, raises=bs.TraceContextError, reason="engine: states of an enclosing raw trace")
-@pytest.mark.parametrize("case", [c for c in ALL_CASES if c.skip_functional], ids=str)
-def test_functional_form_of_state_aware_wrappers(case):
-    _functional_grad(case)

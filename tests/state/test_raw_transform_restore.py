@@ -72,3 +72,19 @@ def test_restore_under_a_top_level_raw_jit_is_readable_there_and_refused_after()
         h.value
     h.restore_value(jnp.full(2, 3.0))  # a concrete value makes the state usable again
     assert_allclose(h.value, jnp.full(2, 3.0))
+
+
+@pytest.mark.parametrize("outer", [jax.grad, lambda f: jax.jit(jax.grad(f))], ids=["grad", "jit-grad"])
+@pytest.mark.parametrize("inner", [bs.transform.jit, bs.transform.vmap], ids=["jit", "vmap"])
+def test_a_model_rebuilt_inside_a_raw_trace_works_through_nested_state_aware_transforms(outer, inner):
+    layer = bs.nn.Linear(4, 3, w_init=jnp.ones((4, 3)) * 0.5)
+    graphdef, params, others = bs.graph.treefy_split(layer, bs.ParamState, ...)
+    x = jnp.arange(8.0).reshape(2, 4)
+
+    def loss(params):
+        model = bs.graph.treefy_merge(graphdef, params, others)  # its states hold the raw trace's tracers
+        return inner(lambda a: model(a))(x).sum()
+
+    grads = outer(loss)(params)
+    want = jax.grad(lambda w: (x @ w).sum())(jnp.ones((4, 3)) * 0.5)
+    assert_allclose(grads["weight"].value["weight"], want, rtol=1e-6)

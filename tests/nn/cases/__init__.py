@@ -30,8 +30,6 @@ class Case:
       grad: differentiate w.r.t. the layer's ParamStates (if any) or the first input.
       skip_vmap: a reason, if vmap does not apply to this layer.
       skip_grad: a reason, if grad does not apply (integer inputs and no parameters, ...).
-      skip_functional: a reason, if the grad is not compared with `jax.grad` of the functional
-        form (the layer rebuilt with `treefy_merge` inside raw `jax.grad`).
       kwargs: keyword arguments of the call.
     """
 
@@ -43,7 +41,6 @@ class Case:
     vmap_reference: Optional[Callable[[tuple], Any]] = None
     skip_vmap: Optional[str] = None
     skip_grad: Optional[str] = None
-    skip_functional: Optional[str] = None
     kwargs: dict = dataclasses.field(default_factory=dict)
 
     def __str__(self):

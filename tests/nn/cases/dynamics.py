@@ -81,9 +81,6 @@ def _map():
 
 
 NO_OUTPUT = "update writes the buffer and returns nothing to differentiate"
-# The engine refuses a state-aware transform nested in the raw `jax.grad` trace where the
-# functional form rebuilt the layer (the reference release accepts it); see test_conformance.
-NESTED_TRANSFORM = "wraps a state-aware transform, refused inside the raw jax.grad of the functional form"
 
 CASES = [
     Case("LIF", _built(lambda: _in_dt(bs.nn.LIF(4, tau=10.0, tau_ref=0.5, V_initializer=0.95))), _drive,
@@ -99,9 +96,8 @@ CASES = [
          skip_grad=NO_OUTPUT),
     Case("EnvironContext", lambda: bs.nn.EnvironContext(bs.nn.Linear(4, 3), fit=False),
          lambda: (jnp.linspace(-1.0, 1.0, 4),)),
-    Case("Vmap", lambda: bs.nn.Vmap(bs.nn.Linear(4, 3)), lambda: (jnp.ones((2, 4)),),
-         skip_functional=NESTED_TRANSFORM),
-    Case("Map", _map, lambda: (jnp.ones((2, 4)),), skip_functional=NESTED_TRANSFORM),
+    Case("Vmap", lambda: bs.nn.Vmap(bs.nn.Linear(4, 3)), lambda: (jnp.ones((2, 4)),)),
+    Case("Map", _map, lambda: (jnp.ones((2, 4)),)),
     Case("SpikeBitwise", lambda: bs.nn.SpikeBitwise("or"), lambda: (jnp.array([0.0, 1.0, 1.0]), jnp.array([1.0, 0.0, 1.0]))),
     Case("EventLinear", lambda: bs.nn.EventLinear(5, 3, bs.nn.init.Normal()), _spikes),
     Case("EventSparseLinear", lambda: bs.nn.EventSparseLinear(
