@@ -207,6 +207,26 @@ class Discovery:
     __slots__ = ("states", "written", "was_read", "restored", "created", "write_states", "read_states", "env",
                  "out_shapes", "out_tree", "jaxpr", "in_tree", "state_trees", "written_trees", "outer_sigs",
                  "signature", "name", "static", "key", "cacheable", "__weakref__")
+    states: List[Any]
+    written: List[bool]
+    was_read: List[bool]
+    restored: List[bool]
+    created: List[Any]
+    write_states: List[Any]
+    read_states: List[Any]
+    env: Dict[str, Any]
+    out_shapes: Any
+    out_tree: Any
+    jaxpr: Any
+    in_tree: Any
+    state_trees: List[Any]
+    written_trees: List[Any]
+    outer_sigs: List[Any]
+    signature: "Signature"
+    name: str
+    static: Any
+    key: Any
+    cacheable: bool
 
     def write_restored(self) -> List[bool]:
         """One flag per written state: its written value changes the signature on purpose."""
