@@ -303,6 +303,12 @@ class State(_hooks.StateHookMixin):
         self._name = name
 
     @property
+    def type(self) -> type:
+        """The state's class, as on its snapshot (`TreefyState.type`): filters written as
+        `lambda path, x: x.type ...` work on live states and snapshots alike."""
+        return type(self)
+
+    @property
     def source_info(self) -> str:
         """`file:line` where the state was created."""
         return self._source
