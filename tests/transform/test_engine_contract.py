@@ -224,3 +224,22 @@ def test_a_nested_jit_whose_states_keep_changing_is_refused_not_recursed():
     with pytest.raises(bs.BrainStateError, match=r"jit\(inner\): the states the function uses keep changing: "
                                                  r"each of 8 traces in a row"):
         bs.transform.jit(outer)(1.0)
+
+
+@pytest.mark.parametrize("under", ["jit", "cond"])
+def test_a_dict_state_mutated_in_place_and_written_back_leaks_nothing(under):
+    s = bs.State({"a": jnp.array(0.0), "b": jnp.array(1.0)})
+
+    def bump():
+        c = s.value
+        c["a"] += 1  # mutates the dict the trace handed out
+        s.value = c
+
+    if under == "jit":
+        step = bs.transform.jit(lambda: (bump(), s.value["a"])[1])
+    else:
+        step = bs.transform.jit(lambda p: (bs.transform.cond(p, bump, lambda: None), s.value["a"])[1])
+    args = () if under == "jit" else (True,)
+    assert float(step(*args)) == 1.0 and float(step(*args)) == 2.0
+    assert float(s.value["a"]) == 2.0 and float(s.value["b"]) == 1.0
+    assert not isinstance(s.value["a"], jax.core.Tracer)
