@@ -83,3 +83,15 @@ class Missing:
 
 
 MISSING = Missing()  # the one "not given" default used across the package
+
+
+def __getattr__(name: str):
+    # `u` is brainunit, as in the reference release (which imports it here); loaded on first use.
+    if name == "u":
+        try:
+            import brainunit
+        except ImportError:
+            raise ModuleNotFoundError(f"{__name__}.u is the optional package 'brainunit'; install it with "
+                                      f"`pip install brainunit` (or `pip install brainstate[units]`).") from None
+        return brainunit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

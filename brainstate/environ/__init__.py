@@ -30,3 +30,15 @@ from jax.typing import DTypeLike
 PlatformType = str
 PrecisionType = Union[int, str]
 config = jax_config = __import__("jax").config
+
+
+def __getattr__(name: str):
+    # `u` is brainunit, as in the reference release (which imports it here); loaded on first use.
+    if name == "u":
+        try:
+            import brainunit
+        except ImportError:
+            raise ModuleNotFoundError(f"{__name__}.u is the optional package 'brainunit'; install it with "
+                                      f"`pip install brainunit` (or `pip install brainstate[units]`).") from None
+        return brainunit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,7 @@ from ._named import named_call, named_scope
 from ._diagnostics import PerformanceWarning, StateInfo, StateReport, report_states
 from ._stateful_mapping import StatefulMapping
 from ._vmap import unvmap, vmap, vmap2
-from ._vmap_new_states import pmap2_new_states, vmap2_new_states, vmap_new_states
+from ._vmap_new_states import in_new_state_probe, pmap2_new_states, vmap2_new_states, vmap_new_states
 from ._pmap import pmap2
 from ._map import map
 from ._shard_map import shard_map

@@ -49,6 +49,10 @@ class StateFinder:
             return tuple(states)
         return {self.key_fn(i, s): s for i, s in enumerate(states)}
 
+    def find(self, *args, **kwargs):
+        """The states selected for a call with these arguments (the same as calling the finder)."""
+        return self(*args, **kwargs)
+
     def __call__(self, *args, **kwargs):
         found = self.stateful_fun.discover(*args, **kwargs)
         if self.usage == "both":

@@ -25,7 +25,7 @@ from ._stateful_mapping import StatefulMapping, selectors
 from ..typing import MISSING, Missing
 from ._vmap import _declared, _spmd
 
-__all__ = ["vmap_new_states", "vmap2_new_states", "pmap2_new_states"]
+__all__ = ["vmap_new_states", "vmap2_new_states", "pmap2_new_states", "in_new_state_probe"]
 
 
 class _NewStates:
@@ -199,3 +199,18 @@ def pmap2_new_states(module, init_kwargs: Dict, state_tag: Optional[str] = None,
                                creates_states=True)
 
     return _module_new_states(module, init_kwargs, state_tag, axis_size, state_out_axes, "pmap2_new_states", make)
+
+
+def in_new_state_probe() -> bool:
+    """Whether the code runs inside a probe pass that only discovers new states.
+
+    The reference release runs a function an extra time to find the states it creates; this
+    engine never does (a function runs once per trace), so the answer is always False. Code that
+    skips side effects during such a probe can keep calling it.
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.transform.in_new_state_probe()
+      False
+    """
+    return False

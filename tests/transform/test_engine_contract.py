@@ -243,3 +243,27 @@ def test_a_dict_state_mutated_in_place_and_written_back_leaks_nothing(under):
     assert float(step(*args)) == 1.0 and float(step(*args)) == 2.0
     assert float(s.value["a"]) == 2.0 and float(s.value["b"]) == 1.0
     assert not isinstance(s.value["a"], jax.core.Tracer)
+
+
+def test_state_finder_find_and_the_probe_flag():
+    w = bs.ParamState(jnp.ones(2))
+    h = bs.State(jnp.zeros(2))
+
+    def f(x):
+        h.value = w.value * x
+
+    finder = T.StateFinder(f, usage="both", return_type="list")
+    assert finder.find(1.0) == {"read": [w], "write": [h]}
+    assert T.in_new_state_probe() is False
+    assert bs.environ.u.mV is bs.typing.u.mV  # brainunit, as the reference re-exports it
+
+
+@pytest.mark.parametrize("module", [bs.environ, bs.typing], ids=["environ", "typing"])
+def test_u_without_brainunit_names_the_package_and_other_names_are_missing(module, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "brainunit", None)  # as if not installed
+    with pytest.raises(ModuleNotFoundError, match=r"\.u is the optional package 'brainunit'; install it with"):
+        module.u
+    with pytest.raises(AttributeError, match=r"has no attribute 'no_such_name'"):
+        module.no_such_name
