@@ -32,6 +32,11 @@ from . import mixin
 from . import interop  # flax / equinox are imported on first use of a conversion
 
 
+from ._deprecated import install_aliases as _install_aliases
+
+_install_aliases()  # `import brainstate.compile` etc. load the deprecated forwarding modules
+
+
 def __getattr__(name):
     import importlib
 
@@ -41,7 +46,7 @@ def __getattr__(name):
     # Deprecated spellings of older releases (brainstate/_deprecated/), loaded on first use so
     # that `import brainstate` stays fast and warning-free.
     if name in ("compile", "augment", "functional"):
-        return importlib.import_module(f"{__name__}._deprecated.{name}")
+        return importlib.import_module(f"{__name__}.{name}")  # through the alias finder
     if name in ("init", "surrogate"):
         from ._deprecated._braintools import moved_to_braintools
 

@@ -64,6 +64,9 @@ ALLOWED: dict[str, str] = {
     "brainstate/_state/_state.py:State.init needs brainstate.nn.init; import brainstate (not only brainstate._state).":
         "unreachable: importing brainstate._state runs brainstate/__init__.py first, which imports "
         "brainstate.nn.init and so registers the initializer State.init calls",
+    "brainstate/nn/_linear_variants.py:: unsupported brainunit sparse format ":
+        "unreachable with today's brainunit, whose only sparse matrices are CSR, CSC and COO; the "
+        "branch names a format a later brainunit may add",
 }
 
 

@@ -61,7 +61,8 @@ def test_register_rejects(registry, name, method, error, match):
         registry.register(name, method)
 
 
-@pytest.mark.parametrize("name, match", [("linear", "'linear' is built in"), ("nope", "'nope' is not registered")])
+@pytest.mark.parametrize("name, match", [("linear", "InterpolationRegistry.unregister: 'linear' is built in"),
+                                            ("nope", "InterpolationRegistry.unregister: 'nope' is not registered")])
 def test_unregister_rejects(name, match):
     with pytest.raises(ValueError, match=match):
         InterpolationRegistry.unregister(name)

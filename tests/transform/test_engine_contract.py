@@ -256,14 +256,3 @@ def test_state_finder_find_and_the_probe_flag():
     assert finder.find(1.0) == {"read": [w], "write": [h]}
     assert T.in_new_state_probe() is False
     assert bs.environ.u.mV is bs.typing.u.mV  # brainunit, as the reference re-exports it
-
-
-@pytest.mark.parametrize("module", [bs.environ, bs.typing], ids=["environ", "typing"])
-def test_u_without_brainunit_names_the_package_and_other_names_are_missing(module, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "brainunit", None)  # as if not installed
-    with pytest.raises(ModuleNotFoundError, match=r"\.u is the optional package 'brainunit'; install it with"):
-        module.u
-    with pytest.raises(AttributeError, match=r"has no attribute 'no_such_name'"):
-        module.no_such_name
