@@ -119,8 +119,11 @@ def test_deep_mismatch_names_the_path(path):
     np.testing.assert_array_equal(target.w.value, chain(depth, 1).w.value)  # nothing was written
 
 
-def test_deep_missing_and_unexpected_name_the_paths(path):
+@pytest.mark.parametrize("limit", [_layout.MAX_NAMED_TEXT, 0], ids=["path-named", "indexed"])
+def test_deep_missing_and_unexpected_name_the_paths(path, monkeypatch, limit):
+    monkeypatch.setattr(_layout, "MAX_NAMED_TEXT", limit)  # 300 levels fit the path-named layout
     checkpoint.save(path, chain(300, 0))
+    assert header(path)["__metadata__"]["format_version"] == ("1" if limit else "2")
     with pytest.raises(checkpoint.CheckpointError, match=rf"missing .*\n    {deep_key(300)}\n"):
         checkpoint.restore(path, chain(301, 0))
     report = checkpoint.restore(path, chain(299, 0), strict=False)
