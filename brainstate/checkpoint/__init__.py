@@ -4,7 +4,9 @@ Checkpoints are safetensors files: tensors plus a JSON header recording, for eve
 kind, shapes and dtypes, and the brainstate version that wrote it. Saves are atomic (a kill or a
 full disk leaves the previous checkpoint or the complete new one, never a broken one), files are
 checksummed, and restore is strict by default: it reports every missing, unexpected or
-mismatched path at once and restores nothing unless everything fits.
+mismatched path at once and restores nothing unless everything fits. Tensors are named by graph
+path, except in graphs so deep that the names would outgrow the header (a chain of thousands of
+modules): those store their paths once, in a table, and name tensors by index (`_layout.py`).
 
 Example:
   >>> import os, tempfile, brainstate

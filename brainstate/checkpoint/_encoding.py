@@ -1,11 +1,11 @@
 """How the states of a graph become named tensors, and how stored tensors become values again.
 
 Naming. A state is keyed by its graph path, the path elements joined with '.' (for example
-`'model.layers.0.weight'`; the root state of a graph has the empty key ''). A state whose value
-is a PyTree stores one tensor per leaf, named by the state key plus the leaf's key path joined
-the same way (Linear's `{'weight': ..., 'bias': ...}` becomes `'layers.0.weight.weight'` and
-`'layers.0.weight.bias'`). Two states or leaves whose names collide (a dict key holding a '.', an
-int 0 beside a string '0') are refused when saving, never silently merged.
+`'model.layers.0.weight'`; the root state of a graph has the empty key ''), held in a `PathTable`
+(`_paths.py`) so that deep graphs never spell out every key. Two states whose keys collide (a dict
+key holding a '.', an int 0 beside a string '0') are refused when saving, never silently merged.
+A state whose value is a PyTree stores one tensor per leaf; which tensor name each leaf gets,
+and how the header records the keys, is the layout's (`_layout.py`).
 
 Per-state metadata (JSON in the file header) records the state's kind (its class name) and, for
 every leaf in flatten order, its key, tensor name, true dtype, shape and encoding:
@@ -30,16 +30,19 @@ Restoring never trusts the stored tree: values are rebuilt in the target's own t
 after its leaf keys, shapes and dtypes were checked against the file.
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import jax
 import numpy as np
 
 from .._state import State
 from .. import graph
+from ..util._paths import Cell, cell_path
+from ._paths import PathTable, element_text
 from ._report import CheckpointError, display_path
 
-__all__ = ["path_key", "live_states", "state_spec", "encode_states", "decode_value", "compare_specs",
+__all__ = ["LiveStates", "live_states", "state_spec", "encode_states", "decode_value", "compare_specs",
            "stored_array", "sharding_record"]
 
 # The dtypes the safetensors format (and its NumPy API) stores as they are.
@@ -55,56 +58,76 @@ def _c_order(x: Any) -> np.ndarray:
     return np.require(np.asarray(x), requirements="C")
 
 
-def _element(key: Any) -> str:
-    """One graph-path element or PyTree key-path entry as text."""
-    tu = jax.tree_util
-    if isinstance(key, (tu.DictKey, tu.FlattenedIndexKey)):
-        return str(key.key)
-    if isinstance(key, tu.SequenceKey):
-        return str(key.idx)
-    if isinstance(key, tu.GetAttrKey):
-        return key.name
-    return str(key)
+@dataclass(frozen=True)
+class LiveStates:
+    """The live States of a graph, each once under its first path, in walk order.
+
+    Attributes:
+      table: the keys; `nodes[i]` is the (state) node of `states[i]`'s key.
+      nodes: one node per state, all different.
+      states: the States.
+    """
+
+    table: PathTable
+    nodes: List[int]
+    states: List[State]
+
+    def where(self, i: int) -> Callable[[], str]:
+        """How messages name state `i`, built only when a message needs it."""
+        return lambda: f"The state at {display_path(self.table.key(self.nodes[i]))!r}"
 
 
-def path_key(path: Tuple[Any, ...]) -> str:
-    """The checkpoint key of a graph path: its elements joined with '.'."""
-    return ".".join(_element(k) for k in path)
+def live_states(target: Any, where: str, table: Optional[PathTable] = None) -> LiveStates:
+    """The live States of a graph with their keys, added to `table` (a new one by default).
 
-
-def _join(state_key: str, leaf: str) -> str:
-    return ".".join(p for p in (state_key, leaf) if p)
-
-
-def live_states(target: Any, where: str) -> Dict[str, State]:
-    """The live States of a graph (each once, under its first path), keyed by checkpoint key."""
-    result: Dict[str, State] = {}
-    paths: Dict[str, Tuple[Any, ...]] = {}
-    for path, state in graph.states(target).items():
-        key = path_key(path)
-        if key in result:
+    The graph comes from `graph.flatten`, which nests the States by path without building a path
+    tuple per State (those would cost the square of the depth), so a deep chain walks in linear time.
+    """
+    table = PathTable() if table is None else table
+    if isinstance(target, State):
+        return LiveStates(table, [0], [target])
+    _, nested = graph.flatten(target, treefy_state=False)
+    nodes: List[int] = []
+    states: List[State] = []
+    first: Dict[int, Cell] = {}  # node -> the graph path that gave it, as a linked cell
+    # One frame per sub-dict being read: (its node, its cell, its remaining items).
+    stack: List[Tuple[int, Cell, Iterator]] = [(0, None, iter(nested.items()))]
+    while stack:
+        parent, parent_cell, items = stack[-1]
+        item = next(items, None)
+        if item is None:
+            stack.pop()
+            continue
+        key, value = item
+        node, cell = table.add_text(parent, element_text(key)), (parent_cell, key)
+        if not isinstance(value, State):
+            stack.append((node, cell, iter(value.items())))
+            continue
+        node = table.state_node(node)
+        if node in first:
             raise CheckpointError(
-                f"{where}: the graph paths {paths[key]} and {path} both give the checkpoint key "
-                f"{display_path(key)!r}, so their states could not be told apart in the file. "
-                f"Rename one of them (dict keys must not contain '.', and an int key must not sit "
-                f"beside the same number as a string).")
-        result[key] = state
-        paths[key] = path
-    return result
+                f"{where}: the graph paths {cell_path(first[node])} and {cell_path(cell)} both give the "
+                f"checkpoint key {display_path(table.key(node))!r}, so their states could not be told apart "
+                f"in the file. Rename one of them (dict keys must not contain '.', and an int key must not "
+                f"sit beside the same number as a string).")
+        first[node] = cell
+        nodes.append(node)
+        states.append(value)
+    return LiveStates(table, nodes, states)
 
 
-def _leaf_signature(x: Any, where: str) -> Tuple[Tuple[int, ...], str]:
+def _leaf_signature(x: Any, where: Callable[[], str]) -> Tuple[Tuple[int, ...], str]:
     """(shape, dtype name) of a leaf as it is stored; raises for leaves that are not arrays."""
     if isinstance(x, jax.core.Tracer):
         raise CheckpointError(
-            f"{where} holds a JAX tracer: checkpoints are written and read outside traced "
+            f"{where()} holds a JAX tracer: checkpoints are written and read outside traced "
             f"functions. Call save/restore outside `jit`/`grad`/`vmap`/loops, on concrete values.")
     if isinstance(x, _PY_SCALARS):
         return (), np.dtype(jax.dtypes.canonicalize_dtype(type(x))).name
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
     if shape is None or dtype is None:
         raise CheckpointError(
-            f"{where} is a {type(x).__name__}, not an array, so it cannot be stored in a "
+            f"{where()} is a {type(x).__name__}, not an array, so it cannot be stored in a "
             f"checkpoint (which holds tensors only). Keep non-array data outside States, or "
             f"convert it to an array.")
     if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
@@ -115,16 +138,16 @@ def _leaf_signature(x: Any, where: str) -> Tuple[Tuple[int, ...], str]:
 def _leaves(state: State) -> List[Tuple[str, Any]]:
     """(leaf key, leaf) of a state's value, in flatten order."""
     flat, _ = jax.tree_util.tree_flatten_with_path(state.value)
-    return [(".".join(_element(k) for k in keypath), leaf) for keypath, leaf in flat]
+    return [(".".join(element_text(k) for k in keypath), leaf) for keypath, leaf in flat]
 
 
-def state_spec(state_key: str, state: State) -> dict:
-    """The metadata of a live state: kind, and per leaf its key, tensor name, dtype and shape."""
+def state_spec(state: State, where: Callable[[], str]) -> dict:
+    """The metadata of a live state: kind, and per leaf its key, dtype and shape (`where()` names
+    the state in an error)."""
     leaves = []
     for leaf, x in _leaves(state):
-        where = f"The state at {display_path(state_key)!r}" + (f" (leaf {leaf!r})" if leaf else "")
-        shape, dtype = _leaf_signature(x, where)
-        leaves.append({"key": leaf, "tensor": _join(state_key, leaf), "dtype": dtype, "shape": list(shape)})
+        shape, dtype = _leaf_signature(x, lambda: where() + (f" (leaf {leaf!r})" if leaf else ""))
+        leaves.append({"key": leaf, "dtype": dtype, "shape": list(shape)})
     return {"kind": type(state).__name__, "leaves": leaves}
 
 
@@ -186,22 +209,15 @@ def sharding_record(x: Any) -> Optional[dict]:
             "mesh_shape": [int(n) for n in sharding.mesh.axis_sizes]}
 
 
-def encode_states(states: Dict[str, State]) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, jax.Array]]:
-    """(tensor name -> stored array, state key -> metadata, tensor name -> sharded array) for the
-    given live states; sharded leaves (see the module docstring) are in the third dict only."""
+def encode_states(states: List[State], specs: List[dict]) -> Tuple[Dict[str, np.ndarray], Dict[str, jax.Array]]:
+    """(tensor name -> stored array, tensor name -> sharded array) of live states whose specs
+    (`state_spec`) carry their tensor names; sets each leaf's encoding (and storage, sharding).
+    Sharded leaves (see the module docstring) are in the second dict only."""
     tensors: Dict[str, np.ndarray] = {}
     spread: Dict[str, jax.Array] = {}
-    owners: Dict[str, str] = {}
-    specs: Dict[str, dict] = {}
-    for key, state in states.items():
-        spec = state_spec(key, state)
-        for leaf_spec, (_, x) in zip(spec["leaves"], _leaves(state)):
+    for state, spec in zip(states, specs, strict=True):
+        for leaf_spec, (_, x) in zip(spec["leaves"], _leaves(state), strict=True):
             name = leaf_spec["tensor"]
-            if name in owners:
-                raise CheckpointError(
-                    f"save: the states at {display_path(owners[name])!r} and {display_path(key)!r} "
-                    f"both produce the tensor name {name!r}, so the file could not tell them apart. "
-                    f"Rename a state or a dict key so that no path is a prefix-plus-leaf of another.")
             record = sharding_record(x)
             if record is not None:
                 leaf_spec["sharding"] = record
@@ -209,9 +225,7 @@ def encode_states(states: Dict[str, State]) -> Tuple[Dict[str, np.ndarray], Dict
                 spread[name] = _spread_leaf(x, leaf_spec)
             else:
                 tensors[name] = _encode_leaf(x, leaf_spec)
-            owners[name] = key
-        specs[key] = spec
-    return tensors, specs, spread
+    return tensors, spread
 
 
 def _true_dtype(name: str):

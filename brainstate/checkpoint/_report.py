@@ -17,11 +17,16 @@ checkpoint under the same path is then intact.
 """
 
 import dataclasses
-from typing import Dict, Optional, Tuple
+import itertools
+from typing import Iterable, List, Mapping, Optional, Sequence
 
 from .._errors import BrainStateError
 
 __all__ = ["CheckpointError", "CheckpointWriteError", "RestoreReport", "display_path"]
+
+# Problems listed per group in a report's text: a graph of thousands of states that does not
+# fit would otherwise give a message of thousands of lines (the report itself keeps them all).
+_LISTED = 20
 
 
 class CheckpointError(BrainStateError, ValueError):
@@ -68,6 +73,14 @@ class CheckpointWriteError(CheckpointError, OSError):
         return str(self.args[0])
 
 
+def _listed(entries: Iterable[str], count: int) -> List[str]:
+    """The first `_LISTED` of `count` entries as indented lines, and a line counting the rest."""
+    lines = [f"    {entry}" for entry in itertools.islice(entries, _LISTED)]
+    if count > _LISTED:
+        lines.append(f"    ... and {count - _LISTED} more (the report lists them all)")
+    return lines
+
+
 def display_path(key: str) -> str:
     """How messages show a state path; the root state of a graph has the empty path."""
     return key if key else "<root>"
@@ -78,7 +91,9 @@ class RestoreReport:
     """The outcome of matching a checkpoint against a target graph, path by path.
 
     Paths are the checkpoint keys: graph path elements joined with '.', e.g.
-    `'model.layers.0.weight'`.
+    `'model.layers.0.weight'`. A report made by `restore` holds them in read-only sequences
+    and mappings that build each path's text when it is read (so that a graph thousands of
+    levels deep does not spell out every path); they compare equal to tuples and dicts.
 
     Attributes:
       restored: paths whose values were written into the target (or, in a report attached to a
@@ -97,10 +112,10 @@ class RestoreReport:
           b
     """
 
-    restored: Tuple[str, ...]
-    missing: Tuple[str, ...]
-    unexpected: Tuple[str, ...]
-    mismatched: Dict[str, str]
+    restored: Sequence[str]
+    missing: Sequence[str]
+    unexpected: Sequence[str]
+    mismatched: Mapping[str, str]
 
     @property
     def ok(self) -> bool:
@@ -108,17 +123,19 @@ class RestoreReport:
         return not (self.missing or self.unexpected or self.mismatched)
 
     def problems(self) -> str:
-        """The missing, unexpected and mismatched paths as an indented list, one per line."""
-        lines = []
-        if self.missing:
-            lines.append("  missing (in the target, not in the checkpoint):")
-            lines.extend(f"    {display_path(p)}" for p in self.missing)
-        if self.unexpected:
-            lines.append("  unexpected (in the checkpoint, not in the target):")
-            lines.extend(f"    {display_path(p)}" for p in self.unexpected)
-        if self.mismatched:
-            lines.append("  mismatched (in both, but different):")
-            lines.extend(f"    {display_path(p)}: {why}" for p, why in self.mismatched.items())
+        """The missing, unexpected and mismatched paths as an indented list, one per line (the
+        first 20 of each group, then how many more there are)."""
+        lines: List[str] = []
+        for title, count, entries in (
+                ("missing (in the target, not in the checkpoint)", len(self.missing),
+                 (display_path(p) for p in self.missing)),
+                ("unexpected (in the checkpoint, not in the target)", len(self.unexpected),
+                 (display_path(p) for p in self.unexpected)),
+                ("mismatched (in both, but different)", len(self.mismatched),
+                 (f"{display_path(p)}: {why}" for p, why in self.mismatched.items()))):
+            if count:
+                lines.append(f"  {title}:")
+                lines.extend(_listed(entries, count))
         return "\n".join(lines)
 
     def __str__(self) -> str:

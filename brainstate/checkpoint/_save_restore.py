@@ -18,10 +18,9 @@ Invariants:
   new one, whatever happens (`_commit.py`).
 """
 
-import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import jax
 import numpy as np
@@ -30,6 +29,8 @@ from jax.sharding import PartitionSpec
 from .. import __version__
 from ._commit import commit_save, remove_leftovers_of
 from ._encoding import compare_specs, decode_value, encode_states, live_states, state_spec
+from ._layout import StoredStates, name_tensors, read_states, states_metadata
+from ._paths import PathList, PathMap
 from ._report import CheckpointError, RestoreReport
 from ._shards import read_shards, shard_names_of
 from ._storage import read_checkpoint, read_metadata_unverified
@@ -80,10 +81,13 @@ def save(path: PathLike, target: Any) -> str:
       True
     """
     path = os.fspath(path)
-    tensors, specs, spread = encode_states(live_states(target, "save"))
+    live = live_states(target, "save")
+    specs = [state_spec(state, live.where(i)) for i, state in enumerate(live.states)]
+    version = name_tensors(live, specs)
+    tensors, spread = encode_states(live.states, specs)
     metadata = {"brainstate_version": __version__, "jax_version": jax.__version__,
-                "states": json.dumps(specs, sort_keys=True)}
-    leaf_specs = {leaf["tensor"]: leaf for spec in specs.values() for leaf in spec["leaves"]}
+                **states_metadata(version, live, specs)}
+    leaf_specs = {leaf["tensor"]: leaf for spec in specs for leaf in spec["leaves"]}
     commit_save(path, tensors, metadata, spread, leaf_specs)
     return path
 
@@ -94,8 +98,8 @@ def save(path: PathLike, target: Any) -> str:
 _READ_ATTEMPTS = 3
 
 
-def _read(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, dict], Dict[str, str]]:
-    """(stored tensors, state key -> spec, metadata) of a verified checkpoint file, with the
+def _read(path: str) -> Tuple[Dict[str, np.ndarray], StoredStates, Dict[str, str]]:
+    """(stored tensors, the states recorded, metadata) of a verified checkpoint file, with the
     tensors of sharded leaves reassembled from their shard files."""
     remove_leftovers_of(path)
     attempt = 1
@@ -120,16 +124,16 @@ def _save_id_now(path: str) -> Optional[str]:
 def _assemble(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]):
     """Add the tensors of the shard files to those of the main file, and check them all."""
     try:
-        specs = json.loads(metadata["states"])
+        stored = read_states(metadata)
         names = shard_names_of(path, metadata)
-        tensors = {**tensors, **read_shards(path, specs, names, metadata.get("save_id"))}
+        tensors = {**tensors, **read_shards(path, stored.specs, names, metadata.get("save_id"))}
         referenced = set()
-        for key, spec in specs.items():
+        for spec in stored.specs:
             for leaf in spec["leaves"]:
-                stored = tensors[leaf["tensor"]]
+                array = tensors[leaf["tensor"]]
                 referenced.add(leaf["tensor"])
-                if leaf["encoding"] == "raw" and (stored.dtype.name != leaf["dtype"] or
-                                                  list(stored.shape) != list(leaf["shape"])):
+                if leaf["encoding"] == "raw" and (array.dtype.name != leaf["dtype"] or
+                                                  list(array.shape) != list(leaf["shape"])):
                     raise ValueError(f"tensor {leaf['tensor']!r} does not match its metadata")
         if referenced != set(tensors):
             raise ValueError(f"tensors {sorted(set(tensors) - referenced)} belong to no state")
@@ -140,7 +144,7 @@ def _assemble(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str
             f"The checkpoint file {path!r} has inconsistent metadata ({err!r}); it was not written "
             f"by this version of brainstate.checkpoint or was altered. Nothing was read from it.",
             path=path) from err
-    return tensors, specs, metadata
+    return tensors, stored, metadata
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,10 @@ class Checkpoint:
     """
 
     path: str
-    values: Dict[str, Any]
-    kinds: Dict[str, str]
+    values: Mapping[str, Any]
+    kinds: Mapping[str, str]
     version: str
-    shardings: Dict[str, Any] = field(default_factory=dict)
+    shardings: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _layout(record: Optional[dict]) -> Optional[dict]:
@@ -180,16 +184,20 @@ def load(path: PathLike) -> Checkpoint:
       CheckpointError: the file is missing, truncated, corrupted or not a brainstate checkpoint.
     """
     path = os.fspath(path)
-    tensors, specs, metadata = _read(path)
-    values, shardings = {}, {}
-    for key, spec in specs.items():
+    tensors, stored, metadata = _read(path)
+    values, sharded, shardings = [], [], []
+    for node, spec in zip(stored.nodes, stored.specs):
         value = decode_value(tensors, spec, None)
-        values[key] = jax.tree_util.tree_map(lambda x: np.array(x) if isinstance(x, np.ndarray) else x, value)
+        values.append(jax.tree_util.tree_map(lambda x: np.array(x) if isinstance(x, np.ndarray) else x, value))
         layouts = {leaf["key"]: _layout(leaf.get("sharding")) for leaf in spec["leaves"]}
         if any(v is not None for v in layouts.values()):
-            shardings[key] = layouts[""] if list(layouts) == [""] else layouts
-    return Checkpoint(path=path, values=values, kinds={k: s["kind"] for k, s in specs.items()},
-                      version=metadata.get("brainstate_version", "unknown"), shardings=shardings)
+            sharded.append(node)
+            shardings.append(layouts[""] if list(layouts) == [""] else layouts)
+    table = stored.table
+    return Checkpoint(path=path, values=PathMap(table, stored.nodes, values),
+                      kinds=PathMap(table, stored.nodes, [spec["kind"] for spec in stored.specs]),
+                      version=metadata.get("brainstate_version", "unknown"),
+                      shardings=PathMap(table, sharded, shardings))
 
 
 def _write_all(writes) -> None:
@@ -229,23 +237,28 @@ def restore(path: PathLike, target: Any, *, strict: bool = True) -> RestoreRepor
     if not isinstance(strict, bool):
         raise TypeError(f"restore: strict must be True or False, got {strict!r}.")
     path = os.fspath(path)
-    tensors, specs, _ = _read(path)
-    live = live_states(target, "restore")
-    restored, mismatched, writes = [], {}, []
-    for key, state in live.items():
-        if key not in specs:
+    tensors, stored, _ = _read(path)
+    live = live_states(target, "restore", stored.table)  # the target's keys join the file's table
+    spec_at = dict(zip(stored.nodes, stored.specs))
+    restored, missing, mismatched, whys, writes = [], [], [], [], []
+    for i, (node, state) in enumerate(zip(live.nodes, live.states)):
+        spec = spec_at.get(node)
+        if spec is None:
+            missing.append(node)
             continue
-        why = compare_specs(specs[key], state_spec(key, state))
+        why = compare_specs(spec, state_spec(state, live.where(i)))
         if why:
-            mismatched[key] = why
+            mismatched.append(node)
+            whys.append(why)
         else:
-            restored.append(key)
-            writes.append((state, decode_value(tensors, specs[key], state)))
+            restored.append(node)
+            writes.append((state, decode_value(tensors, spec, state)))
+    in_target = set(live.nodes)
     report = RestoreReport(
-        restored=tuple(restored),
-        missing=tuple(k for k in live if k not in specs),
-        unexpected=tuple(k for k in specs if k not in live),
-        mismatched=mismatched)
+        restored=PathList(stored.table, restored),
+        missing=PathList(stored.table, missing),
+        unexpected=PathList(stored.table, [node for node in stored.nodes if node not in in_target]),
+        mismatched=PathMap(stored.table, mismatched, whys))
     if strict and not report.ok:
         count = len(report.missing) + len(report.unexpected) + len(report.mismatched)
         raise CheckpointError(

@@ -119,9 +119,10 @@ def write_own_shards(file: str, spread: Dict[str, jax.Array], leaf_specs: Dict[s
     write_checkpoint(file, pieces, {"save_id": save_id, "pieces": json.dumps(where, sort_keys=True)})
 
 
-def read_shards(path: str, specs: Dict[str, dict], names: List[str], save_id: Optional[str]) -> Dict[str, np.ndarray]:
-    """Tensor name -> the stored array reassembled from the shard files `names` of `path`."""
-    leaves = {leaf["tensor"]: leaf for spec in specs.values() for leaf in spec["leaves"]
+def read_shards(path: str, specs: Iterable[dict], names: List[str], save_id: Optional[str]) -> Dict[str, np.ndarray]:
+    """Tensor name -> the stored array reassembled from the shard files `names` of `path`, for
+    the states whose `specs` the main file records."""
+    leaves = {leaf["tensor"]: leaf for spec in specs for leaf in spec["leaves"]
               if leaf.get("storage") == "shards"}
     if not leaves:
         return {}

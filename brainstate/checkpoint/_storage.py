@@ -5,7 +5,8 @@ header, then the raw tensor bytes), so any safetensors reader can open it. No pi
 involved. The header's `__metadata__` (string -> string) holds:
 
 - `format` = 'brainstate.checkpoint', `format_version`, `brainstate_version`, `jax_version`;
-- `states`: JSON, state key -> {kind, leaves: [{key, tensor, dtype, shape, encoding}]};
+- `states` (and, in version 2, `paths`): which state each tensor belongs to, with its kind,
+  leaves, dtypes and shapes, in the layout the version names (`_layout.py`);
 - `checksum`: 'sha256:<hex>' over the other metadata and, per tensor in name order, its name,
   stored dtype, shape and bytes.
 
@@ -31,10 +32,14 @@ import numpy as np
 from ._atomic import write_atomic
 from ._report import CheckpointError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "write_checkpoint", "read_checkpoint", "read_metadata_unverified"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "READABLE_VERSIONS", "write_checkpoint", "read_checkpoint",
+           "read_metadata_unverified"]
 
 FORMAT = "brainstate.checkpoint"
+# The version written when the metadata names none: shard files, and path-named main files.
 FORMAT_VERSION = "1"
+# Version 2 is the indexed layout of deep graphs (`_layout.py`); everything else is as in 1.
+READABLE_VERSIONS = ("1", "2")
 # safetensors refuses headers larger than this (100 MB); a larger length is a damaged file.
 _MAX_HEADER = 100_000_000
 
@@ -63,9 +68,12 @@ def checksum(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> 
 
 
 def write_checkpoint(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
-    """Serialise tensors and metadata to safetensors bytes, checksummed, and write them atomically."""
+    """Serialise tensors and metadata to safetensors bytes, checksummed, and write them atomically.
+
+    The metadata's `format_version` is kept if it has one, else it is `FORMAT_VERSION`.
+    """
     st = _safetensors_numpy()
-    header = dict(metadata, format=FORMAT, format_version=FORMAT_VERSION)
+    header = {"format_version": FORMAT_VERSION, **metadata, "format": FORMAT}
     header["checksum"] = checksum(tensors, header)
     write_atomic(path, st.save(tensors, metadata=header))
 
@@ -108,11 +116,12 @@ def read_checkpoint(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
     rest = {k: v for k, v in metadata.items() if k != "checksum"}
     if stored_sum != checksum(tensors, rest):
         raise _corrupted(path, "its checksum does not match its contents")
-    if rest.get("format_version") != FORMAT_VERSION:
+    if rest.get("format_version") not in READABLE_VERSIONS:
         raise CheckpointError(
             f"{path!r} uses checkpoint format version {rest.get('format_version')!r} (written by "
-            f"brainstate {rest.get('brainstate_version')}); this brainstate reads version "
-            f"{FORMAT_VERSION!r}. Restore it with a matching brainstate version.", path=path)
+            f"brainstate {rest.get('brainstate_version')}); this brainstate reads versions "
+            f"{' and '.join(map(repr, READABLE_VERSIONS))}. Restore it with a matching brainstate version.",
+            path=path)
     return tensors, rest
 
 

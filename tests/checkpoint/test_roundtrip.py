@@ -206,12 +206,6 @@ def test_save_refuses_colliding_paths(path):
         checkpoint.save(path, clash)
 
 
-def test_save_refuses_colliding_leaf_names(path):
-    clash = {"a": brainstate.State({"b": jnp.ones(1)}), "a.b": brainstate.State(jnp.ones(2))}
-    with pytest.raises(checkpoint.CheckpointError, match=r"both produce the tensor name 'a.b'"):
-        checkpoint.save(path, clash)
-
-
 def test_array_spread_across_processes_is_saved_as_this_process_shards(path, monkeypatch):
     state = brainstate.State(jnp.arange(2.0))
     monkeypatch.setattr(type(state.value), "is_fully_addressable", property(lambda self: False))
