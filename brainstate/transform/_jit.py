@@ -302,7 +302,7 @@ class JittedFunction:
         # The fast path: a known graph (no watched attribute changed, no global rebound), no
         # environ key read, nothing donated or restored, not inside another transform.
         if (not entry.fast or entry.epoch != _epoch.epoch or _trace_local.stack
-                or type(_JAX_TRACE.trace) is not compat.EvalTrace):  # inside a raw JAX transform
+                or type(_JAX_TRACE.value) is not compat.EvalTrace):  # inside a raw JAX transform
             return self._call(args, kwargs)
         for names, name, obj in entry.rebind:
             if names.get(name) is not obj:  # a global the function reaches was rebound
@@ -517,7 +517,7 @@ class _DonateSignature:
 
 
 _MAX_ROUNDS = 8  # traces in a row that may each find new states before jit gives up
-_JAX_TRACE = compat.trace_ctx  # `.trace`: the JAX trace operations bind to now (thread-local)
+_JAX_TRACE = compat.current_trace_ref  # `.value`: the JAX trace operations bind to now (thread-local)
 
 
 def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:
