@@ -124,7 +124,9 @@ def extend_axis_env(axis_env: Iterable[Tuple[Any, int]]):
 
 
 def shaped_abstractify(x: Any) -> Any:
-    """The abstract value JAX traces `x` with (shape, dtype, weak type)."""
+    """The abstract value JAX traces `x` with (shape, dtype, weak type); an abstract value as it is."""
+    if isinstance(x, _core.AbstractValue):
+        return x
     return jax.typeof(x) if hasattr(jax, "typeof") else _core.get_aval(x)
 
 

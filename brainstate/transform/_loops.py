@@ -20,6 +20,7 @@ from typing import Callable, Optional, Tuple, TypeVar
 import jax
 import jax.numpy as jnp
 
+from .. import _compatible_import as compat
 from ._progress import ProgressBar, as_runner
 from ._stateful import StatefulFunction, check_no_state_args
 
@@ -31,14 +32,14 @@ Y = TypeVar("Y")
 
 
 def abstract(tree):
-    """`jax.ShapeDtypeStruct`s of a PyTree of arrays (weak types kept)."""
-    return jax.eval_shape(lambda t: t, tree)
+    """The abstract values of a PyTree of arrays (weak types, and inside `shard_map` the mesh axes
+    a value varies over, kept: a body traced with less would insert collectives that fail)."""
+    return jax.tree_util.tree_map(compat.shaped_abstractify, tree)
 
 
 def one_step(xs):
     """The abstract value of `xs[0]`: every leaf without its leading axis."""
-    return jax.tree_util.tree_map(lambda s: jax.ShapeDtypeStruct(s.shape[1:], s.dtype, weak_type=s.weak_type),
-                                  abstract(xs))
+    return jax.tree_util.tree_map(lambda a: a.update(shape=a.shape[1:]), abstract(xs))
 
 
 def loop_length(xs, length: Optional[int], where: str, xs_name: str = "xs") -> int:
