@@ -71,6 +71,7 @@ class State(_hooks.StateHookMixin):
     __module__ = "brainstate"
     _hooks = None
     _raw_trace = None
+    _raw_restored = False  # the tracer it holds came from `restore_value` in a raw JAX transform
     _version = 0  # a new unique number at every store (see `_commit.py`)
 
     def __init__(self, value: Any, name: Optional[str] = None, **metadata: Any):
@@ -127,7 +128,7 @@ class State(_hooks.StateHookMixin):
 
     def _committed(self) -> Any:
         """The stored value, refusing a tracer whose trace has ended."""
-        if self._tracer and not self._in_own_raw_trace():
+        if self._tracer and not self._raw_restored and not self._in_own_raw_trace():
             raise TraceContextError(
                 f"{self._label()} holds a JAX tracer from a transform that has finished: the state "
                 f"was created or written inside a traced function and its value escaped. Create "
@@ -169,11 +170,14 @@ class State(_hooks.StateHookMixin):
                 trace.check_jax_level(self)
             elif restore:
                 # `restore_value` inside a raw JAX transform: the value belongs to that transform,
-                # readable and writable there; after it ends, reading it raises (`_committed`).
+                # readable and writable there. Libraries (braintrace) restore it afterwards, and
+                # may read it meanwhile for its shape or dtype, as the reference release allows:
+                # computing with it then fails in JAX (an escaped tracer).
                 self._raw_trace = get_opaque_trace_state()
             elif not self._in_own_raw_trace():
                 raise self._escaping_tracer_error()
         if trace is None:  # an eager write: stamped, under the commit lock
+            self._raw_restored = bool(restore and has_tracer)
             _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None)
             return
         if restore:

@@ -485,6 +485,7 @@ class StatefulFunction:
         self._fp_id = 0
         self._fp_ids: Dict[tuple, int] = {}
         self._stats = {"hits": 0, "misses": 0}
+        self._last: Optional[Discovery] = None  # the latest discovery, cached or not
 
     # -- what the function reaches -------------------------------------------------------------
     def _reached(self) -> Optional[list]:
@@ -560,6 +561,7 @@ class StatefulFunction:
                 found = trace_once(self.fun, self.signature, args, kwargs, self.name, self.axis_env,
                                    self.state_view)
                 found.key = key
+                self._last = found
                 if self.ir_optimizations is not None:
                     from ._jaxpr_optimize import optimize_jaxpr  # the IR tools load on first use
                     found.jaxpr = optimize_jaxpr(found.jaxpr, optimizations=self.ir_optimizations)
@@ -576,6 +578,7 @@ class StatefulFunction:
     def clear_cache(self) -> None:
         """Drop every cached discovery."""
         self._cache.clear()
+        self._last = None
 
     # -- the shared recipe ---------------------------------------------------------------------
     def call(self, jax_call: Callable, args: tuple, kwargs: dict, restored: Optional[Callable] = None,
@@ -610,6 +613,11 @@ class StatefulFunction:
     def _by_key(self, cache_key: Hashable) -> Discovery:
         found = self._find(cache_key)
         if found is None:
+            last = self._last
+            if last is not None and last.key == cache_key:
+                # not cacheable (it closes over tracers of an enclosing trace), but just traced
+                # for these arguments: the getters answer for it until the next trace
+                return last
             raise KeyError(
                 f"{self.name} has no compiled entry for cache key {cache_key!r}. Call "
                 f"`get_arg_cache_key(*args, compile_if_miss=True)` or `make_jaxpr(*args)` first.")

@@ -134,3 +134,18 @@ def test_ir_optimizations_rewrite_the_program_that_runs():
 def test_unknown_ir_optimization_is_refused_when_built():
     with pytest.raises(ValueError, match=r"ir_optimizations=\.\.\.\) got unknown optimization\(s\) \['fold'\]"):
         T.StatefulFunction(lambda x: x, ir_optimizations=["fold"])
+
+
+def test_getters_answer_for_a_discovery_that_closes_over_outer_tracers():
+    w, h, _ = _model()
+    seen = {}
+
+    @bs.transform.jit
+    def outer(y):
+        sf = T.StatefulFunction(lambda x: (h.value * y + x * w.value).sum())  # closes over the tracer y
+        key = sf.get_arg_cache_key(jnp.ones(3), compile_if_miss=True)
+        seen["states"] = sf.get_states_by_cache(key)
+        return y
+
+    outer(2.0)
+    assert seen["states"] == (h, w)
