@@ -43,7 +43,9 @@ def conv_spec(m: Any) -> Optional[Spec]:
     if type(m) not in CONVS.values() or m.w_mask is not None:
         return None
     p = m.weight.value
-    return {"ndim": m.num_spatial_dims, "kernel": p["weight"], "bias": p.get("bias"), "stride": m.stride,
+    bias = p.get("bias")
+    bias = None if bias is None else jnp.reshape(bias, (-1,))  # stored as (1, ..., C): as (C,)
+    return {"ndim": m.num_spatial_dims, "kernel": p["weight"], "bias": bias, "stride": m.stride,
             "padding": m.padding, "lhs_dilation": m.lhs_dilation, "rhs_dilation": m.rhs_dilation,
             "groups": m.groups, "channel_first": m.channel_first, "in_size": m.in_size}
 

@@ -7,7 +7,8 @@ dimensions for an N-d conv, and its channel count must be the layer's; anything 
 `ValueError` naming the layer and the shape.
 
 The kernel is `(*window, in_channels // groups, out_channels)` for every layer here, stored with
-the optional `(out_channels,)` bias in ONE `ParamState` `weight`: `{'weight': ..., 'bias': ...}`
+the optional bias (shape `(1, ..., 1, out_channels)`, or `(1, out_channels, 1, ...)` channels
+first, as in the reference) in ONE `ParamState` `weight`: `{'weight': ..., 'bias': ...}`
 (plus `'gain'` for the scaled weight-standardized convs). A `w_mask` of the kernel's shape is a
 fixed constant multiplied into the kernel on every call.
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from .._state import ParamState
 from . import init
-from ._layer_weights import hold, no_param, read, value_of
+from ._layer_weights import hold, is_param, no_param, read, value_of
 from ._linear_variants import _initial, weight_standardization
 from ._module import Module
 
@@ -83,7 +84,10 @@ class _ConvBase(Module):
         self.kernel_shape = shape
         params = {"weight": _initial(self, w_init, shape, "w_init")}
         if b_init is not None:
-            params["bias"] = _initial(self, b_init, (self.out_channels,), "b_init")
+            bias = _initial(self, b_init, (self.out_channels,), "b_init")
+            # stored broadcastable against the output, as the reference: (1, ..., 1, C) channels
+            # last, (1, C, 1, ..., 1) channels first; an `nn.Param` is kept as given
+            params["bias"] = bias if is_param(bias) else jnp.reshape(bias, self._bias_shape())
         self._extra_params(params)
         no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else _initial(self, w_mask, shape, "w_mask")
@@ -155,7 +159,13 @@ class _ConvBase(Module):
         if "bias" not in params:
             return y
         b = params["bias"]
-        return y + (b.reshape((-1,) + (1,) * self.num_spatial_dims) if self.channel_first else b)
+        if jnp.ndim(b) == 1:  # an `nn.Param` of shape (C,)
+            b = jnp.reshape(b, self._bias_shape())
+        return y + b
+
+    def _bias_shape(self) -> Tuple[int, ...]:
+        ones = (1,) * self.num_spatial_dims
+        return (1, self.out_channels) + ones if self.channel_first else ones + (self.out_channels,)
 
 
 class _Conv(_ConvBase):
@@ -249,7 +259,7 @@ def _doc(kind: str, n: int, extra: str = "") -> str:
       rhs_dilation: kernel dilation, an int or a tuple of {n} ints.
       groups: number of channel groups (must divide both channel counts).
       w_init: initializer or array for the kernel `(*window, in // groups, out)`.
-      b_init: initializer or array for the `(out_channels,)` bias, or None.
+      b_init: initializer or array for the bias (`(out_channels,)` values), or None.
       w_mask: optional fixed mask multiplied into the kernel.
       channel_first: whether the channel axis comes before the spatial axes.
       name: optional module name.

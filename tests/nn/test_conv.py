@@ -127,7 +127,7 @@ def test_conv_gradient_reaches_kernel_and_bias():
     grads = bs.transform.grad(lambda: layer(x).sum(), grad_states=layer.states(bs.ParamState))()
     w_grad = jax.grad(lambda w: ref_conv(x[None], w, 1).sum())(kernel(layer))
     assert_allclose(grads[("weight",)]["weight"], w_grad, rtol=1e-5, atol=1e-5)
-    assert_allclose(grads[("weight",)]["bias"], np.full(3, 6.0), rtol=1e-5)
+    assert_allclose(grads[("weight",)]["bias"], np.full((1, 3), 6.0), rtol=1e-5)  # stored as (1, C) in 1-d
 
 
 # -- ConvTranspose ----------------------------------------------------------------------------------
@@ -253,3 +253,14 @@ def test_an_int_tuple_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError, match=r"Conv3d.*: padding must be 'SAME', 'VALID', a non-negative int, 3 ints "
                                          r"\(one per spatial axis\), or one or 3 \(low, high\) pairs, got \(1, 2\)"):
         bs.nn.Conv3d((5, 5, 5, 2), 3, 3, padding=(1, 2))
+
+
+@pytest.mark.parametrize("channel_first, shape", [(False, (1, 1, 4)), (True, (1, 4, 1, 1))])
+def test_the_bias_is_stored_broadcastable_against_the_output_as_the_reference(channel_first, shape):
+    size = (4, 6, 6) if channel_first else (6, 6, 4)
+    conv = bs.nn.Conv2d(size, 4, 3, b_init=jnp.arange(4.0), channel_first=channel_first)
+    assert conv.weight.value["bias"].shape == shape
+    x = data(2, *size)
+    want = ref_conv(jnp.moveaxis(x, 1, -1) if channel_first else x, jnp.asarray(kernel(conv)), 2) + jnp.arange(4.0)
+    out = conv(x)
+    assert_allclose(jnp.moveaxis(out, 1, -1) if channel_first else out, want, rtol=1e-5, atol=1e-5)
