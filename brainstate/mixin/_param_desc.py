@@ -46,7 +46,7 @@ class HashableDict(dict):
     def __init__(self, the_dict: dict):
         super().__init__({k: v if hashable(v) else str(v) for k, v in the_dict.items()})
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # dict declares itself unhashable; this subclass is hashable by design
         return hash(frozenset(self.items()))
 
 
