@@ -11,7 +11,7 @@ matching States from every place in the graph that holds them.
 """
 
 from collections.abc import Mapping
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union, cast
 
 from .._state import State, TreefyState
 from ..util._depth_first import DepthFirst
@@ -97,7 +97,7 @@ def update_states(node: Any, state_dict: Mapping, /, *state_dicts: Mapping) -> N
     Raises:
       ValueError: if a path names no State of the graph (nothing is written then).
     """
-    live = states(node)
+    live = cast(FlattedDict, states(node))  # without filters, `states` gives one mapping
     # Keyed by state, not path: hashing a path tuple costs its length, a lot on a deep chain.
     writes: Dict[int, Tuple[State, Any]] = {}
     for mapping in (state_dict,) + state_dicts:
