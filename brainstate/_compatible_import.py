@@ -116,7 +116,8 @@ def extend_axis_env(axis_env: Iterable[Tuple[Any, int]]):
 
 def shaped_abstractify(x: Any) -> Any:
     """The abstract value JAX traces `x` with (shape, dtype, weak type)."""
-    return jax.typeof(x) if hasattr(jax, "typeof") else _core.get_aval(x)  # type: ignore[attr-defined]  # older JAX only
+    # `get_aval` exists only in older JAX (without `jax.typeof`), so the current stubs lack it.
+    return jax.typeof(x) if hasattr(jax, "typeof") else _core.get_aval(x)  # type: ignore[attr-defined]
 
 
 def to_aval(x: Any) -> Any:
@@ -296,5 +297,6 @@ def new_jaxpr(constvars: Sequence[Any], invars: Sequence[Any], outvars: Sequence
     if consts is None:
         return Jaxpr(*parts)
     if CLOSED_IS_JAXPR:
-        return Jaxpr(*parts, consts=list(consts))  # type: ignore[call-arg]  # JAX >= 0.8 only; stubs vary by version
+        # `consts` exists only where a closed jaxpr is a Jaxpr (CLOSED_IS_JAXPR); stubs vary by version.
+        return Jaxpr(*parts, consts=list(consts))  # type: ignore[call-arg]
     return ClosedJaxpr(Jaxpr(*parts), list(consts))

@@ -56,8 +56,8 @@ def _state_list(spec, where: str) -> list:
     return items
 
 
-def vmap(fn: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None, axis_size: Optional[int] = None,
-         spmd_axis_name=None, in_states=None, out_states=None):
+def vmap(fn: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None,
+         axis_size: Optional[int] = None, spmd_axis_name=None, in_states=None, out_states=None):
     """Vectorise `fn` over a batch axis; states are broadcast unless declared batched.
 
     Args:
@@ -106,7 +106,8 @@ def _spmd(spmd_axis_name) -> Dict[str, Any]:
     return {} if spmd_axis_name is None else {"spmd_axis_name": spmd_axis_name}
 
 
-def vmap2(fn: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None, axis_size: Optional[int] = None,
+def vmap2(fn: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None,
+          axis_size: Optional[int] = None,
           spmd_axis_name=None, state_in_axes=None, state_out_axes=None, unexpected_out_state_mapping: str = "auto"):
     """Vectorise `fn`, selecting batched states with filters.
 
