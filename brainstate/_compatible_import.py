@@ -12,7 +12,7 @@ Every name below says why it is here. Nothing else in the package imports `jax._
 
 import functools
 import inspect
-from typing import Any, Callable, Iterable, List, Sequence, Tuple, TypeVar, Union
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import jax
 from jax import Device  # noqa: F401  re-exported for the ecosystem
@@ -127,7 +127,8 @@ def shaped_abstractify(x: Any) -> Any:
     """The abstract value JAX traces `x` with (shape, dtype, weak type); an abstract value as it is."""
     if isinstance(x, _core.AbstractValue):
         return x
-    return jax.typeof(x) if hasattr(jax, "typeof") else _core.get_aval(x)
+    # `get_aval` exists only in older JAX (without `jax.typeof`), so the current stubs lack it.
+    return jax.typeof(x) if hasattr(jax, "typeof") else _core.get_aval(x)  # type: ignore[attr-defined]
 
 
 def to_aval(x: Any) -> Any:
@@ -165,9 +166,11 @@ def _call_primitive_class():
 
 CallPrimitive = _call_primitive_class()
 
-jax_shard_map = getattr(jax, "shard_map", None)
-if jax_shard_map is None:  # older JAX kept it in experimental
-    from jax.experimental.shard_map import shard_map as jax_shard_map  # type: ignore[no-redef]
+jax_shard_map: Callable[..., Any]
+if hasattr(jax, "shard_map"):
+    jax_shard_map = jax.shard_map
+else:  # older JAX kept it in experimental
+    from jax.experimental.shard_map import shard_map as jax_shard_map
 _SHARD_MAP_PARAMS = set(inspect.signature(jax_shard_map).parameters)
 # The keyword that turns shard_map's replication check off was renamed.
 SHARD_MAP_CHECK_KW = "check_vma" if "check_vma" in _SHARD_MAP_PARAMS else (
@@ -233,7 +236,8 @@ def unzip2(pairs: Iterable[Tuple[T1, T2]]) -> Tuple[Tuple[T1, ...], Tuple[T2, ..
     return tuple(firsts), tuple(seconds)
 
 
-def wraps(wrapped: Callable, namestr: str = None, docstr: str = None, **kwargs: Any) -> Callable:
+def wraps(wrapped: Callable, namestr: Optional[str] = None, docstr: Optional[str] = None,
+          **kwargs: Any) -> Callable:
     """Like `functools.wraps`, with optional name/doc templates (`{fun}`, `{doc}`)."""
     def decorate(fun: Callable) -> Callable:
         name = getattr(wrapped, "__name__", "<unknown>")
@@ -304,5 +308,6 @@ def new_jaxpr(constvars: Sequence[Any], invars: Sequence[Any], outvars: Sequence
     if consts is None:
         return Jaxpr(*parts)
     if CLOSED_IS_JAXPR:
-        return Jaxpr(*parts, consts=list(consts))
+        # `consts` exists only where a closed jaxpr is a Jaxpr (CLOSED_IS_JAXPR); stubs vary by version.
+        return Jaxpr(*parts, consts=list(consts))  # type: ignore[call-arg]
     return ClosedJaxpr(Jaxpr(*parts), list(consts))

@@ -11,6 +11,7 @@ import functools
 import importlib
 import inspect
 import typing as tp
+from types import EllipsisType
 from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, List, Protocol, Sequence, Tuple, TypeVar,
                     Union, runtime_checkable)
 
@@ -22,7 +23,6 @@ __all__ = ["Array", "ArrayLike", "Axes", "DType", "DTypeLike", "Filter", "Filter
            "Ellipsis", "EllipsisType"]
 
 K = TypeVar("K")
-EllipsisType = type(...)
 Ellipsis = EllipsisType
 
 

@@ -239,8 +239,14 @@ def decode_leaf(stored: np.ndarray, spec: dict) -> Any:
     if encoding == "raw":
         return stored
     if encoding == "prng_key":
-        return jax.random.wrap_key_data(stored, impl=spec["impl"])
+        # wrap_key_data takes NumPy key data as well; its stub names only jax.Array.
+        return jax.random.wrap_key_data(stored, impl=spec["impl"])  # type: ignore[arg-type]
     return _c_order(stored).reshape(-1).view(_true_dtype(spec["dtype"])).reshape(shape)
+
+
+def _slicer(array: Any) -> Callable[[Any], Any]:
+    """`index -> array[index]`, the callback `jax.make_array_from_callback` fills each device with."""
+    return lambda index: array[index]
 
 
 def decode_value(stored: Dict[str, np.ndarray], spec: dict, like: Optional[State]) -> Any:
@@ -252,7 +258,7 @@ def decode_value(stored: Dict[str, np.ndarray], spec: dict, like: Optional[State
             return leaves[0]
         return {leaf["key"]: x for leaf, x in zip(spec["leaves"], leaves)}
     old_leaves, treedef = jax.tree_util.tree_flatten(like.value)
-    new_leaves = []
+    new_leaves: List[Any] = []
     for old, new, leaf in zip(old_leaves, leaves, spec["leaves"]):
         committed = isinstance(old, jax.Array) and getattr(old, "committed", False)
         if isinstance(old, np.ndarray):
@@ -261,13 +267,13 @@ def decode_value(stored: Dict[str, np.ndarray], spec: dict, like: Optional[State
             if committed and isinstance(old.sharding, jax.sharding.NamedSharding):
                 # Place the key data (one trailing axis more) as the keys are placed, then wrap.
                 data = stored[leaf["tensor"]]
-                data = jax.make_array_from_callback(data.shape, old.sharding, lambda index, a=data: a[index])
-                new = jax.random.wrap_key_data(data, impl=leaf["impl"])
+                placed = jax.make_array_from_callback(data.shape, old.sharding, _slicer(data))
+                new = jax.random.wrap_key_data(placed, impl=leaf["impl"])
             new_leaves.append(new)
         elif committed:
             # Keep the target's placement, which may span devices of several processes: each
             # process fills only the pieces its own devices hold.
-            new_leaves.append(jax.make_array_from_callback(new.shape, old.sharding, lambda index, a=new: a[index]))
+            new_leaves.append(jax.make_array_from_callback(new.shape, old.sharding, _slicer(new)))
         else:
             new_leaves.append(jax.device_put(new))
     return jax.tree_util.tree_unflatten(treedef, new_leaves)

@@ -144,10 +144,11 @@ def read_shards(path: str, specs: Iterable[dict], names: List[str], save_id: Opt
         try:
             for piece, where in json.loads(metadata["pieces"]).items():
                 name, index = where["tensor"], tuple(slice(a, b) for a, b in where["index"])
-                if covered[name] is None:  # pieces index the array's own dimensions, not trailing byte axes
-                    covered[name] = np.zeros(full[name].shape[:len(index)], bool)
+                mask = covered[name]
+                if mask is None:  # pieces index the array's own dimensions, not trailing byte axes
+                    mask = covered[name] = np.zeros(full[name].shape[:len(index)], bool)
                 full[name][index] = pieces[piece]
-                covered[name][index] = True
+                mask[index] = True
         except (KeyError, TypeError, ValueError) as err:
             raise CheckpointError(
                 f"The shard file {file!r} does not fit the checkpoint {path!r} ({err!r}). Nothing was restored.",

@@ -63,7 +63,7 @@ def checksum(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> 
     for name in sorted(tensors):
         arr = np.require(tensors[name], requirements="C")
         digest.update(f"\0{name}\0{arr.dtype.name}\0{list(arr.shape)}\0".encode())
-        digest.update(arr.reshape(-1).view(np.uint8))
+        digest.update(arr.reshape(-1).view(np.uint8).data)
     return "sha256:" + digest.hexdigest()
 
 

@@ -13,7 +13,7 @@ together with the earlier ones.
 """
 
 import contextlib
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple, cast
 
 from .._state import State
 from ._graphdef import GraphDef, flatten_graph, unflatten_graph
@@ -50,7 +50,8 @@ class SplitContext:
                 f"path inside a graph. Split the object that holds it (or `[state]`).")
         predicates = check_filters(filters, "SplitContext.treefy_split")
         graphdef, sites = flatten_graph(node, self.ref_index)
-        self.new_states.extend((path, state) for _, path, state in sites)
+        # flatten_graph builds every path tuple by default (paths=True), so none is None here.
+        self.new_states.extend((cast(Tuple[Any, ...], path), state) for _, path, state in sites)
         return (graphdef, *split_sites(sites, filters, predicates, "SplitContext.treefy_split"))
 
 

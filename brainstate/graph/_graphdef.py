@@ -107,6 +107,9 @@ class _Composite:
     equality walks both trees with an explicit stack: neither recurses, at any depth.
     """
 
+    _hash: int  # set once in __post_init__ (the subclasses are frozen dataclasses)
+    fields: Tuple[Tuple[Hashable, Any], ...]  # declared by each subclass
+
     def __post_init__(self):
         object.__setattr__(self, "_hash", hash((type(self),) + self._own() + (self.fields,)))
 
@@ -136,7 +139,7 @@ class TupleDef(_Composite):
         return (self.type,)
 
     @property
-    def metadata(self) -> type:
+    def metadata(self) -> builtins.type:
         """The tuple type (the name `PytreeEdge` users read)."""
         return self.type
 
@@ -244,7 +247,7 @@ class GraphDef:
 
 
 StateSite = Tuple[Cell, Optional[Path], State]
-_DONE = object()
+_DONE: Any = object()  # a sentinel compared by identity; Any so `next(it, _DONE)` keeps the item type
 
 
 def flatten_graph(node: Any, refs: Optional[RefMap] = None, *,

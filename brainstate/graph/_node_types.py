@@ -24,7 +24,7 @@ Child order is part of the contract: `Node` attributes by name, dict keys sorted
 
 import builtins
 import dataclasses
-from typing import Any, Callable, Dict, Hashable, Iterable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, Optional, Sequence, Tuple, Type
 
 from .._state import State
 from ..util._dicts import key_order
@@ -51,11 +51,13 @@ class NodeType:
       container: True for `list` and `dict`, which are transparent for hierarchy levels.
     """
 
+    # Keys and `aux` are typed Any: each node type has its own (attribute names, indices, dict
+    # keys; a type, a tuple, None), and its callbacks are written for exactly those.
     type: type
-    flatten: Callable[[Any], Tuple[Sequence[Tuple[Key, Any]], Hashable]]
-    set_key: Callable[[Any, Key, Any], None]
-    pop_key: Callable[[Any, Key], Any]
-    create_empty: Callable[[Hashable], Any]
+    flatten: Callable[[Any], Tuple[Sequence[Tuple[Any, Any]], Any]]
+    set_key: Callable[[Any, Any, Any], None]
+    pop_key: Callable[[Any, Any], Any]
+    create_empty: Callable[[Any], Any]
     clear: Callable[[Any], None]
     container: bool = False
 
@@ -97,12 +99,12 @@ def _sorted_items(d: dict) -> list:
     return sorted(d.items(), key=lambda kv: key_order(kv[0]))
 
 
-def _new_dict_like(aux: Tuple[type, Any]) -> dict:
+def _new_dict_like(aux: Tuple[Type[dict], Any]) -> dict:
     # __new__ without __init__, like Node: the subclass's constructor may need arguments.
     cls, factory = aux
     d = cls.__new__(cls)
     if factory is not None:
-        d.default_factory = factory
+        setattr(d, "default_factory", factory)  # a defaultdict, or any dict subclass with one
     return d
 
 

@@ -11,7 +11,7 @@ matching States from every place in the graph that holds them.
 """
 
 from collections.abc import Mapping
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union, overload
 
 from .._state import State, TreefyState
 from ..util._depth_first import DepthFirst
@@ -35,6 +35,16 @@ def _select(node, kind, filters, allowed_hierarchy, where) -> List[List[Tuple[Pa
 
 def _one_or_tuple(dicts: list):
     return dicts[0] if len(dicts) == 1 else tuple(dicts)
+
+
+# With no filter or one, one mapping; with two or more, a tuple of them (one per filter).
+@overload
+def states(node: Any, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+@overload
+def states(node: Any, filter: Any, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+@overload
+def states(node: Any, filter1: Any, filter2: Any, /, *filters: Any,
+           allowed_hierarchy: Tuple[int, int] = ...) -> Tuple[FlattedDict, ...]: ...
 
 
 def states(node: Any, *filters: Any,
@@ -62,10 +72,27 @@ def states(node: Any, *filters: Any,
     return _one_or_tuple([FlattedDict(g) for g in groups])
 
 
+@overload
+def treefy_states(node: Any, /) -> NestedDict: ...
+@overload
+def treefy_states(node: Any, filter: Any, /) -> NestedDict: ...
+@overload
+def treefy_states(node: Any, filter1: Any, filter2: Any, /, *filters: Any) -> Tuple[NestedDict, ...]: ...
+
+
 def treefy_states(node: Any, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
     """Like `states`, but nested and holding `TreefyState` snapshots instead of live States."""
     groups = _select(node, Kind.STATE, filters, (0, MAX_LEVEL), "graph.treefy_states")
     return _one_or_tuple([FlattedDict((p, s.to_state_ref()) for p, s in g).to_nest() for g in groups])
+
+
+@overload
+def nodes(node: Any, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+@overload
+def nodes(node: Any, filter: Any, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+@overload
+def nodes(node: Any, filter1: Any, filter2: Any, /, *filters: Any,
+          allowed_hierarchy: Tuple[int, int] = ...) -> Tuple[FlattedDict, ...]: ...
 
 
 def nodes(node: Any, *filters: Any,

@@ -46,7 +46,7 @@ class StateSource:
     def take(self, cursors: Optional[tuple], keys: List[Any]) -> State:
         """The state at path `keys`; `cursors` are those of its parent (None for the root)."""
         path = None
-        found = []
+        found: List[Tuple[int, Any, Optional[Mapping]]] = []  # (mapping number, entry, its container)
         for i, (mapping, c) in enumerate(zip(self.mappings, cursors or self.roots)):
             if c is _FLAT:
                 path = tuple(keys) if path is None else path
@@ -80,7 +80,7 @@ class StateSource:
             f"graph.update_states.")
 
     def check_all_used(self) -> None:
-        unused = []
+        unused: List[Tuple[Any, ...]] = []
         for m in self.mappings:
             if isinstance(m, FlattedDict):
                 unused.extend(p for p in m if p not in self.used_flat)

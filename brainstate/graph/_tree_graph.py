@@ -164,7 +164,7 @@ def graph_to_tree(may_have_graph_nodes: Any, /, *, prefix: Any = Missing,
                 base = _plain_path(keypath)
                 found.update((base + path, state) for path, state in ctx.new_states[start:])
             out.append(leaf)
-    return treedef.unflatten(out), found
+    return jax.tree_util.tree_unflatten(treedef, out), found
 
 
 def tree_to_graph(tree: Any, /, *, prefix: Any = Missing,
@@ -200,4 +200,4 @@ def tree_to_graph(tree: Any, /, *, prefix: Any = Missing,
             if is_node_leaf(leaf) or map_non_graph_nodes:
                 leaf = merge_fn(ctx, keypath, leaf_prefix, leaf)
             out.append(leaf)
-    return treedef.unflatten(out)
+    return jax.tree_util.tree_unflatten(treedef, out)

@@ -18,7 +18,7 @@ in the model. A conversion therefore splits a BrainState module's States in two:
 """
 
 import inspect
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 import jax
 
@@ -96,7 +96,11 @@ class BrainStateEquinox(eqx.nn.StatefulLayer):
         """A copy of the wrapped BrainState module: parameters from this module, other States
         from `state` (or, without it, the values the module was converted with)."""
         binding = self.binding.value
-        others = {} if self.index is None else (state.get(self.index) if state is not None else self.index.init)
+        others: Dict[str, Any]
+        if self.index is None:
+            others = {}
+        else:  # the index was built from the dict of other values in `_wrap`
+            others = state.get(self.index) if state is not None else cast(Dict[str, Any], self.index.init)
         values = [self.params[path_name(p)] if issubclass(k, ParamState) else others[path_name(p)]
                   for p, k in zip(binding.paths, binding.kinds, strict=True)]
         module = graph.clone(binding.module)
@@ -109,7 +113,8 @@ class BrainStateEquinox(eqx.nn.StatefulLayer):
 
 def _wrap(module: Any) -> BrainStateEquinox:
     binding = StateBinding(module, owner=f"to_equinox({type(module).__name__})")
-    params, others = {}, {}
+    params: Dict[str, Any] = {}
+    others: Dict[str, Any] = {}
     for path, kind, value in zip(binding.paths, binding.kinds, binding.values(), strict=True):
         (params if issubclass(kind, ParamState) else others)[path_name(path)] = value
     return BrainStateEquinox(params, eqx.nn.StateIndex(others) if others else None, Handle(binding))

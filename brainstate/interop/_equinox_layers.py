@@ -8,7 +8,7 @@ layer norms computed in two passes (`use_fast_variance=False`, as Equinox does) 
 without broadcast axes have exact counterparts; the rest are wrapped.
 """
 
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import equinox as eqx
 import jax
@@ -124,7 +124,7 @@ def _dropout_from(layer: eqx.nn.Dropout, in_size: Optional[Tuple[int, ...]]) -> 
     return native.make_dropout(layer.p)
 
 
-for _bst, _foreign, _from, _to in [
+_MAPPINGS: List[Tuple[type, type, Callable[..., Any], Callable[..., Any]]] = [
     (nn.Linear, eqx.nn.Linear, _linear_from, _linear_to),
     (nn.Conv1d, eqx.nn.Conv1d, _conv_from, _conv_to),
     (nn.Conv2d, eqx.nn.Conv2d, _conv_from, _conv_to),
@@ -133,5 +133,6 @@ for _bst, _foreign, _from, _to in [
     (nn.RMSNorm, eqx.nn.RMSNorm, _rms_norm_from, _rms_norm_to),
     (nn.Embedding, eqx.nn.Embedding, _embedding_from, _embedding_to),
     (nn.Dropout, eqx.nn.Dropout, _dropout_from, _dropout_to),
-]:
+]
+for _bst, _foreign, _from, _to in _MAPPINGS:
     register_layer_mapping(LayerMapping(_bst, "equinox", _foreign, _from, _to))

@@ -113,7 +113,8 @@ class StateBinding:
         self.states: Tuple[State, ...] = tuple(flat.values())
         self.kinds: Tuple[type, ...] = tuple(type(s) for s in self.states)
         self._index: Dict[int, int] = {id(s): i for i, s in enumerate(self.states)}
-        self._treedefs = [jax.tree_util.tree_structure(s.value) for s in self.states]
+        # PyTreeDefs; typed Any because jaxlib ships no stub for them.
+        self._treedefs: List[Any] = [jax.tree_util.tree_structure(s.value) for s in self.states]
         self._fun = StatefulFunction(self._run, static_argnums=(0,), name=owner)
 
     def values(self) -> List[Any]:

@@ -147,7 +147,7 @@ class LinenModule(nn.Module):
                                f"call draws their keys from brainstate.random.") from None
         out, updates = out if mutable else (out, {})
         for path, value in _flatten(updates):
-            node = self.variables
+            node: Any = self.variables
             for key in path:
                 node = node.get(key) if isinstance(node, dict) else None
             if isinstance(node, State) and value is not node.value:
@@ -164,7 +164,8 @@ def _to_linen(module: Any) -> Tuple[Any, Variables]:
     if isinstance(module, LinenModule):
         return module.to_linen()
     if type(module) is nn.Sequential and disjoint([bs_ids(l) for l in module.layers]):
-        layers, variables = [], {}
+        layers: List[Any] = []
+        variables: Variables = {}
         for i, layer in enumerate(module.layers):
             child, child_vars = _to_linen(layer) if isinstance(layer, nn.Module) else (layer, {})
             layers.append(child)

@@ -7,7 +7,7 @@ collection's `kernel` / `bias` / `scale` / `embedding`. Layers with options we d
 declined and wrapped instead.
 """
 
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from flax import linen
 
@@ -174,7 +174,7 @@ def _dropout_from(pair: Pair, in_size: Optional[Tuple[int, ...]]) -> Optional[nn
     return native.make_dropout(module.rate, module.broadcast_dims)
 
 
-for _bst, _foreign, _from, _to in [
+_MAPPINGS: List[Tuple[type, type, Callable[..., Any], Callable[..., Any]]] = [
     (nn.Linear, linen.Dense, _linear_from, _linear_to),
     (nn.Conv1d, linen.Conv, _conv_from, _conv_to),
     (nn.Conv2d, linen.Conv, _conv_from, _conv_to),
@@ -183,5 +183,6 @@ for _bst, _foreign, _from, _to in [
     (nn.RMSNorm, linen.RMSNorm, _rms_norm_from, _rms_norm_to),
     (nn.Embedding, linen.Embed, _embedding_from, _embedding_to),
     (nn.Dropout, linen.Dropout, _dropout_from, _dropout_to),
-]:
+]
+for _bst, _foreign, _from, _to in _MAPPINGS:
     register_layer_mapping(LayerMapping(_bst, "linen", _foreign, _from, _to))

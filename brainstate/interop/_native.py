@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import environ, nn
+from .._state import State
 from ..transform import eval_shape
 
 __all__ = ["linear_spec", "make_linear", "conv_spec", "make_conv", "layer_norm_spec", "make_layer_norm",
@@ -24,11 +25,19 @@ Spec = Dict[str, Any]
 CONVS = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
 
+def _state_value(holder: Any) -> Any:
+    """The value of a layer's weight state; None when the layer holds `nn.Param`s instead (a dict
+    or a Param), whose constraint and prior the other frameworks' layers cannot carry."""
+    return holder.value if isinstance(holder, State) else None
+
+
 def linear_spec(m: Any) -> Optional[Spec]:
     """`{'kernel': (in, out), 'bias': (out,) | None}` for a plain `Linear`."""
     if type(m) is not nn.Linear or m.w_mask is not None:
         return None
-    p = m.weight.value
+    p = _state_value(m.weight)
+    if p is None:
+        return None
     return {"kernel": p["weight"], "bias": p.get("bias")}
 
 
@@ -42,7 +51,9 @@ def conv_spec(m: Any) -> Optional[Spec]:
     """Kernel `(*window, in // groups, out)`, bias, and the conv options, for a plain conv."""
     if type(m) not in CONVS.values() or m.w_mask is not None:
         return None
-    p = m.weight.value
+    p = _state_value(m.weight)
+    if p is None:
+        return None
     bias = p.get("bias")
     bias = None if bias is None else jnp.reshape(bias, (-1,))  # stored as (1, ..., C): as (C,)
     return {"ndim": m.num_spatial_dims, "kernel": p["weight"], "bias": bias, "stride": m.stride,
@@ -69,9 +80,11 @@ def _single_axis(m: Any) -> bool:
 
 def layer_norm_spec(m: Any) -> Optional[Spec]:
     """`{'features', 'epsilon', 'scale', 'bias', 'use_fast_variance'}` for a 1-d `LayerNorm`."""
-    if type(m) is not nn.LayerNorm or not _single_axis(m):
+    if type(m) is not nn.LayerNorm or m.in_size is None or not _single_axis(m):
         return None
-    p = {} if m.weight is None else m.weight.value
+    p = {} if m.weight is None else _state_value(m.weight)
+    if p is None:
+        return None
     return {"features": m.in_size[0], "epsilon": m.epsilon, "scale": p.get("scale"), "bias": p.get("bias"),
             "use_fast_variance": m.use_fast_variance}
 
@@ -84,10 +97,12 @@ def make_layer_norm(features: int, epsilon: float, scale: Any, bias: Any, use_fa
 
 def rms_norm_spec(m: Any) -> Optional[Spec]:
     """`{'features', 'epsilon', 'scale'}` for a 1-d `RMSNorm`."""
-    if type(m) is not nn.RMSNorm or not _single_axis(m):
+    if type(m) is not nn.RMSNorm or m.in_size is None or not _single_axis(m):
         return None
-    return {"features": m.in_size[0], "epsilon": m.epsilon,
-            "scale": None if m.scale is None else m.scale.value["scale"]}
+    p = {} if m.scale is None else _state_value(m.scale)
+    if p is None:
+        return None
+    return {"features": m.in_size[0], "epsilon": m.epsilon, "scale": p.get("scale")}
 
 
 def make_rms_norm(features: int, epsilon: float, scale: Any) -> nn.RMSNorm:
@@ -97,9 +112,10 @@ def make_rms_norm(features: int, epsilon: float, scale: Any) -> nn.RMSNorm:
 def embedding_spec(m: Any) -> Optional[Spec]:
     """`{'table': (num, features)}` for an `Embedding` without padding, norms or freezing."""
     if (type(m) is not nn.Embedding or m.padding_idx is not None or m.max_norm is not None
-            or m.scale_grad_by_freq or m.freeze or len(m.out_size) != 1):
+            or m.scale_grad_by_freq or m.freeze or m.out_size is None or len(m.out_size) != 1):
         return None
-    return {"table": m.weight.value}
+    table = _state_value(m.weight)
+    return None if table is None else {"table": table}
 
 
 def make_embedding(table: Any) -> nn.Embedding:
@@ -114,7 +130,7 @@ def dropout_spec(m: Any) -> Optional[Spec]:
     return {"rate": _complement(m.prob), "broadcast_dims": tuple(m.broadcast_dims)}
 
 
-def make_dropout(rate: float, broadcast_dims: Tuple[int, ...] = ()) -> nn.Dropout:
+def make_dropout(rate: float, broadcast_dims: Sequence[int] = ()) -> nn.Dropout:
     return nn.Dropout(_complement(rate), broadcast_dims=tuple(broadcast_dims))
 
 

@@ -7,7 +7,7 @@ on the other side (a compute dtype, a mask, circular padding, several normalized
 declined and carried by the generic wrapper instead.
 """
 
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from flax import nnx
 
@@ -156,7 +156,7 @@ def _dropout_from(layer: nnx.Dropout, in_size: Optional[Tuple[int, ...]]) -> nn.
     return native.make_dropout(layer.rate, layer.broadcast_dims)
 
 
-for _bst, _foreign, _from, _to in [
+_MAPPINGS: List[Tuple[type, type, Callable[..., Any], Callable[..., Any]]] = [
     (nn.Linear, nnx.Linear, _linear_from, _linear_to),
     (nn.Conv1d, nnx.Conv, _conv_from, _conv_to),
     (nn.Conv2d, nnx.Conv, _conv_from, _conv_to),
@@ -165,5 +165,6 @@ for _bst, _foreign, _from, _to in [
     (nn.RMSNorm, nnx.RMSNorm, _rms_norm_from, _rms_norm_to),
     (nn.Embedding, nnx.Embed, _embedding_from, _embedding_to),
     (nn.Dropout, nnx.Dropout, _dropout_from, _dropout_to),
-]:
+]
+for _bst, _foreign, _from, _to in _MAPPINGS:
     register_layer_mapping(LayerMapping(_bst, "nnx", _foreign, _from, _to))

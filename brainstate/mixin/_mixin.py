@@ -49,7 +49,7 @@ def not_implemented(func: Callable) -> Callable:
         raise NotImplementedError(
             f"{func.__qualname__} is not implemented. Override it in a subclass before calling it.")
 
-    wrapper.not_implemented = True
+    setattr(wrapper, "not_implemented", True)  # a function attribute, which mypy cannot declare
     return wrapper
 
 

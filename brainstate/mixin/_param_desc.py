@@ -46,7 +46,8 @@ class HashableDict(dict):
     def __init__(self, the_dict: dict):
         super().__init__({k: v if hashable(v) else str(v) for k, v in the_dict.items()})
 
-    def __hash__(self) -> int:
+    # dict declares itself unhashable (`__hash__ = None`); this subclass is hashable by design.
+    def __hash__(self) -> int:  # type: ignore[override]
         return hash(frozenset(self.items()))
 
 

@@ -8,7 +8,7 @@ The results are instances of `_JointGenericAlias` / `_OneOfGenericAlias`, names 
 exports and released libraries check against (`isinstance(t, _JointGenericAlias)`).
 """
 
-from typing import Any, Callable, ClassVar, Iterable, Tuple
+from typing import Any, ClassVar, Iterable, Tuple, Type
 
 __all__ = ["JointTypes", "OneOfTypes", "_JointGenericAlias", "_OneOfGenericAlias"]
 
@@ -23,7 +23,11 @@ class _CombinedTypes:
     __slots__ = ("__args__",)
     _name: ClassVar[str]
     _kind: ClassVar[str]
-    _combine: ClassVar[Callable[[Iterable[bool]], bool]]
+
+    @staticmethod
+    def _combine(checks: Iterable[bool]) -> bool:
+        """How the member checks combine (`all` or `any`); fixed by each subclass."""
+        raise NotImplementedError
 
     def __init__(self, args: Tuple[type, ...]):
         self.__args__ = tuple(args)
@@ -66,7 +70,10 @@ class _JointGenericAlias(_CombinedTypes):
     __slots__ = ()
     _name = "JointTypes"
     _kind = "an intersection"
-    _combine = staticmethod(all)
+
+    @staticmethod
+    def _combine(checks: Iterable[bool]) -> bool:
+        return all(checks)
 
 
 class _OneOfGenericAlias(_CombinedTypes):
@@ -82,13 +89,16 @@ class _OneOfGenericAlias(_CombinedTypes):
     __slots__ = ()
     _name = "OneOfTypes"
     _kind = "a union"
-    _combine = staticmethod(any)
+
+    @staticmethod
+    def _combine(checks: Iterable[bool]) -> bool:
+        return any(checks)
 
 
 class _TypeCombinator:
     """`JointTypes` / `OneOfTypes` themselves: build a combination by `[...]` or `(...)`."""
 
-    def __init__(self, alias: type, doc: str):
+    def __init__(self, alias: Type[_CombinedTypes], doc: str):
         self._alias = alias
         self._name = alias._name
         self.__doc__ = doc

@@ -102,7 +102,7 @@ def logical_to_mesh_axes(logical_axes: Sequence[Optional[str]], rules: Optional[
     if not is_logical_axes(logical_axes):
         raise TypeError(f"{where}: logical axes are a tuple of names (strings or None), got {logical_axes!r}.")
     table = check_rules(rules)
-    entries = []
+    entries: list = []  # per dimension: None, a mesh axis name or a tuple of them
     used: Dict[str, str] = {}
     for logical in logical_axes:
         if logical is None:

@@ -61,7 +61,7 @@ def override_rules(specs: Specs) -> List[Tuple[Callable, Any]]:
     if specs is None:
         return []
     items = list(specs.items()) if isinstance(specs, Mapping) else list(specs)
-    result = []
+    result: List[Tuple[Callable, Any]] = []
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2):
             raise TypeError(f"specs: expected a dict {{filter or State: declaration}} or (filter, declaration) "
@@ -230,7 +230,7 @@ def get_sharding(state: State) -> Any:
     """
     leaves, treedef = jax.tree_util.tree_flatten(state.value)
     shardings = [x.sharding if isinstance(x, jax.Array) else None for x in leaves]
-    if treedef.num_nodes == 1 and treedef.num_leaves == 1:
+    if jax.tree_util.treedef_is_leaf(treedef) and len(leaves) == 1:  # the value is one leaf
         return shardings[0]
     return jax.tree_util.tree_unflatten(treedef, shardings)
 
@@ -259,7 +259,8 @@ def has_declared_sharding(state: State) -> bool:
     else:
         shardings, treedef = jax.tree_util.tree_flatten(declared, is_leaf=_is_declaration)
         try:
-            parts = treedef.flatten_up_to(state.value)
+            # jaxlib ships no stub for PyTreeDef (and flatten_up_to has no public function form).
+            parts = treedef.flatten_up_to(state.value)  # type: ignore[attr-defined]
         except ValueError:
             return False
         pairs = [(s, x) for s, part in zip(shardings, parts) for x in jax.tree_util.tree_leaves(part)]

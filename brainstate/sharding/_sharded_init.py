@@ -20,7 +20,7 @@ after the build, and is refused. The random stream advances exactly as one eager
 factory would advance it, so `sharded_init` gives the same values as the eager build.
 """
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import jax
 from jax.sharding import Mesh
@@ -70,7 +70,7 @@ def sharded_init(factory: Callable[[], Any], mesh: Mesh, rules: Optional[Rules] 
         raise TypeError(f"sharded_init: factory must be a function of no arguments that builds the model, got "
                         f"{type(factory).__name__}.")
     table, overrides = check_rules(rules), override_rules(specs)
-    built = {}
+    built: Dict[str, Any] = {}  # what `build` made while traced: its graphdef and state items
 
     def build():
         node = factory()

@@ -56,7 +56,8 @@ def branch_recipe(branches: Sequence[Callable], operands: tuple, where: str, sel
 
 def _eager_branch(pred: Any) -> bool:
     """Whether to run the taken branch directly: JIT is disabled and the predicate is known."""
-    return bool(jax.config.jax_disable_jit) and not isinstance(pred, compat.Tracer)
+    # JAX's Config holds its options as dynamic attributes, which mypy cannot see.
+    return bool(jax.config.jax_disable_jit) and not isinstance(pred, compat.Tracer)  # type: ignore[attr-defined]
 
 
 def _name(fn) -> str:
@@ -137,12 +138,12 @@ def ifelse(conditions: Sequence, branches: Sequence[Callable], *operands, check_
             f"condition per branch, or one fewer to make the last branch an unconditional else.")
     if len(branches) == 1:
         return switch(0, branches, *operands)
-    conds = [jnp.asarray(c) for c in conditions]
-    for k, c in enumerate(conds):
+    scalars = [jnp.asarray(c) for c in conditions]
+    for k, c in enumerate(scalars):
         if c.shape != ():
             raise ValueError(f"ifelse: condition {k} has shape {c.shape}; each condition must be a "
                              f"boolean scalar.")
-    conds = jnp.stack([c.astype(bool) for c in conds])
+    conds = jnp.stack([c.astype(bool) for c in scalars])
     if check_cond:
         _check_exclusive(conds, len(conditions) == len(branches))
     index = jnp.where(jnp.any(conds), jnp.argmax(conds), len(branches) - 1)

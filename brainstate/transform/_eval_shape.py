@@ -6,10 +6,11 @@ values are recorded, and nothing is committed. So no array is computed and
 no state changes, while the shapes include what the function would write.
 """
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Dict, Literal, Tuple, TypeVar, overload
 
 import jax
 
+from .._state import State
 from ._stateful import StatefulFunction
 
 __all__ = ["eval_shape"]
@@ -22,7 +23,16 @@ def _shape_of(value):
                                   value)
 
 
-def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool = False, **kwargs: Any) -> A:
+@overload
+def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: Literal[False] = False, **kwargs: Any) -> A: ...
+@overload
+def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: Literal[True],
+               **kwargs: Any) -> Tuple[Dict[State, Any], A]: ...
+@overload
+def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool, **kwargs: Any) -> Any: ...
+
+
+def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool = False, **kwargs: Any) -> Any:
     """Shapes and dtypes of `f(*args, **kwargs)`, without computing it or changing any state.
 
     Args:
@@ -48,7 +58,7 @@ def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool = Fals
     if not callable(f):
         raise TypeError(f"eval_shape expects a callable, got {type(f).__name__}: {f!r}.")
     stateful = StatefulFunction(f, name=getattr(f, "__name__", None))
-    state_shapes = {}
+    state_shapes: Dict[State, Any] = {}
 
     def jax_call(pure, values, found):
         written, out = jax.eval_shape(pure, values, *args, **kwargs)

@@ -201,7 +201,8 @@ def _identity(op: str, dtype: np.dtype) -> Any:
 @_rule(*_WINDOW_MONOIDS)
 def _reduce_window_monoid(ctx, eqn: JaxprEqn) -> str:
     op, x = _WINDOW_MONOIDS[eqn.primitive.name], eqn.invars[0]
-    dtype = np.dtype(x.aval.dtype)
+    # Array avals (ShapedArray) have shape and dtype; JAX's stubs type `aval` as the base class.
+    dtype = np.dtype(x.aval.dtype)  # type: ignore[attr-defined]
     init = f"{ctx.value(dtype)}({ctx.value(_identity(op, dtype))})"
     return f"lax.reduce_window({ctx.atom(x)}, {init}, lax.{op}, {_window_params(ctx, eqn.params)})"
 
@@ -240,7 +241,8 @@ def _impl_name(eqn: JaxprEqn) -> str:
 
 
 def _scalar_key(eqn: JaxprEqn) -> None:
-    if eqn.invars[0].aval.shape != ():
+    # Array avals (ShapedArray) have shape and dtype; JAX's stubs type `aval` as the base class.
+    if eqn.invars[0].aval.shape != ():  # type: ignore[attr-defined]
         raise _unsupported(eqn, "jax.random functions take one key, and this equation maps over an array of keys")
 
 

@@ -37,7 +37,7 @@ def _pydot(caller: str) -> Any:
 
 
 def _subjaxprs(eqn: JaxprEqn) -> List[Tuple[str, Any]]:
-    found = []
+    found: List[Tuple[str, Any]] = []
     for key, value in eqn.params.items():
         items = value if isinstance(value, tuple) else (value,)
         found.extend((f"{key}[{i}]" if isinstance(value, tuple) else key, v) for i, v in enumerate(items)

@@ -21,7 +21,7 @@ reaches its fixed point in one sweep, so applying it twice gives the same jaxpr 
 * `dead_code_elimination`: an effect-free equation none of whose outputs is read is removed.
 """
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 import jax
 import numpy as np
@@ -70,12 +70,15 @@ def _fold(eqn: JaxprEqn) -> Optional[List[Literal]]:
     try:
         # Evaluate now even when called while an outer function is being traced.
         with jax.ensure_compile_time_eval():
-            out = eqn.primitive.bind(*[a.val for a in eqn.invars], **eqn.params)
+            # Every input is a Literal (checked above; `all` does not narrow for mypy).
+            out = eqn.primitive.bind(*[cast(Literal, a).val for a in eqn.invars], **eqn.params)
     except Exception:  # a primitive that cannot run on concrete literals here is simply not folded
         return None
     outs = list(out) if eqn.primitive.multiple_results else [out]
-    if len(outs) != len(eqn.outvars) or any(np.shape(o) != () or np.asarray(o).dtype != v.aval.dtype
-                                            for o, v in zip(outs, eqn.outvars)):
+    # Array avals (ShapedArray) have shape and dtype; JAX's stubs type `aval` as the base class.
+    if len(outs) != len(eqn.outvars) or any(
+            np.shape(o) != () or np.asarray(o).dtype != v.aval.dtype  # type: ignore[attr-defined]
+            for o, v in zip(outs, eqn.outvars)):
         return None
     return [_literal(o, v.aval) for o, v in zip(outs, eqn.outvars)]
 
@@ -134,7 +137,8 @@ def _forwarding(rule: ForwardRule):
     names an atom with exactly the output's type, its readers reading that atom instead."""
 
     def level(jaxpr: Jaxpr, eqns: List[JaxprEqn]) -> Tuple[List[JaxprEqn], List[Any]]:
-        sub, kept, producers, outputs = Substitution(), [], {}, _outputs(jaxpr)
+        sub, kept, outputs = Substitution(), [], _outputs(jaxpr)
+        producers: Dict[Var, JaxprEqn] = {}
         for eqn in eqns:
             eqn = sub.eqn(eqn)
             if not eqn.effects and len(eqn.outvars) == 1 and is_used(eqn.outvars[0]):
@@ -244,7 +248,8 @@ def _algebra_rule(eqn: JaxprEqn, producers: Dict[Var, JaxprEqn]) -> Any:
         return _unary_of(ins[0], name, producers)
     elif name in ("and", "or", "max", "min") and ins[0] is ins[1] and isinstance(ins[0], Var):
         return ins[0]
-    elif name in ("and", "or") and ins[0].aval.dtype == np.bool_:
+    # Array avals (ShapedArray) have shape and dtype; JAX's stubs type `aval` as the base class.
+    elif name in ("and", "or") and ins[0].aval.dtype == np.bool_:  # type: ignore[attr-defined]
         for x, c in ((ins[0], ins[1]), (ins[1], ins[0])):
             if _is(c, name == "and", producers):
                 return x
@@ -323,7 +328,8 @@ def _cse_key(eqn: JaxprEqn) -> Any:
 
 
 def _cse_level(jaxpr: Jaxpr, eqns: List[JaxprEqn]) -> Tuple[List[JaxprEqn], List[Any]]:
-    sub, kept, seen = Substitution(), [], {}
+    sub, kept = Substitution(), []
+    seen: Dict[Any, JaxprEqn] = {}
     for eqn in eqns:
         eqn = sub.eqn(eqn)
         key = _cse_key(eqn)

@@ -84,6 +84,7 @@ class Rewriter:
         """`eqn` with every sub-jaxpr in its params rewritten (the same object when none changes)."""
         params = None
         for key, value in eqn.params.items():
+            new: Any
             if is_jaxpr(value):
                 new = self(value)
             elif isinstance(value, tuple) and any(is_jaxpr(v) for v in value):

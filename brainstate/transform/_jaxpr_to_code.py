@@ -233,7 +233,7 @@ def _equation_lines(module: _Module, eqn: JaxprEqn) -> List[str]:
 def _function_source(module: _Module, x: AnyJaxpr, name: str, tuple_out: bool, flat_args: bool = False) -> str:
     jaxpr, consts = open_and_consts(x)
     ctx = CodeContext(module)
-    params = []
+    params: List[str] = []
     if consts:
         for var, value in zip(jaxpr.constvars, consts):
             module.constants.append(f"{module.var(var)} = {_constant_source(value, var)}")

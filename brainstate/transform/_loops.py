@@ -76,7 +76,8 @@ def same_signature(a, b) -> bool:
     """Same tree structure, shapes and dtypes (a weakly typed leaf may differ in dtype)."""
     la, ta = jax.tree_util.tree_flatten(a)
     lb, tb = jax.tree_util.tree_flatten(b)
-    if ta != tb:
+    # jaxlib ships no stub for PyTreeDef, so mypy cannot type its comparison.
+    if ta != tb:  # type: ignore[operator]
         return False
     return all(x.shape == y.shape and (x.dtype == y.dtype or x.weak_type or y.weak_type) for x, y in zip(la, lb))
 

@@ -19,7 +19,7 @@ from ..typing import MISSING, Missing
 __all__ = ["pmap2"]
 
 
-def pmap2(fn: Callable = MISSING, axis_name=None, *, in_axes=0, out_axes=0,
+def pmap2(fn: Union[Callable, Missing] = MISSING, axis_name=None, *, in_axes=0, out_axes=0,
           static_broadcasted_argnums: Union[int, Iterable[int]] = (), devices=None, backend: Optional[str] = None,
           axis_size: Optional[int] = None, donate_argnums: Union[int, Iterable[int]] = (), global_arg_shapes=None,
           state_in_axes=None, state_out_axes=None, unexpected_out_state_mapping: str = "auto"):

@@ -98,7 +98,7 @@ class _Run:
     def __init__(self, bar: ProgressBar, n: int, freq: int):
         self.bar, self.n, self.freq = bar, n, freq
         self.with_data = isinstance(bar.desc, (tuple, list))
-        self._host = None
+        self._host: Any = None  # a tqdm bar (tqdm is untyped) or a PlainBar; None between runs
 
     def __call__(self, i, carry=None, y=None, stride: int = 1) -> None:
         """Report that step `i` (int32, steps done minus one) finished; `stride` steps just ran."""
@@ -109,24 +109,26 @@ class _Run:
 
     def _tick(self, i, data) -> None:
         done = int(i) + 1
-        if self._host is None or done <= self._host.n:
-            if self._host is not None:
-                self._host.close()
-            self._host = _open_bar(self.n, self.bar)
-        self._host.update(done - self._host.n)
-        if self.with_data:
-            fmt, fn = self.bar.desc
+        host = self._host
+        if host is None or done <= host.n:
+            if host is not None:
+                host.close()
+            host = self._host = _open_bar(self.n, self.bar)
+        host.update(done - host.n)
+        desc = self.bar.desc
+        if isinstance(desc, (tuple, list)):  # the same test as `self.with_data`
+            fmt, fn = desc
             fields = fn({"i": int(i), "carry": data[0], "y": data[1]})
             if not isinstance(fields, dict):
                 raise TypeError(f"The desc function of ProgressBar must return a dict of format "
                                 f"fields; it returned {type(fields).__name__}.")
-            self._host.set_description(fmt.format(**fields), refresh=True)
+            host.set_description(fmt.format(**fields), refresh=True)
         if done >= self.n:
-            self._host.close()
+            host.close()
             self._host = None
 
 
-def _open_bar(n: int, bar: ProgressBar):
+def _open_bar(n: int, bar: ProgressBar) -> Any:
     desc = bar.desc if isinstance(bar.desc, str) else (None if bar.desc else f"Running {n:,} steps")
     try:
         tqdm = importlib.import_module("tqdm").tqdm

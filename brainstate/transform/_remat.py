@@ -17,7 +17,8 @@ from ._stateful import StatefulFunction
 __all__ = ["checkpoint", "remat"]
 
 
-def checkpoint(fun: Callable = MISSING, *, prevent_cse: bool = True, policy: Optional[Callable[..., bool]] = None,
+def checkpoint(fun: Union[Callable, Missing] = MISSING, *, prevent_cse: bool = True,
+               policy: Optional[Callable[..., bool]] = None,
                static_argnums: Union[int, Tuple[int, ...]] = ()) -> Callable:
     """Make `fun` recompute its internals during the backward pass (`jax.checkpoint`).
 
@@ -59,7 +60,7 @@ def checkpoint(fun: Callable = MISSING, *, prevent_cse: bool = True, policy: Opt
 
         return sf.call(jax_call, args, kwargs)
 
-    remat_fun.stateful_fun = sf
+    setattr(remat_fun, "stateful_fun", sf)  # a function attribute, which mypy cannot declare
     return remat_fun
 
 

@@ -170,5 +170,5 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
 
         return sf.call(jax_call, local_args, kwargs, restored=restored)
 
-    sharded.stateful_fun = sf
+    setattr(sharded, "stateful_fun", sf)  # a function attribute, which mypy cannot declare
     return sharded

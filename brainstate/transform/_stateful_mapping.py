@@ -50,7 +50,8 @@ def _is_states(x) -> bool:
 def _state_predicate(sel, where: str) -> Callable[[State], bool]:
     """A predicate over states for a filter, a State, or a collection of States and filters."""
     if isinstance(sel, State):
-        return lambda s, _sel=sel: s is _sel
+        target = sel
+        return lambda s: s is target
     if isinstance(sel, dict):
         sel = list(sel.values())
     elif not isinstance(sel, (list, tuple, set, frozenset, str, type)) and isinstance(sel, Iterable) \
@@ -87,7 +88,7 @@ def _first_axis(sels, state) -> Optional[int]:
     return None
 
 
-_RANDOM_STATE = []
+_RANDOM_STATE: List[type] = []  # RandomState, imported on first use
 
 
 def _random_state_type():
@@ -194,7 +195,7 @@ class StatefulMapping:
                  axis_name=None, name: Optional[str] = None, mapping_fn: Callable = jax.vmap,
                  mapping_kwargs: Optional[Dict] = None, words: Tuple[str, str] = ("state_in_axes", "state_out_axes"),
                  random_follows_filters: bool = False, creates_states: bool = False):
-        where = name or getattr(mapping_fn, "__name__", "mapping")
+        where: str = name if name else getattr(mapping_fn, "__name__", "mapping")
         if not callable(fun):
             raise TypeError(f"{where} expects a callable, got {type(fun).__name__}: {fun!r}.")
         if unexpected_out_state_mapping not in _POLICIES:

@@ -15,7 +15,7 @@ drive an unbatched decision (an error check, a loop exit). It is a `jax.custom_b
 outside any vmap it is the plain reduction.
 """
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -56,8 +56,8 @@ def _state_list(spec, where: str) -> list:
     return items
 
 
-def vmap(fn: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name=None, axis_size: Optional[int] = None,
-         spmd_axis_name=None, in_states=None, out_states=None):
+def vmap(fn: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None,
+         axis_size: Optional[int] = None, spmd_axis_name=None, in_states=None, out_states=None):
     """Vectorise `fn` over a batch axis; states are broadcast unless declared batched.
 
     Args:
@@ -106,7 +106,8 @@ def _spmd(spmd_axis_name) -> Dict[str, Any]:
     return {} if spmd_axis_name is None else {"spmd_axis_name": spmd_axis_name}
 
 
-def vmap2(fn: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name=None, axis_size: Optional[int] = None,
+def vmap2(fn: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None,
+          axis_size: Optional[int] = None,
           spmd_axis_name=None, state_in_axes=None, state_out_axes=None, unexpected_out_state_mapping: str = "auto"):
     """Vectorise `fn`, selecting batched states with filters.
 

@@ -16,7 +16,7 @@ Invariants:
 - the transform is meant for initialisation code, called outside other transforms.
 """
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 import jax
 
@@ -78,7 +78,7 @@ def _creating(fun, axes, state_tag, state_to_exclude, out_axes, make_mapping):
     return run
 
 
-def vmap_new_states(fun: Callable = MISSING, *, in_axes=0, out_axes=0, axis_name=None,
+def vmap_new_states(fun: Union[Callable, Missing] = MISSING, *, in_axes=0, out_axes=0, axis_name=None,
                     axis_size: Optional[int] = None, spmd_axis_name=None, state_tag: Optional[str] = None,
                     state_to_exclude=None, in_states=None, out_states=None) -> Callable:
     """Vectorise `fun` so that every state it creates gets a leading batch axis.
@@ -131,7 +131,7 @@ def _init_fn(module, init_kwargs, where: str) -> Callable:
 
 
 def _by_axis(creator_run, axes) -> Dict[int, List[State]]:
-    out = {}
+    out: Dict[int, List[State]] = {}
     for s in creator_run():
         for axis, pred in axes:
             if pred(s):

@@ -21,7 +21,7 @@ Layout rules, chosen so the output equals the recursive composition exactly:
 Python prints them, so a callback can expand through them.
 """
 
-from typing import Any, Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 __all__ = ["Child", "Layout", "render", "container_layout"]
 
@@ -101,7 +101,8 @@ def render(root: Any, expand: Callable[[Any], Union[Layout, str, None]], *, acti
             if isinstance(layout, str):
                 out.append(layout.replace("\n", "\n" + pad) if pad else layout)
                 continue
-            if layout.deferrable and max_level is not None and level > max_level:
+            if layout.deferrable and layout.placeholder is not None and max_level is not None \
+                    and level > max_level:
                 number = len(sections)
                 out.append(layout.placeholder(number))
                 where = "root" if section == 0 else f"#{section}"
@@ -141,7 +142,8 @@ def container_layout(x: Any, active: set) -> Optional[Union[Layout, str]]:
     if kind is not list and kind is not tuple and kind is not dict:
         return None
     if id(x) in active:
-        return {list: "[...]", tuple: "(...)", dict: "{...}"}[kind]
+        marks: Dict[type, str] = {list: "[...]", tuple: "(...)", dict: "{...}"}
+        return marks[kind]
     parts: List[Union[str, Child]] = []
     if kind is dict:
         parts.append("{")

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator, List, Tuple
 
 __all__ = ["DepthFirst"]
 
-_END = object()
+_END: Any = object()  # a sentinel compared by identity; typed Any so `next(items, _END)` keeps the item type
 
 
 class DepthFirst:

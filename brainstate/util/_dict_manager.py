@@ -12,9 +12,12 @@ JAX PyTree whose children are the values in insertion order (the keys are static
 """
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Dict, Tuple, Union
+from typing import Any, Callable, Dict, TYPE_CHECKING, Tuple, Type, Union
 
 import jax
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsKeysAndGetItem
 
 __all__ = ["DictManager"]
 
@@ -228,7 +231,7 @@ class DictManager(dict):
     def __or__(self, other: Mapping) -> "DictManager":
         return self.__add__(other)
 
-    def __ior__(self, other: Mapping) -> "DictManager":
+    def __ior__(self, other: Union["SupportsKeysAndGetItem[Any, Any]", Iterable[Tuple[Any, Any]]]) -> "DictManager":
         self.update(other)
         return self
 
@@ -250,14 +253,14 @@ class DictManager(dict):
         return tuple(self.values()), tuple(self.keys())
 
     @classmethod
-    def tree_unflatten(cls, keys: Tuple[Any, ...], values: Tuple[Any, ...]) -> "DictManager":
+    def tree_unflatten(cls, keys: Tuple[Any, ...], values: Iterable[Any]) -> "DictManager":
         # Leaves may be tracers or placeholders, which `_check_elem` must not see.
         out = cls.__new__(cls)
         dict.update(out, zip(keys, values))
         return out
 
 
-def _register(cls: type) -> None:
+def _register(cls: Type["DictManager"]) -> None:
     jax.tree_util.register_pytree_with_keys(
         cls,
         lambda d: ([(jax.tree_util.DictKey(k), v) for k, v in d.items()], tuple(d.keys())),

@@ -8,15 +8,13 @@ whose keys do not contain `sep` (an empty sub-dict survives as an empty dict).
 """
 
 from collections.abc import Mapping
-from typing import Any, Dict, TypeVar
+from typing import Any, Dict
 
 __all__ = ["flatten_dict", "unflatten_dict", "merge_dicts"]
 
-K = TypeVar("K")
-V = TypeVar("V")
 
 
-def flatten_dict(d: Dict[str, Any], parent_key: str = "", sep: str = ".") -> Dict[str, Any]:
+def flatten_dict(d: Mapping[Any, Any], parent_key: str = "", sep: str = ".") -> Dict[str, Any]:
     """One level of keys joined by `sep`; empty sub-dicts are kept as `{}` values.
 
     Args:
@@ -75,7 +73,7 @@ def unflatten_dict(d: Dict[str, Any], sep: str = ".") -> Dict[str, Any]:
     return out
 
 
-def merge_dicts(*dicts: Dict[K, V], recursive: bool = True) -> Dict[K, V]:
+def merge_dicts(*dicts: Mapping[Any, Any], recursive: bool = True) -> Dict[Any, Any]:
     """A new dict with the entries of every dict, later ones winning.
 
     Args:

@@ -23,7 +23,7 @@ an explicit stack, so the dicts of a graph ten thousand levels deep work like sh
 """
 
 from collections.abc import Mapping
-from typing import Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ._deep_repr import Layout, container_layout, render
 from ._depth_first import DepthFirst
@@ -357,7 +357,8 @@ def _to_plain(root: "NestedDict", leaf: Callable[[Any], Any]) -> dict:
         src, dst = stack.pop()
         for k, v in src.items():
             if isinstance(v, NestedDict):
-                dst[k] = sub = {}
+                sub: dict = {}
+                dst[k] = sub
                 stack.append((v, sub))
             else:
                 dst[k] = leaf(v)
@@ -380,7 +381,7 @@ def flat_mapping(xs: Mapping, /, *, keep_empty_nodes: bool = False,
       >>> flat_mapping({'a': {'b': 1, 'c': 2}})
       FlattedDict({('a', 'b'): 1, ('a', 'c'): 2})
     """
-    out = {}
+    out: Dict[Any, Any] = {}
     if not isinstance(xs, Mapping) or (is_leaf is not None and is_leaf((), xs)):
         out[()] = xs
     else:

@@ -12,9 +12,12 @@ values in insertion order.
 
 import copy as _copy
 from collections.abc import Mapping
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterable, List, TYPE_CHECKING, Tuple, Union
 
 import jax
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsKeysAndGetItem
 
 __all__ = ["DotDict"]
 
@@ -121,7 +124,7 @@ class DotDict(dict):
         out.update(self)
         return out
 
-    def __ior__(self, other: Mapping) -> "DotDict":
+    def __ior__(self, other: Union["SupportsKeysAndGetItem[Any, Any]", Iterable[Tuple[Any, Any]]]) -> "DotDict":
         self.update(other)
         return self
 
@@ -132,7 +135,7 @@ class DotDict(dict):
         return tuple(self.values()), tuple(self.keys())
 
     @classmethod
-    def tree_unflatten(cls, keys: Tuple[Any, ...], values: Tuple[Any, ...]) -> "DotDict":
+    def tree_unflatten(cls, keys: Tuple[Any, ...], values: Iterable[Any]) -> "DotDict":
         out = cls.__new__(cls)
         dict.update(out, zip(keys, values))
         return out

@@ -8,7 +8,8 @@ be part of cache keys.
 """
 
 import dataclasses
-from typing import Any, Callable, Tuple
+import typing
+from typing import Callable, Tuple
 
 __all__ = ["to_predicate", "OfType", "WithTag", "PathContains", "Any", "All", "Not", "Everything",
            "Nothing"]
@@ -17,7 +18,7 @@ _builtin_any = any
 _builtin_all = all
 
 
-def to_predicate(the_filter) -> Callable[[Tuple, Any], bool]:
+def to_predicate(the_filter: typing.Any) -> Callable[[Tuple, typing.Any], bool]:
     """Turn any filter into a predicate `(path, value) -> bool`.
 
     Raises:
@@ -74,7 +75,7 @@ class WithTag:
 class PathContains:
     """Matches values whose graph path contains `key`."""
 
-    key: Any
+    key: typing.Any
 
     def __call__(self, path, x) -> bool:
         return self.key in path
@@ -140,7 +141,7 @@ class Not:
         return hash(("Not", self.predicate))
 
 
-def reads_path(predicate: Callable[[Tuple, Any], bool]) -> bool:
+def reads_path(predicate: Callable[[Tuple, typing.Any], bool]) -> bool:
     """Whether a predicate may look at the path it is given (False only when provably not).
 
     The predicates that judge by kind or tag, and combinations of them, never read the path, so
@@ -154,9 +155,9 @@ def reads_path(predicate: Callable[[Tuple, Any], bool]) -> bool:
     kind = type(predicate)
     if kind in (OfType, WithTag, Everything, Nothing):
         return False
-    if kind in (Any, All):
+    if isinstance(predicate, (Any, All)) and kind in (Any, All):
         return _builtin_any(reads_path(p) for p in predicate.predicates)
-    if kind is Not:
+    if isinstance(predicate, Not) and kind is Not:
         return reads_path(predicate.predicate)
     return True
 

@@ -43,6 +43,8 @@ class FrozenDict(Mapping):
 
     __module__ = "brainstate.util"
     __slots__ = ("_data", "_hash")
+    _data: Dict[Any, Any]
+    _hash: Optional[int]
 
     def __init__(self, *args: Any, **kwargs: Any):
         object.__setattr__(self, "_data", {k: _freeze_value(v) for k, v in dict(*args, **kwargs).items()})
@@ -74,7 +76,8 @@ class FrozenDict(Mapping):
         raise AttributeError(f"FrozenDict is immutable; attribute {name!r} cannot be set.")
 
     def __hash__(self) -> int:
-        if self._hash is None:
+        value = self._hash
+        if value is None:
             try:
                 value = hash(frozenset(self._data.items()))
             except TypeError as e:
@@ -83,7 +86,7 @@ class FrozenDict(Mapping):
                     f"Only FrozenDicts of hashable values (numbers, strings, tuples, ...) can be "
                     f"static arguments or cache keys.") from None
             object.__setattr__(self, "_hash", value)
-        return self._hash
+        return value
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenDict):

@@ -49,7 +49,9 @@ class StateJaxTracer(PrettyRepr):
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, StateJaxTracer) and self._jax_trace == other._jax_trace
 
-    __hash__ = None  # the captured trace state is not hashable either
+    # The captured trace state is not hashable either; mypy cannot express an unhashable
+    # subclass of `object` other than by this override.
+    __hash__ = None  # type: ignore[assignment]
 
     def __pretty_repr__(self) -> Iterator:
         yield PrettyType("StateJaxTracer")

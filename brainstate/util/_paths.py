@@ -10,7 +10,7 @@ message); `nest_cells` builds the `NestedDict` of `(cell, value)` pairs directly
 per shared prefix, equal to nesting the same pairs keyed by their path tuples.
 """
 
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._dicts import NestedDict
 
@@ -67,7 +67,7 @@ def nest_cells(items: Iterable[Tuple[Cell, Any]]) -> NestedDict:
       NestedDict({'layer': NestedDict({'w': 1, 'b': 2})})
     """
     out = NestedDict()
-    dicts = {}  # id(cell) -> the sub-dict at its path; the cells stay alive through `items`
+    dicts: Dict[int, NestedDict] = {}  # id(cell) -> the sub-dict at its path; the cells stay alive through `items`
     for cell, value in items:
         if cell is None:
             raise ValueError(

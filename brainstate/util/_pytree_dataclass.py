@@ -11,7 +11,7 @@ or `__post_init__`, because JAX rebuilds trees with placeholder leaves (tracers,
 """
 
 import dataclasses
-from typing import Any, Optional, Type, TypeVar
+from typing import Any, Optional, Type, TypeVar, cast
 
 import jax
 
@@ -56,7 +56,7 @@ def _register(cls: type) -> None:
 
 def _replace(self: T, **updates: Any) -> T:
     """A copy with the given fields changed (runs `__init__`, like `dataclasses.replace`)."""
-    return dataclasses.replace(self, **updates)
+    return dataclasses.replace(cast(Any, self), **updates)  # `self` is a dataclass instance by construction
 
 
 def dataclass(cls: Optional[Type[T]] = None, **kwargs: Any) -> Any:
@@ -86,7 +86,7 @@ def dataclass(cls: Optional[Type[T]] = None, **kwargs: Any) -> Any:
     kwargs.setdefault("frozen", True)
     cls = dataclasses.dataclass(cls, **kwargs)
     if "replace" not in cls.__dict__:
-        cls.replace = _replace
+        setattr(cls, "replace", _replace)
     setattr(cls, _MARKER, True)
     _register(cls)
     return cls
@@ -125,4 +125,4 @@ class PyTreeNode:
 
     def replace(self: T, **updates: Any) -> T:
         """A copy with the given fields changed."""
-        return dataclasses.replace(self, **updates)
+        return dataclasses.replace(cast(Any, self), **updates)  # `self` is a dataclass instance by construction

@@ -15,7 +15,14 @@ def fit():
 @pytest.fixture(autouse=True)
 def _restore_layer_mappings():
     """Mappings a test registers do not leak into other tests."""
-    from brainstate.interop import _layers
+    from brainstate.interop import MissingDependencyError, _layers
+    # Import every framework module first: each registers its built-in mappings once, on import,
+    # so a snapshot taken before that import would drop them for the rest of the session.
+    for framework in _layers.FRAMEWORKS:
+        try:
+            _layers.load_framework(framework, "tests")
+        except MissingDependencyError:  # flax needs Python >= 3.11; equinox may be absent too
+            pass
     saved = dict(_layers._EXPORT), dict(_layers._IMPORT)
     yield
     _layers._EXPORT.clear()

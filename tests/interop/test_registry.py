@@ -63,6 +63,26 @@ def test_a_declining_mapping_falls_back_to_the_wrapper():
     assert type(interop.to_equinox(nn.Linear(2, 2))) is BrainStateEquinox
 
 
+# Layers built with an `nn.Param` initial value hold the Param (its constraint and prior), which
+# no native layer of the other frameworks can carry.
+PARAM_LAYERS = {
+    "Linear": lambda: nn.Linear(3, 2, w_init=nn.Param(jnp.ones((3, 2)))),
+    "Conv1d": lambda: nn.Conv1d((8, 3), 2, 3, w_init=nn.Param(jnp.ones((3, 3, 2)))),
+    "Embedding": lambda: nn.Embedding(5, 3, embedding_init=nn.Param(jnp.ones((5, 3)))),
+}
+WRAPPERS = {"nnx": "BrainStateNnx", "linen": "BrainStateLinen", "equinox": "BrainStateEquinox"}
+
+
+@pytest.mark.parametrize("framework", sorted(WRAPPERS))
+@pytest.mark.parametrize("layer", sorted(PARAM_LAYERS))
+def test_a_layer_holding_a_param_is_wrapped_not_built_natively(layer, framework):
+    # Reading such a layer as a native one used to fail with AttributeError (a dict has no .value).
+    converted = getattr(interop, f"to_{framework}")(PARAM_LAYERS[layer]())
+    if framework == "linen":
+        converted, _ = converted  # to_linen gives (module, variables)
+    assert type(converted).__name__ == WRAPPERS[framework]
+
+
 @pytest.mark.parametrize("convert, package", [
     (lambda: interop.to_nnx(nn.Linear(2, 2)), "flax"),
     (lambda: interop.to_linen(nn.Linear(2, 2)), "flax"),
