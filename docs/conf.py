@@ -32,6 +32,7 @@ extensions = [
     "apigen",
     "docstring_markup",
     "plain_builtins",
+    "sitecheck",
 ]
 
 exclude_patterns = ["_build", ".jupyter_cache", "jupyter_execute", "README.md", "**.ipynb_checkpoints"]
@@ -50,6 +51,8 @@ nb_execution_show_tb = True
 # A tutorial is meant to run in seconds; a minute means something hangs.
 nb_execution_timeout = 120
 nb_merge_streams = True
+# Tracebacks as IPython prints them; pytb lexes a message containing backticks cleanly.
+nb_render_error_lexer = "pytb"
 
 # --- autodoc -----------------------------------------------------------------------------------
 autodoc_typehints = "signature"

@@ -100,6 +100,22 @@ def _canonical_package(home: str) -> str:
     return best
 
 
+def _lazy_names(package: str, module: types.ModuleType) -> List[str]:
+    """Names of the reference API that the package provides lazily (a module `__getattr__`),
+    so that `dir` does not list them."""
+    names_file = pathlib.Path(__file__).resolve().parent.parent / "api_names.txt"
+    lazy = []
+    for line in names_file.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == package and not line.startswith("#"):
+            try:
+                if hasattr(module, parts[1]):
+                    lazy.append(parts[1])
+            except Exception:  # an optional dependency of the lazy attribute is absent
+                continue
+    return lazy
+
+
 def classify(package: str):
     """Sort a package's public names into documented groups, aliases, subpackages and re-exports.
 
@@ -114,7 +130,7 @@ def classify(package: str):
     subpackages: List[str] = []
     foreign: List[Tuple[str, str]] = []
     documented: Dict[int, str] = {}
-    names = sorted(n for n in dir(module) if not n.startswith("_"))
+    names = sorted(set(n for n in dir(module) if not n.startswith("_")) | set(_lazy_names(package, module)))
     # Document an object under its own name first (`RMSprop`), its aliases after (`RMSProp`).
     names.sort(key=lambda n: getattr(getattr(module, n, None), "__name__", None) != n)
     for name in names:
@@ -162,6 +178,10 @@ def render(package: str) -> str:
         lines += [summary.strip().splitlines()[0].replace("`", "``"), ""]
     if subpackages:
         lines += ["Subpackages: " + ", ".join(f":doc:`{s} <{page_name(s)}>`" for s in subpackages) + ".", ""]
+        heading = "Subpackages"
+        lines += [heading, "-" * len(heading), ""]
+        for sub in subpackages:
+            lines += [f".. py:data:: {sub.rsplit('.', 1)[1]}", "", f"   The subpackage :doc:`{sub} <{page_name(sub)}>`.", ""]
     count = sum(len(v) for v in groups.values()) + len(aliases) + len(subpackages) + len(foreign)
     lines += [f"{count} public names.", ""]
     for home in sorted(groups, key=lambda h: (h == package, _title_of(h) if h != package else "")):
