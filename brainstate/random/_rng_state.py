@@ -24,6 +24,7 @@ import numpy as np
 from .._state import State
 from ._checks import SeedOrKey, as_positive_int, to_key
 from ._continuous import ContinuousDraws
+from ._continuous_families import ContinuousFamilyDraws
 from ._continuous_shape import ShapeDraws
 from ._discrete import DiscreteDraws
 from ._multivariate import MultivariateDraws
@@ -42,8 +43,8 @@ def _split(key: jax.Array, n: Optional[int]) -> Tuple[jax.Array, jax.Array]:
     return keys[0], (keys[1] if n is None else keys[1:])
 
 
-class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, MultivariateDraws,
-                  PopulationDraws):
+class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, DiscreteDraws,
+                  MultivariateDraws, PopulationDraws):
     """A stream of random numbers whose key is a `State`.
 
     Args:
