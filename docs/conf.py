@@ -55,12 +55,16 @@ nb_merge_streams = True
 nb_render_error_lexer = "pytb"
 
 # --- autodoc -----------------------------------------------------------------------------------
-autodoc_typehints = "signature"
+# Signatures without annotations: JAX's `ArrayLike` alone expands to an eight-member union, which
+# buries the argument names; each docstring's Args section says what an argument takes.
+autodoc_typehints = "none"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
+# One entry per Args line, so `size, key, dtype: ...` stays one entry instead of three copies.
+napoleon_use_param = False
 # `Attributes:` sections as fields, not attribute entries that would clash with the properties
 # autodoc documents under the same names.
 napoleon_use_ivar = True
