@@ -17,7 +17,7 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
-import brainstate  # noqa: E402  (after the path change only for symmetry with the extension)
+import brainstate  # noqa: E402  (the release number below is the package's)
 
 project = "BrainState"
 author = "the BrainState developers"

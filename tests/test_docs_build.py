@@ -21,7 +21,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
 
-import sitecheck  # noqa: E402  (lives in docs/_ext, put on the path above)
+import docstring_markup  # noqa: E402  (docs/_ext, put on the path above)
+import sitecheck  # noqa: E402
 
 
 @functools.lru_cache(maxsize=None)
@@ -94,6 +95,37 @@ def test_api_check_finds_an_undocumented_name(tmp_path):
                    ("brainstate.random", "no_such_draw")])
     assert undocumented == ["brainstate.random.uniform"]
     assert not_provided == ["brainstate.random.no_such_draw"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Returns `x` unchanged.", "Returns ``x`` unchanged."),
+    ("the `State`s it reads", "the ``State``\\ s it reads"),       # a letter may not touch a literal
+    ("a(`x`) b", "a(``x``) b"),
+    ("passed as *args and **kwargs", "passed as \\*args and \\*\\*kwargs"),
+    ("emphasis *stays* here", "emphasis *stays* here"),
+    ("mean of |x|", "mean of \\|x\\|"),
+    ("already ``literal`` and :class:`Role`", "already ``literal`` and :class:`Role`"),
+])
+def test_docstring_prose_becomes_valid_restructuredtext(line, expected):
+    assert docstring_markup.rewrite([line]) == [expected]
+
+
+def test_doctest_examples_and_literal_blocks_are_left_alone():
+    lines = ["Example:", "  >>> f(`a`, *args)", "  `b`", "", "Code::", "", "    x = `c` * y", "After `d`."]
+    assert docstring_markup.rewrite(lines) == [
+        "Example:", "  >>> f(`a`, *args)", "  `b`", "", "Code::", "", "    x = `c` * y", "After ``d``."]
+
+
+def test_bulleted_list_gets_blank_lines_around_it():
+    lines = ["Each call:", "- first item,", "  continued;", "- second item.", "Then more."]
+    assert docstring_markup.rewrite(lines) == [
+        "Each call:", "", "- first item,", "  continued;", "- second item.", "", "Then more."]
+
+
+def test_argument_names_continued_on_the_next_line_are_joined():
+    lines = ["Args:", "  in_size, R, tau,", "    name: as in `LIF`.", "  beta: the increase."]
+    assert docstring_markup.rewrite(lines) == [
+        "Args:", "  in_size, R, tau, name: as in ``LIF``.", "  beta: the increase."]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
