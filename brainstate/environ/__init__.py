@@ -6,10 +6,10 @@
 
 from ._settings import (DEFAULT_PRECISION, DT, FIT, HOST_DEVICE_COUNT, I, JIT_ERROR_CHECK, PLATFORM,
                         PRECISION, SUPPORTED_PLATFORMS, SUPPORTED_PRECISIONS, T, EnvironmentState, all,
-                        context, dctype, dftype, ditype, dutype, get, get_dt, get_host_device_count,
-                        get_platform, get_precision, list_registered_behaviors, pop,
-                        register_default_behavior, reset, set, set_host_device_count, set_platform,
-                        set_precision, tolerance, unregister_default_behavior)
+                        context, get, get_dt, list_registered_behaviors, pop, register_default_behavior,
+                        reset, set, unregister_default_behavior)
+from ._precision import dctype, dftype, ditype, dutype, get_precision, set_precision, tolerance
+from ._platform import get_host_device_count, get_platform, set_host_device_count, set_platform
 from jax import devices
 
 # Names the reference release exposes from this module (re-exports kept for compatibility).

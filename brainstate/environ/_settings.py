@@ -8,13 +8,10 @@ instead of reusing the old constant.
 
 import contextlib
 import dataclasses
-import os
-import re
 import threading
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._state._trace import environ_read
@@ -22,9 +19,7 @@ from .._state._trace import environ_read
 __all__ = [
     "DT", "I", "T", "FIT", "PRECISION", "PLATFORM", "HOST_DEVICE_COUNT", "JIT_ERROR_CHECK",
     "DEFAULT_PRECISION", "SUPPORTED_PLATFORMS", "SUPPORTED_PRECISIONS", "EnvironmentState",
-    "set", "get", "all", "pop", "reset", "context", "get_dt", "get_precision", "set_precision",
-    "dftype", "ditype", "dutype", "dctype", "tolerance", "get_platform", "set_platform",
-    "get_host_device_count", "set_host_device_count", "register_default_behavior",
+    "set", "get", "all", "pop", "reset", "context", "get_dt", "register_default_behavior",
     "unregister_default_behavior", "list_registered_behaviors", "lookup",
 ]
 
@@ -47,7 +42,22 @@ _all = all
 
 @dataclasses.dataclass
 class EnvironmentState:
-    """A settings store: process-wide `settings`, per-thread context overrides, behaviours."""
+    """A settings store: process-wide `settings`, per-thread context overrides, behaviours.
+
+    Every function of `brainstate.environ` works on the process-wide store unless given another
+    one with `env=`, which keeps a program's (or a test's) settings apart.
+
+    Args:
+      settings: the process-wide settings (default: precision 32).
+      functions: the behaviours, `{key: callable}` (see `register_default_behavior`).
+
+    Example:
+      >>> from brainstate import environ
+      >>> store = environ.EnvironmentState()
+      >>> environ.set(dt=0.25, env=store)
+      >>> environ.get_dt(env=store), environ.get('dt', None)
+      (0.25, None)
+    """
 
     settings: Dict[Hashable, Any] = dataclasses.field(default_factory=lambda: {PRECISION: DEFAULT_PRECISION})
     functions: Dict[Hashable, Callable] = dataclasses.field(default_factory=dict)
@@ -80,8 +90,28 @@ def lookup(key: str, env: Optional[EnvironmentState] = None) -> Any:
 def get(key: str, default: Any = MISSING, desc: Optional[str] = None, *, env: Optional[EnvironmentState] = None) -> Any:
     """The current value of setting `key`.
 
+    Context overrides (innermost first) win over the process-wide value. A read while a
+    state-aware transformation traces is recorded, so the compiled program is keyed on the value.
+
+    Args:
+      key: the setting's name, e.g. `'dt'`, `'fit'`, `'precision'`.
+      default: returned when `key` is unset; without it an unset key is an error.
+      desc: a description of the setting, added to the error message.
+      env: the settings store to use; default the process-wide one.
+
+    Returns:
+      The setting's value.
+
     Raises:
-      KeyError: if `key` is unset and no `default` was given.
+      KeyError: if `key` is unset and no `default` was given (the message says how to set it).
+
+    Example:
+      >>> from brainstate import environ
+      >>> with environ.context(fit=True):
+      ...     environ.get('fit')
+      True
+      >>> environ.get('temperature', 'unset')
+      'unset'
     """
     value = lookup(key, env)
     environ_read(key, value)
@@ -97,7 +127,20 @@ def get(key: str, default: Any = MISSING, desc: Optional[str] = None, *, env: Op
 
 
 def all(*, env: Optional[EnvironmentState] = None) -> Dict[Hashable, Any]:
-    """Every current setting (context overrides applied)."""
+    """Every current setting, with the context overrides applied.
+
+    Args:
+      env: the settings store to use; default the process-wide one.
+
+    Returns:
+      A new dict from setting names to values.
+
+    Example:
+      >>> from brainstate import environ
+      >>> with environ.context(dt=0.1):
+      ...     environ.all()['dt']
+      0.1
+    """
     env = env or _DEFAULT
     merged = dict(env.settings)
     for ctx in env.contexts:
@@ -119,8 +162,31 @@ def _check(key, value):
 
 def set(platform: Optional[str] = None, host_device_count: Optional[int] = None,
         precision=None, dt: Optional[float] = None, *, env: Optional[EnvironmentState] = None, **kwargs) -> None:
-    """Change settings process-wide (see `context` for a temporary change)."""
+    """Change settings process-wide (see `context` for a temporary change).
+
+    Args:
+      platform: the JAX platform (`'cpu'`, `'gpu'`, `'tpu'`), only effective before JAX starts.
+      host_device_count: the number of host devices XLA should create, only effective before JAX
+        starts.
+      precision: 8, 16, 32, 64 or `'bf16'`; 64 turns on JAX's 64-bit mode.
+      dt: the integration time step.
+      env: the settings store to use; default the process-wide one.
+      **kwargs: any other settings, by name.
+
+    Raises:
+      ValueError: for an unsupported precision or platform, or a `dt` that is not a scalar.
+
+    Example:
+      >>> from brainstate import environ
+      >>> store = environ.EnvironmentState()
+      >>> environ.set(dt=0.1, fit=True, env=store)
+      >>> sorted(environ.all(env=store))
+      ['dt', 'fit', 'precision']
+    """
     env = env or _DEFAULT
+    # Imported here: _platform builds on this module's store and checks.
+    from ._platform import set_host_device_count, set_platform
+
     if platform is not None:
         set_platform(platform)
     if host_device_count is not None:
@@ -141,7 +207,26 @@ def set(platform: Optional[str] = None, host_device_count: Optional[int] = None,
 
 
 def pop(key: str, default: Any = MISSING, *, env: Optional[EnvironmentState] = None) -> Any:
-    """Remove a process-wide setting and return its value."""
+    """Remove a process-wide setting and return its value.
+
+    Args:
+      key: the setting's name.
+      default: returned when `key` is unset; without it an unset key is an error.
+      env: the settings store to use; default the process-wide one.
+
+    Returns:
+      The removed value (or `default`).
+
+    Raises:
+      KeyError: if `key` is unset and no `default` was given.
+
+    Example:
+      >>> from brainstate import environ
+      >>> store = environ.EnvironmentState()
+      >>> environ.set(dt=0.1, env=store)
+      >>> environ.pop('dt', env=store), environ.pop('dt', None, env=store)
+      (0.1, None)
+    """
     env = env or _DEFAULT
     with env.lock:
         if key in env.settings:
@@ -152,7 +237,19 @@ def pop(key: str, default: Any = MISSING, *, env: Optional[EnvironmentState] = N
 
 
 def reset(*, env: Optional[EnvironmentState] = None) -> None:
-    """Back to the defaults (precision 32, nothing else set)."""
+    """Back to the defaults (precision 32, nothing else set).
+
+    Args:
+      env: the settings store to use; default the process-wide one.
+
+    Example:
+      >>> from brainstate import environ
+      >>> store = environ.EnvironmentState()
+      >>> environ.set(dt=0.1, env=store)
+      >>> environ.reset(env=store)
+      >>> environ.all(env=store)
+      {'precision': 32}
+    """
     env = env or _DEFAULT
     with env.lock:
         env.settings.clear()
@@ -164,7 +261,20 @@ def reset(*, env: Optional[EnvironmentState] = None) -> None:
 def context(*, env: Optional[EnvironmentState] = None, **kwargs):
     """Override settings on this thread for the duration of the block.
 
-    `precision=64` also turns on JAX's 64-bit mode inside the block only.
+    `precision=64` also turns on JAX's 64-bit mode inside the block only. Contexts nest; the
+    settings are restored when the block ends, also on an exception.
+
+    Args:
+      env: the settings store to use; default the process-wide one.
+      **kwargs: the settings to override, by name (not `platform` or `host_device_count`, which
+        can only be set globally).
+
+    Returns:
+      A context manager yielding every current setting (as `all()`).
+
+    Raises:
+      ValueError: for `platform` or `host_device_count`, an unsupported precision, or a `dt` that
+        is not a scalar.
 
     Example:
       >>> import brainstate
@@ -196,77 +306,52 @@ def context(*, env: Optional[EnvironmentState] = None, **kwargs):
 
 
 def get_dt(*, env: Optional[EnvironmentState] = None):
-    """The integration time step `dt` (KeyError if unset)."""
+    """The integration time step `dt`.
+
+    Args:
+      env: the settings store to use; default the process-wide one.
+
+    Returns:
+      The current `dt` (a number, or a `brainunit` quantity).
+
+    Raises:
+      KeyError: if `dt` is not set.
+
+    Example:
+      >>> import brainstate
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     brainstate.environ.get_dt()
+      0.1
+    """
     return get(DT, env=env)
-
-
-def get_precision(*, env: Optional[EnvironmentState] = None):
-    """The numerical precision: 8, 16, 32, 64 or 'bf16'."""
-    return get(PRECISION, DEFAULT_PRECISION, env=env)
-
-
-def set_precision(precision, *, env: Optional[EnvironmentState] = None) -> None:
-    """Set the default precision process-wide; 64 turns on JAX's 64-bit mode."""
-    set(precision=precision, env=env)
-
-
-def dftype(*, env: Optional[EnvironmentState] = None):
-    """The default float dtype for the current precision."""
-    p = get_precision(env=env)
-    return {64: np.float64, 32: np.float32, 16: np.float16, 8: np.float16, "bf16": jnp.bfloat16}[p]
-
-
-def ditype(*, env: Optional[EnvironmentState] = None):
-    """The default signed integer dtype for the current precision."""
-    p = get_precision(env=env)
-    return {64: np.int64, 32: np.int32, 16: np.int16, 8: np.int8, "bf16": np.int16}[p]
-
-
-def dutype(*, env: Optional[EnvironmentState] = None):
-    """The default unsigned integer dtype for the current precision."""
-    p = get_precision(env=env)
-    return {64: np.uint64, 32: np.uint32, 16: np.uint16, 8: np.uint8, "bf16": np.uint16}[p]
-
-
-def dctype(*, env: Optional[EnvironmentState] = None):
-    """The default complex dtype for the current precision."""
-    return np.complex128 if get_precision(env=env) == 64 else np.complex64
-
-
-def tolerance(*, env: Optional[EnvironmentState] = None) -> np.ndarray:
-    """A comparison tolerance suited to the current precision."""
-    p = get_precision(env=env)
-    return np.array({64: 1e-12, 32: 1e-5}.get(p, 1e-2), dtype=dftype(env=env))
-
-
-def get_platform() -> str:
-    """The default JAX backend platform ('cpu', 'gpu' or 'tpu')."""
-    return jax.default_backend()
-
-
-def set_platform(platform: str) -> None:
-    """Choose the JAX platform; only effective before JAX initialises its backends."""
-    _check(PLATFORM, platform)
-    jax.config.update("jax_platforms", platform)
-    _DEFAULT.settings[PLATFORM] = platform
-
-
-def get_host_device_count() -> int:
-    """The number of host (CPU) devices requested through XLA_FLAGS."""
-    m = re.search(r"--xla_force_host_platform_device_count=(\d+)", os.environ.get("XLA_FLAGS", ""))
-    return int(m.group(1)) if m else 1
-
-
-def set_host_device_count(n: int) -> None:
-    """Ask XLA for `n` host devices; only effective before JAX initialises its backends."""
-    flags = re.sub(r"--xla_force_host_platform_device_count=\d+\s*", "", os.environ.get("XLA_FLAGS", ""))
-    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={int(n)}".strip()
-    _DEFAULT.settings[HOST_DEVICE_COUNT] = int(n)
 
 
 def register_default_behavior(key: str, behavior: Callable[[Any], None], replace_if_exist: bool = False, *,
                               env: Optional[EnvironmentState] = None) -> None:
-    """Call `behavior(value)` whenever `key` is set or overridden."""
+    """Call `behavior(value)` whenever `key` is set or overridden.
+
+    The behaviour runs on `set(key=...)`, on entering a `context` that overrides `key`, and on
+    leaving it (with the value that applies again).
+
+    Args:
+      key: the setting's name.
+      behavior: a function of the new value.
+      replace_if_exist: replace a behaviour already registered for `key` instead of raising.
+      env: the settings store to use; default the process-wide one.
+
+    Raises:
+      TypeError: if `behavior` is not callable.
+      ValueError: if `key` already has a behaviour and `replace_if_exist` is False.
+
+    Example:
+      >>> from brainstate import environ
+      >>> store, seen = environ.EnvironmentState(), []
+      >>> environ.register_default_behavior('mode', seen.append, env=store)
+      >>> with environ.context(mode='eval', env=store):
+      ...     pass
+      >>> seen
+      ['eval']
+    """
     env = env or _DEFAULT
     if not callable(behavior):
         raise TypeError(f"behavior for {key!r} must be callable, got {behavior!r}.")
@@ -276,11 +361,40 @@ def register_default_behavior(key: str, behavior: Callable[[Any], None], replace
 
 
 def unregister_default_behavior(key: str, *, env: Optional[EnvironmentState] = None) -> bool:
-    """Remove the behavior for `key`; True if one was registered."""
+    """Remove the behaviour registered for `key`.
+
+    Args:
+      key: the setting's name.
+      env: the settings store to use; default the process-wide one.
+
+    Returns:
+      True if a behaviour was registered (and is now removed), False otherwise.
+
+    Example:
+      >>> from brainstate import environ
+      >>> store = environ.EnvironmentState()
+      >>> environ.register_default_behavior('mode', print, env=store)
+      >>> environ.unregister_default_behavior('mode', env=store), environ.unregister_default_behavior('mode', env=store)
+      (True, False)
+    """
     env = env or _DEFAULT
     return env.functions.pop(key, None) is not None
 
 
 def list_registered_behaviors(*, env: Optional[EnvironmentState] = None) -> List[Hashable]:
-    """The keys that have a registered behavior."""
+    """The keys that have a registered behaviour.
+
+    Args:
+      env: the settings store to use; default the process-wide one.
+
+    Returns:
+      A list of setting names.
+
+    Example:
+      >>> from brainstate import environ
+      >>> store = environ.EnvironmentState()
+      >>> environ.register_default_behavior('mode', print, env=store)
+      >>> environ.list_registered_behaviors(env=store)
+      ['mode']
+    """
     return list((env or _DEFAULT).functions)

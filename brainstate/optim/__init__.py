@@ -30,11 +30,14 @@ except ImportError as _err:
         "`pip install optax` (or `pip install brainstate[optim]`).") from _err
 
 from ._base import OptaxOptimizer as OptaxOptimizer, OptimState as OptimState, Optimizer as Optimizer
-from ._optimizers import (
-    SGD as SGD, AdaBelief as AdaBelief, Adadelta as Adadelta, Adagrad as Adagrad, Adam as Adam,
-    Adamax as Adamax, AdamW as AdamW, Lamb as Lamb, Lars as Lars, Lion as Lion, Momentum as Momentum,
-    MomentumNesterov as MomentumNesterov, Nadam as Nadam, Nesterov as Nesterov, RAdam as RAdam,
-    RMSProp as RMSProp, RMSprop as RMSprop, Rprop as Rprop, Yogi as Yogi,
+from ._adaptive import (
+    AdaBelief as AdaBelief, Adadelta as Adadelta, Adagrad as Adagrad, Adam as Adam, Adamax as Adamax,
+    AdamW as AdamW, Lamb as Lamb, Nadam as Nadam, RAdam as RAdam, RMSProp as RMSProp, RMSprop as RMSprop,
+    Yogi as Yogi,
+)
+from ._sgd import (
+    SGD as SGD, Lars as Lars, Lion as Lion, Momentum as Momentum, MomentumNesterov as MomentumNesterov,
+    Nesterov as Nesterov, Rprop as Rprop,
 )
 from ._schedules import (
     ConstantLR as ConstantLR, CosineAnnealingLR as CosineAnnealingLR,

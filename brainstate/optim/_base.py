@@ -46,13 +46,48 @@ LearningRate = Union[float, Callable[[jax.Array], jax.Array]]
 
 
 class OptimState(LongTermState):
-    """A `LongTermState` holding an optimizer buffer: a moment, an accumulator, a step count."""
+    """A `LongTermState` holding an optimizer buffer: a moment, an accumulator, a step count.
+
+    Args:
+      value: the buffer's initial value (an array or a PyTree of arrays).
+      name: an optional name, shown in errors.
+      **metadata: further metadata, kept as attributes.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> opt = brainstate.optim.Adam(lr=1e-3)
+      >>> opt.register_trainable_weights({'w': brainstate.ParamState(jnp.zeros(2))})
+      >>> isinstance(opt.step_count, brainstate.optim.OptimState)
+      True
+    """
 
     __module__ = "brainstate.optim"
 
 
 class Optimizer(graph.Node):
-    """Base class of optimizers: graph nodes that update registered weights from gradients."""
+    """Base class of optimizers: graph nodes that update registered weights from gradients.
+
+    Subclasses implement `register_trainable_weights(param_states)` and `update(grads)`; their
+    buffers should be `OptimState`s so that transforms thread them and checkpoints save them. For an
+    optax transformation, subclass (or use) `OptaxOptimizer` instead.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class PlainSGD(brainstate.optim.Optimizer):
+      ...     def __init__(self, lr):
+      ...         self.lr = lr
+      ...     def register_trainable_weights(self, param_states):
+      ...         self.weights = dict(param_states)
+      ...     def update(self, grads):
+      ...         for key, state in self.weights.items():
+      ...             state.value = state.value - self.lr * grads[key]
+      >>> w = brainstate.ParamState(jnp.ones(2))
+      >>> opt = PlainSGD(0.5)
+      >>> opt.register_trainable_weights({'w': w})
+      >>> opt.update({'w': jnp.ones(2)})
+      >>> w.value.tolist()
+      [0.5, 0.5]
+    """
 
     __module__ = "brainstate.optim"
 
@@ -101,6 +136,19 @@ def _check_number(owner: str, name: str, value: Any, *, positive: bool = False) 
         raise ValueError(
             f"{owner}: {name} must be {'positive' if positive else 'non-negative'}, got {value!r}.")
     return float(value)
+
+
+def _check_betas(owner: str, betas: Tuple[float, float], beta1: Optional[float] = None,
+                 beta2: Optional[float] = None) -> Tuple[float, float]:
+    """`(beta1, beta2)` from the pair `betas`, either overridden by `beta1` / `beta2`, each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}.")
+    b1 = betas[0] if beta1 is None else beta1
+    b2 = betas[1] if beta2 is None else beta2
+    for name, b in (("beta1", b1), ("beta2", b2)):
+        if _check_number(owner, name, b) >= 1.0:
+            raise ValueError(f"{owner}: {name} must be in [0, 1), got {b!r}.")
+    return float(b1), float(b2)
 
 
 def _check_lr(owner: str, lr: Any) -> Any:

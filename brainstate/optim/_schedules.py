@@ -48,10 +48,17 @@ def _increasing(owner: str, name: str, steps: Sequence[Any]) -> list:
 class LRScheduler:
     """Base class: a learning rate as a function of the step count.
 
-    Subclasses set `self._fn`, an optax schedule. Calling the scheduler evaluates it.
+    Subclasses set `self._fn`, an optax schedule. Calling the scheduler evaluates it at a count;
+    pass it as an optimizer's `lr` and the optimizer evaluates it at its own update count.
 
     Args:
-      base_lr: the starting (or peak) learning rate, a positive number.
+      base_lr: the starting learning rate, a positive number.
+
+    Example:
+      >>> import brainstate
+      >>> schedule = brainstate.optim.LRScheduler(0.01)  # constant
+      >>> round(float(schedule(100)), 4)
+      0.01
     """
 
     __module__ = "brainstate.optim"
@@ -70,7 +77,19 @@ class LRScheduler:
 
 
 class ConstantLR(LRScheduler):
-    """`base_lr * factor` for the first `total_iters` steps, then `base_lr`."""
+    """`base_lr * factor` for the first `total_iters` steps, then `base_lr`.
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      factor: the multiplier during the first steps.
+      total_iters: how many steps use the reduced rate.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.ConstantLR(0.3, factor=0.5, total_iters=2)
+      >>> [round(float(s(i)), 4) for i in range(4)]
+      [0.15, 0.15, 0.3, 0.3]
+    """
 
     def __init__(self, base_lr: float = 1e-3, factor: float = 1.0 / 3, total_iters: int = 5):
         super().__init__(base_lr)
@@ -82,7 +101,19 @@ class ConstantLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """`base_lr * gamma ** (count // step_size)` (`optax.exponential_decay`, staircase)."""
+    """`base_lr * gamma ** (count // step_size)` (`optax.exponential_decay`, staircase).
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      step_size: the number of updates between decays.
+      gamma: the decay factor.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.StepLR(0.1, step_size=2, gamma=0.5)
+      >>> [round(float(s(i)), 4) for i in range(5)]
+      [0.1, 0.1, 0.05, 0.05, 0.025]
+    """
 
     def __init__(self, base_lr: float = 1e-3, step_size: int = 30, gamma: float = 0.1):
         super().__init__(base_lr)
@@ -92,7 +123,19 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """`base_lr` times `gamma` once for each milestone reached (`optax.piecewise_constant_schedule`)."""
+    """`base_lr` times `gamma` once for each milestone reached (`optax.piecewise_constant_schedule`).
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      milestones: the update counts at which the rate is multiplied, strictly increasing.
+      gamma: the factor applied at each milestone.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.MultiStepLR(1.0, milestones=(2, 4), gamma=0.1)
+      >>> [round(float(s(i)), 4) for i in (0, 2, 4)]
+      [1.0, 0.1, 0.01]
+    """
 
     def __init__(self, base_lr: float = 1e-3, milestones: Sequence[int] = (30, 60, 90), gamma: float = 0.1):
         super().__init__(base_lr)
@@ -102,7 +145,18 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """`base_lr * gamma ** count` (`optax.exponential_decay`)."""
+    """`base_lr * gamma ** count` (`optax.exponential_decay`).
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      gamma: the decay factor per update.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.ExponentialLR(1.0, gamma=0.5)
+      >>> [round(float(s(i)), 4) for i in range(3)]
+      [1.0, 0.5, 0.25]
+    """
 
     def __init__(self, base_lr: float = 1e-3, gamma: float = 0.95):
         super().__init__(base_lr)
@@ -111,7 +165,22 @@ class ExponentialLR(LRScheduler):
 
 
 class ExponentialDecayLR(LRScheduler):
-    """`base_lr * decay_rate ** ((count - transition_begin) / decay_steps)`: `optax.exponential_decay`."""
+    """`base_lr * decay_rate ** ((count - transition_begin) / decay_steps)`: `optax.exponential_decay`.
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      decay_steps: the number of updates over which the rate is multiplied by `decay_rate`.
+      decay_rate: the decay factor per `decay_steps`.
+      transition_begin: updates before the decay starts.
+      staircase: decay in whole steps of `decay_steps` instead of continuously.
+      end_value: a bound the rate does not cross, or None.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.ExponentialDecayLR(1.0, decay_steps=10, decay_rate=0.5)
+      >>> round(float(s(10)), 4), round(float(s(20)), 4)
+      (0.5, 0.25)
+    """
 
     def __init__(self, base_lr: float = 1e-3, decay_steps: int = 1000, decay_rate: float = 0.96,
                  transition_begin: int = 0, staircase: bool = False, end_value: float = None):
@@ -130,7 +199,19 @@ def _cosine(base_lr: float, steps: int, eta_min: float) -> Callable[[Any], Any]:
 
 
 class CosineAnnealingLR(LRScheduler):
-    """From `base_lr` down to `eta_min` along half a cosine over `T_max` steps, then `eta_min`."""
+    """From `base_lr` down to `eta_min` along half a cosine over `T_max` steps, then `eta_min`.
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      T_max: the number of updates of the decay.
+      eta_min: the final learning rate.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.CosineAnnealingLR(1.0, T_max=10)
+      >>> [round(float(s(i)), 4) for i in (0, 5, 10, 20)]
+      [1.0, 0.5, 0.0, 0.0]
+    """
 
     def __init__(self, base_lr: float = 1e-3, T_max: int = 50, eta_min: float = 0.0):
         super().__init__(base_lr)
@@ -140,7 +221,20 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
-    """Cosine annealing restarted every `T_0` steps, each period `T_mult` times the last (SGDR)."""
+    """Cosine annealing restarted every `T_0` steps, each period `T_mult` times the last (SGDR).
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      T_0: the length of the first period, in updates.
+      T_mult: the growth factor of the periods (an int >= 1).
+      eta_min: the learning rate at the end of each period.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.CosineAnnealingWarmRestarts(1.0, T_0=4)
+      >>> [round(float(s(i)), 4) for i in (0, 2, 4)]
+      [1.0, 0.5, 1.0]
+    """
 
     def __init__(self, base_lr: float = 1e-3, T_0: int = 10, T_mult: int = 1, eta_min: float = 0.0):
         super().__init__(base_lr)
@@ -161,7 +255,19 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """`base_lr * (1 - count / total_iters) ** power`, then 0 (`optax.polynomial_schedule`)."""
+    """`base_lr * (1 - count / total_iters) ** power`, then 0 (`optax.polynomial_schedule`).
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      total_iters: the number of updates of the decay.
+      power: the exponent of the decay.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.PolynomialLR(1.0, total_iters=4, power=1.0)
+      >>> [round(float(s(i)), 4) for i in (0, 2, 4)]
+      [1.0, 0.5, 0.0]
+    """
 
     def __init__(self, base_lr: float = 1e-3, total_iters: int = 5, power: float = 1.0):
         super().__init__(base_lr)
@@ -171,7 +277,20 @@ class PolynomialLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """From `base_lr * start_factor` to `base_lr * end_factor` linearly over `total_iters` steps."""
+    """From `base_lr * start_factor` to `base_lr * end_factor` linearly over `total_iters` steps.
+
+    Args:
+      base_lr: the starting learning rate, a positive number.
+      start_factor: the multiplier at the start.
+      end_factor: the multiplier at the end and after.
+      total_iters: the number of updates of the ramp.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.LinearLR(1.0, start_factor=0.5, end_factor=1.0, total_iters=2)
+      >>> [round(float(s(i)), 4) for i in range(3)]
+      [0.5, 0.75, 1.0]
+    """
 
     def __init__(self, base_lr: float = 1e-3, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5):
@@ -184,7 +303,19 @@ class LinearLR(LRScheduler):
 
 
 class WarmupScheduler(LRScheduler):
-    """From `warmup_start_lr` up to `base_lr` linearly over `warmup_epochs` steps, then `base_lr`."""
+    """From `warmup_start_lr` up to `base_lr` linearly over `warmup_epochs` steps, then `base_lr`.
+
+    Args:
+      base_lr: the starting learning rate, a positive number. (reached after the warmup).
+      warmup_epochs: the number of updates of the warmup.
+      warmup_start_lr: the learning rate of the first update.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.WarmupScheduler(1.0, warmup_epochs=4)
+      >>> [round(float(s(i)), 4) for i in (0, 2, 4, 8)]
+      [0.0, 0.5, 1.0, 1.0]
+    """
 
     def __init__(self, base_lr: float = 1e-3, warmup_epochs: int = 5, warmup_start_lr: float = 0.0):
         super().__init__(base_lr)
@@ -196,7 +327,18 @@ class WarmupScheduler(LRScheduler):
 class WarmupCosineSchedule(LRScheduler):
     """Linear warmup to `base_lr`, then cosine decay to `eta_min` at `total_steps`.
 
-    `total_steps` includes the warmup (`optax.warmup_cosine_decay_schedule`).
+    Args:
+      base_lr: the starting learning rate, a positive number. (the peak).
+      warmup_steps: the number of updates of the warmup.
+      total_steps: the number of updates of warmup and decay together (`optax.warmup_cosine_decay_schedule`).
+      warmup_start_lr: the learning rate of the first update.
+      eta_min: the final learning rate.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.WarmupCosineSchedule(1.0, warmup_steps=2, total_steps=6)
+      >>> [round(float(s(i)), 4) for i in (0, 2, 4, 6)]
+      [0.0, 1.0, 0.5, 0.0]
     """
 
     def __init__(self, base_lr: float = 1e-3, warmup_steps: int = 1000, total_steps: int = 10000,
@@ -212,10 +354,24 @@ class WarmupCosineSchedule(LRScheduler):
 
 class OneCycleLR(LRScheduler):
     """The one-cycle policy: up from `max_lr / div_factor` to `max_lr`, then down to
-    `max_lr / div_factor / final_div_factor`, over `total_steps` (or `epochs * steps_per_epoch`).
+    `max_lr / div_factor / final_div_factor`.
 
-    `anneal_strategy='cos'` is `optax.cosine_onecycle_schedule`; `'linear'` joins two
-    `optax.linear_schedule`s.
+    Args:
+      max_lr: the peak learning rate.
+      total_steps: the number of updates of the cycle; or give
+        `epochs` and `steps_per_epoch`.
+      epochs, steps_per_epoch: the cycle's length as their product, when `total_steps` is None.
+      pct_start: the fraction of the cycle spent increasing (below 1).
+      anneal_strategy: `'cos'` (`optax.cosine_onecycle_schedule`) or `'linear'`.
+      div_factor: `max_lr / div_factor` is the starting rate.
+      final_div_factor: the final rate is the starting rate
+        divided by this.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5)
+      >>> round(float(s(0)), 4), round(float(s(5)), 4)
+      (0.04, 1.0)
     """
 
     def __init__(self, max_lr: float = 0.01, total_steps: int = None, epochs: int = None,
@@ -249,8 +405,21 @@ class OneCycleLR(LRScheduler):
 
 
 class PiecewiseConstantSchedule(LRScheduler):
-    """`values[i]` from `boundaries[i - 1]` (inclusive) to `boundaries[i]`; the values are the
-    learning rates themselves (`base_lr` is only the default first value)."""
+    """`values[i]` from `boundaries[i - 1]` (inclusive) to `boundaries[i]`.
+
+    Args:
+      base_lr: the default first value when `values` is None.
+      boundaries: the update counts where the rate changes,
+        strictly increasing.
+      values: the learning rates themselves, one more than `boundaries`; None: `base_lr` times
+        0.1, 0.01, ... per interval.
+
+    Example:
+      >>> import brainstate
+      >>> s = brainstate.optim.PiecewiseConstantSchedule(boundaries=(2, 4), values=(1.0, 0.5, 0.1))
+      >>> [round(float(s(i)), 4) for i in (0, 2, 4)]
+      [1.0, 0.5, 0.1]
+    """
 
     def __init__(self, base_lr: float = 1e-3, boundaries: Sequence[int] = (1000, 2000),
                  values: Sequence[float] = None):
@@ -267,7 +436,20 @@ class PiecewiseConstantSchedule(LRScheduler):
 
 
 class SequentialLR(LRScheduler):
-    """`schedulers[i]` from `milestones[i - 1]` on, each restarted at 0 (`optax.join_schedules`)."""
+    """`schedulers[i]` from `milestones[i - 1]` on, each restarted at 0 (`optax.join_schedules`).
+
+    Args:
+      schedulers: the schedules, in order (any callables of the count).
+      milestones: the update counts where each next schedule starts, one fewer than `schedulers`.
+
+    Example:
+      >>> import brainstate
+      >>> warm = brainstate.optim.LinearLR(1.0, start_factor=0.5, total_iters=2)
+      >>> decay = brainstate.optim.ExponentialLR(1.0, gamma=0.5)
+      >>> s = brainstate.optim.SequentialLR([warm, decay], milestones=[2])
+      >>> [round(float(s(i)), 4) for i in range(4)]
+      [0.5, 0.75, 1.0, 0.5]
+    """
 
     def __init__(self, schedulers: Sequence[Callable[[Any], Any]], milestones: Sequence[int]):
         schedulers = list(schedulers)

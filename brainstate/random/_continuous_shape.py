@@ -32,7 +32,24 @@ class ShapeDraws:
 
     def gamma(self, shape: ArrayLike, scale: Optional[ArrayLike] = None, size: Optional[Size] = None,
               key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Gamma samples with shape `shape` and scale `scale` (default 1): mean `shape * scale`."""
+        """Gamma samples with shape `shape` and scale `scale` (default 1): mean `shape * scale`.
+
+        Args:
+          shape: the shape parameter (> 0).
+          scale: the scale (>= 0); None for 1.
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of positive samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.gamma(2.0, 0.5, size=4)
+          >>> x.shape, bool((x > 0).all())
+          ((4,), True)
+        """
         shape, scale = as_arrays(shape, scale)
         positive("gamma", "shape", shape)
         nonnegative("gamma", "scale", scale)
@@ -43,7 +60,22 @@ class ShapeDraws:
 
     def standard_gamma(self, shape: ArrayLike, size: Optional[Size] = None,
                        key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Gamma samples with shape `shape` and scale 1."""
+        """Gamma samples with shape `shape` and scale 1.
+
+        Args:
+          shape: the shape parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of positive samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.standard_gamma(3.0, size=(2, 2)).shape
+          (2, 2)
+        """
         (shape,) = as_arrays(shape)
         positive("standard_gamma", "shape", shape)
         dtype = float_dtype(dtype, "standard_gamma")
@@ -52,7 +84,24 @@ class ShapeDraws:
 
     def beta(self, a: ArrayLike, b: ArrayLike, size: Optional[Size] = None,
              key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Beta samples on [0, 1] with shapes `a` and `b`: mean `a / (a + b)`."""
+        """Beta samples on [0, 1] with shapes `a` and `b`: mean `a / (a + b)`.
+
+        Args:
+          a: the first shape parameter (> 0).
+          b: the second shape parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of samples of shape `size`, within [0, 1].
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.beta(2.0, 5.0, size=6)
+          >>> bool(((0 <= x) & (x <= 1)).all())
+          True
+        """
         a, b = as_arrays(a, b)
         positive("beta", "a", a)
         positive("beta", "b", b)
@@ -62,7 +111,23 @@ class ShapeDraws:
 
     def chisquare(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                   dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
-        """Chi-square samples with `df` degrees of freedom: mean `df`, variance `2 df`."""
+        """Chi-square samples with `df` degrees of freedom: mean `df`, variance `2 df`.
+
+        Args:
+          df: the degrees of freedom (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+          check_valid: check the parameters (when they are concrete) before drawing.
+
+        Returns:
+          An array of non-negative samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.chisquare(3.0, size=5) >= 0).all())
+          True
+        """
         (df,) = as_arrays(df)
         if check_valid:
             positive("chisquare", "df", df)
@@ -73,7 +138,23 @@ class ShapeDraws:
     def noncentral_chisquare(self, df: ArrayLike, nonc: ArrayLike, size: Optional[Size] = None,
                              key: Optional[SeedOrKey] = None,
                              dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Noncentral chi-square samples: mean `df + nonc`, variance `2 (df + 2 nonc)`."""
+        """Noncentral chi-square samples: mean `df + nonc`, variance `2 (df + 2 nonc)`.
+
+        Args:
+          df: the degrees of freedom (> 0).
+          nonc: the noncentrality (>= 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of non-negative samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.noncentral_chisquare(2.0, 1.5, size=3).shape
+          (3,)
+        """
         df, nonc = as_arrays(df, nonc)
         positive("noncentral_chisquare", "df", df)
         nonnegative("noncentral_chisquare", "nonc", nonc)
@@ -83,7 +164,23 @@ class ShapeDraws:
 
     def f(self, dfnum: ArrayLike, dfden: ArrayLike, size: Optional[Size] = None,
           key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """F (Fisher–Snedecor) samples with `dfnum` and `dfden` degrees of freedom."""
+        """F (Fisher–Snedecor) samples with `dfnum` and `dfden` degrees of freedom.
+
+        Args:
+          dfnum: the numerator's degrees of freedom (> 0).
+          dfden: the denominator's degrees of freedom (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of non-negative samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.f(5.0, 10.0, size=4) >= 0).all())
+          True
+        """
         dfnum, dfden = as_arrays(dfnum, dfden)
         positive("f", "dfnum", dfnum)
         positive("f", "dfden", dfden)
@@ -93,8 +190,24 @@ class ShapeDraws:
 
     def noncentral_f(self, dfnum: ArrayLike, dfden: ArrayLike, nonc: ArrayLike, size: Optional[Size] = None,
                      key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Noncentral F samples: a noncentral chi-square over `dfnum`, divided by a chi-square
-        over `dfden`."""
+        """Noncentral F samples: a noncentral chi-square over `dfnum`, divided by a chi-square over `dfden`.
+
+        Args:
+          dfnum: the numerator's degrees of freedom (> 0).
+          dfden: the denominator's degrees of freedom (> 0).
+          nonc: the noncentrality (>= 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of non-negative samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.noncentral_f(3.0, 20.0, 3.0, size=2).shape
+          (2,)
+        """
         dfnum, dfden, nonc = as_arrays(dfnum, dfden, nonc)
         positive("noncentral_f", "dfnum", dfnum)
         positive("noncentral_f", "dfden", dfden)
@@ -108,13 +221,43 @@ class ShapeDraws:
 
     def standard_t(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                    dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Student's t samples with `df` degrees of freedom."""
+        """Student's t samples with `df` degrees of freedom.
+
+        Args:
+          df: the degrees of freedom (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.standard_t(4.0, size=(2, 3)).shape
+          (2, 3)
+        """
         (df,) = as_arrays(df)
         return self._t("standard_t", df, size, key, dtype)
 
     def t(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
           dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Student's t samples with `df` degrees of freedom (the same as `standard_t`)."""
+        """Student's t samples with `df` degrees of freedom (the same as `standard_t`).
+
+        Args:
+          df: the degrees of freedom (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.t(4.0, size=(2, 3)).shape
+          (2, 3)
+        """
         (df,) = as_arrays(df)
         return self._t("t", df, size, key, dtype)
 
@@ -126,7 +269,22 @@ class ShapeDraws:
 
     def loggamma(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                  dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Samples `log(G)` for `G` gamma with shape `a`, accurate also for very small `a`."""
+        """Samples `log(G)` for `G` gamma with shape `a`, accurate also for very small `a`.
+
+        Args:
+          a: the gamma shape parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.loggamma(0.01, size=3).shape
+          (3,)
+        """
         (a,) = as_arrays(a)
         positive("loggamma", "a", a)
         dtype = float_dtype(dtype, "loggamma")
@@ -135,8 +293,23 @@ class ShapeDraws:
 
     def pareto(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Pareto II (Lomax) samples on [0, inf) with shape `a`, as NumPy's `pareto`: add 1 and
-        multiply by `m` for a classical Pareto with minimum `m`."""
+        """Pareto II (Lomax) samples on [0, inf) with shape `a`, as NumPy's `pareto`.
+
+        Args:
+          a: the shape parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of non-negative samples of shape `size`; add 1 and multiply by `m` for a classical
+          Pareto with minimum `m`.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.pareto(3.0, size=5) >= 0).all())
+          True
+        """
         (a,) = as_arrays(a)
         positive("pareto", "a", a)
         dtype = float_dtype(dtype, "pareto")
@@ -145,7 +318,24 @@ class ShapeDraws:
 
     def power(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
               dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
-        """Power-function samples on [0, 1] with density `a x**(a - 1)` (a `Beta(a, 1)`)."""
+        """Power-function samples on [0, 1] with density `a x**(a - 1)` (a `Beta(a, 1)`).
+
+        Args:
+          a: the exponent parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+          check_valid: check the parameters (when they are concrete) before drawing.
+
+        Returns:
+          An array of samples of shape `size`, within [0, 1].
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.power(2.0, size=4)
+          >>> bool(((0 <= x) & (x <= 1)).all())
+          True
+        """
         (a,) = as_arrays(a)
         if check_valid:
             positive("power", "a", a)
@@ -155,8 +345,23 @@ class ShapeDraws:
 
     def wald(self, mean: ArrayLike, scale: ArrayLike, size: Optional[Size] = None,
              key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Wald (inverse Gaussian) samples with mean `mean` and shape `scale`: variance
-        `mean**3 / scale`."""
+        """Wald (inverse Gaussian) samples with mean `mean` and shape `scale`: variance `mean**3 / scale`.
+
+        Args:
+          mean: the mean (> 0).
+          scale: the shape parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of positive samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.wald(1.0, 2.0, size=4) > 0).all())
+          True
+        """
         mean, scale = as_arrays(mean, scale)
         positive("wald", "mean", mean)
         positive("wald", "scale", scale)
@@ -167,13 +372,44 @@ class ShapeDraws:
 
     def weibull(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                 dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Weibull samples with shape `a` and scale 1."""
+        """Weibull samples with shape `a` and scale 1.
+
+        Args:
+          a: the shape parameter (> 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of non-negative samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.weibull(1.5, size=3).shape
+          (3,)
+        """
         (a,) = as_arrays(a)
         return self._weibull("weibull", a, None, size, key, dtype)
 
     def weibull_min(self, a: ArrayLike, scale: Optional[ArrayLike] = None, size: Optional[Size] = None,
                     key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Weibull samples with shape (concentration) `a` and scale `scale` (default 1)."""
+        """Weibull samples with shape (concentration) `a` and scale `scale` (default 1).
+
+        Args:
+          a: the shape parameter (> 0).
+          scale: the scale (> 0); None for 1.
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and a float
+            dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of non-negative samples of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.weibull_min(2.0, 3.0, size=4) >= 0).all())
+          True
+        """
         a, scale = as_arrays(a, scale)
         return self._weibull("weibull_min", a, scale, size, key, dtype)
 

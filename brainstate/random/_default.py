@@ -64,6 +64,9 @@ def seed(seed_or_key: Optional[SeedOrKey] = None) -> None:
     NumPy's global generator is seeded too (with the seed modulo 2**32, or the key's last word),
     so code mixing `numpy.random` and `brainstate.random` is reproducible from one call.
 
+    Raises:
+      TypeError: if `seed_or_key` is not an integer, a key or key data.
+
     Example:
       >>> import brainstate
       >>> brainstate.random.seed(42)
@@ -86,6 +89,13 @@ def seed(seed_or_key: Optional[SeedOrKey] = None) -> None:
 def seed_context(seed_or_key: SeedOrKey) -> Iterator[None]:
     """Seed the default stream for a block, then put the previous key (and NumPy state) back.
 
+    Args:
+      seed_or_key: an integer seed, a JAX key or raw key data, as for `seed`.
+
+    Returns:
+      A context manager; the block's draws are reproducible and the rest of the program's stream is
+      not disturbed.
+
     Example:
       >>> import brainstate
       >>> before = brainstate.random.get_key()
@@ -105,13 +115,30 @@ def seed_context(seed_or_key: SeedOrKey) -> Iterator[None]:
 
 
 def set_key(seed_or_key: SeedOrKey) -> None:
-    """Replace the default stream's key: an integer seed, a JAX key, an array of JAX keys (one
-    per vmap lane) or raw key data. `seed()` returns the stream to a single key."""
+    """Replace the default stream's key.
+
+    Args:
+      seed_or_key: an integer seed, a JAX key, an array of JAX keys (one per vmap lane) or raw key
+        data. `seed()` returns the stream to a single key.
+
+    Raises:
+      TypeError: if `seed_or_key` is none of these.
+
+    Example:
+      >>> import brainstate, jax
+      >>> brainstate.random.set_key(jax.random.key(3))
+      >>> bool(brainstate.random.get_key() == jax.random.key(3))
+      True
+    """
     DEFAULT.set_key(seed_or_key)
 
 
 def get_key() -> jax.Array:
-    """The default stream's current key, a typed JAX key (`key<fry>`, shape `()`).
+    """The default stream's current key.
+
+    Returns:
+      A typed JAX key (`key<fry>`, shape `()`), or an array of keys after `set_key` /
+      `self_assign_multi_keys` gave the stream one key per lane.
 
     Example:
       >>> import brainstate
@@ -124,7 +151,10 @@ def get_key() -> jax.Array:
 
 
 def get_key_data() -> jax.Array:
-    """The default stream's current key as raw key data (`uint32[2]` under threefry).
+    """The default stream's current key as raw key data.
+
+    Returns:
+      The key's data, a `uint32` array (`uint32[2]` under the default threefry implementation).
 
     Example:
       >>> import brainstate
@@ -136,32 +166,89 @@ def get_key_data() -> jax.Array:
 
 
 def split_key(n: Optional[int] = None, backup: bool = False) -> jax.Array:
-    """A fresh key from the default stream (or `n` keys, shape `(n,)`); the stream advances.
+    """A fresh key from the default stream; the stream advances.
+
+    Args:
+      n: None for one key, or the number of keys to return.
+      backup: save the stream's key first, for `restore_key()`.
+
+    Returns:
+      A typed JAX key, or `n` keys of shape `(n,)`.
 
     Example:
       >>> import brainstate, jax
       >>> w = jax.random.normal(brainstate.random.split_key(), (3, 4))
+      >>> brainstate.random.split_key(5).shape
+      (5,)
     """
     return DEFAULT.split_key(n, backup=backup)
 
 
 def split_keys(n: int, backup: bool = False) -> jax.Array:
-    """`n` fresh keys from the default stream, shape `(n,)`; the stream advances once."""
+    """`n` fresh keys from the default stream; the stream advances once.
+
+    Args:
+      n: the number of keys (a positive int).
+      backup: save the stream's key first, for `restore_key()`.
+
+    Returns:
+      An array of `n` typed keys, shape `(n,)`.
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.split_keys(3).shape
+      (3,)
+    """
     return DEFAULT.split_keys(n, backup=backup)
 
 
 def self_assign_multi_keys(n: int, backup: bool = True) -> None:
-    """Give the default stream `n` keys (one per vmap lane); `restore_key()` undoes it."""
+    """Give the default stream `n` keys (one per vmap lane); `restore_key()` undoes it.
+
+    Args:
+      n: the number of keys (lanes).
+      backup: save the current key first, so that `restore_key()` can put it back.
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.seed(0)
+      >>> brainstate.random.self_assign_multi_keys(4)
+      >>> brainstate.random.get_key().shape
+      (4,)
+      >>> brainstate.random.restore_key()
+      >>> brainstate.random.get_key().shape
+      ()
+    """
     DEFAULT.self_assign_multi_keys(n, backup=backup)
 
 
 def restore_key() -> None:
-    """Put back the default key saved by `split_key(backup=True)` or `self_assign_multi_keys`."""
+    """Put back the default key saved by `split_key(backup=True)` or `self_assign_multi_keys`.
+
+    Raises:
+      ValueError: if no key was saved.
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.seed(0)
+      >>> before = brainstate.random.get_key()
+      >>> _ = brainstate.random.split_key(backup=True)
+      >>> brainstate.random.restore_key()
+      >>> bool(brainstate.random.get_key() == before)
+      True
+    """
     DEFAULT.restore_key()
 
 
 def default_rng(seed_or_key: Optional[SeedOrKey] = None) -> RandomState:
     """A new independent stream: from `seed_or_key`, or split off the default stream if None.
+
+    Args:
+      seed_or_key: an integer seed, a JAX key or raw key data; None splits a key off the default
+        stream (reproducible after `brainstate.random.seed`).
+
+    Returns:
+      A new `RandomState`.
 
     Example:
       >>> import brainstate
@@ -179,6 +266,17 @@ def clone_rng(seed_or_key: Optional[SeedOrKey] = None, clone: bool = True) -> Ra
       seed_or_key: seed or key of a new stream. If None, the result comes from the default
         stream: with `clone=True` an independent stream split off it (the default stream
         advances once), with `clone=False` the default stream itself.
+      clone: see `seed_or_key`.
+
+    Returns:
+      A `RandomState`: new, or `DEFAULT` itself for `clone_rng(clone=False)`.
+
+    Example:
+      >>> import brainstate
+      >>> brainstate.random.clone_rng(clone=False) is brainstate.random.DEFAULT
+      True
+      >>> brainstate.random.clone_rng(7).normal(size=2).shape
+      (2,)
     """
     if seed_or_key is None:
         return DEFAULT.clone() if clone else DEFAULT

@@ -36,6 +36,16 @@ class DiscreteDraws:
                 key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
         """Uniform integers in [low, high), or in [0, low) when `high` is None.
 
+        Args:
+          low: the lowest value (included), or the upper bound when `high` is None.
+          high: the upper bound (excluded), or None.
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`.
+
         Example:
           >>> import brainstate
           >>> x = brainstate.random.randint(0, 10, size=5)
@@ -47,15 +57,47 @@ class DiscreteDraws:
 
     def random_integers(self, low: ArrayLike, high: Optional[ArrayLike] = None, size: Optional[Size] = None,
                         key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Uniform integers in [low, high], or in [1, low] when `high` is None (both ends
-        included)."""
+        """Uniform integers in [low, high], or in [1, low] when `high` is None (both ends included).
+
+        Args:
+          low: the lowest value, or the highest when `high` is None.
+          high: the highest value (included), or None.
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.random_integers(1, 6, size=10)
+          >>> bool(((1 <= x) & (x <= 6)).all())
+          True
+        """
         low, high = as_arrays(low, high)
         return self._integers("random_integers", low, high, size, key, dtype, inclusive=True)
 
     def randint_like(self, input: ArrayLike, low: ArrayLike = 0, high: Optional[ArrayLike] = None, *,
                      dtype: Optional[DTypeLike] = None, key: Optional[SeedOrKey] = None) -> jax.Array:
-        """Uniform integers in [low, high) (or [0, low)) with the shape of `input`, and its dtype
-        when it is an integer array."""
+        """Uniform integers in [low, high) (or [0, low)) with the shape of `input`.
+
+        Args:
+          input: an array whose shape (and integer dtype) the result takes.
+          low: the lowest value, or the upper bound when
+            `high` is None.
+          high: the upper bound (excluded), or None.
+          dtype: an integer dtype; default the dtype of `input` if integer, else `environ.ditype()`.
+          key: a key to draw from instead of the stream (which then does not advance).
+
+        Returns:
+          An integer array shaped like `input`.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> brainstate.random.randint_like(jnp.zeros((2, 3), jnp.int32), 5).shape
+          (2, 3)
+        """
         low, high = as_arrays(low, high)
         if dtype is None and jnp.issubdtype(jnp.result_type(input), jnp.integer):
             dtype = jnp.result_type(input)
@@ -74,7 +116,23 @@ class DiscreteDraws:
     # -- trials and counts ---------------------------------------------------------------------
     def bernoulli(self, p: ArrayLike = 0.5, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                   check_valid: bool = True) -> jax.Array:
-        """Booleans that are True with probability `p`."""
+        """Booleans that are True with probability `p`.
+
+        Args:
+          p: the probability of True, in [0, 1].
+          size, key: the output shape (None: the shape of `p`) and a key to draw from instead of the
+            stream.
+          check_valid: check the parameters (when they are concrete) before drawing.
+
+        Returns:
+          A boolean array of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.bernoulli(0.3, size=4)
+          >>> x.shape, str(x.dtype)
+          ((4,), 'bool')
+        """
         (p,) = as_arrays(p)
         if check_valid:
             probability("bernoulli", "p", p)
@@ -86,8 +144,17 @@ class DiscreteDraws:
                  dtype: Optional[DTypeLike] = None, check_valid: bool = True) -> jax.Array:
         """Number of successes in `n` trials of probability `p`: mean `n p`.
 
-        `dtype` is an integer dtype (default `environ.ditype()`) or a float dtype, for counts
-        held as floats (as the reference allows).
+        Args:
+          n: the number of trials, a non-negative whole number.
+          p: the success probability, in [0, 1].
+          size, key: the output shape (None: the parameters' broadcast shape) and a key to draw from
+            instead of the stream.
+          dtype: an integer dtype (default `environ.ditype()`) or a float dtype, for counts held as
+            floats (as the reference allows).
+          check_valid: check the parameters (when they are concrete) before drawing.
+
+        Returns:
+          An array of counts of shape `size`.
 
         Example:
           >>> import brainstate, jax.numpy as jnp
@@ -106,7 +173,22 @@ class DiscreteDraws:
 
     def poisson(self, lam: ArrayLike = 1.0, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                 dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Poisson counts with mean (and variance) `lam`."""
+        """Poisson counts with mean (and variance) `lam`.
+
+        Args:
+          lam: the mean (>= 0).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.poisson(3.0, size=5) >= 0).all())
+          True
+        """
         (lam,) = as_arrays(lam)
         nonnegative("poisson", "lam", lam)
         dtype = int_dtype(dtype, "poisson")
@@ -115,7 +197,22 @@ class DiscreteDraws:
 
     def geometric(self, p: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                   dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Number of trials up to and including the first success (1, 2, ...): mean `1 / p`."""
+        """Number of trials up to and including the first success (1, 2, ...): mean `1 / p`.
+
+        Args:
+          p: the success probability, in (0, 1].
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`, all >= 1.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.geometric(0.5, size=5) >= 1).all())
+          True
+        """
         (p,) = as_arrays(p)
         probability("geometric", "p", p, low_open=True)
         dtype = int_dtype(dtype, "geometric")
@@ -124,8 +221,23 @@ class DiscreteDraws:
 
     def negative_binomial(self, n: ArrayLike, p: ArrayLike, size: Optional[Size] = None,
                           key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Number of failures before the `n`-th success with success probability `p`:
-        mean `n (1 - p) / p` (drawn as a gamma-mixed Poisson)."""
+        """Number of failures before the `n`-th success with success probability `p`: mean `n (1 - p) / p`.
+
+        Args:
+          n: the number of successes (> 0).
+          p: the success probability, in (0, 1].
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size` (drawn as a gamma-mixed Poisson).
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.negative_binomial(3, 0.4, size=4) >= 0).all())
+          True
+        """
         n, p = as_arrays(n, p)
         positive("negative_binomial", "n", n)
         probability("negative_binomial", "p", p, low_open=True)
@@ -137,8 +249,25 @@ class DiscreteDraws:
     def hypergeometric(self, ngood: ArrayLike, nbad: ArrayLike, nsample: ArrayLike,
                        size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                        dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Number of good balls among `nsample` drawn without replacement from an urn of
-        `ngood` good and `nbad` bad balls: mean `nsample * ngood / (ngood + nbad)`."""
+        """Good balls among `nsample` drawn without replacement from `ngood` good and `nbad` bad ones.
+
+        Args:
+          ngood: the number of good balls (a non-negative whole number).
+          nbad: the number of bad balls.
+          nsample: the number drawn (at most `ngood + nbad`).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`: mean `nsample * ngood / (ngood + nbad)`.
+
+        Example:
+          >>> import brainstate
+          >>> x = brainstate.random.hypergeometric(5, 10, 4, size=6)
+          >>> bool(((0 <= x) & (x <= 4)).all())
+          True
+        """
         ngood, nbad, nsample = as_arrays(ngood, nbad, nsample)
         _count("hypergeometric", "ngood", ngood)
         _count("hypergeometric", "nbad", nbad)
@@ -153,7 +282,22 @@ class DiscreteDraws:
 
     def logseries(self, p: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                   dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Logarithmic-series samples (1, 2, ...) with `P(k) = -p**k / (k log(1 - p))`."""
+        """Logarithmic-series samples (1, 2, ...) with `P(k) = -p**k / (k log(1 - p))`.
+
+        Args:
+          p: the shape parameter, in [0, 1).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`, all >= 1.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.logseries(0.6, size=5) >= 1).all())
+          True
+        """
         (p,) = as_arrays(p)
         probability("logseries", "p", p, high_open=True)
         dtype = int_dtype(dtype, "logseries")
@@ -163,7 +307,22 @@ class DiscreteDraws:
 
     def zipf(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
              dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Zipf samples (1, 2, ...) with `P(k)` proportional to `k**-a`, for `a > 1`."""
+        """Zipf samples (1, 2, ...) with `P(k)` proportional to `k**-a`, for `a > 1`.
+
+        Args:
+          a: the exponent (> 1).
+          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), a key to draw from instead of the stream (which then does not advance), and an
+            integer dtype (default `brainstate.environ.ditype()`).
+
+        Returns:
+          An integer array of shape `size`, all >= 1.
+
+        Example:
+          >>> import brainstate
+          >>> bool((brainstate.random.zipf(2.0, size=5) >= 1).all())
+          True
+        """
         (a,) = as_arrays(a)
         require("zipf", "a", a, lambda x: x > 1, "greater than 1")
         dtype = int_dtype(dtype, "zipf")

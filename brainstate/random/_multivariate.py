@@ -33,12 +33,23 @@ class MultivariateDraws:
     def multivariate_normal(self, mean: ArrayLike, cov: ArrayLike, size: Optional[Size] = None,
                             method: str = "cholesky", key: Optional[SeedOrKey] = None,
                             dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Multivariate normal vectors with mean `mean` (`(..., d)`) and covariance `cov`
-        (`(..., d, d)`, symmetric positive semi-definite).
+        """Multivariate normal vectors with mean `mean` and covariance `cov`.
 
         Args:
-          method: how to factor `cov`: 'cholesky' (fastest, needs a positive definite `cov`),
-            'eigh' or 'svd' (also work for singular `cov`).
+          mean: the mean, shape `(..., d)`.
+          cov: the covariance, shape `(..., d, d)`, symmetric positive semi-definite.
+          size: the batch shape of the samples (without the trailing `d`); None: the broadcast batch shape
+            of `mean` and `cov`.
+          method: how to factor `cov`: 'cholesky' (fastest, needs a positive definite `cov`), 'eigh'
+            or 'svd' (also for a singular `cov`).
+          key, dtype: a key to draw from instead of the stream (which then does not advance), and a
+            float dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of shape `size + (d,)`.
+
+        Raises:
+          ValueError: for an unknown `method`, mismatched shapes or a non-symmetric `cov`.
 
         Example:
           >>> import brainstate, jax.numpy as jnp
@@ -65,8 +76,26 @@ class MultivariateDraws:
 
     def dirichlet(self, alpha: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                   dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Dirichlet probability vectors with concentrations `alpha` (`(..., k)`, all > 0):
-        each sample is non-negative and sums to 1 along the last axis."""
+        """Dirichlet probability vectors with concentrations `alpha`.
+
+        Args:
+          alpha: the concentrations, shape `(..., k)`, all > 0.
+          size: the batch shape of the samples (without the trailing `k`); None: that of `alpha`.
+          key, dtype: a key to draw from instead of the stream (which then does not advance), and a
+            float dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of shape `size + (k,)`: non-negative, summing to 1 along the last axis.
+
+        Raises:
+          ValueError: if `alpha` is not a vector of positive numbers.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> x = brainstate.random.dirichlet(jnp.ones(4), size=2)
+          >>> x.shape, [round(float(s), 4) for s in x.sum(axis=-1)]
+          ((2, 4), [1.0, 1.0])
+        """
         (alpha,) = as_arrays(alpha)
         if np.ndim(alpha) < 1:
             raise ValueError(f"dirichlet: `alpha` must be a vector of concentrations (shape (..., k)), "
@@ -79,10 +108,28 @@ class MultivariateDraws:
     def multinomial(self, n: ArrayLike, pvals: ArrayLike, size: Optional[Size] = None,
                     key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None,
                     check_valid: bool = True) -> jax.Array:
-        """Counts of each of `k` outcomes in `n` trials with probabilities `pvals` (`(..., k)`).
+        """Counts of each of `k` outcomes in `n` trials with probabilities `pvals`.
 
-        As in NumPy, the last probability is taken to be one minus the sum of the others, so
-        `pvals[..., :-1]` must sum to at most 1.
+        Args:
+          n: the number of trials, a non-negative whole number.
+          pvals: the outcome probabilities, shape `(..., k)`. As in NumPy, the last is taken to be one
+            minus the sum of the others, so `pvals[..., :-1]` must sum to at most 1.
+          size: the batch shape (without the trailing `k`); None: that of the parameters.
+          key, dtype: a key to draw from instead of the stream, and an integer dtype (default
+            `environ.ditype()`).
+          check_valid: check the parameters (when they are concrete) before drawing.
+
+        Returns:
+          An integer array of shape `size + (k,)`, each row summing to `n`.
+
+        Raises:
+          ValueError: if `pvals` is not a vector of probabilities or `n` is not a whole number.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> counts = brainstate.random.multinomial(10, jnp.array([0.2, 0.3, 0.5]), size=2)
+          >>> counts.shape, counts.sum(axis=-1).tolist()
+          ((2, 3), [10, 10])
         """
         n, pvals = as_arrays(n, pvals)
         fn = "multinomial"
@@ -109,7 +156,26 @@ class MultivariateDraws:
 
     def orthogonal(self, n: int, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                    dtype: Optional[DTypeLike] = None) -> jax.Array:
-        """Random orthogonal `n x n` matrices, uniform (Haar) over the orthogonal group."""
+        """Random orthogonal `n x n` matrices, uniform (Haar) over the orthogonal group.
+
+        Args:
+          n: the matrix size, a positive int.
+          size: the batch shape; None for a single matrix.
+          key, dtype: a key to draw from instead of the stream (which then does not advance), and a
+            float dtype (default `brainstate.environ.dftype()`).
+
+        Returns:
+          An array of shape `size + (n, n)`.
+
+        Raises:
+          ValueError: if `n` is not a positive integer.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> q = brainstate.random.orthogonal(3)
+          >>> bool(jnp.allclose(q @ q.T, jnp.eye(3), atol=1e-5))
+          True
+        """
         n = as_positive_int("orthogonal", "n", n)
         dtype = float_dtype(dtype, "orthogonal")
         batch = as_size(size, "orthogonal") or ()

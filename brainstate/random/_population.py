@@ -27,15 +27,24 @@ class PopulationDraws:
         """Samples from the entries of `a` (or from `range(a)` when `a` is an int).
 
         Args:
-          a: the population (its first axis), or an int `n` for `range(n)`.
-          size: output shape; None for a single sample.
+          a: the population (sampled along its first axis), or an int `n` for `range(n)`.
+          size: the output shape; None for a single sample.
           replace: sample with replacement (the default) or without.
           p: probabilities of the population's entries (1-D, summing to 1); uniform if None.
+          key: a key to draw from instead of the stream (which then does not advance).
+
+        Returns:
+          An array of shape `size` (plus the trailing shape of `a`'s entries).
+
+        Raises:
+          ValueError: for an empty population, `p` of the wrong shape or not summing to 1, or more
+            samples than the population without replacement.
 
         Example:
           >>> import brainstate
-          >>> brainstate.random.choice(5, size=3, replace=False).shape
-          (3,)
+          >>> x = brainstate.random.choice(5, size=3, replace=False)
+          >>> x.shape, len(set(x.tolist()))
+          ((3,), 3)
         """
         a, p = as_arrays(a, p)
         fn = "choice"
@@ -68,8 +77,22 @@ class PopulationDraws:
         """A random permutation of `range(x)` (for an int) or of `x` along `axis`.
 
         Args:
-          independent: permute every slice along `axis` independently (each row of a matrix
-            shuffled on its own with `axis=1`) instead of moving whole slices.
+          x: a non-negative int, or an array to permute.
+          axis: the axis along which to permute.
+          independent: permute every slice along `axis` independently (each row of a matrix shuffled on
+            its own with `axis=1`) instead of moving whole slices.
+          key: a key to draw from instead of the stream (which then does not advance).
+
+        Returns:
+          The permuted array (a new array; `x` is unchanged).
+
+        Raises:
+          ValueError: for a negative int or an `axis` out of range.
+
+        Example:
+          >>> import brainstate
+          >>> sorted(brainstate.random.permutation(5).tolist())
+          [0, 1, 2, 3, 4]
         """
         (x,) = as_arrays(x)
         fn = "permutation"
@@ -84,7 +107,24 @@ class PopulationDraws:
         return jax.random.permutation(self._next_key(key), x, axis, independent)
 
     def shuffle(self, x: ArrayLike, axis: int = 0, key: Optional[SeedOrKey] = None) -> jax.Array:
-        """`x` with its slices along `axis` in random order, as a new array (not in place)."""
+        """`x` with its slices along `axis` in random order, as a new array (not in place).
+
+        Args:
+          x: the array to shuffle.
+          axis: the axis along which slices move.
+          key: a key to draw from instead of the stream (which then does not advance).
+
+        Returns:
+          The shuffled copy of `x` (JAX arrays are immutable, so `x` itself is unchanged).
+
+        Raises:
+          ValueError: for a scalar `x` or an `axis` out of range.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> sorted(brainstate.random.shuffle(jnp.arange(4)).tolist())
+          [0, 1, 2, 3]
+        """
         (x,) = as_arrays(x)
         _check_axis("shuffle", x, axis)
         return jax.random.permutation(self._next_key(key), x, axis, False)
@@ -93,8 +133,24 @@ class PopulationDraws:
                     key: Optional[SeedOrKey] = None) -> jax.Array:
         """Category indices drawn with probabilities `softmax(logits, axis)`.
 
-        Without `size` the result has the shape of `logits` minus `axis`; `size` must broadcast
-        with that shape (e.g. `(n,) + batch` for `n` draws per distribution).
+        Args:
+          logits: unnormalised log-probabilities.
+          axis: the axis of the categories.
+          size: the output shape, which must broadcast with the shape of `logits` without `axis`
+            (e.g. `(n,) + batch` for `n` draws per distribution); None: that shape.
+          key: a key to draw from instead of the stream (which then does not advance).
+
+        Returns:
+          An integer array of category indices.
+
+        Raises:
+          ValueError: for a scalar `logits`, an `axis` out of range or a `size` that does not broadcast.
+
+        Example:
+          >>> import brainstate, jax.numpy as jnp
+          >>> x = brainstate.random.categorical(jnp.log(jnp.array([0.1, 0.9])), size=(5,))
+          >>> x.shape, bool(((0 <= x) & (x < 2)).all())
+          ((5,), True)
         """
         (logits,) = as_arrays(logits)
         _check_axis("categorical", logits, axis)

@@ -24,6 +24,7 @@ import numpy as np
 from .._state import State
 from ._checks import SeedOrKey, as_positive_int, to_key
 from ._continuous import ContinuousDraws
+from ._continuous_families import ContinuousFamilyDraws
 from ._continuous_shape import ShapeDraws
 from ._discrete import DiscreteDraws
 from ._multivariate import MultivariateDraws
@@ -42,8 +43,8 @@ def _split(key: jax.Array, n: Optional[int]) -> Tuple[jax.Array, jax.Array]:
     return keys[0], (keys[1] if n is None else keys[1:])
 
 
-class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, MultivariateDraws,
-                  PopulationDraws):
+class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, DiscreteDraws,
+                  MultivariateDraws, PopulationDraws):
     """A stream of random numbers whose key is a `State`.
 
     Args:
@@ -80,18 +81,37 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
 
     # -- setting and reading the key -----------------------------------------------------------
     def seed(self, seed_or_key: Optional[SeedOrKey] = None) -> None:
-        """Restart the stream from a seed or one key; None draws a fresh seed from the OS.
+        """Restart the stream from a seed or one key.
 
         The stream holds one key afterwards, whatever it held before (also one key per lane,
         after `self_assign_multi_keys` or `set_key` with an array of keys).
+
+        Args:
+          seed_or_key: an integer seed, a JAX key or raw key data; None draws a fresh seed from the OS.
+
+        Raises:
+          TypeError: if `seed_or_key` is not an integer, a key or key data.
+
+        Example:
+          >>> import brainstate
+          >>> rng = brainstate.random.RandomState(0)
+          >>> a = rng.rand(2)
+          >>> rng.seed(0)
+          >>> bool((rng.rand(2) == a).all())
+          True
         """
         if seed_or_key is None:
             seed_or_key = int(np.random.SeedSequence().generate_state(1)[0])
         self._replace_key(to_key(seed_or_key))
 
     def set_key(self, key: SeedOrKey) -> None:
-        """Replace the key: an integer seed, a JAX key, an array of JAX keys (one per vmap lane)
-        or raw key data.
+        """Replace the key.
+
+        Args:
+          key: an integer seed, a JAX key, an array of JAX keys (one per vmap lane) or raw key data.
+
+        Raises:
+          TypeError: if `key` is none of these.
 
         Example:
           >>> import brainstate, jax
@@ -114,15 +134,34 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
             self.restore_value(key)
 
     def backup_key(self) -> None:
-        """Remember the current key so `restore_key` can return to it."""
+        """Remember the current key so `restore_key` can return to it.
+
+        Example:
+          >>> import brainstate
+          >>> rng = brainstate.random.RandomState(0)
+          >>> rng.backup_key()
+          >>> a = rng.rand(2)
+          >>> rng.restore_key()
+          >>> bool((rng.rand(2) == a).all())  # the same numbers again
+          True
+        """
         self._backup = self.value
 
     def restore_key(self) -> None:
-        """Return to the key saved by `backup_key`, `split_key(backup=True)` or
-        `self_assign_multi_keys`.
+        """Return to the key saved by `backup_key`, `split_key(backup=True)` or `self_assign_multi_keys`.
+
+        The saved key is used once: a second `restore_key()` needs a new backup.
 
         Raises:
           ValueError: nothing was saved.
+
+        Example:
+          >>> import brainstate
+          >>> rng = brainstate.random.RandomState(0)
+          >>> rng.self_assign_multi_keys(3)
+          >>> rng.restore_key()
+          >>> rng.value.shape
+          ()
         """
         if self._backup is None:
             raise ValueError(
@@ -138,6 +177,18 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
         Args:
           n: None for one key (shape `()`), or a positive count for `n` keys (shape `(n,)`).
           backup: save the key from before the split for a later `restore_key()`.
+
+        Returns:
+          A typed JAX key, or an array of `n` of them.
+
+        Raises:
+          ValueError: if `n` is not a positive integer, or the stream holds one key per lane.
+
+        Example:
+          >>> import brainstate
+          >>> rng = brainstate.random.RandomState(0)
+          >>> rng.split_key().shape, rng.split_key(3).shape
+          ((), (3,))
         """
         if n is not None:
             n = as_positive_int("split_key", "n", n)
@@ -151,14 +202,41 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
         return fresh
 
     def split_keys(self, n: int, backup: bool = False) -> jax.Array:
-        """`n` fresh keys, shape `(n,)`; the stream advances once."""
+        """`n` fresh keys; the stream advances once.
+
+        Args:
+          n: the number of keys, a positive int.
+          backup: save the key from before the split for a later `restore_key()`.
+
+        Returns:
+          An array of `n` typed keys, shape `(n,)`.
+
+        Example:
+          >>> import brainstate
+          >>> brainstate.random.RandomState(0).split_keys(4).shape
+          (4,)
+        """
         return self.split_key(as_positive_int("split_keys", "n", n), backup=backup)
 
     def self_assign_multi_keys(self, n: int, backup: bool = True) -> None:
         """Replace the single key by `n` independent keys (one per vmap lane).
 
-        The state's shape changes to `(n,)`; `restore_key()` (with `backup=True`) returns to
-        the original single key.
+        The state's shape changes to `(n,)`; `restore_key()` (with `backup=True`) returns to the
+        original single key.
+
+        Args:
+          n: the number of keys, a positive int.
+          backup: save the single key for `restore_key()`.
+
+        Raises:
+          ValueError: if `n` is not a positive integer, or the stream already holds several keys.
+
+        Example:
+          >>> import brainstate
+          >>> rng = brainstate.random.RandomState(0)
+          >>> rng.self_assign_multi_keys(4)
+          >>> rng.value.shape
+          (4,)
         """
         n = as_positive_int("self_assign_multi_keys", "n", n)
         with _SPLIT_LOCK:
@@ -169,7 +247,18 @@ class RandomState(State, ContinuousDraws, ShapeDraws, DiscreteDraws, Multivariat
             self.restore_value(jax.random.split(current, n))
 
     def clone(self) -> "RandomState":
-        """A new, independent stream seeded from this one (this stream advances once)."""
+        """A new, independent stream seeded from this one (this stream advances once).
+
+        Returns:
+          A new `RandomState` of the same class.
+
+        Example:
+          >>> import brainstate
+          >>> rng = brainstate.random.RandomState(0)
+          >>> twin = rng.clone()
+          >>> twin is rng, type(twin).__name__
+          (False, 'RandomState')
+        """
         return type(self)(self.split_key())
 
     def _next_key(self, key: Optional[SeedOrKey] = None) -> jax.Array:
