@@ -225,7 +225,7 @@ class OptaxOptimizer(Optimizer):
         self.grad_clip_value = None if grad_clip_value is None else _check_number(
             owner, "grad_clip_value", grad_clip_value, positive=True)
         self.step_count = OptimState(jnp.zeros((), jnp.int32), name="step_count")
-        self.opt_state = None
+        self.opt_state: Any = None
         self._binding: Optional[_Binding] = None
 
     # -- building the transformation --------------------------------------------------------
@@ -316,7 +316,7 @@ class OptaxOptimizer(Optimizer):
 
     def _write_opt_state(self, new_state: Any) -> None:
         holders = self.opt_state
-        treedef = jax.tree.structure(holders)
+        treedef: Any = jax.tree.structure(holders)  # PyTreeDef: this jaxlib ships no stub for it
         for state, value in zip(jax.tree.leaves(holders), treedef.flatten_up_to(new_state)):
             state.value = value
 
@@ -347,7 +347,7 @@ class OptaxOptimizer(Optimizer):
                 f"that was registered.")
         for path, state in weights.items():
             value, grad = state.value, grads[path]
-            if (jax.tree.structure(grad) != jax.tree.structure(value)
+            if (jax.tree.structure(grad) != jax.tree.structure(value)  # type: ignore[operator]
                     or [jnp.shape(x) for x in jax.tree.leaves(grad)] != [jnp.shape(x) for x in jax.tree.leaves(value)]):
                 raise ValueError(
                     f"{owner}: the gradient for the weight at path {path} has shape "

@@ -11,7 +11,7 @@ optimizer's own. Arguments named `*_epochs`, `T_max`, `step_size`, ... count opt
 """
 
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -183,7 +183,7 @@ class ExponentialDecayLR(LRScheduler):
     """
 
     def __init__(self, base_lr: float = 1e-3, decay_steps: int = 1000, decay_rate: float = 0.96,
-                 transition_begin: int = 0, staircase: bool = False, end_value: float = None):
+                 transition_begin: int = 0, staircase: bool = False, end_value: Optional[float] = None):
         super().__init__(base_lr)
         self.decay_steps = _count("ExponentialDecayLR", "decay_steps", decay_steps)
         self.decay_rate = _number("ExponentialDecayLR", "decay_rate", decay_rate)
@@ -246,7 +246,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self._fn = lambda count: cosine(jnp.asarray(count) % self.T_0)
         else:
             # Geometric periods: enough of them to cover any int32 step count.
-            periods, total = [], 0
+            periods: list = []
+            total = 0
             while total < 2 ** 31:
                 periods.append(self.T_0 * self.T_mult ** len(periods))
                 total += periods[-1]
@@ -374,8 +375,8 @@ class OneCycleLR(LRScheduler):
       (0.04, 1.0)
     """
 
-    def __init__(self, max_lr: float = 0.01, total_steps: int = None, epochs: int = None,
-                 steps_per_epoch: int = None, pct_start: float = 0.3, anneal_strategy: str = "cos",
+    def __init__(self, max_lr: float = 0.01, total_steps: Optional[int] = None, epochs: Optional[int] = None,
+                 steps_per_epoch: Optional[int] = None, pct_start: float = 0.3, anneal_strategy: str = "cos",
                  div_factor: float = 25.0, final_div_factor: float = 1e4):
         super().__init__(max_lr)
         if total_steps is None:
@@ -422,7 +423,7 @@ class PiecewiseConstantSchedule(LRScheduler):
     """
 
     def __init__(self, base_lr: float = 1e-3, boundaries: Sequence[int] = (1000, 2000),
-                 values: Sequence[float] = None):
+                 values: Optional[Sequence[float]] = None):
         super().__init__(base_lr)
         self.boundaries = tuple(_increasing("PiecewiseConstantSchedule", "boundaries", boundaries))
         if values is None:

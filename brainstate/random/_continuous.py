@@ -58,7 +58,7 @@ class ContinuousDraws:
         """
         shape = as_size(dn, "rand")
         dtype = float_dtype(dtype, "rand")
-        return jax.random.uniform(self._next_key(key), shape, dtype)
+        return jax.random.uniform(self._next_key(key), shape or (), dtype)
 
     def random(self, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -80,7 +80,7 @@ class ContinuousDraws:
         """
         shape = as_size(size, "random") or ()
         dtype = float_dtype(dtype, "random")
-        return jax.random.uniform(self._next_key(key), shape, dtype)
+        return jax.random.uniform(self._next_key(key), shape or (), dtype)
 
     def random_sample(self, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                       dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -208,7 +208,7 @@ class ContinuousDraws:
         """
         shape = as_size(dn, "randn")
         dtype = float_dtype(dtype, "randn")
-        return jax.random.normal(self._next_key(key), shape, dtype)
+        return jax.random.normal(self._next_key(key), shape or (), dtype)
 
     def randn_like(self, input: ArrayLike, *, dtype: Optional[DTypeLike] = None,
                    key: Optional[SeedOrKey] = None) -> jax.Array:
@@ -251,7 +251,7 @@ class ContinuousDraws:
         """
         shape = as_size(size, "standard_normal") or ()
         dtype = float_dtype(dtype, "standard_normal")
-        return jax.random.normal(self._next_key(key), shape, dtype)
+        return jax.random.normal(self._next_key(key), shape or (), dtype)
 
     def normal(self, loc: Optional[ArrayLike] = None, scale: Optional[ArrayLike] = None,
                size: Optional[Size] = None, key: Optional[SeedOrKey] = None,

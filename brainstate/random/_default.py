@@ -44,7 +44,8 @@ def on_default(method: Callable[Concatenate[RandomState, P], R]) -> Callable[P, 
         return getattr(DEFAULT, name)(*args, **kwargs)
 
     sig = inspect.signature(method)
-    draw.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
+    draw.__signature__ = sig.replace(  # type: ignore[attr-defined]
+       parameters=list(sig.parameters.values())[1:])
     draw.__name__ = draw.__qualname__ = name
     draw.__doc__ = method.__doc__
     draw.__module__ = "brainstate.random"

@@ -98,7 +98,7 @@ class PopulationDraws:
         fn = "permutation"
         if (np.ndim(x) == 0 and not has_tracer(x) and not isinstance(x, (bool, np.bool_))
                 and jnp.issubdtype(jnp.result_type(x), jnp.integer)):
-            x = int(x)  # a 0-d integer array counts as the int it holds
+            x = int(x)  # type: ignore[arg-type]  # a 0-d integer array counts as the int it holds
         if isinstance(x, (int, np.integer)):
             if x < 0:
                 raise ValueError(f"{fn}: `x` must be a non-negative int or an array, got {x}.")
