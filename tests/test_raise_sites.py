@@ -785,3 +785,15 @@ def test_the_scan_finds_the_package_raises():
     assert len(sites) > 500
     ifelse = [s for s in sites if s.path == "brainstate/transform/_conditions.py" and s.runs[0] == "ifelse got "]
     assert len(ifelse) == 1 and ifelse[0].fragment.startswith(" branch(es). Give one condition per branch")
+
+
+def test_every_pytest_raises_names_the_message_it_expects():
+    """`pytest.raises` always with `match=`: an error of the right type but the wrong cause must fail."""
+    bare = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "raises"
+                    and getattr(node.func.value, "id", "") == "pytest"
+                    and not any(k.arg == "match" for k in node.keywords)):
+                bare.append(f"{path}:{node.lineno}")
+    assert not bare, "pytest.raises without match=: " + ", ".join(bare)

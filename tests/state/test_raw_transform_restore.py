@@ -70,7 +70,7 @@ def test_restore_under_a_top_level_raw_jit_is_readable_there_and_after():
     assert_allclose(jax.jit(f)(jnp.ones(2)), 2.0 * jnp.ones(2))
     # as the reference: the stale value can be inspected (libraries read its dtype) ...
     assert h.value.shape == (2,) and h.value.dtype == jnp.float32
-    with pytest.raises(jax.errors.UnexpectedTracerError):  # ... but not computed with
+    with pytest.raises(jax.errors.UnexpectedTracerError, match="Encountered an unexpected tracer"):  # ... not computed with
         h.value + 1.0
     h.restore_value(jnp.full(2, 3.0))  # a concrete value makes the state usable again
     assert_allclose(h.value, jnp.full(2, 3.0))

@@ -166,7 +166,7 @@ def test_interrupted_store_puts_every_state_back():
     states = [bs.State(jnp.array(0)) for _ in range(2)] + [Exploding(jnp.array(0))] + \
              [bs.State(jnp.array(0)) for _ in range(2)]
     states[2].armed = True
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="interrupted while storing"):
         store(states, [jnp.array(4)] * 5, [False] * 5)
     states[2].armed = False
     assert [int(s.value) for s in states] == [0, 0, 0, 0, 0]
