@@ -257,6 +257,13 @@ class PrecisionMetric(_ClassCounts):
 
     `update(predictions=, labels=)` takes class indices. `average`: 'macro' (mean over classes),
     'micro' (from the summed counts) or 'weighted' (by each class's label count).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.PrecisionMetric()
+      >>> m.update(predictions=jnp.array([1, 1, 0, 0]), labels=jnp.array([1, 0, 1, 0]))
+      >>> round(float(m.compute()), 3)
+      0.5
     """
 
     def compute(self) -> jax.Array:
@@ -265,7 +272,15 @@ class PrecisionMetric(_ClassCounts):
 
 
 class RecallMetric(_ClassCounts):
-    """Recall `tp / (tp + fn)`: binary (`num_classes=None`) or averaged over classes (see Precision)."""
+    """Recall `tp / (tp + fn)`: binary (`num_classes=None`) or averaged over classes (see Precision).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.RecallMetric()
+      >>> m.update(predictions=jnp.array([1, 1, 0, 0]), labels=jnp.array([1, 0, 1, 0]))
+      >>> round(float(m.compute()), 3)
+      0.5
+    """
 
     def compute(self) -> jax.Array:
         tp, fn = jnp.sum(self.true_positives.value), jnp.sum(self.false_negatives.value)
@@ -277,6 +292,13 @@ class F1ScoreMetric(_ClassCounts):
 
     'macro' and 'weighted' average the per-class F1 scores; 'micro' uses the micro precision and
     recall (which, for single-label data, equal the accuracy).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.F1ScoreMetric()
+      >>> m.update(predictions=jnp.array([1, 1, 0, 0]), labels=jnp.array([1, 0, 1, 0]))
+      >>> round(float(m.compute()), 3)
+      0.5
     """
 
     def compute(self) -> jax.Array:
