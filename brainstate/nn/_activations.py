@@ -30,22 +30,72 @@ Axis = Optional[Union[int, Tuple[int, ...]]]
 
 # -- rectifiers --------------------------------------------------------------------------------
 def relu(x: ArrayLike) -> jax.Array:
-    """Rectified linear unit: `max(x, 0)`."""
+    """Rectified linear unit: `max(x, 0)`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.relu(jnp.array([-2.0, 0.0, 2.0])))
+      [0. 0. 2.]
+    """
     return jax.nn.relu(x)
 
 
 def relu6(x: ArrayLike) -> jax.Array:
-    """ReLU capped at 6: `min(max(x, 0), 6)`."""
+    """ReLU capped at 6: `min(max(x, 0), 6)`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.relu6(jnp.array([-1.0, 3.0, 8.0])))
+      [0. 3. 6.]
+    """
     return jax.nn.relu6(x)
 
 
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> jax.Array:
-    """Leaky ReLU: `x` where `x >= 0`, else `negative_slope * x`."""
+    """Leaky ReLU: `x` where `x >= 0`, else `negative_slope * x`.
+
+    Args:
+      x: input array.
+      negative_slope: slope for negative inputs.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.leaky_relu(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.02  0.    2.  ]
+    """
     return jax.nn.leaky_relu(x, negative_slope=negative_slope)
 
 
 def prelu(x: ArrayLike, a: ArrayLike = 0.25) -> jax.Array:
-    """Parametric ReLU: `x` where `x >= 0`, else `a * x` (`a` broadcasts against `x`)."""
+    """Parametric ReLU: `x` where `x >= 0`, else `a * x` (`a` broadcasts against `x`).
+
+    Args:
+      x: input array.
+      a: slope(s) for negative inputs, broadcast against `x`.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.prelu(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.5  0.   2. ]
+    """
     x = jnp.asarray(x)
     return jnp.where(x >= 0, x, a * x)
 
@@ -59,6 +109,20 @@ def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.A
 
     Raises:
       ValueError: if `lower > upper`.
+
+    Args:
+      x: input array.
+      lower: lower bound of the random slope.
+      upper: upper bound of the random slope.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.rrelu(jnp.array([-3.0, 1.0]), lower=0.1, upper=0.3))
+      [-0.6  1. ]
     """
     if lower > upper:
         raise ValueError(
@@ -74,22 +138,73 @@ def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.A
 
 
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
-    """Exponential linear unit: `x` where `x > 0`, else `alpha * (exp(x) - 1)`."""
+    """Exponential linear unit: `x` where `x > 0`, else `alpha * (exp(x) - 1)`.
+
+    Args:
+      x: input array.
+      alpha: scale of the negative part.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.elu(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.86466473  0.          2.        ]
+    """
     return jax.nn.elu(x, alpha=alpha)
 
 
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
-    """Continuously differentiable ELU: `max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)`."""
+    """Continuously differentiable ELU: `max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)`.
+
+    Args:
+      x: input array.
+      alpha: scale of the negative part (non-zero).
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.celu(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.86466473  0.          2.        ]
+    """
     return jax.nn.celu(x, alpha=alpha)
 
 
 def selu(x: ArrayLike) -> jax.Array:
-    """Scaled ELU with the self-normalising constants."""
+    """Scaled ELU with the self-normalising constants.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.selu(jnp.array([-2.0, 0.0, 2.0])))
+      [-1.5201665  0.         2.101402 ]
+    """
     return jax.nn.selu(x)
 
 
 def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
-    """Gaussian error linear unit; `approximate=True` uses the tanh approximation."""
+    """Gaussian error linear unit; `approximate=True` uses the tanh approximation.
+
+    Args:
+      x: input array.
+      approximate: use the tanh approximation.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.gelu(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.04540235  0.          1.9545977 ]
+    """
     return jax.nn.gelu(x, approximate=approximate)
 
 
@@ -98,6 +213,18 @@ def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
 
     Raises:
       ValueError: if the size of `x` along `axis` is odd.
+
+    Args:
+      x: input array; its size along `axis` must be even.
+      axis: the axis to split.
+
+    Returns:
+      The gated array, half the size of `x` along `axis`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.glu(jnp.array([1.0, 2.0, 0.0, 0.0])))
+      [0.5 1. ]
     """
     x = jnp.asarray(x)
     if x.ndim == 0 or x.shape[axis] % 2:
@@ -110,58 +237,193 @@ def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
 
 # -- squashing functions -----------------------------------------------------------------------
 def sigmoid(x: ArrayLike) -> jax.Array:
-    """Logistic sigmoid: `1 / (1 + exp(-x))`."""
+    """Logistic sigmoid: `1 / (1 + exp(-x))`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.sigmoid(jnp.array([-2.0, 0.0, 2.0])))
+      [0.11920292 0.5        0.880797  ]
+    """
     return jax.nn.sigmoid(x)
 
 
 def log_sigmoid(x: ArrayLike) -> jax.Array:
-    """`log(sigmoid(x))`, computed stably."""
+    """`log(sigmoid(x))`, computed stably.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.log_sigmoid(jnp.array([-2.0, 0.0, 2.0])))
+      [-2.126928  -0.6931472 -0.126928 ]
+    """
     return jax.nn.log_sigmoid(x)
 
 
 def hard_sigmoid(x: ArrayLike) -> jax.Array:
-    """Piecewise-linear sigmoid: `relu6(x + 3) / 6`."""
+    """Piecewise-linear sigmoid: `relu6(x + 3) / 6`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.hard_sigmoid(jnp.array([-3.0, 0.0, 3.0])))
+      [0.  0.5 1. ]
+    """
     return jax.nn.hard_sigmoid(x)
 
 
 def sparse_sigmoid(x: ArrayLike) -> jax.Array:
-    """Sparse sigmoid: 0 below -1, 1 above 1, `(x + 1) / 2` between."""
+    """Sparse sigmoid: 0 below -1, 1 above 1, `(x + 1) / 2` between.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.sparse_sigmoid(jnp.array([-2.0, 0.0, 0.5, 2.0])))
+      [0.   0.5  0.75 1.  ]
+    """
     return jax.nn.sparse_sigmoid(x)
 
 
 def tanh(x: ArrayLike) -> jax.Array:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.tanh(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.9640276  0.         0.9640276]
+    """
     return jnp.tanh(x)
 
 
 def hard_tanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> jax.Array:
-    """`x` clipped to `[min_val, max_val]`."""
+    """`x` clipped to `[min_val, max_val]`.
+
+    Args:
+      x: input array.
+      min_val: lower clip bound.
+      max_val: upper clip bound.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.hard_tanh(jnp.array([-2.0, 0.0, 2.0])))
+      [-1.  0.  1.]
+    """
     return jnp.clip(x, min_val, max_val)
 
 
 def soft_sign(x: ArrayLike) -> jax.Array:
-    """Soft sign: `x / (1 + |x|)`."""
+    """Soft sign: `x / (1 + |x|)`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.soft_sign(jnp.array([-1.0, 0.0, 3.0])))
+      [-0.5   0.    0.75]
+    """
     return jax.nn.soft_sign(x)
 
 
 # -- smooth rectifiers and gated units ---------------------------------------------------------
 def softplus(x: ArrayLike) -> jax.Array:
-    """Softplus: `log(1 + exp(x))`."""
+    """Softplus: `log(1 + exp(x))`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.softplus(jnp.array([-2.0, 0.0, 2.0])))
+      [0.126928  0.6931472 2.126928 ]
+    """
     return jax.nn.softplus(x)
 
 
 def sparse_plus(x: ArrayLike) -> jax.Array:
-    """Sparse plus: 0 below -1, `x` above 1, `(x + 1)**2 / 4` between."""
+    """Sparse plus: 0 below -1, `x` above 1, `(x + 1)**2 / 4` between.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.sparse_plus(jnp.array([-2.0, 0.0, 2.0])))
+      [0.   0.25 2.  ]
+    """
     return jax.nn.sparse_plus(x)
 
 
 def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
-    """Squareplus: `(x + sqrt(x**2 + b)) / 2`."""
+    """Squareplus: `(x + sqrt(x**2 + b)) / 2`.
+
+    Args:
+      x: input array.
+      b: smoothness (must be non-negative).
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.squareplus(jnp.array([-2.0, 0.0, 2.0])))
+      [0.41421354 1.         2.4142137 ]
+    """
     return jax.nn.squareplus(x, b=b)
 
 
 def silu(x: ArrayLike) -> jax.Array:
-    """Sigmoid linear unit (swish): `x * sigmoid(x)`."""
+    """Sigmoid linear unit (swish): `x * sigmoid(x)`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.silu(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.23840584  0.          1.761594  ]
+    """
     return jax.nn.silu(x)
 
 
@@ -169,7 +431,19 @@ swish = silu
 
 
 def hard_silu(x: ArrayLike) -> jax.Array:
-    """Hard SiLU (hard swish): `x * hard_sigmoid(x)`."""
+    """Hard SiLU (hard swish): `x * hard_sigmoid(x)`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.hard_silu(jnp.array([-3.0, 0.0, 3.0])))
+      [-0.  0.  3.]
+    """
     return jax.nn.hard_silu(x)
 
 
@@ -177,53 +451,177 @@ hard_swish = hard_silu
 
 
 def mish(x: ArrayLike) -> jax.Array:
-    """Mish: `x * tanh(softplus(x))`."""
+    """Mish: `x * tanh(softplus(x))`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.mish(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.25250146  0.          1.943959  ]
+    """
     return jax.nn.mish(x)
 
 
 # -- shrinkage ---------------------------------------------------------------------------------
 def hard_shrink(x: ArrayLike, lambd: float = 0.5) -> jax.Array:
-    """Hard shrinkage: `x` where `|x| > lambd`, else 0."""
+    """Hard shrinkage: `x` where `|x| > lambd`, else 0.
+
+    Args:
+      x: input array.
+      lambd: the threshold.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.hard_shrink(jnp.array([-1.0, 0.2, 1.0])))
+      [-1.  0.  1.]
+    """
     x = jnp.asarray(x)
     return jnp.where(jnp.abs(x) > lambd, x, jnp.zeros_like(x))
 
 
 def soft_shrink(x: ArrayLike, lambd: float = 0.5) -> jax.Array:
-    """Soft shrinkage: `x - lambd` above `lambd`, `x + lambd` below `-lambd`, else 0."""
+    """Soft shrinkage: `x - lambd` above `lambd`, `x + lambd` below `-lambd`, else 0.
+
+    Args:
+      x: input array.
+      lambd: the threshold (non-negative).
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.soft_shrink(jnp.array([-1.0, 0.2, 1.0])))
+      [-0.5  0.   0.5]
+    """
     x = jnp.asarray(x)
     return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, jnp.zeros_like(x)))
 
 
 def tanh_shrink(x: ArrayLike) -> jax.Array:
-    """Tanh shrinkage: `x - tanh(x)`."""
+    """Tanh shrinkage: `x - tanh(x)`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      The activated array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.tanh_shrink(jnp.array([0.0, 1.0])))
+      [0.         0.23840582]
+    """
     return x - jnp.tanh(x)
 
 
 # -- normalising maps over an axis -------------------------------------------------------------
 def softmax(x: ArrayLike, axis: Axis = -1, where: Optional[ArrayLike] = None) -> jax.Array:
-    """Softmax over `axis`: `exp(x) / sum(exp(x))`, optionally only over the `where` entries."""
+    """Softmax over `axis`: `exp(x) / sum(exp(x))`, optionally only over the `where` entries.
+
+    Args:
+      x: input array.
+      axis: axis (or axes) to normalise over.
+      where: optional mask of the entries to include.
+
+    Returns:
+      An array of `x`'s shape whose entries along `axis` sum to 1.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.softmax(jnp.array([0.0, 0.0, jnp.log(2.0)])))
+      [0.25 0.25 0.5 ]
+    """
     return jax.nn.softmax(x, axis=axis, where=where)
 
 
 def softmin(x: ArrayLike, axis: Axis = -1) -> jax.Array:
-    """Softmin over `axis`: `softmax(-x)`."""
+    """Softmin over `axis`: `softmax(-x)`.
+
+    Args:
+      x: input array.
+      axis: axis (or axes) to normalise over.
+
+    Returns:
+      An array of `x`'s shape whose entries along `axis` sum to 1.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.softmin(jnp.array([0.0, 0.0, -jnp.log(2.0)])))
+      [0.25 0.25 0.5 ]
+    """
     return jax.nn.softmax(-jnp.asarray(x), axis=axis)
 
 
 def log_softmax(x: ArrayLike, axis: Axis = -1, where: Optional[ArrayLike] = None) -> jax.Array:
-    """Log of the softmax over `axis`, computed stably."""
+    """Log of the softmax over `axis`, computed stably.
+
+    Args:
+      x: input array.
+      axis: axis (or axes) to normalise over.
+      where: optional mask of the entries to include.
+
+    Returns:
+      `log(softmax(x))`, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.log_softmax(jnp.array([0.0, 0.0])))
+      [-0.6931472 -0.6931472]
+    """
     return jax.nn.log_softmax(x, axis=axis, where=where)
 
 
 def logsumexp(a: ArrayLike, axis: Axis = None, b: Optional[ArrayLike] = None, keepdims: bool = False,
               return_sign: bool = False, where: Optional[ArrayLike] = None) -> Union[jax.Array, Tuple[jax.Array, jax.Array]]:
-    """`log(sum(b * exp(a)))` over `axis`, computed stably (see `jax.nn.logsumexp`)."""
+    """`log(sum(b * exp(a)))` over `axis`, computed stably (see `jax.nn.logsumexp`).
+
+    Args:
+      a: input array.
+      axis: axis (or axes) to reduce; None reduces all.
+      b: optional weights multiplying `exp(a)`.
+      keepdims: keep the reduced axes with size 1.
+      return_sign: also return the sign of the sum.
+      where: optional mask of the entries to include.
+
+    Returns:
+      The reduced array (and its sign if `return_sign`).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.logsumexp(jnp.zeros(4)))
+      1.3862944
+    """
     return jax.nn.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign, where=where)
 
 
 def standardize(x: ArrayLike, axis: Axis = -1, variance: Optional[ArrayLike] = None, epsilon: ArrayLike = 1e-5,
                 where: Optional[ArrayLike] = None) -> jax.Array:
-    """`(x - mean) / sqrt(variance + epsilon)` over `axis` (variance computed if not given)."""
+    """`(x - mean) / sqrt(variance + epsilon)` over `axis` (variance computed if not given).
+
+    Args:
+      x: input array.
+      axis: axis (or axes) to standardize over.
+      variance: optional precomputed variance.
+      epsilon: added to the variance for stability.
+      where: optional mask of the entries to include.
+
+    Returns:
+      The standardized array, same shape as `x`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.standardize(jnp.array([1.0, 3.0]), epsilon=0.0))
+      [-1.  1.]
+    """
     return jax.nn.standardize(x, axis=axis, variance=variance, epsilon=epsilon, where=where)
 
 
@@ -231,5 +629,20 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = None, axis: Union[int, Seq
     """One-hot encoding of integer `x` with `num_classes` classes along a new `axis`.
 
     `dtype` defaults to the float type of the current precision (`environ.dftype()`).
+
+    Args:
+      x: integer class indices.
+      num_classes: number of classes.
+      dtype: output dtype.
+      axis: where to put the new class axis.
+
+    Returns:
+      An array with one more axis of size `num_classes`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.one_hot(jnp.array([0, 2]), 3))
+      [[1. 0. 0.]
+       [0. 0. 1.]]
     """
     return jax.nn.one_hot(x, num_classes, dtype=environ.dftype() if dtype is None else dtype, axis=axis)

@@ -276,7 +276,12 @@ _WS_EXTRA = _CONV_EXTRA + ("\n      ws_gain: learn a per-output-channel gain ('g
 
 
 class Conv1d(_Conv):
-    __doc__ = _doc("convolution", 1, _CONV_EXTRA)
+    __doc__ = _doc("convolution", 1, _CONV_EXTRA) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.Conv1d((10, 3), 4, 3)(jnp.ones((2, 10, 3))).shape
+      (2, 10, 4)
+    """
     num_spatial_dims = 1
 
 
@@ -292,12 +297,22 @@ class Conv2d(_Conv):
 
 
 class Conv3d(_Conv):
-    __doc__ = _doc("convolution", 3, _CONV_EXTRA)
+    __doc__ = _doc("convolution", 3, _CONV_EXTRA) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.Conv3d((4, 4, 4, 1), 2, 3)(jnp.ones((4, 4, 4, 1))).shape
+      (4, 4, 4, 2)
+    """
     num_spatial_dims = 3
 
 
 class ConvTranspose1d(_ConvTranspose):
-    __doc__ = _doc("transposed convolution", 1)
+    __doc__ = _doc("transposed convolution", 1) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ConvTranspose1d((5, 3), 2, 3, stride=2)(jnp.ones((5, 3))).shape
+      (10, 2)
+    """
     num_spatial_dims = 1
 
 
@@ -312,20 +327,40 @@ class ConvTranspose2d(_ConvTranspose):
 
 
 class ConvTranspose3d(_ConvTranspose):
-    __doc__ = _doc("transposed convolution", 3)
+    __doc__ = _doc("transposed convolution", 3) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ConvTranspose3d((2, 2, 2, 1), 2, 3, stride=2)(jnp.ones((2, 2, 2, 1))).shape
+      (4, 4, 4, 2)
+    """
     num_spatial_dims = 3
 
 
 class ScaledWSConv1d(_ScaledWSConv):
-    __doc__ = _doc("convolution with scaled weight standardization", 1, _WS_EXTRA)
+    __doc__ = _doc("convolution with scaled weight standardization", 1, _WS_EXTRA) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ScaledWSConv1d((10, 3), 4, 3)(jnp.ones((2, 10, 3))).shape
+      (2, 10, 4)
+    """
     num_spatial_dims = 1
 
 
 class ScaledWSConv2d(_ScaledWSConv):
-    __doc__ = _doc("convolution with scaled weight standardization", 2, _WS_EXTRA)
+    __doc__ = _doc("convolution with scaled weight standardization", 2, _WS_EXTRA) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ScaledWSConv2d((8, 8, 3), 4, 3)(jnp.ones((8, 8, 3))).shape
+      (8, 8, 4)
+    """
     num_spatial_dims = 2
 
 
 class ScaledWSConv3d(_ScaledWSConv):
-    __doc__ = _doc("convolution with scaled weight standardization", 3, _WS_EXTRA)
+    __doc__ = _doc("convolution with scaled weight standardization", 3, _WS_EXTRA) + """
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ScaledWSConv3d((4, 4, 4, 1), 2, 3)(jnp.ones((4, 4, 4, 1))).shape
+      (4, 4, 4, 2)
+    """
     num_spatial_dims = 3

@@ -183,6 +183,12 @@ class Dropout2d(_ChannelDropout):
     """Channel dropout for images `(height, width, channels)`, optionally with a batch axis first.
 
     Arguments as `Dropout1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.Dropout2d(0.5)(jnp.ones((2, 2, 1))).ravel())
+      [1. 1. 1. 1.]
     """
 
     num_spatial = 2
@@ -192,6 +198,12 @@ class Dropout3d(_ChannelDropout):
     """Channel dropout for volumes `(depth, height, width, channels)`, optionally with a batch axis.
 
     Arguments as `Dropout1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.Dropout3d(0.5)(jnp.ones((1, 1, 2, 1))).ravel())
+      [1. 1.]
     """
 
     num_spatial = 3
@@ -209,6 +221,12 @@ class AlphaDropout(ElementWiseBlock):
 
     Raises:
       ValueError: `prob` outside [0, 1].
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.AlphaDropout(0.2)(jnp.array([1.0, -1.0])))
+      [ 1. -1.]
     """
 
     def __init__(self, prob: float = 0.5, name: Optional[str] = None) -> None:
@@ -238,6 +256,12 @@ class FeatureAlphaDropout(_ChannelDropout):
 
     Raises:
       ValueError: `prob` outside (0, 1].
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.FeatureAlphaDropout(0.2)(jnp.array([[1.0, -1.0]])))
+      [[ 1. -1.]]
     """
 
     def __init__(self, prob: float = 0.5, channel_axis: int = -1, name: Optional[str] = None) -> None:

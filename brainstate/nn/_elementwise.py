@@ -48,6 +48,15 @@ class ElementWiseBlock(Module):
 
     Args:
       name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Double(brainstate.nn.ElementWiseBlock):
+      ...     def update(self, x):
+      ...         return 2 * x
+      ...
+      >>> print(Double()(jnp.array([1.0, 2.0])))
+      [2. 4.]
     """
 
     def __init__(self, name: Optional[str] = None):
@@ -56,91 +65,208 @@ class ElementWiseBlock(Module):
 
 # -- parameter-free element-wise functions -----------------------------------------------------
 class Identity(ElementWiseBlock):
-    """Return the input unchanged."""
+    """Return the input unchanged.
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Identity()(jnp.array([1.0, 2.0])))
+      [1. 2.]
+    """
 
     def update(self, x: ArrayLike) -> ArrayLike:
         return x
 
 
 class ReLU(ElementWiseBlock):
-    """`max(x, 0)` element-wise (see `nn.relu`)."""
+    """`max(x, 0)` element-wise (see `nn.relu`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.ReLU()(jnp.array([-2.0, 0.0, 2.0])))
+      [0. 0. 2.]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.relu(x)
 
 
 class SELU(ElementWiseBlock):
-    """Scaled ELU element-wise (see `nn.selu`)."""
+    """Scaled ELU element-wise (see `nn.selu`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.SELU()(jnp.array([-2.0, 0.0, 2.0])))
+      [-1.5201665  0.         2.101402 ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.selu(x)
 
 
 class SiLU(ElementWiseBlock):
-    """`x * sigmoid(x)` element-wise (see `nn.silu`)."""
+    """`x * sigmoid(x)` element-wise (see `nn.silu`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.SiLU()(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.23840584  0.          1.761594  ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.silu(x)
 
 
 class Sigmoid(ElementWiseBlock):
-    """Logistic sigmoid element-wise (see `nn.sigmoid`)."""
+    """Logistic sigmoid element-wise (see `nn.sigmoid`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Sigmoid()(jnp.array([-2.0, 0.0, 2.0])))
+      [0.11920292 0.5        0.880797  ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.sigmoid(x)
 
 
 class Hardsigmoid(ElementWiseBlock):
-    """Piecewise-linear sigmoid element-wise (see `nn.hard_sigmoid`)."""
+    """Piecewise-linear sigmoid element-wise (see `nn.hard_sigmoid`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Hardsigmoid()(jnp.array([-3.0, 0.0, 3.0])))
+      [0.  0.5 1. ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.hard_sigmoid(x)
 
 
 class Hardswish(ElementWiseBlock):
-    """`x * hard_sigmoid(x)` element-wise (see `nn.hard_swish`)."""
+    """`x * hard_sigmoid(x)` element-wise (see `nn.hard_swish`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Hardswish()(jnp.array([-3.0, 0.0, 3.0])))
+      [-0.  0.  3.]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.hard_swish(x)
 
 
 class LogSigmoid(ElementWiseBlock):
-    """`log(sigmoid(x))` element-wise (see `nn.log_sigmoid`)."""
+    """`log(sigmoid(x))` element-wise (see `nn.log_sigmoid`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.LogSigmoid()(jnp.array([-2.0, 0.0, 2.0])))
+      [-2.126928  -0.6931472 -0.126928 ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.log_sigmoid(x)
 
 
 class Mish(ElementWiseBlock):
-    """`x * tanh(softplus(x))` element-wise (see `nn.mish`)."""
+    """`x * tanh(softplus(x))` element-wise (see `nn.mish`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Mish()(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.25250146  0.          1.943959  ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.mish(x)
 
 
 class Softplus(ElementWiseBlock):
-    """`log(1 + exp(x))` element-wise (see `nn.softplus`)."""
+    """`log(1 + exp(x))` element-wise (see `nn.softplus`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Softplus()(jnp.array([-2.0, 0.0, 2.0])))
+      [0.126928  0.6931472 2.126928 ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.softplus(x)
 
 
 class Softsign(ElementWiseBlock):
-    """`x / (1 + |x|)` element-wise (see `nn.soft_sign`)."""
+    """`x / (1 + |x|)` element-wise (see `nn.soft_sign`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Softsign()(jnp.array([-1.0, 0.0, 3.0])))
+      [-0.5   0.    0.75]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.soft_sign(x)
 
 
 class Tanh(ElementWiseBlock):
-    """Hyperbolic tangent element-wise."""
+    """Hyperbolic tangent element-wise.
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Tanh()(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.9640276  0.         0.9640276]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.tanh(x)
 
 
 class Tanhshrink(ElementWiseBlock):
-    """`x - tanh(x)` element-wise (see `nn.tanh_shrink`)."""
+    """`x - tanh(x)` element-wise (see `nn.tanh_shrink`).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Tanhshrink()(jnp.array([0.0, 1.0])))
+      [0.         0.23840582]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.tanh_shrink(x)
@@ -157,6 +283,11 @@ class Threshold(ElementWiseBlock):
 
     Raises:
       TypeError: if `threshold` or `value` is not a real number.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Threshold(0.5, -1.0)(jnp.array([0.0, 1.0])))
+      [-1.  1.]
     """
 
     def __init__(self, threshold: float, value: float, name: Optional[str] = None) -> None:
@@ -174,6 +305,16 @@ class Hardtanh(ElementWiseBlock):
 
     Raises:
       ValueError: if `max_val <= min_val`.
+
+    Args:
+      min_val: lower clip bound.
+      max_val: upper clip bound.
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Hardtanh(-1.0, 1.0)(jnp.array([-3.0, 0.5, 3.0])))
+      [-1.   0.5  1. ]
     """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, name: Optional[str] = None) -> None:
@@ -190,14 +331,33 @@ class Hardtanh(ElementWiseBlock):
 
 
 class ReLU6(Hardtanh):
-    """`min(max(x, 0), 6)` element-wise: a `Hardtanh` on `[0, 6]`."""
+    """`min(max(x, 0), 6)` element-wise: a `Hardtanh` on `[0, 6]`.
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.ReLU6()(jnp.array([-1.0, 3.0, 8.0])))
+      [0. 3. 6.]
+    """
 
     def __init__(self, name: Optional[str] = None):
         super().__init__(0.0, 6.0, name=name)
 
 
 class LeakyReLU(ElementWiseBlock):
-    """`x` where `x >= 0`, else `negative_slope * x` (see `nn.leaky_relu`)."""
+    """`x` where `x >= 0`, else `negative_slope * x` (see `nn.leaky_relu`).
+
+    Args:
+      negative_slope: slope for negative inputs.
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.LeakyReLU(0.1)(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.2  0.   2. ]
+    """
 
     def __init__(self, negative_slope: float = 1e-2, name: Optional[str] = None) -> None:
         super().__init__(name=name)
@@ -208,7 +368,17 @@ class LeakyReLU(ElementWiseBlock):
 
 
 class ELU(ElementWiseBlock):
-    """`x` where `x > 0`, else `alpha * (exp(x) - 1)` (see `nn.elu`)."""
+    """`x` where `x > 0`, else `alpha * (exp(x) - 1)` (see `nn.elu`).
+
+    Args:
+      alpha: scale of the negative part.
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.ELU()(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.86466473  0.          2.        ]
+    """
 
     def __init__(self, alpha: float = 1.0, name: Optional[str] = None) -> None:
         super().__init__(name=name)
@@ -223,6 +393,15 @@ class CELU(ElementWiseBlock):
 
     Raises:
       ValueError: if `alpha` is 0 (the function divides by it).
+
+    Args:
+      alpha: scale of the negative part (non-zero).
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.CELU(1.0)(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.86466473  0.          2.        ]
     """
 
     def __init__(self, alpha: float = 1.0, name: Optional[str] = None) -> None:
@@ -236,7 +415,17 @@ class CELU(ElementWiseBlock):
 
 
 class GELU(ElementWiseBlock):
-    """Gaussian error linear unit; `approximate=True` uses the tanh approximation."""
+    """Gaussian error linear unit; `approximate=True` uses the tanh approximation.
+
+    Args:
+      approximate: use the tanh approximation instead of the exact erf form.
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.GELU()(jnp.array([-2.0, 0.0, 2.0])))
+      [-0.04550027  0.          1.9544997 ]
+    """
 
     def __init__(self, approximate: bool = False, name: Optional[str] = None) -> None:
         super().__init__(name=name)
@@ -247,7 +436,17 @@ class GELU(ElementWiseBlock):
 
 
 class GLU(ElementWiseBlock):
-    """Gated linear unit over axis `dim`: halves `a, b` give `a * sigmoid(b)` (see `nn.glu`)."""
+    """Gated linear unit over axis `dim`: halves `a, b` give `a * sigmoid(b)` (see `nn.glu`).
+
+    Args:
+      dim: the axis to split in halves (its size must be even).
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.GLU()(jnp.array([1.0, 2.0, 0.0, 0.0])))
+      [0.5 1. ]
+    """
 
     def __init__(self, dim: int = -1, name: Optional[str] = None) -> None:
         super().__init__(name=name)
@@ -258,7 +457,17 @@ class GLU(ElementWiseBlock):
 
 
 class Hardshrink(ElementWiseBlock):
-    """`x` where `|x| > lambd`, else 0 (see `nn.hard_shrink`)."""
+    """`x` where `|x| > lambd`, else 0 (see `nn.hard_shrink`).
+
+    Args:
+      lambd: the threshold.
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Hardshrink()(jnp.array([-1.0, 0.2, 1.0])))
+      [-1.  0.  1.]
+    """
 
     def __init__(self, lambd: float = 0.5, name: Optional[str] = None) -> None:
         super().__init__(name=name)
@@ -273,6 +482,15 @@ class Softshrink(ElementWiseBlock):
 
     Raises:
       ValueError: if `lambd` is negative.
+
+    Args:
+      lambd: the threshold (non-negative).
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Softshrink(0.5)(jnp.array([-1.0, 0.2, 1.0])))
+      [-0.5  0.   0.5]
     """
 
     def __init__(self, lambd: float = 0.5, name: Optional[str] = None) -> None:
@@ -291,6 +509,17 @@ class RReLU(ElementWiseBlock):
 
     Raises:
       ValueError: if `lower > upper`.
+
+    Args:
+      lower: lower bound of the random slope.
+      upper: upper bound of the random slope.
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.RReLU(0.1, 0.3)(jnp.array([-3.0, 1.0])))
+      [-0.6  1. ]
     """
 
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, name: Optional[str] = None):
@@ -319,6 +548,11 @@ class PReLU(ElementWiseBlock):
 
     Raises:
       ValueError: if `num_parameters` is not a positive integer.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.PReLU(init=0.5)(jnp.array([-2.0, 2.0])))
+      [-1.  2.]
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None,
@@ -358,28 +592,67 @@ class _OverAxis(ElementWiseBlock):
 
 
 class Softmax(_OverAxis):
-    """Softmax over axis `dim` (the last axis when `dim` is None)."""
+    """Softmax over axis `dim` (the last axis when `dim` is None).
+
+    Args:
+      dim: axis to normalise over (None: the last).
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Softmax()(jnp.array([0.0, 0.0, jnp.log(2.0)])))
+      [0.25 0.25 0.5 ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.softmax(x, -1 if self.dim is None else self.dim)
 
 
 class Softmin(_OverAxis):
-    """Softmin (`softmax(-x)`) over axis `dim` (the last axis when `dim` is None)."""
+    """Softmin (`softmax(-x)`) over axis `dim` (the last axis when `dim` is None).
+
+    Args:
+      dim: axis to normalise over (None: the last).
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.Softmin()(jnp.array([0.0, 0.0, -jnp.log(2.0)])))
+      [0.25 0.25 0.5 ]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.softmin(x, -1 if self.dim is None else self.dim)
 
 
 class LogSoftmax(_OverAxis):
-    """Log-softmax over axis `dim` (the last axis when `dim` is None)."""
+    """Log-softmax over axis `dim` (the last axis when `dim` is None).
+
+    Args:
+      dim: axis to normalise over (None: the last).
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.LogSoftmax()(jnp.array([0.0, 0.0])))
+      [-0.6931472 -0.6931472]
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         return F.log_softmax(x, -1 if self.dim is None else self.dim)
 
 
 class Softmax2d(ElementWiseBlock):
-    """Softmax over the channel axis of `(C, H, W)` or `(N, C, H, W)` inputs (axis -3)."""
+    """Softmax over the channel axis of `(C, H, W)` or `(N, C, H, W)` inputs (axis -3).
+
+    Args:
+      name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.Softmax2d()(jnp.zeros((4, 2, 3, 3))).sum(axis=1).max()
+      Array(1., dtype=float32)
+    """
 
     def update(self, x: ArrayLike) -> jax.Array:
         """Apply the softmax over axis -3.

@@ -105,7 +105,15 @@ class AverageMetric(Metric):
 
 
 class AccuracyMetric(AverageMetric):
-    """The fraction of samples whose arg-max logit is the label: `update(logits=, labels=)`."""
+    """The fraction of samples whose arg-max logit is the label: `update(logits=, labels=)`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.AccuracyMetric()
+      >>> m.update(logits=jnp.array([[0.1, 0.9], [0.8, 0.2]]), labels=jnp.array([1, 1]))
+      >>> float(m.compute())
+      0.5
+    """
 
     def update(self, *, logits: Any, labels: Any, **_: Any) -> None:
         """Add a batch of `logits` (shape `labels.shape + (classes,)`) and integer `labels`.
@@ -134,7 +142,15 @@ class Statistics(NamedTuple):
 
 
 class WelfordMetric(Metric):
-    """Running mean and (population) standard deviation, merged batch by batch (Welford/Chan)."""
+    """Running mean and (population) standard deviation, merged batch by batch (Welford/Chan).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.WelfordMetric()
+      >>> m.update(values=jnp.array([1.0, 2.0, 3.0]))
+      >>> float(m.compute().mean)
+      2.0
+    """
 
     def __init__(self, argname: str = "values"):
         self.argname = argname
@@ -241,6 +257,13 @@ class PrecisionMetric(_ClassCounts):
 
     `update(predictions=, labels=)` takes class indices. `average`: 'macro' (mean over classes),
     'micro' (from the summed counts) or 'weighted' (by each class's label count).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.PrecisionMetric()
+      >>> m.update(predictions=jnp.array([1, 1, 0, 0]), labels=jnp.array([1, 0, 1, 0]))
+      >>> round(float(m.compute()), 3)
+      0.5
     """
 
     def compute(self) -> jax.Array:
@@ -249,7 +272,15 @@ class PrecisionMetric(_ClassCounts):
 
 
 class RecallMetric(_ClassCounts):
-    """Recall `tp / (tp + fn)`: binary (`num_classes=None`) or averaged over classes (see Precision)."""
+    """Recall `tp / (tp + fn)`: binary (`num_classes=None`) or averaged over classes (see Precision).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.RecallMetric()
+      >>> m.update(predictions=jnp.array([1, 1, 0, 0]), labels=jnp.array([1, 0, 1, 0]))
+      >>> round(float(m.compute()), 3)
+      0.5
+    """
 
     def compute(self) -> jax.Array:
         tp, fn = jnp.sum(self.true_positives.value), jnp.sum(self.false_negatives.value)
@@ -261,6 +292,13 @@ class F1ScoreMetric(_ClassCounts):
 
     'macro' and 'weighted' average the per-class F1 scores; 'micro' uses the micro precision and
     recall (which, for single-label data, equal the accuracy).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.F1ScoreMetric()
+      >>> m.update(predictions=jnp.array([1, 1, 0, 0]), labels=jnp.array([1, 0, 1, 0]))
+      >>> round(float(m.compute()), 3)
+      0.5
     """
 
     def compute(self) -> jax.Array:
@@ -273,7 +311,15 @@ class F1ScoreMetric(_ClassCounts):
 
 
 class ConfusionMatrix(Metric):
-    """Counts of (true class, predicted class) pairs: `compute()[i, j]` = label i predicted as j."""
+    """Counts of (true class, predicted class) pairs: `compute()[i, j]` = label i predicted as j.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.ConfusionMatrix(2)
+      >>> m.update(predictions=jnp.array([0, 1, 1]), labels=jnp.array([0, 0, 1]))
+      >>> m.compute().tolist()
+      [[1, 1], [0, 1]]
+    """
 
     def __init__(self, num_classes: int):
         self.num_classes = _check_num_classes("ConfusionMatrix", num_classes, allow_none=False)

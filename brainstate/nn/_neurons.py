@@ -190,6 +190,15 @@ class ALIF(LIF):
 
     Raises:
       ValueError: as `LIF`, and for a non-positive `tau_a`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> neu = brainstate.nn.ALIF(3)
+      >>> neu.init_state()
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     spikes = neu(jnp.ones(3))
+      >>> spikes.shape
+      (3,)
     """
 
     def __init__(self, in_size: Size, R: ArrayLike = 1.0, tau: ArrayLike = 5.0, tau_a: ArrayLike = 100.0,
@@ -246,6 +255,15 @@ class Izhikevich(_SpikingNeuron):
 
     Raises:
       ValueError: for `V_th <= c` or a negative `tau_ref`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> neu = brainstate.nn.Izhikevich(2)
+      >>> neu.init_state()
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     spikes = neu(jnp.zeros(2))
+      >>> spikes.shape
+      (2,)
     """
 
     def __init__(self, in_size: Size, a: ArrayLike = 0.02, b: ArrayLike = 0.2, c: ArrayLike = -65.0,

@@ -233,6 +233,12 @@ class BatchNorm1d(_BatchNorm):
     """Batch normalization of sequences: input `(batch, length, channels)` (or without batch).
 
     Arguments as `BatchNorm0d`; `in_size` is `(length, channels)`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.BatchNorm1d((5, 3))(jnp.ones((2, 5, 3))).shape)
+      (2, 5, 3)
     """
 
     num_spatial = 1
@@ -242,6 +248,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization of images: input `(batch, height, width, channels)` (or without batch).
 
     Arguments as `BatchNorm0d`; `in_size` is `(height, width, channels)`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.BatchNorm2d((4, 4, 3))(jnp.ones((2, 4, 4, 3))).shape)
+      (2, 4, 4, 3)
     """
 
     num_spatial = 2
@@ -251,6 +263,12 @@ class BatchNorm3d(_BatchNorm):
     """Batch normalization of volumes: input `(batch, depth, height, width, channels)` (or without batch).
 
     Arguments as `BatchNorm0d`; `in_size` is `(depth, height, width, channels)`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(fit=False):
+      ...     print(brainstate.nn.BatchNorm3d((2, 2, 2, 3))(jnp.ones((2, 2, 2, 2, 3))).shape)
+      (2, 2, 2, 2, 3)
     """
 
     num_spatial = 3

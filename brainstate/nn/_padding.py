@@ -109,13 +109,25 @@ class ConstantPad1d(_ConstantPad):
 
 
 class ConstantPad2d(_ConstantPad):
-    """Pad the spatial axes of `(height, width, channels)` samples with a constant; args as `ConstantPad1d`."""
+    """Pad the spatial axes of `(height, width, channels)` samples with a constant; args as `ConstantPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ConstantPad2d(1, value=1.0)(jnp.zeros((2, 2, 1))).shape
+      (4, 4, 1)
+    """
 
     num_spatial = 2
 
 
 class ConstantPad3d(_ConstantPad):
-    """Pad the spatial axes of `(depth, height, width, channels)` samples with a constant."""
+    """Pad the spatial axes of `(depth, height, width, channels)` samples with a constant.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ConstantPad3d(1)(jnp.zeros((2, 2, 2, 1))).shape
+      (4, 4, 4, 1)
+    """
 
     num_spatial = 3
 
@@ -127,19 +139,36 @@ class ZeroPad1d(_Pad):
       padding: an int, or `(low, high)`.
       in_size: optional sample shape; sets `out_size`.
       name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ZeroPad1d((1, 0))(jnp.ones((2, 1))).ravel().tolist()
+      [0.0, 1.0, 1.0]
     """
 
     num_spatial = 1
 
 
 class ZeroPad2d(_Pad):
-    """Pad the spatial axes of `(height, width, channels)` samples with zeros; args as `ZeroPad1d`."""
+    """Pad the spatial axes of `(height, width, channels)` samples with zeros; args as `ZeroPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ZeroPad2d(1)(jnp.ones((2, 2, 1))).shape
+      (4, 4, 1)
+    """
 
     num_spatial = 2
 
 
 class ZeroPad3d(_Pad):
-    """Pad the spatial axes of `(depth, height, width, channels)` samples with zeros."""
+    """Pad the spatial axes of `(depth, height, width, channels)` samples with zeros.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ZeroPad3d(1)(jnp.ones((2, 2, 2, 1))).shape
+      (4, 4, 4, 1)
+    """
 
     num_spatial = 3
 
@@ -163,14 +192,26 @@ class ReflectionPad1d(_Pad):
 
 
 class ReflectionPad2d(_Pad):
-    """Reflection padding of `(height, width, channels)` samples; args as `ReflectionPad1d`."""
+    """Reflection padding of `(height, width, channels)` samples; args as `ReflectionPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ReflectionPad2d(1)(jnp.ones((3, 3, 1))).shape
+      (5, 5, 1)
+    """
 
     num_spatial = 2
     mode = "reflect"
 
 
 class ReflectionPad3d(_Pad):
-    """Reflection padding of `(depth, height, width, channels)` samples; args as `ReflectionPad1d`."""
+    """Reflection padding of `(depth, height, width, channels)` samples; args as `ReflectionPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ReflectionPad3d(1)(jnp.ones((3, 3, 3, 1))).shape
+      (5, 5, 5, 1)
+    """
 
     num_spatial = 3
     mode = "reflect"
@@ -183,6 +224,11 @@ class ReplicationPad1d(_Pad):
       padding: an int, or `(low, high)`.
       in_size: optional sample shape; sets `out_size`.
       name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ReplicationPad1d(1)(jnp.arange(2.0).reshape(2, 1)).ravel().tolist()
+      [0.0, 0.0, 1.0, 1.0]
     """
 
     num_spatial = 1
@@ -190,14 +236,26 @@ class ReplicationPad1d(_Pad):
 
 
 class ReplicationPad2d(_Pad):
-    """Replication padding of `(height, width, channels)` samples; args as `ReplicationPad1d`."""
+    """Replication padding of `(height, width, channels)` samples; args as `ReplicationPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ReplicationPad2d(1)(jnp.ones((2, 2, 1))).shape
+      (4, 4, 1)
+    """
 
     num_spatial = 2
     mode = "edge"
 
 
 class ReplicationPad3d(_Pad):
-    """Replication padding of `(depth, height, width, channels)` samples; args as `ReplicationPad1d`."""
+    """Replication padding of `(depth, height, width, channels)` samples; args as `ReplicationPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.ReplicationPad3d(1)(jnp.ones((2, 2, 2, 1))).shape
+      (4, 4, 4, 1)
+    """
 
     num_spatial = 3
     mode = "edge"
@@ -210,6 +268,11 @@ class CircularPad1d(_Pad):
       padding: an int, or `(low, high)`.
       in_size: optional sample shape; sets `out_size`.
       name: optional module name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.CircularPad1d(1)(jnp.arange(3.0).reshape(3, 1)).ravel().tolist()
+      [2.0, 0.0, 1.0, 2.0, 0.0]
     """
 
     num_spatial = 1
@@ -217,14 +280,26 @@ class CircularPad1d(_Pad):
 
 
 class CircularPad2d(_Pad):
-    """Circular padding of `(height, width, channels)` samples; args as `CircularPad1d`."""
+    """Circular padding of `(height, width, channels)` samples; args as `CircularPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.CircularPad2d(1)(jnp.ones((2, 2, 1))).shape
+      (4, 4, 1)
+    """
 
     num_spatial = 2
     mode = "wrap"
 
 
 class CircularPad3d(_Pad):
-    """Circular padding of `(depth, height, width, channels)` samples; args as `CircularPad1d`."""
+    """Circular padding of `(depth, height, width, channels)` samples; args as `CircularPad1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.CircularPad3d(1)(jnp.ones((2, 2, 2, 1))).shape
+      (4, 4, 4, 1)
+    """
 
     num_spatial = 3
     mode = "wrap"

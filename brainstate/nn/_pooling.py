@@ -301,13 +301,25 @@ class MaxPool1d(_MaxPool):
 
 
 class MaxPool2d(_MaxPool):
-    """Max pooling over two spatial axes: samples `(height, width, channels)`; args as `MaxPool1d`."""
+    """Max pooling over two spatial axes: samples `(height, width, channels)`; args as `MaxPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.MaxPool2d(2, 2)(jnp.ones((4, 4, 3))).shape
+      (2, 2, 3)
+    """
 
     num_spatial = 2
 
 
 class MaxPool3d(_MaxPool):
-    """Max pooling over three spatial axes: samples `(depth, height, width, channels)`; args as `MaxPool1d`."""
+    """Max pooling over three spatial axes: samples `(depth, height, width, channels)`; args as `MaxPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.MaxPool3d(2, 2)(jnp.ones((4, 4, 4, 1))).shape
+      (2, 2, 2, 1)
+    """
 
     num_spatial = 3
 
@@ -333,13 +345,25 @@ class AvgPool1d(_AvgPool):
 
 
 class AvgPool2d(_AvgPool):
-    """Average pooling over two spatial axes: samples `(height, width, channels)`; args as `AvgPool1d`."""
+    """Average pooling over two spatial axes: samples `(height, width, channels)`; args as `AvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AvgPool2d(2, 2)(jnp.ones((4, 4, 3))).shape
+      (2, 2, 3)
+    """
 
     num_spatial = 2
 
 
 class AvgPool3d(_AvgPool):
-    """Average pooling over three spatial axes: samples `(depth, height, width, channels)`; args as `AvgPool1d`."""
+    """Average pooling over three spatial axes: samples `(depth, height, width, channels)`; args as `AvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AvgPool3d(2, 2)(jnp.ones((4, 4, 4, 1))).shape
+      (2, 2, 2, 1)
+    """
 
     num_spatial = 3
 
@@ -355,19 +379,36 @@ class LPPool1d(_LPPool):
       channel_axis: the channel axis of a sample, or None for samples without channels.
       name: optional module name.
       in_size: optional sample shape; sets `out_size`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.LPPool1d(2, 2)(jnp.array([[3.0], [4.0]])).ravel().tolist()
+      [3.535533905029297]
     """
 
     num_spatial = 1
 
 
 class LPPool2d(_LPPool):
-    """Power-average pooling over two spatial axes; args as `LPPool1d`."""
+    """Power-average pooling over two spatial axes; args as `LPPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.LPPool2d(2, 2)(jnp.ones((4, 4, 3))).shape
+      (2, 2, 3)
+    """
 
     num_spatial = 2
 
 
 class LPPool3d(_LPPool):
-    """Power-average pooling over three spatial axes; args as `LPPool1d`."""
+    """Power-average pooling over three spatial axes; args as `LPPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.LPPool3d(2, 2)(jnp.ones((4, 4, 4, 1))).shape
+      (2, 2, 2, 1)
+    """
 
     num_spatial = 3
 
@@ -397,13 +438,27 @@ class MaxUnpool1d(_MaxUnpool):
 
 
 class MaxUnpool2d(_MaxUnpool):
-    """Inverse of `MaxPool2d`; args as `MaxUnpool1d`."""
+    """Inverse of `MaxPool2d`; args as `MaxUnpool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> y, idx = brainstate.nn.MaxPool2d(2, return_indices=True)(jnp.ones((2, 2, 1)))
+      >>> brainstate.nn.MaxUnpool2d(2)(y, idx).shape
+      (2, 2, 1)
+    """
 
     num_spatial = 2
 
 
 class MaxUnpool3d(_MaxUnpool):
-    """Inverse of `MaxPool3d`; args as `MaxUnpool1d`."""
+    """Inverse of `MaxPool3d`; args as `MaxUnpool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> y, idx = brainstate.nn.MaxPool3d(2, return_indices=True)(jnp.ones((2, 2, 2, 1)))
+      >>> brainstate.nn.MaxUnpool3d(2)(y, idx).shape
+      (2, 2, 2, 1)
+    """
 
     num_spatial = 3
 
@@ -427,13 +482,25 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
-    """Adaptive average pooling of two spatial axes; args as `AdaptiveAvgPool1d`."""
+    """Adaptive average pooling of two spatial axes; args as `AdaptiveAvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AdaptiveAvgPool2d(2)(jnp.ones((5, 6, 3))).shape
+      (2, 2, 3)
+    """
 
     num_spatial = 2
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):
-    """Adaptive average pooling of three spatial axes; args as `AdaptiveAvgPool1d`."""
+    """Adaptive average pooling of three spatial axes; args as `AdaptiveAvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AdaptiveAvgPool3d(2)(jnp.ones((4, 5, 6, 1))).shape
+      (2, 2, 2, 1)
+    """
 
     num_spatial = 3
 
@@ -444,18 +511,36 @@ class _AdaptiveMaxPool(_AdaptivePool):
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
-    """Adaptive max pooling of one spatial axis into `target_size` bins; args as `AdaptiveAvgPool1d`."""
+    """Adaptive max pooling of one spatial axis into `target_size` bins; args as `AdaptiveAvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AdaptiveMaxPool1d(2)(jnp.arange(4.0).reshape(4, 1)).ravel().tolist()
+      [1.0, 3.0]
+    """
 
     num_spatial = 1
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
-    """Adaptive max pooling of two spatial axes; args as `AdaptiveAvgPool1d`."""
+    """Adaptive max pooling of two spatial axes; args as `AdaptiveAvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AdaptiveMaxPool2d(2)(jnp.ones((5, 6, 3))).shape
+      (2, 2, 3)
+    """
 
     num_spatial = 2
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPool):
-    """Adaptive max pooling of three spatial axes; args as `AdaptiveAvgPool1d`."""
+    """Adaptive max pooling of three spatial axes; args as `AdaptiveAvgPool1d`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> brainstate.nn.AdaptiveMaxPool3d(2)(jnp.ones((4, 5, 6, 1))).shape
+      (2, 2, 2, 1)
+    """
 
     num_spatial = 3

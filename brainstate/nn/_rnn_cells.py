@@ -42,6 +42,11 @@ class RNNCell(Module):
 
     Subclasses call `_setup` in their constructor, list their hidden attributes in
     `_hidden_names`, and read hidden values through `_hidden`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> issubclass(brainstate.nn.GRUCell, brainstate.nn.RNNCell)
+      True
     """
 
     _hidden_names: Tuple[str, ...] = ("h",)
@@ -170,6 +175,13 @@ class GRUCell(RNNCell):
     `n = activation([x, r * h] @ Wh + bh)`, the new hidden value is `h' = (1 - z) * h + z * n`.
 
     Args: as `ValinaRNNCell` (default activation 'tanh', orthogonal weights).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> cell = brainstate.nn.GRUCell(3, 4)
+      >>> cell.init_state(batch_size=2)
+      >>> cell(jnp.ones((2, 3))).shape
+      (2, 4)
     """
 
     def __init__(self, num_in: int, num_out: int, w_init: Init = orthogonal, b_init: Optional[Init] = zeros,
@@ -197,6 +209,13 @@ class MGUCell(RNNCell):
     hidden value is `h' = (1 - f) * h + f * n`.
 
     Args: as `GRUCell`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> cell = brainstate.nn.MGUCell(3, 4)
+      >>> cell.init_state(batch_size=2)
+      >>> cell(jnp.ones((2, 3))).shape
+      (2, 4)
     """
 
     def __init__(self, num_in: int, num_out: int, w_init: Init = orthogonal, b_init: Optional[Init] = zeros,
@@ -225,6 +244,13 @@ class LSTMCell(RNNCell):
     `h' = sigmoid(o) * activation(c')`. Returns `h'`.
 
     Args: as `ValinaRNNCell` (default activation 'tanh').
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> cell = brainstate.nn.LSTMCell(3, 4)
+      >>> cell.init_state(batch_size=2)
+      >>> cell(jnp.ones((2, 3))).shape
+      (2, 4)
     """
 
     _hidden_names = ("c", "h")
@@ -255,6 +281,13 @@ class URLSTMCell(RNNCell):
     `c' = g * c + (1 - g) * activation(u)`, `h' = sigmoid(o) * activation(c')`. Returns `h'`.
 
     Args: as `LSTMCell`, without `b_init`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> cell = brainstate.nn.URLSTMCell(3, 4)
+      >>> cell.init_state(batch_size=2)
+      >>> cell(jnp.ones((2, 3))).shape
+      (2, 4)
     """
 
     _hidden_names = ("c", "h")

@@ -110,6 +110,11 @@ def arctan_spike(x: ArrayLike, alpha: float = 2.0) -> jax.Array:
 
     Raises:
       ValueError: if `alpha` is not positive.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.arctan_spike(jnp.array([-1.0, 0.0, 1.0])))
+      [0. 1. 1.]
     """
     _check_alpha(alpha, "arctan_spike")
     x = _as_float(x)
@@ -132,6 +137,11 @@ def spike_bitwise(x: ArrayLike, y: ArrayLike, op: str = "add") -> jax.Array:
 
     Raises:
       ValueError: for an unknown `op`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> print(brainstate.nn.spike_bitwise(jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0]), 'and'))
+      [0. 1.]
     """
     if op not in _BITWISE:
         raise ValueError(f"spike_bitwise: op must be one of {sorted(_BITWISE)}, got {op!r}.")

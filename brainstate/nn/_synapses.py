@@ -108,6 +108,15 @@ class Alpha(_Synapse):
 
     Raises:
       ValueError: for a non-positive `tau`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> syn = brainstate.nn.Alpha(2, tau=5.0)
+      >>> syn.init_state()
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     g = syn(jnp.array([1.0, 0.0]))
+      >>> g.shape
+      (2,)
     """
 
     def __init__(self, in_size: Size, tau: ArrayLike = 8.0, g_initializer: Any = 0.0, name: Optional[str] = None):
