@@ -26,12 +26,13 @@ from ._activations import (
 from ._elementwise import (
     CELU as CELU, ELU as ELU, GELU as GELU, GLU as GLU, ElementWiseBlock as ElementWiseBlock,
     Hardshrink as Hardshrink, Hardsigmoid as Hardsigmoid, Hardswish as Hardswish, Hardtanh as Hardtanh,
-    Identity as Identity, LeakyReLU as LeakyReLU, LogSigmoid as LogSigmoid, LogSoftmax as LogSoftmax,
+    Identity as Identity, LeakyReLU as LeakyReLU, LogSigmoid as LogSigmoid,
     Mish as Mish, PReLU as PReLU, ReLU as ReLU, ReLU6 as ReLU6, RReLU as RReLU, SELU as SELU,
-    SiLU as SiLU, Sigmoid as Sigmoid, Softmax as Softmax, Softmax2d as Softmax2d, Softmin as Softmin,
+    SiLU as SiLU, Sigmoid as Sigmoid,
     Softplus as Softplus, Softshrink as Softshrink, Softsign as Softsign, Tanh as Tanh,
     Tanhshrink as Tanhshrink, Threshold as Threshold,
 )
+from ._axis_layers import LogSoftmax as LogSoftmax, Softmax as Softmax, Softmax2d as Softmax2d, Softmin as Softmin
 from ._rnn_cells import (
     GRUCell as GRUCell, LSTMCell as LSTMCell, MGUCell as MGUCell, RNNCell as RNNCell,
     URLSTMCell as URLSTMCell, ValinaRNNCell as ValinaRNNCell,
