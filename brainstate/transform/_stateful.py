@@ -613,11 +613,15 @@ class StatefulFunction:
     def _by_key(self, cache_key: Hashable) -> Discovery:
         found = self._find(cache_key)
         if found is None:
+            # Not cached under this exact key: the latest discovery for the same arguments, made
+            # before the model's structure changed (the first key entry) or not cacheable (it
+            # closes over tracers of an enclosing trace). The getters inspect; they never run it.
             last = self._last
-            if last is not None and last.key == cache_key:
-                # not cacheable (it closes over tracers of an enclosing trace), but just traced
-                # for these arguments: the getters answer for it until the next trace
+            if last is not None and last.key[1:] == cache_key[1:]:
                 return last
+            for key in reversed(list(self._cache)):
+                if key[1:] == cache_key[1:] and self._cache[key]:
+                    return self._cache[key][-1]
             raise KeyError(
                 f"{self.name} has no compiled entry for cache key {cache_key!r}. Call "
                 f"`get_arg_cache_key(*args, compile_if_miss=True)` or `make_jaxpr(*args)` first.")

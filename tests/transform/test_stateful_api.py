@@ -149,3 +149,12 @@ def test_getters_answer_for_a_discovery_that_closes_over_outer_tracers():
 
     outer(2.0)
     assert seen["states"] == (h, w)
+
+
+def test_getters_answer_after_the_model_structure_changed():
+    layer = bs.nn.Linear(3, 2)
+    sf = T.StatefulFunction(lambda x: layer(x))
+    sf.make_jaxpr(jnp.ones(3))
+    layer.note = "set after compiling"  # a watched attribute: the structure id moves
+    key = sf.get_arg_cache_key(jnp.ones(3))
+    assert sf.get_states_by_cache(key) == (layer.weight,)
