@@ -204,15 +204,28 @@ def check_brainstate(venv: pathlib.Path, reference: bool, source: pathlib.Path =
 
 
 def read_subset(path: pathlib.Path) -> dict[str, int]:
-    """``.ci/ecosystem_tests.txt``: ``<file relative to site-packages> <expected passes>``."""
+    """``.ci/ecosystem_tests.txt``: ``<file relative to site-packages> <expected passes>``
+    (``known`` failures, if any, in :func:`read_known`)."""
     subset: dict[str, int] = {}
     for ln in path.read_text().splitlines():
         ln = ln.split("#", 1)[0].strip()
         if not ln:
             continue
-        name, passes = ln.split()
+        name, passes = ln.split()[:2]
         subset[name] = int(passes)
     return subset
+
+
+def read_known(path: pathlib.Path) -> dict[str, int]:
+    """The optional third column ``known=N``: failures of that file on our package that are
+    known and explained in the file (an open issue), tolerated up to N so CI still catches any
+    new one."""
+    known: dict[str, int] = {}
+    for ln in path.read_text().splitlines():
+        fields = ln.split("#", 1)[0].split()
+        if len(fields) == 3 and fields[2].startswith("known="):
+            known[fields[0]] = int(fields[2][len("known="):])
+    return known
 
 
 def run_package(venv: pathlib.Path, package: str, targets: list[str], jobs: int, timeout: int,
@@ -299,7 +312,7 @@ def run(venv: pathlib.Path, subset_path: pathlib.Path | None, out: pathlib.Path 
         out.write_text(json.dumps(report, indent=1) + "\n")
     print_table(report)
     if subset is not None:
-        return check_subset(report, subset)
+        return check_subset(report, subset, read_known(subset_path))
     return 0
 
 
@@ -313,8 +326,10 @@ def print_table(report: dict) -> None:
               f"{summary.get('cpu_seconds', 0):>7}")
 
 
-def check_subset(report: dict, subset: dict[str, int]) -> int:
-    """Every listed file passes as many tests as on the reference, with no failure or error."""
+def check_subset(report: dict, subset: dict[str, int], known: dict | None = None) -> int:
+    """Every listed file passes as many tests as on the reference, with no failure or error
+    beyond its listed known failures."""
+    known = known or {}
     problems = []
     for fname, expected in subset.items():
         package = fname.split("/", 1)[0]
@@ -324,6 +339,11 @@ def check_subset(report: dict, subset: dict[str, int]) -> int:
             continue
         bad = entry["failed"] + entry["error"]
         passed = entry["passed"] + entry["xpassed"]
+        allowed = known.get(fname, 0)
+        if bad and bad <= allowed and passed >= expected - allowed:
+            print(f"KNOWN {fname}: {passed}/{expected} passed, {bad} known failures (listed in the subset file); "
+                  f"first: {entry['first_error']}")
+            continue
         if bad or passed < expected:
             problems.append(f"{fname}: {passed}/{expected} passed, {entry['failed']} failed, "
                             f"{entry['error']} errors; first: {entry['first_error']}")
