@@ -76,6 +76,14 @@ def call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Opti
     Raises:
       ValueError: for an unknown `fn_if_not_exist`.
       AttributeError: if a module lacks the method and `fn_if_not_exist='raise'`.
+
+    Example:
+      >>> import brainstate
+      >>> class Greeter(brainstate.nn.Module):
+      ...     def greet(self, who):
+      ...         print("hello", who)
+      >>> _ = brainstate.nn.call_all_fns(Greeter(), "greet", ("world",))
+      hello world
     """
     if fn_if_not_exist not in ("raise", "pass", "none", "warn"):
         raise ValueError(
@@ -117,7 +125,27 @@ def init_all_states(target: T, *init_args: Any, node_to_exclude: Any = None, **i
 
 
 def reset_all_states(target: T, *reset_args: Any, node_to_exclude: Any = None, **reset_kwargs: Any) -> T:
-    """Call `reset_state(*reset_args, **reset_kwargs)` on every Module in `target`; return it."""
+    """Call `reset_state(*reset_args, **reset_kwargs)` on every Module in `target`; return it.
+
+    Args:
+      target: the model.
+      *reset_args, **reset_kwargs: passed to every `reset_state` (a batch size, say).
+      node_to_exclude: a filter; matching modules are skipped.
+
+    Returns:
+      `target`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Cell(brainstate.nn.Module):
+      ...     def __init__(self):
+      ...         super().__init__()
+      ...         self.h = brainstate.HiddenState(jnp.ones(2))
+      ...     def reset_state(self):
+      ...         self.h.value = jnp.zeros(2)
+      >>> brainstate.nn.reset_all_states(Cell()).h.value.tolist()
+      [0.0, 0.0]
+    """
     return call_all_fns(target, "reset_state", reset_args, reset_kwargs, node_to_exclude)
 
 

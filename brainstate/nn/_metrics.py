@@ -28,11 +28,35 @@ __all__ = ["MetricState", "Metric", "AverageMetric", "AccuracyMetric", "WelfordM
 
 
 class MetricState(LongTermState):
-    """The state kind of a metric's running values (counts, sums, confusion counts)."""
+    """The state kind of a metric's running values (counts, sums, confusion counts).
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> count = brainstate.nn.MetricState(jnp.array(0))
+      >>> isinstance(count, brainstate.LongTermState)
+      True
+    """
 
 
 class Metric(Node):
-    """Base class of metrics: `update(**kwargs)`, `compute()`, `reset()`."""
+    """Base class of metrics: `update(**kwargs)`, `compute()`, `reset()`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Count(brainstate.nn.Metric):
+      ...     def __init__(self):
+      ...         self.n = brainstate.nn.MetricState(jnp.array(0))
+      ...     def reset(self):
+      ...         self.n.value = jnp.array(0)
+      ...     def update(self, **kwargs):
+      ...         self.n.value = self.n.value + 1
+      ...     def compute(self):
+      ...         return self.n.value
+      >>> c = Count()
+      >>> c.update(); c.update()
+      >>> int(c.compute())
+      2
+    """
 
     def reset(self) -> None:
         """Start over: put every running value back to its initial value."""
@@ -363,6 +387,14 @@ class MultiMetric(Metric):
     Raises:
       ValueError: if a name is one of the methods ('reset', 'update', 'compute').
       TypeError: if a value is not a `Metric`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> m = brainstate.nn.MultiMetric(accuracy=brainstate.nn.AccuracyMetric(),
+      ...                               loss=brainstate.nn.AverageMetric("loss"))
+      >>> m.update(logits=jnp.array([[2.0, 0.0], [0.0, 1.0]]), labels=jnp.array([0, 0]), loss=jnp.array(0.5))
+      >>> {k: float(v) for k, v in m.compute().items()}
+      {'accuracy': 0.5, 'loss': 0.5}
     """
 
     _RESERVED = frozenset({"reset", "update", "compute", "metric_names"})
