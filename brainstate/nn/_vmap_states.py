@@ -77,6 +77,18 @@ def vmap_reset_all_states(target: T, *reset_args: Any, axis_size: int = None, no
 
     Raises:
       ValueError: without a positive int `axis_size`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Cell(brainstate.nn.Module):
+      ...     def init_state(self):
+      ...         self.h = brainstate.HiddenState(jnp.zeros(2))
+      ...     def reset_state(self):
+      ...         self.h.value = jnp.zeros(2)
+      >>> cell = brainstate.nn.vmap_init_all_states(Cell(), axis_size=4)
+      >>> cell.h.value = jnp.ones((4, 2))
+      >>> brainstate.nn.vmap_reset_all_states(cell, axis_size=4).h.value.shape
+      (4, 2)
     """
     _need_size(axis_size, "vmap_reset_all_states")
     batched = [s for s in graph.states(target).values()

@@ -93,6 +93,12 @@ class Vmap(Module):
 
     Raises:
       TypeError: if `module` is not a Module.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> layer = brainstate.nn.Linear(3, 2, w_init=jnp.ones((3, 2)))
+      >>> brainstate.nn.Vmap(layer)(jnp.ones((4, 3))).tolist()[0]
+      [3.0, 3.0]
     """
 
     def __init__(self, module: Module, in_axes: Any = 0, out_axes: Any = 0, vmap_states: Any = None,
@@ -129,6 +135,19 @@ class Map(Module):
 
     Raises:
       ValueError: for a bad `init_map_size` or `behavior`, or calling before `init_all_states`.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Cell(brainstate.nn.Module):
+      ...     def init_state(self):
+      ...         self.h = brainstate.HiddenState(jnp.zeros(2))
+      ...     def update(self, x):
+      ...         self.h.value = self.h.value + x
+      ...         return self.h.value
+      >>> ensemble = brainstate.nn.Map(Cell(), init_map_size=3)
+      >>> ensemble.init_all_states()
+      >>> ensemble(jnp.ones((3, 2))).shape
+      (3, 2)
     """
 
     def __init__(self, module: Module, init_map_size: int, init_state_axes: Any = None, state_tag: Optional[str] = None,
