@@ -290,7 +290,20 @@ def _check_dynamics(module: Any, where: str) -> None:
 
 
 class Prefetch(Node):
-    """A reference to `module.<item>`, resolved when called (a State gives its value)."""
+    """A reference to `module.<item>`, resolved when called (a State gives its value).
+
+    Args:
+      module: the module holding the item.
+      item: the attribute name.
+
+    Example:
+      >>> import brainstate
+      >>> lif = brainstate.nn.LIF(3)
+      >>> brainstate.nn.init_all_states(lif)
+      LIF(...)
+      >>> brainstate.nn.Prefetch(lif, "V")().shape
+      (3,)
+    """
 
     def __init__(self, module: Dynamics, item: str):
         self.module = module
@@ -388,6 +401,16 @@ class OutputDelayAt(Node):
 def init_maybe_prefetch(target: Any, *args: Any, **kwargs: Any) -> None:
     """Check that a prefetch reference resolves (a no-op for anything else).
 
+    Args:
+      target: a `Prefetch`, a `PrefetchDelay`, or anything else (ignored).
+      *args, **kwargs: accepted for the collective-call signature, unused.
+
+    Example:
+      >>> import brainstate
+      >>> lif = brainstate.nn.LIF(3)
+      >>> _ = brainstate.nn.init_all_states(lif)
+      >>> brainstate.nn.init_maybe_prefetch(brainstate.nn.Prefetch(lif, "V"))  # resolves: no error
+
     Raises:
       AttributeError: if a `Prefetch` points at a missing attribute.
       KeyError: if a `PrefetchDelay`'s module records no delay of that item.
@@ -399,26 +422,90 @@ def init_maybe_prefetch(target: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def receive_update_output(cls: T) -> T:
-    """Mark an after update to be called with the module's output (the default)."""
+    """Mark an after update to be called with the module's output (the default).
+
+    Args:
+      cls: the after-update class.
+
+    Returns:
+      `cls`, unmarked from `not_receive_update_output`.
+
+    Example:
+      >>> import brainstate
+      >>> @brainstate.nn.not_receive_update_output
+      ... class Tick(brainstate.nn.Module):
+      ...     def update(self):
+      ...         pass
+      >>> "_not_receive_update_output" in brainstate.nn.receive_update_output(Tick).__dict__
+      False
+    """
     if "_not_receive_update_output" in getattr(cls, "__dict__", {}):
         delattr(cls, "_not_receive_update_output")
     return cls
 
 
 def not_receive_update_output(cls: T) -> T:
-    """Mark an after update to be called without arguments."""
+    """Mark an after update to be called without arguments.
+
+    Args:
+      cls: the after-update class.
+
+    Returns:
+      `cls`, marked.
+
+    Example:
+      >>> import brainstate
+      >>> @brainstate.nn.not_receive_update_output
+      ... class Tick(brainstate.nn.Module):
+      ...     def update(self):
+      ...         pass
+      >>> Tick._not_receive_update_output
+      True
+    """
     cls._not_receive_update_output = True
     return cls
 
 
 def receive_update_input(cls: T) -> T:
-    """Mark a before update to be called with the module's call arguments."""
+    """Mark a before update to be called with the module's call arguments.
+
+    Args:
+      cls: the before-update class.
+
+    Returns:
+      `cls`, marked.
+
+    Example:
+      >>> import brainstate
+      >>> @brainstate.nn.receive_update_input
+      ... class Log(brainstate.nn.Module):
+      ...     def update(self, x):
+      ...         pass
+      >>> Log._receive_update_input
+      True
+    """
     cls._receive_update_input = True
     return cls
 
 
 def not_receive_update_input(cls: T) -> T:
-    """Mark a before update to be called without arguments (the default)."""
+    """Mark a before update to be called without arguments (the default).
+
+    Args:
+      cls: the before-update class.
+
+    Returns:
+      `cls`, unmarked from `receive_update_input`.
+
+    Example:
+      >>> import brainstate
+      >>> @brainstate.nn.receive_update_input
+      ... class Log(brainstate.nn.Module):
+      ...     def update(self, x):
+      ...         pass
+      >>> hasattr(brainstate.nn.not_receive_update_input(Log), "_receive_update_input")
+      False
+    """
     if "_receive_update_input" in getattr(cls, "__dict__", {}):
         delattr(cls, "_receive_update_input")
     return cls
