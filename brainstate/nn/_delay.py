@@ -372,6 +372,17 @@ class DelayAccess(Node):
       delay: the `Delay`.
       *time: the delay time, optionally followed by indices.
       entry: the entry name.
+
+    Example:
+      >>> import brainstate
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     lif = brainstate.nn.LIF(3)
+      ...     history = brainstate.nn.StateWithDelay(lif, "V")
+      ...     two_steps = brainstate.nn.DelayAccess(history, 0.2, entry="V at 0.2 ms")
+      ...     _ = brainstate.nn.init_all_states(lif), brainstate.nn.init_all_states(history)
+      ...     history.update()
+      ...     two_steps().shape
+      (3,)
     """
 
     def __init__(self, delay: Delay, *time: Any, entry: str):
@@ -397,6 +408,17 @@ class StateWithDelay(Delay):
 
     Raises:
       TypeError: at `init_state`, if the attribute is not a State.
+
+    Example:
+      >>> import brainstate
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     lif = brainstate.nn.LIF(3)
+      ...     history = brainstate.nn.StateWithDelay(lif, "V")
+      ...     two_steps = brainstate.nn.DelayAccess(history, 0.2, entry="V at 0.2 ms")
+      ...     _ = brainstate.nn.init_all_states(lif), brainstate.nn.init_all_states(history)
+      ...     history.update()
+      ...     two_steps().shape
+      (3,)
     """
 
     def __init__(self, target: Node, item: str, init: Callable = None, interpolation: Optional[str] = "round",
