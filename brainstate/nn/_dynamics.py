@@ -336,7 +336,23 @@ class Prefetch(Node):
 
 
 class PrefetchDelay(Node):
-    """`Prefetch(...).delay`: choose the delay with `.at(time)`."""
+    """`Prefetch(...).delay`: choose the delay with `.at(time)`.
+
+    Args:
+      module: the module holding the item.
+      item: the attribute name.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     lif = brainstate.nn.LIF(3)
+      ...     v_earlier = brainstate.nn.Prefetch(lif, "V").delay.at(0.2)
+      ...     out_earlier = brainstate.nn.OutputDelayAt(lif, 0.2)
+      ...     _ = brainstate.nn.init_all_states(lif)
+      ...     _ = lif(jnp.ones(3))
+      ...     v_earlier().shape, out_earlier().shape
+      ((3,), (3,))
+    """
 
     def __init__(self, module: Dynamics, item: str):
         self.module = module
@@ -352,6 +368,17 @@ class PrefetchDelayAt(Node):
 
     One `StateWithDelay` per (module, item, update_every) records the state after each call of
     the module; every `PrefetchDelayAt` registers its own entry on it.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     lif = brainstate.nn.LIF(3)
+      ...     v_earlier = brainstate.nn.Prefetch(lif, "V").delay.at(0.2)
+      ...     out_earlier = brainstate.nn.OutputDelayAt(lif, 0.2)
+      ...     _ = brainstate.nn.init_all_states(lif)
+      ...     _ = lif(jnp.ones(3))
+      ...     v_earlier().shape, out_earlier().shape
+      ((3,), (3,))
     """
 
     def __init__(self, module: Dynamics, item: str, *time_and_index: Any, delay_init: Any = None,
@@ -379,7 +406,19 @@ class PrefetchDelayAt(Node):
 
 
 class OutputDelayAt(Node):
-    """The output of `module` read at a delay, through a `Delay` after update."""
+    """The output of `module` read at a delay, through a `Delay` after update.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     lif = brainstate.nn.LIF(3)
+      ...     v_earlier = brainstate.nn.Prefetch(lif, "V").delay.at(0.2)
+      ...     out_earlier = brainstate.nn.OutputDelayAt(lif, 0.2)
+      ...     _ = brainstate.nn.init_all_states(lif)
+      ...     _ = lif(jnp.ones(3))
+      ...     v_earlier().shape, out_earlier().shape
+      ((3,), (3,))
+    """
 
     def __init__(self, module: Dynamics, *delay_time: Any, delay_init: Any = None,
                  interpolation: Optional[str] = None, update_every: Any = None, **kwargs: Any):

@@ -243,6 +243,18 @@ def vmap_call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs:
     Raises:
       ValueError: if `axis_size` is not a positive int.
       TypeError: if `kwargs` is not a mapping.
+
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> class Cell(brainstate.nn.Module):
+      ...     def init_state(self):
+      ...         self.h = brainstate.HiddenState(jnp.zeros(2))
+      ...     def bump(self):
+      ...         self.h.value = self.h.value + 1.0
+      >>> cell = brainstate.nn.vmap_init_all_states(Cell(), axis_size=4)
+      >>> cell = brainstate.nn.vmap_call_all_fns(cell, "bump", axis_size=4)
+      >>> cell.h.value.shape, cell.h.value[0].tolist()
+      ((4, 2), [1.0, 1.0])
     """
     if not isinstance(axis_size, int) or axis_size <= 0:
         raise ValueError(f"vmap_call_all_fns: axis_size must be a positive int, got {axis_size!r}.")
