@@ -230,6 +230,15 @@ class Projection(Module):
     Raises:
       TypeError: if `comm` is not callable or `post`/`syn` are not `Dynamics`.
       ValueError: if `reversal` is given without `syn`.
+    Example:
+      >>> import brainstate, jax.numpy as jnp
+      >>> with brainstate.environ.context(dt=0.1):
+      ...     post = brainstate.nn.LIF(3)
+      ...     comm = brainstate.nn.Linear(2, 3, w_init=jnp.ones((2, 3)))
+      ...     proj = brainstate.nn.Projection(comm, post, syn=brainstate.nn.Expon(3, tau=5.0))
+      ...     _ = brainstate.nn.init_all_states(post), brainstate.nn.init_all_states(proj)
+      ...     proj(jnp.array([1.0, 1.0])).tolist()  # the synapse's conductance after one spike pair
+      [2.0, 2.0, 2.0]
     """
 
     def __init__(self, comm: Callable, post: Dynamics, syn: Optional[Dynamics] = None, reversal: Any = None,
