@@ -418,6 +418,11 @@ def _weak(obj: Any) -> Any:
 
 
 # -- the function -----------------------------------------------------------------------------
+def _args_part(key: Any) -> tuple:
+    """A cache key without its first entry (the structure id): what describes the arguments."""
+    return tuple(key)[1:]
+
+
 def _optimizations(names: Any) -> Optional[Tuple[str, ...]]:
     """`ir_optimizations` as a tuple of known pass names (checked when the function is built)."""
     if names is None:
@@ -616,11 +621,12 @@ class StatefulFunction:
             # Not cached under this exact key: the latest discovery for the same arguments, made
             # before the model's structure changed (the first key entry) or not cacheable (it
             # closes over tracers of an enclosing trace). The getters inspect; they never run it.
+            args_part = _args_part(cache_key)
             last = self._last
-            if last is not None and last.key[1:] == cache_key[1:]:
+            if last is not None and _args_part(last.key) == args_part:
                 return last
             for key in reversed(list(self._cache)):
-                if key[1:] == cache_key[1:] and self._cache[key]:
+                if _args_part(key) == args_part and self._cache[key]:
                     return self._cache[key][-1]
             raise KeyError(
                 f"{self.name} has no compiled entry for cache key {cache_key!r}. Call "
