@@ -7,12 +7,16 @@ stores the new values of the states it wrote (`commit`). Outside every transform
   store is under way, even when it is done), like a seqlock: a reader that sees the same even
   `seq` before and after reading never saw half of a store, and otherwise reads again under
   the lock;
-- every store stamps the states it writes with the `seq` it ran under (`State._version`). A
-  call remembers `seq` when it read its inputs; at commit, if `seq` moved and one of the states
-  it is about to write was stored since, nothing is stored and the caller runs the computation
-  again on fresh values — it is pure, so that is exactly what the call would have computed had
-  it started later. So two threads stepping one model never lose an update, and an uncontended
-  commit costs one comparison;
+- every store stamps the states it writes with the `seq` it ran under (`State._version`), the
+  stamp before the value. A call remembers `seq` when it read its inputs; at commit, if `seq`
+  moved and one of the states it is about to write was stored since, nothing is stored and the
+  caller runs the computation again on fresh values — it is pure, so that is exactly what the
+  call would have computed had it started later. So two threads stepping one model never lose
+  an update, and an uncontended commit costs one comparison;
+- `fast_runner` does read, call and commit for a fixed list of states with the fewest Python
+  operations (jit's per-call path): it reads without the seqlock's second look and validates
+  the read at commit time instead — a value read while a store was under way was stamped first,
+  so "none of my states stamped after `start`" proves the whole read consistent;
 - a commit is all or nothing: values are checked (and write hooks run) before anything is
   stored, and if storing is interrupted (`KeyboardInterrupt`, say) every state is put back.
 
@@ -20,8 +24,9 @@ Inside a trace both go through the trace instead (recording the reads and writes
 enclosing transform threads the states on).
 """
 
+import functools
 import threading
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import jax
 
@@ -30,7 +35,8 @@ from . import _hooks
 from ._signature import signature
 from ._trace import _local
 
-__all__ = ["snapshot", "gather", "commit", "store", "store_one", "commit_lock", "seq", "read_values"]
+__all__ = ["snapshot", "gather", "commit", "store", "store_one", "commit_lock", "seq", "read_values",
+           "fast_runner", "AGAIN"]
 
 commit_lock = threading.Lock()
 seq = 0  # see the module docstring; only changed under `commit_lock`
@@ -113,9 +119,9 @@ def store(states: Sequence[Any], values: Sequence[Any], tracers: Sequence[bool],
         seq += 1
         try:
             for s, v, t, sig in zip(states, values, tracers, sigs):
+                s._version = seq  # the stamp first: see `fast_runner`
                 s._value = v
                 s._tracer = t
-                s._version = seq
                 if sig is not None:
                     s._sig = sig
         except BaseException:
@@ -127,17 +133,129 @@ def store(states: Sequence[Any], values: Sequence[Any], tracers: Sequence[bool],
     return True
 
 
-def store_one(state: Any, value: Any, has_tracer: bool, sig: Any = None) -> None:
-    """An eager write of one checked value (stamped like every store)."""
+def store_one(state: Any, value: Any, has_tracer: bool, sig: Any = None, stamp: bool = True) -> None:
+    """An eager write of one checked value, stamped like every store unless `stamp` is False.
+
+    Unstamped: a raw JAX transform's tracer put in with `restore_value` (braintrace does it in
+    its custom-VJP rules, which JAX runs while *our* transform differentiates its function). It
+    is scratch space of that trace, not a value another computation could have read and built
+    on, so it does not make the running computation's commit look contended.
+    """
     global seq
     with commit_lock:
         seq += 1
+        if stamp:
+            state._version = seq  # the stamp first: see `fast_runner`
         state._value = value
         state._tracer = has_tracer
-        state._version = seq
         if sig is not None:
             state._sig = sig
         seq += 1
+
+
+class _Again:
+    """What a fast runner returns when it stored nothing: another thread stored one of its
+    states while it ran (or it read during a store). The caller takes the general path, which
+    runs the computation again."""
+
+    def __repr__(self) -> str:
+        return "AGAIN"
+
+
+AGAIN = _Again()
+
+
+_UNROLL = 16  # up to this many states, a runner's reads and stores are generated unrolled (see below)
+
+
+def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Callable) -> Callable:
+    """`run(args, kwargs)`: read `kept`, call `program`, store what it wrote; AGAIN if it could not.
+
+    `program(values, (), *args, **kwargs)` returns `(written, out)`: `written` holds the new
+    values of `write_states` (a subset of `kept`), which must be concrete arrays that passed the
+    write checks (a compiled program's outputs). `run` returns `out`, or `AGAIN` with nothing
+    stored. Outside every trace only.
+
+    For up to `_UNROLL` states the body is generated with the reads and stores written out
+    (`k0._value, k1._value, ...`): each Python operation on this path costs several times its
+    textbook price right after a compiled call has flushed the CPU caches, and a loop over a
+    small model's states was a few percent of its step. Larger models use the loop.
+    """
+    positions = {id(s): i for i, s in enumerate(kept)}
+    if len(kept) <= _UNROLL:
+        make = _unrolled(len(kept), tuple(positions[id(s)] for s in write_states))
+        return make(program, commit_lock.acquire, commit_lock.release, *kept)
+    return _looped(list(kept), list(write_states), program)
+
+
+@functools.lru_cache(maxsize=256)
+def _unrolled(n: int, writes: Tuple[int, ...]) -> Callable:
+    """The factory of runners for `n` states of which those at `writes` are written."""
+    ks = [f"k{i}" for i in range(n)]
+    values = f"[{', '.join(k + '._value' for k in ks)}]"
+    call = (f"written, out = program({values}, (), *args, **kwargs) if args or kwargs "
+            f"else program({values}, ())")
+    moved = f"start & 1 or {' or '.join(k + '._version > start' for k in ks)}" if ks else "False"
+    lines = [f"def make(program, acquire, release, {', '.join(ks)}):",
+             "    def run(args, kwargs):",
+             "        global seq",
+             "        start = seq",
+             f"        {call}"]
+    if not writes:
+        lines += [f"        if seq != start and ({moved}):",
+                  "            return AGAIN  # a store overlapped the read",
+                  "        return out"]
+    else:
+        lines += [f"        {''.join(f'v{j}, ' for j in range(len(writes)))}= written",
+                  "        acquire()",
+                  "        try:",
+                  "            stamp = seq + 1",
+                  f"            if stamp != start + 1 and ({moved}):",
+                  "                return AGAIN",
+                  "            seq = stamp"]
+        lines += [f"            k{i}._version = stamp; k{i}._value = v{j}" for j, i in enumerate(writes)]
+        lines += ["            seq = stamp + 1",
+                  "        finally:",
+                  "            release()",
+                  "        return out"]
+    lines.append("    return run")
+    namespace: dict = {}
+    # The module's globals: `seq` and `AGAIN` in the generated body are this module's.
+    exec(compile("\n".join(lines), f"<brainstate fast runner: {n} states>", "exec"), globals(), namespace)
+    return namespace["make"]
+
+
+def _looped(kept: List[Any], write_states: List[Any], program: Callable) -> Callable:
+    acquire, release = commit_lock.acquire, commit_lock.release
+
+    def run(args: tuple, kwargs: dict) -> Any:
+        global seq
+        start = seq
+        values = [s._value for s in kept]
+        written, out = program(values, (), *args, **kwargs) if args or kwargs else program(values, ())
+        if not write_states:
+            if seq != start and (start & 1 or _stamped_after(kept, start)):
+                return AGAIN  # a store overlapped the read
+            return out
+        acquire()
+        try:
+            stamp = seq + 1
+            if stamp != start + 1 and (start & 1 or _stamped_after(kept, start)):
+                return AGAIN
+            seq = stamp
+            for s, v in zip(write_states, written):
+                s._version = stamp
+                s._value = v
+            seq = stamp + 1
+        finally:
+            release()
+        return out
+
+    return run
+
+
+def _stamped_after(states: Sequence[Any], start: int) -> bool:
+    return any(s._version > start for s in states)
 
 
 def _sig_of(value: Any) -> tuple:

@@ -43,13 +43,13 @@ class HiddenGroupState(HiddenState):
 
     @property
     def varshape(self) -> tuple:
-        """Shape of one hidden variable."""
-        return tuple(self._sig[1][0][0][:-1])
+        """Shape of one hidden variable, as the running function sees it (inside `vmap`, one lane's)."""
+        return self._seen_shape()[:-1]
 
     @property
     def num_state(self) -> int:
         """Number of hidden variables in the group."""
-        return self._sig[1][0][0][-1]
+        return self._seen_shape()[-1]
 
     def _index(self, item) -> int:
         if isinstance(item, str) and item.isdigit():

@@ -177,8 +177,8 @@ class State(_hooks.StateHookMixin):
             elif not self._in_own_raw_trace():
                 raise self._escaping_tracer_error()
         if trace is None:  # an eager write: stamped, under the commit lock
-            self._raw_restored = bool(restore and has_tracer)
-            _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None)
+            self._raw_restored = raw = bool(restore and has_tracer)
+            _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None, stamp=not raw)
             return
         if restore:
             self._sig = (treedef, sigs)
@@ -439,8 +439,12 @@ class HiddenState(ShortTermState):
 
     @property
     def varshape(self) -> tuple:
-        """The shape of the hidden variable."""
-        return tuple(self._sig[1][0][0])
+        """The shape of the hidden variable, as the running function sees it: inside `vmap`, one
+        lane's shape. (It reads the value, so inside a transform the state counts as read.)"""
+        return self._seen_shape()
+
+    def _seen_shape(self) -> tuple:
+        return tuple(np.shape(jax.tree_util.tree_leaves(self.value)[0]))
 
     @property
     def num_state(self) -> int:

@@ -40,6 +40,10 @@ class _Local(threading.local):
 
 
 _local = _Local()
+# One entry per trace open in any thread (appended and popped with the thread-local stack).
+# Empty between transforms in an ordinary program, so jit's per-call path tests this list
+# instead of looking up the calling thread's stack.
+open_traces: list = []
 _serial = itertools.count(1)
 
 
@@ -247,10 +251,12 @@ class StateTrace:
         stack = _local.stack
         self.parent = stack[-1] if stack else None
         stack.append(self)
+        open_traces.append(None)
         return self
 
     def __exit__(self, *exc):
         stack = _local.stack
         assert stack and stack[-1] is self, "state traces must be exited in LIFO order"
         stack.pop()
+        open_traces.pop()
         return False

@@ -37,7 +37,7 @@ import jax
 from .. import _compatible_import as compat
 from .._errors import BrainStateError, TraceContextError
 from .._state import _commit
-from .._state._trace import _local as _trace_local, environ_read
+from .._state._trace import _local as _trace_local, environ_read, open_traces as _open_traces
 from ..environ._settings import lookup
 from ..graph import _epoch
 from ..graph._watch import describe_change
@@ -69,7 +69,7 @@ class _Entry:
     """One compiled program for one structure of the reached graph."""
 
     __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
-                 "by_env", "plain", "fast", "epoch", "fp_id", "fp", "rebind")
+                 "by_env", "plain", "run", "epoch", "fp_id", "fp", "rebind")
 
     def __init__(self, fp_id: int, fp: tuple):
         self.states: list = []
@@ -81,7 +81,8 @@ class _Entry:
         self.env_keys: tuple = ()
         self.jitted: Any = None
         self.plain = False  # built, and reads no environ key: `jitted` is the program for every call
-        self.fast = False  # plain, and nothing donated or restored: the fast path of `__call__` applies
+        # plain, and nothing donated or restored: `__call__`'s fast path calls this (`_commit.fast_runner`)
+        self.run: Optional[Callable] = None
         self.by_env: Dict[tuple, Any] = {}
         self.epoch = -1
         self.fp_id, self.fp = fp_id, fp
@@ -196,7 +197,8 @@ class JittedFunction:
         entry.by_env = {}
         entry.jitted = self._new_jit(entry)
         entry.plain = not entry.env_keys
-        entry.fast = entry.plain and not entry.donated and not entry.restored_any
+        fast = entry.plain and not entry.donated and not entry.restored_any
+        entry.run = _commit.fast_runner(entry.kept, entry.write_states, entry.jitted) if fast else None
 
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
@@ -299,34 +301,19 @@ class JittedFunction:
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         entry = self._entry
+        run = entry.run
         # The fast path: a known graph (no watched attribute changed, no global rebound), no
         # environ key read, nothing donated or restored, not inside another transform.
-        if (not entry.fast or entry.epoch != _epoch.epoch or _trace_local.stack
-                or type(_JAX_TRACE.value) is not compat.EvalTrace):  # inside a raw JAX transform
+        if (run is None or entry.epoch != _epoch.epoch or _open_traces  # a trace of ours is open somewhere
+                or type(_JAX_TRACE.value) is not _EVAL_TRACE  # inside a raw JAX transform
+                or (entry.rebind and self._rebound(entry))):  # a global the function reaches was rebound
             return self._call(args, kwargs)
-        for names, name, obj in entry.rebind:
-            if names.get(name) is not obj:  # a global the function reaches was rebound
-                return self._call(args, kwargs)
-        start = _commit.seq
-        kept = [s._value for s in entry.kept]
-        if start & 1 or start != _commit.seq:  # a store was under way: read again, consistently
-            kept, start = _commit.read_values(entry.kept)
         try:
-            written, out = entry.jitted(kept, (), *args, **kwargs)
+            out = run(args, kwargs)
         except (_Grow, _Reselect, TypeError) as err:
             return self._failed(err, entry, args, kwargs)
-        if written:
-            with _commit.commit_lock:
-                stamp = _commit.seq + 1
-                if stamp == start + 1 or not _commit.moved_since(entry.write_states, start):
-                    _commit.seq = stamp  # odd: readers wait for the store to finish
-                    for state, value in zip(entry.write_states, written):
-                        state._value = value
-                        state._version = stamp
-                    _commit.seq = stamp + 1
-                    return out
-            return self(*args, **kwargs)  # another thread wrote a state: run again on its values
-        return out
+        # AGAIN: another thread stored one of the states meanwhile; the general path runs again
+        return self._call(args, kwargs) if out is _AGAIN else out
 
     def _call(self, args: tuple, kwargs: dict):
         """Every call the fast path does not take."""
@@ -518,6 +505,8 @@ class _DonateSignature:
 
 _MAX_ROUNDS = 8  # traces in a row that may each find new states before jit gives up
 _JAX_TRACE = compat.current_trace_ref  # `.value`: the JAX trace operations bind to now (thread-local)
+_EVAL_TRACE = compat.EvalTrace  # its type outside every JAX transform
+_AGAIN = _commit.AGAIN
 
 
 def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:

@@ -240,6 +240,20 @@ def test_state_init_and_hidden_members():
     assert t.name2index == {"v": 0, "w": 1}
 
 
+def test_hidden_shapes_are_one_lanes_inside_vmap():
+    h, g = bs.HiddenState(jnp.zeros((3, 4))), bs.HiddenGroupState(jnp.zeros((3, 4, 2)))
+    seen = []
+
+    def lane():
+        seen.append((h.varshape, g.varshape, g.num_state))
+        return h.value.sum() + g.value.sum()
+
+    bs.transform.vmap(lane, in_states=[h, g])()
+    # As the function sees them: one lane (libraries shape per-lane gradients with them).
+    assert seen == [((4,), (4,), 2)]
+    assert (h.varshape, g.varshape, g.num_state) == ((3, 4), (3, 4), 2)
+
+
 def test_copy_from_and_check_if_deleted():
     a, b = bs.State(jnp.ones(2), name="a"), bs.State(jnp.zeros(2), name="b")
     a.copy_from(b)

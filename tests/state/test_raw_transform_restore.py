@@ -104,3 +104,49 @@ def test_a_model_rebuilt_inside_a_raw_trace_works_through_nested_state_aware_tra
     grads = outer(loss)(params)
     want = jax.grad(lambda w: (x @ w).sum())(jnp.ones((4, 3)) * 0.5)
     assert_allclose(grads["weight"].value["weight"], want, rtol=1e-6)
+
+
+def _cell_restoring_in_its_vjp_rule(h):
+    """braintrace's pattern: the forward rule of a `jax.custom_vjp` keeps a hidden state in step
+    with the forward pass by restoring its (traced) value. JAX runs that rule while a state-aware
+    `grad` differentiates its function, outside any trace of ours."""
+    def primal(w, hv, x):
+        return jnp.tanh(w * x + hv)
+
+    @jax.custom_vjp
+    def cell(w, hv, x):
+        return primal(w, hv, x)
+
+    def fwd(w, hv, x):
+        out = primal(w, hv, x)
+        h.restore_value(out)
+        fwd.runs += 1
+        return out, (w, hv, x)
+
+    def bwd(res, g):
+        return jax.vjp(primal, *res)[1](g)
+
+    fwd.runs = 0
+    cell.defvjp(fwd, bwd)
+    return cell, primal, fwd
+
+
+def test_a_restore_in_a_custom_vjp_rule_does_not_contend_with_the_grad_commit():
+    h, w = bs.HiddenState(jnp.zeros(3)), bs.ParamState(jnp.array([0.5, -1.0, 2.0]))
+    cell, primal, fwd = _cell_restoring_in_its_vjp_rule(h)
+    x = jnp.array([1.0, 2.0, 3.0])
+
+    def loss(x):
+        h.value = cell(w.value, h.value, x)
+        return (h.value ** 2).sum()
+
+    grads = bs.transform.grad(loss, grad_states={"w": w})(x)
+    want = jax.grad(lambda wv: (primal(wv, jnp.zeros(3), x) ** 2).sum())(w.value)
+    assert_allclose(grads["w"], want, rtol=1e-6)
+    # The commit went through at once (no second run reading the rule's stale tracer), and the
+    # state holds the committed value, not the tracer the rule put in.
+    assert fwd.runs == 1
+    assert_allclose(h.value, primal(w.value, jnp.zeros(3), x), rtol=1e-6)
+    grads = bs.transform.grad(loss, grad_states={"w": w})(x)  # and again, from that value
+    want = jax.grad(lambda wv: (primal(wv, primal(w.value, jnp.zeros(3), x), x) ** 2).sum())(w.value)
+    assert_allclose(grads["w"], want, rtol=1e-6)

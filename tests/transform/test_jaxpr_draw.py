@@ -115,6 +115,8 @@ def test_view_pydot_displays_the_png(monkeypatch):
 
 def test_view_pydot_without_ipython_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", None)
+    # An earlier test of this process may have imported the submodule itself: hide it too.
+    monkeypatch.setitem(sys.modules, "IPython.display", None)
     with pytest.raises(ModuleNotFoundError, match=r"view_pydot displays the graph in a Jupyter notebook and needs "
                                                   r"IPython"):
         T.view_pydot(T.draw_dot_graph(jax.make_jaxpr(jnp.sin)(1.0)))

@@ -1,0 +1,203 @@
+"""jit's per-call path (`_commit.fast_runner`): read, call, store — and nothing stored when another
+store overlapped it.
+
+The protocol is tested with a plain Python `program` that performs the overlapping store itself,
+so every interleaving is exact; the threaded tests then check the property end to end (no lost
+update, no torn read) with a tiny thread switch interval to provoke interleavings. None depends
+on timing for its verdict.
+"""
+
+import sys
+import threading
+
+import jax.numpy as jnp
+import pytest
+
+import brainstate as bs
+from brainstate._state import _commit
+from brainstate._state._commit import AGAIN, fast_runner
+
+HANG = 120  # seconds: only a guard against a hang, never a speed requirement
+SIZES = [1, 3, _commit._UNROLL + 4]  # one state, a few (unrolled), many (the loop)
+
+
+def _states(n):
+    return [bs.State(jnp.array(float(i))) for i in range(n)]
+
+
+def _adding(states, amount=1.0, also=None):
+    """A program writing every state + `amount`; `also()` runs in the middle, like another thread."""
+
+    def program(values, donated, *args, **kwargs):
+        assert donated == ()
+        if also is not None:
+            also()
+        return [v + amount for v in values], ("out", args, kwargs)
+
+    return program
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_runner_stores_every_written_state_and_returns_the_output(n):
+    states = _states(n)
+    run = fast_runner(states, states, _adding(states))
+    assert run((1,), {"k": 2}) == ("out", (1,), {"k": 2})
+    assert [float(s.value) for s in states] == [i + 1.0 for i in range(n)]
+    assert run((), {}) == ("out", (), {})
+    assert [float(s.value) for s in states] == [i + 2.0 for i in range(n)]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_runner_writes_only_its_write_states(n):
+    states = _states(n + 1)
+    written = states[1:]  # states[0] is only read
+
+    def program(values, donated):
+        return [v * 10 for v in values[1:]], float(values[0])
+
+    run = fast_runner(states, written, program)
+    assert run((), {}) == 0.0
+    assert [float(s.value) for s in states] == [0.0] + [10.0 * i for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_store_to_one_of_its_states_meanwhile_stores_nothing(n):
+    states = _states(n)
+
+    def other_thread_stores():
+        states[-1].value = jnp.array(100.0)
+
+    run = fast_runner(states, states, _adding(states, also=other_thread_stores))
+    assert run((), {}) is AGAIN
+    # Nothing of the run was stored; the other store is kept (the caller runs again on it).
+    assert [float(s.value) for s in states] == [float(i) for i in range(n - 1)] + [100.0]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_store_to_a_read_only_state_meanwhile_stores_nothing(n):
+    states = _states(n + 1)
+    reader = states[0]
+
+    def program(values, donated):
+        reader.value = jnp.array(-1.0)  # the value this run read is now stale
+        return [v + 1 for v in values[1:]], None
+
+    run = fast_runner(states, states[1:], program)
+    assert run((), {}) is AGAIN
+    assert [float(s.value) for s in states] == [-1.0] + [float(i) for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_read_only_run_overlapping_a_store_of_its_states_reports_it(n):
+    states = _states(n)
+
+    def program(values, donated):
+        states[0].value = jnp.array(7.0)
+        return [], sum(float(v) for v in values)
+
+    run = fast_runner(states, [], program)
+    assert run((), {}) is AGAIN  # its read may mix values from before and after that store
+    assert float(states[0].value) == 7.0
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_store_to_an_unrelated_state_meanwhile_does_not_matter(n):
+    states, unrelated = _states(n), bs.State(jnp.array(0.0))
+
+    def elsewhere():
+        unrelated.value = jnp.array(5.0)
+
+    run = fast_runner(states, states, _adding(states, also=elsewhere))
+    assert run((), {}) == ("out", (), {})
+    assert [float(s.value) for s in states] == [i + 1.0 for i in range(n)]
+    read_only = fast_runner(states, [], lambda values, donated: ([], (elsewhere(), "read")[1]))
+    assert read_only((), {}) == "read"
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_run_that_started_during_a_store_stores_nothing(n):
+    """Another thread is half-way through a store of these states when the run reads them."""
+    states = _states(n)
+    with _commit.commit_lock:  # what `store` does, stopped after stamping and writing one state
+        _commit.seq += 1
+        states[0]._version = _commit.seq
+        states[0]._value = jnp.array(50.0)
+
+    def the_store_finishes():
+        with _commit.commit_lock:
+            _commit.seq += 1
+
+    run = fast_runner(states, states, _adding(states, also=the_store_finishes))
+    assert _commit.seq & 1  # a store is under way while the run reads
+    assert run((), {}) is AGAIN
+    assert [float(s.value) for s in states] == [50.0] + [float(i) for i in range(1, n)]
+
+
+@pytest.fixture
+def frequent_switches():
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: more interleavings
+    yield
+    sys.setswitchinterval(before)
+
+
+def _in_threads(n, target):
+    start, errors = threading.Barrier(n), []
+
+    def body(k):
+        try:
+            start.wait(HANG)
+            target(k)
+        except BaseException as e:  # surfaced below with its thread
+            errors.append((k, e))
+
+    threads = [threading.Thread(target=body, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(HANG)
+    assert not errors, errors
+
+
+@pytest.mark.usefixtures("frequent_switches")
+def test_threads_stepping_one_counter_lose_no_update():
+    count, other = bs.State(jnp.array(0)), bs.State(jnp.array(0))
+
+    @bs.transform.jit
+    def inc():
+        count.value = count.value + 1
+
+    inc()
+
+    def steps(k):
+        for _ in range(200):
+            inc()
+            other.value = jnp.array(k)  # unrelated stores from every thread
+
+    _in_threads(4, steps)
+    assert int(count.value) == 1 + 4 * 200
+
+
+@pytest.mark.usefixtures("frequent_switches")
+def test_a_compiled_read_never_sees_half_of_a_compiled_store():
+    pair = [bs.State(jnp.array(0)) for _ in range(2)]
+
+    @bs.transform.jit
+    def step():
+        for s in pair:
+            s.value = s.value + 1
+
+    difference = bs.transform.jit(lambda: pair[0].value - pair[1].value)
+    step(), difference()
+    seen = []
+
+    def work(k):
+        for _ in range(300):
+            if k % 2:
+                step()
+            else:
+                seen.append(int(difference()))
+
+    _in_threads(4, work)
+    assert set(seen) == {0}
+    assert int(pair[0].value) == int(pair[1].value) == 1 + 2 * 300
