@@ -129,6 +129,7 @@ def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.A
             f"rrelu: lower must not exceed upper, got lower={lower} and upper={upper}. "
             f"Pass bounds with lower <= upper, e.g. lower=0.125, upper=0.333.")
     x = jnp.asarray(x)
+    slope: ArrayLike
     if environ.get("fit", True):
         dtype = jnp.result_type(x, float)
         slope = random.uniform(lower, upper, size=x.shape, dtype=dtype)

@@ -7,7 +7,7 @@ graph walk); then the marked ones by ascending level, ties again children first.
 """
 
 import warnings
-from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from .. import graph
 from ..util._filters import to_predicate
@@ -16,10 +16,11 @@ from ._module import Module
 __all__ = ["call_order", "call_all_fns", "init_all_states", "reset_all_states", "MAX_ORDER"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 MAX_ORDER = 10
 
 
-def call_order(level: int = 0, check_order_boundary: bool = True) -> Callable[[Callable], Callable]:
+def call_order(level: int = 0, check_order_boundary: bool = True) -> Callable[[F], F]:
     """Mark a method so collective calls run it after all unmarked ones, lower levels first.
 
     Args:
@@ -41,8 +42,8 @@ def call_order(level: int = 0, check_order_boundary: bool = True) -> Callable[[C
             f"call_order: level must be an integer in [0, {MAX_ORDER}), got {level!r}. Use a level "
             f"in range, or pass check_order_boundary=False to allow any level.")
 
-    def mark(fn: Callable) -> Callable:
-        fn.call_order = level
+    def mark(fn: F) -> F:
+        setattr(fn, "call_order", level)  # read back with getattr by call_all_fns
         return fn
 
     return mark
@@ -94,7 +95,8 @@ def call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Opti
     if node_to_exclude is not None:
         excluded = to_predicate(node_to_exclude)
         items = [(p, m) for p, m in items if not excluded(p, m)]
-    unmarked, marked = [], []
+    unmarked: List[Tuple[Any, Callable]] = []
+    marked: List[Tuple[Any, Callable]] = []
     for path, module in _post_order(items):
         fn = getattr(module, fn_name, None)
         if fn is None:

@@ -18,7 +18,7 @@ input dilated by `stride` (zeros between its elements); its explicit padding app
 dilated input, and 'SAME' gives `in * stride` outputs per axis, as `jax.lax.conv_transpose` does.
 """
 
-from typing import Any, Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -40,7 +40,7 @@ _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
 
 def _positive(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and bool(v >= 1)
 
 
 class _ConvBase(Module):
@@ -101,7 +101,8 @@ class _ConvBase(Module):
 
     def _tuple(self, value: IntOrTuple, arg: str) -> Tuple[int, ...]:
         n = self.num_spatial_dims
-        values = (value,) * n if _positive(value) else tuple(value) if isinstance(value, (tuple, list)) else None
+        values: Optional[Tuple[Any, ...]] = (
+            (value,) * n if _positive(value) else tuple(value) if isinstance(value, (tuple, list)) else None)
         if values is None or len(values) != n or not all(_positive(v) for v in values):
             raise ValueError(f"{self._label()}: {arg} must be a positive int or a tuple of {n} positive ints, "
                              f"got {value!r}.")
@@ -118,13 +119,14 @@ class _ConvBase(Module):
             return ((int(padding), int(padding)),) * n
         is_int = lambda i: isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0
         is_pair = lambda p: isinstance(p, (tuple, list)) and len(p) == 2 and all(map(is_int, p))
-        if isinstance(padding, (tuple, list)) and padding and all(map(is_int, padding)):
-            if n == 1 and len(padding) == 2:  # one spatial axis: (low, high)
-                return (tuple(int(i) for i in padding),)
-            if len(padding) == n:  # one symmetric amount per spatial axis
-                return tuple((int(p), int(p)) for p in padding)
-        if isinstance(padding, (tuple, list)) and len(padding) in (1, n) and all(map(is_pair, padding)):
-            pairs = tuple(tuple(int(i) for i in p) for p in padding)
+        items: List[Any] = list(padding) if isinstance(padding, (tuple, list)) else []  # checked below
+        if items and all(map(is_int, items)):
+            if n == 1 and len(items) == 2:  # one spatial axis: (low, high)
+                return ((int(items[0]), int(items[1])),)
+            if len(items) == n:  # one symmetric amount per spatial axis
+                return tuple((int(p), int(p)) for p in items)
+        if len(items) in (1, n) and all(map(is_pair, items)):
+            pairs = tuple((int(low), int(high)) for low, high in items)
             return pairs * n if len(pairs) == 1 else pairs
         raise ValueError(f"{self._label()}: padding must be 'SAME', 'VALID', a non-negative int, {n} ints (one "
                          f"per spatial axis), or one or {n} (low, high) pairs, got {padding!r}.")
@@ -178,7 +180,7 @@ class _Conv(_ConvBase):
                          w_init, b_init, w_mask, channel_first, name, param_type)
 
     def _conv_op(self, x: jax.Array, params: dict) -> jax.Array:
-        padding = self.padding
+        padding: Union[str, Sequence[Tuple[int, int]]] = self.padding
         if isinstance(padding, str) and any(d > 1 for d in self.lhs_dilation):
             # lax takes string padding only without input dilation: pad the dilated input explicitly.
             spatial = x.shape[2:] if self.channel_first else x.shape[1:-1]

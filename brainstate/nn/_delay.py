@@ -30,7 +30,7 @@ Invariants:
 """
 
 import math
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -48,6 +48,8 @@ __all__ = ["Delay", "DelayAccess", "StateWithDelay"]
 
 _DELAY_METHODS = ("rotation", "concat")
 _OLD_NAMES = {"linear_interp": "linear", "round": "nearest"}
+# What a Delay knows of one step's value: `(treedef, [(shape, dtype, unit) per leaf])`.
+_Info = Tuple[Any, List[Tuple[Tuple[int, ...], Any, Any]]]
 _NEAREST = InterpolationRegistry.get("nearest")
 
 
@@ -132,7 +134,7 @@ class Delay(Module):
                     f"{self._label()}: update_every must be a whole multiple of dt "
                     f"(dt={environ.get_dt()}), got {update_every}.")
             self._every = int(round(ratio))
-        self._info = None if target_info is None else self._describe(target_info)
+        self._info: Optional[_Info] = None if target_info is None else self._describe(target_info)
         self.max_length = 1
         self.max_time: Any = 0.0
         self._max_steps = 0.0
@@ -157,10 +159,10 @@ class Delay(Module):
                         f"fn(history, indices, float_idx, max_length), got {type(method).__name__}.")
 
     @staticmethod
-    def _describe(target_info: Any):
+    def _describe(target_info: Any) -> _Info:
         """`(treedef, [(shape, dtype, unit)])` of one step's value."""
         leaves, treedef = jax.tree_util.tree_flatten(target_info, is_leaf=is_quantity)
-        info = []
+        info: List[Tuple[Tuple[int, ...], Any, Any]] = []
         for leaf in leaves:
             m, unit = split(leaf)
             info.append((tuple(np.shape(m)), jnp.result_type(m) if not hasattr(m, "dtype") else m.dtype, unit))
@@ -228,10 +230,14 @@ class Delay(Module):
             return jnp.asarray(init(shape), dtype)
         return jnp.broadcast_to(jnp.asarray(split(init)[0], dtype), shape)
 
-    def _buffers(self, batch_size: Optional[int]):
+    def _value_info(self) -> _Info:
+        """`_info`, known from `target_info` or (`StateWithDelay`) from `init_state`."""
         if self._info is None:
             raise ValueError(f"{self._label()} does not know the shape of its values (target_info=None).")
-        treedef, info = self._info
+        return self._info
+
+    def _buffers(self, batch_size: Optional[int]):
+        treedef, info = self._value_info()
         batch = () if batch_size is None else (int(batch_size),)
         return jax.tree_util.tree_unflatten(
             treedef, [self._initial((self.max_length,) + batch + shape, dtype) for shape, dtype, _ in info])
@@ -264,7 +270,7 @@ class Delay(Module):
     def update(self, current: Any) -> None:
         """Write this step's value into the buffer and advance the write pointer."""
         self._check_ready()
-        treedef, info = self._info
+        treedef, info = self._value_info()
         leaves = jax.tree_util.tree_leaves(current, is_leaf=is_quantity)
         if len(leaves) != len(info):
             raise ValueError(
@@ -313,7 +319,7 @@ class Delay(Module):
         return (self.write_ptr.value - 1) // self._every
 
     def _gather(self, index: Tuple) -> Any:
-        treedef, info = self._info
+        treedef, info = self._value_info()
         hist = jax.tree_util.tree_leaves(self.history.value)
         return jax.tree_util.tree_unflatten(treedef, [attach(h[index], unit) for h, (_, _, unit) in zip(hist, info)])
 
@@ -331,7 +337,7 @@ class Delay(Module):
             # Round in steps back, not in buffer positions, so halves do not depend on the pointer.
             return self.retrieve_at_step(jnp.round(steps).astype(jnp.int32), *indices)
         self._check_ready()
-        treedef, info = self._info
+        treedef, info = self._value_info()
         newest = self._newest()
         position = newest - jnp.asarray(steps, environ.dftype())
         if is_built_in(fn):
@@ -421,7 +427,7 @@ class StateWithDelay(Delay):
       (3,)
     """
 
-    def __init__(self, target: Node, item: str, init: Callable = None, interpolation: Optional[str] = "round",
+    def __init__(self, target: Node, item: str, init: Optional[Callable] = None, interpolation: Optional[str] = "round",
                  **kwargs: Any):
         super().__init__(None, init=init, interpolation=interpolation, **kwargs)
         self._target = target

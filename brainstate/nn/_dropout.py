@@ -294,12 +294,14 @@ class DropoutFixed(ElementWiseBlock):
     def __init__(self, in_size: Any, prob: float = 0.5, name: Optional[str] = None) -> None:
         super().__init__(name=name)
         self.in_size = in_size
-        self.out_size = self.in_size
+        # Checked now: the mask is drawn with this shape (None would give a scalar mask).
+        self.out_size = self._fixed_size("in_size")
         self.prob = _check_prob(self._label(), prob)
 
     def init_state(self, batch_size: Optional[int] = None, **kwargs: Any) -> None:
         """Draw the mask: shape `in_size`, or `(batch_size, *in_size)`."""
-        shape = self.in_size if batch_size is None else (int(batch_size),) + self.in_size
+        size = self._fixed_size("in_size")
+        shape = size if batch_size is None else (int(batch_size),) + size
         self.mask = ShortTermState(random.bernoulli(self.prob, size=shape, check_valid=False))
 
     def reset_state(self, batch_size: Optional[int] = None, **kwargs: Any) -> None:
@@ -319,9 +321,9 @@ class DropoutFixed(ElementWiseBlock):
         if mask is None:
             raise RuntimeError(f"{self._label()} has no mask yet: call `layer.init_state()` (or "
                                f"`brainstate.nn.init_all_states(model)`) before calling it.")
-        n = len(self.in_size)
-        if x.shape[x.ndim - n:] != self.in_size or not _broadcasts(x.shape, mask.value.shape):
-            raise ValueError(f"{self._label()} expects inputs of shape {self.in_size} (or a batch matching the "
+        size = self._fixed_size("in_size")
+        if x.shape[x.ndim - len(size):] != size or not _broadcasts(x.shape, mask.value.shape):
+            raise ValueError(f"{self._label()} expects inputs of shape {size} (or a batch matching the "
                              f"mask of shape {mask.value.shape}), got shape {x.shape}.")
         if self.prob == 0.0:
             return jnp.zeros_like(x)

@@ -86,7 +86,7 @@ class Dynamics(Module):
     @property
     def varshape(self) -> Tuple[int, ...]:
         """The population's shape (`in_size`)."""
-        return self.in_size
+        return self._fixed_size("in_size")
 
     @property
     def num(self) -> int:
@@ -395,7 +395,9 @@ class PrefetchDelayAt(Node):
                 delay = StateWithDelay(module, item, init=delay_init, interpolation=interpolation or "round",
                                        update_every=update_every, **kwargs)
                 module.add_after_update(key, not_receive_update_output(delay))
-            self.state_delay = module.get_after_update(key)
+            state_delay = module.get_after_update(key)
+            assert isinstance(state_delay, StateWithDelay)  # this class registered it under `key`
+            self.state_delay = state_delay
             self._entry = f"prefetch-{id(self)}"
             self.delay_info = self.state_delay.register_entry(self._entry, *time_and_index)
 
@@ -429,7 +431,9 @@ class OutputDelayAt(Node):
             delay = Delay(jax.ShapeDtypeStruct(module.out_size, environ.dftype()), init=delay_init,
                           interpolation=interpolation, update_every=update_every, **kwargs)
             module.add_after_update(key, receive_update_output(delay))
-        self.out_delay = module.get_after_update(key)
+        out_delay = module.get_after_update(key)
+        assert isinstance(out_delay, Delay)  # this class registered it under `key`
+        self.out_delay = out_delay
         self._entry = f"output-{id(self)}"
         self.delay_info = self.out_delay.register_entry(self._entry, *(delay_time or (None,)))
 
@@ -501,7 +505,7 @@ def not_receive_update_output(cls: T) -> T:
       >>> Tick._not_receive_update_output
       True
     """
-    cls._not_receive_update_output = True
+    setattr(cls, "_not_receive_update_output", True)  # read back with getattr by Dynamics.__call__
     return cls
 
 
@@ -523,7 +527,7 @@ def receive_update_input(cls: T) -> T:
       >>> Log._receive_update_input
       True
     """
-    cls._receive_update_input = True
+    setattr(cls, "_receive_update_input", True)  # read back with getattr by Dynamics.__call__
     return cls
 
 

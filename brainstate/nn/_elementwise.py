@@ -555,6 +555,9 @@ class PReLU(ElementWiseBlock):
       [-1.  2.]
     """
 
+    num_parameters: int
+    weight: ParamState
+
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None,
                  name: Optional[str] = None) -> None:
         super().__init__(name=name)

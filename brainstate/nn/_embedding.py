@@ -77,7 +77,7 @@ class Embedding(Module):
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.freeze = bool(scale_grad_by_freq), bool(freeze)
 
-        shape = (self.num_embeddings,) + self.out_size
+        shape = (self.num_embeddings,) + self._fixed_size("out_size")
         if is_param(embedding_init):
             if padding_idx is not None:
                 raise ValueError(f"{self._label()}: padding_idx zeroes a row of the table, which a Param "
@@ -145,11 +145,11 @@ class Embedding(Module):
         if self.freeze:
             return self._renorm(jax.lax.stop_gradient(rows))
         if self.padding_idx is not None:
-            mask = (idx == self.padding_idx).reshape(idx.shape + (1,) * len(self.out_size))
+            mask = (idx == self.padding_idx).reshape(idx.shape + (1,) * len(self._fixed_size("out_size")))
             rows = jnp.where(mask, jax.lax.stop_gradient(rows), rows)
         if self.scale_grad_by_freq:
             counts = jnp.zeros(self.num_embeddings, rows.dtype).at[idx.ravel()].add(1)
-            s = (1 / counts[idx]).reshape(idx.shape + (1,) * len(self.out_size))
+            s = (1 / counts[idx]).reshape(idx.shape + (1,) * len(self._fixed_size("out_size")))
             rows = rows * s + jax.lax.stop_gradient(rows * (1 - s))
         return self._renorm(rows)
 
@@ -157,7 +157,7 @@ class Embedding(Module):
         """Rows with norm above `max_norm` scaled down; the gradient is the identity's."""
         if self.max_norm is None:
             return rows
-        axes = tuple(range(rows.ndim - len(self.out_size), rows.ndim))
+        axes = tuple(range(rows.ndim - len(self._fixed_size("out_size")), rows.ndim))
         norm = jnp.sum(jnp.abs(rows) ** self.norm_type, axis=axes, keepdims=True) ** (1 / self.norm_type)
         factor = jnp.minimum(1.0, self.max_norm / (norm + 1e-7))
         return rows + jax.lax.stop_gradient(rows * factor - rows)

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import ArrayLike
 
 __all__ = ["active_indices"]
 
@@ -38,12 +39,12 @@ _TOP_K_MAX = 4096
 _EXACT_F32 = 2 ** 24
 
 
-def _upper(n: int) -> jax.Array:
-    """The `(n, n)` upper triangle of ones, built in the program (a literal would bloat it)."""
+def _upper(n: int) -> np.ndarray:
+    """The `(n, n)` upper triangle of ones, a numpy constant (n is at most `_ROW`, so it stays small)."""
     return np.triu(np.ones((n, n), np.float32))
 
 
-def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
+def _dot(a: jax.Array, b: ArrayLike) -> jax.Array:
     # HIGHEST: accelerators may round float32 products to bf16/tf32, which is inexact on counts.
     return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)
 

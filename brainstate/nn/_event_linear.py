@@ -72,17 +72,19 @@ class EventLinear(Module):
         self.in_size, self.out_size = in_size, out_size
         self.float_as_event, self.block_size = float_as_event, block_size
         self.event_capacity = check_capacity(event_capacity, self._label())
-        self.weight = _weight(weight, (self.in_size[-1], self.out_size[-1]), self._label(), param_type,
+        shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
+        self.weight = _weight(weight, shape, self._label(), param_type,
                               full_shape=True)
 
     def update(self, spk: ArrayLike) -> Any:
         """`(..., in)` spikes to `(..., out)` input."""
-        x = _inputs(self, spk, self.in_size[-1], self.float_as_event)
+        n_in, n_out = self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1]
+        x = _inputs(self, spk, n_in, self.float_as_event)
         w, unit = split(self.weight.value)
         if jnp.ndim(w) == 0:
-            y = jnp.broadcast_to(jnp.sum(x, axis=-1, keepdims=True) * w, x.shape[:-1] + (self.out_size[-1],))
+            y = jnp.broadcast_to(jnp.sum(x, axis=-1, keepdims=True) * w, x.shape[:-1] + (n_out,))
         else:
-            spec = EventSpec("matrix", self.out_size[-1], default_capacities(self.in_size[-1], self.event_capacity))
+            spec = EventSpec("matrix", n_out, default_capacities(n_in, self.event_capacity))
             y = deliver(spec, x, w, {})
         return attach(y, unit)
 
@@ -136,7 +138,8 @@ class EventSparseLinear(Module):
                  name: Optional[str] = None, param_type: type = ParamState):
         super().__init__(name=name)
         pre, post, values, (n_in, n_out) = _coordinates(spar_mat, self._label())
-        self.in_size, self.out_size = int(n_in), int(n_out)
+        n_in, n_out = int(n_in), int(n_out)
+        self.in_size, self.out_size = n_in, n_out
         self.float_as_event = float_as_event
         self.event_capacity = check_capacity(event_capacity, self._label())
         order = np.lexsort((post, pre))  # by pre-synaptic neuron: event and full delivery add alike
@@ -146,17 +149,18 @@ class EventSparseLinear(Module):
         else:
             self.weight = _weight(weight, (), self._label(), param_type)
         per_synapse = jnp.ndim(split(self.weight.value)[0]) > 0
-        event = pre_major(pre, post, self.in_size[-1], self.out_size[-1], per_synapse)
+        event = pre_major(pre, post, n_in, n_out, per_synapse)
         self.connectivity = LongTermState({"pre": jnp.asarray(pre), "post": jnp.asarray(post),
                                            **{"event_" + key: value for key, value in event.items()}})
 
     def update(self, spk: ArrayLike) -> Any:
         """`(..., in)` spikes to `(..., out)` input."""
-        x = _inputs(self, spk, self.in_size[-1], self.float_as_event)
+        n_in, n_out = self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1]
+        x = _inputs(self, spk, n_in, self.float_as_event)
         w, unit = split(self.weight.value)
         conn = self.connectivity.value
         arrays = {"pre": conn["pre"], "post": conn["post"], "targets": conn["event_targets"]}
         if "event_slots" in conn:
             arrays["slots"] = conn["event_slots"]
-        spec = EventSpec("sparse", self.out_size[-1], default_capacities(self.in_size[-1], self.event_capacity))
+        spec = EventSpec("sparse", n_out, default_capacities(n_in, self.event_capacity))
         return attach(deliver(spec, x, w, arrays), unit)

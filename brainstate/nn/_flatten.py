@@ -69,7 +69,7 @@ class Flatten(Module):
         self.start_axis, self.end_axis = int(start_axis), int(end_axis)
         if in_size is not None:
             self.in_size = in_size
-            self.out_size = self._shape(self.in_size)
+            self.out_size = self._shape(self._fixed_size("in_size"))
 
     def _shape(self, shape: Tuple[int, ...]) -> Tuple[int, ...]:
         offset, ndim = _frame(self, shape)
@@ -123,7 +123,7 @@ class Unflatten(Module):
         self.axis, self.sizes = int(axis), tuple(int(s) for s in items)
         if in_size is not None:
             self.in_size = in_size
-            self.out_size = self._shape(self.in_size)
+            self.out_size = self._shape(self._fixed_size("in_size"))
 
     def _shape(self, shape: Tuple[int, ...]) -> Tuple[int, ...]:
         offset, ndim = _frame(self, shape)

@@ -55,6 +55,7 @@ def _weighted(history: Any, indices: Tuple, float_idx: Any, max_length: int, off
             # Per-element fractions (an array of delays) broadcast over the value's trailing axes.
             w = jnp.reshape(w, jnp.shape(w) + (1,) * (v.ndim - jnp.ndim(w))).astype(v.dtype)
             total = w * v if total is None else total + w * v
+        assert total is not None  # every built-in stencil reads at least one slot
         return total
 
     return jax.tree_util.tree_map(combine, history)

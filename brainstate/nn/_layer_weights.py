@@ -10,7 +10,7 @@ where the layer has a single value). `read(layer.weight)` gives the layer the pl
 every case.
 """
 
-from typing import Any, Dict, Tuple, Union
+from typing import Any, Dict, Tuple, TypeGuard, Union
 
 import numpy as np
 
@@ -22,7 +22,7 @@ __all__ = ["is_param", "check_param", "no_param", "hold", "read", "value_of"]
 Holder = Union[State, Param, Dict[str, Any]]
 
 
-def is_param(spec: Any) -> bool:
+def is_param(spec: Any) -> TypeGuard[Param]:
     """True if an init specification is an `nn.Param` (kept by the layer, not copied)."""
     return isinstance(spec, Param)
 

@@ -84,7 +84,7 @@ class Linear(Module):
         super().__init__(name=name)
         self.in_size = in_size
         self.out_size = out_size
-        shape = (self.in_size[-1], self.out_size[-1])
+        shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
         params = {"weight": self._initial(w_init, shape, "w_init")}
         if b_init is not None:
             bias = self._initial(b_init, shape[1:], "b_init")
@@ -102,9 +102,10 @@ class Linear(Module):
             try:
                 value = jnp.broadcast_to(value, shape)
             except ValueError:
+                n_in, n_out = self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1]
                 raise ValueError(
                     f"{self._label()}: {arg} gave an array of shape {value.shape}, but the layer "
-                    f"needs shape {shape} (in={self.in_size[-1]}, out={self.out_size[-1]}). Pass an "
+                    f"needs shape {shape} (in={n_in}, out={n_out}). Pass an "
                     f"array of that shape or a function of the shape.") from None
         return attach(value, unit)
 
@@ -116,7 +117,7 @@ class Linear(Module):
         """
         x_m, x_unit = split(x)
         x_m = jnp.asarray(x_m)
-        n_in = self.in_size[-1]
+        n_in = self._fixed_size("in_size")[-1]
         if x_m.ndim == 0 or x_m.shape[-1] != n_in:
             got = "a scalar" if x_m.ndim == 0 else f"last dimension {x_m.shape[-1]} (shape {x_m.shape})"
             raise ValueError(

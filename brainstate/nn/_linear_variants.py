@@ -127,7 +127,7 @@ class ScaledWSLinear(Module):
                  eps: float = 1e-4, name: Optional[str] = None, param_type: type = ParamState):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
-        shape = (self.in_size[-1], self.out_size[-1])
+        shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
         params = {"weight": _initial(self, w_init, shape, "w_init")}
         if split(params["weight"])[1] is not None:
             raise ValueError(f"{self._label()}: w_init gave a weight in {split(params['weight'])[1]}, but the "
@@ -144,7 +144,7 @@ class ScaledWSLinear(Module):
 
     def update(self, x: Any) -> jax.Array:
         """`x @ standardize(W) + b` over the last axis of `x`."""
-        x = _features(self, x, self.in_size[-1])
+        x = _features(self, x, self._fixed_size("in_size")[-1])
         params = read(self.weight)
         w = weight_standardization(params["weight"], self.eps, params.get("gain"))
         if self.w_mask is not None:
@@ -171,7 +171,7 @@ class SignedWLinear(Module):
                  w_sign: Optional[Any] = None, name: Optional[str] = None, param_type: type = ParamState):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
-        shape = (self.in_size[-1], self.out_size[-1])
+        shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
         no_param(self._label(), w_sign, "w_sign")
         if w_sign is not None:
             w_sign = jnp.asarray(w_sign)
@@ -184,7 +184,7 @@ class SignedWLinear(Module):
 
     def update(self, x: Any) -> jax.Array:
         """`x @ (|W| * w_sign)` over the last axis of `x`."""
-        x = _features(self, x, self.in_size[-1])
+        x = _features(self, x, self._fixed_size("in_size")[-1])
         mant, unit = split(read(self.weight))
         w = jnp.abs(mant)
         return x @ attach(w if self.w_sign is None else w * self.w_sign, unit)
@@ -237,8 +237,9 @@ class SparseLinear(Module):
             self.indices, data = spar_mat.indices, spar_mat.data
         n_in, n_out = spar_mat.shape
         self.in_size = n_in if in_size is None else in_size
-        if self.in_size[-1] != n_in:
-            raise ValueError(f"{self._label()}: in_size {self.in_size} has {self.in_size[-1]} features but "
+        features = self._fixed_size("in_size")[-1]
+        if features != n_in:
+            raise ValueError(f"{self._label()}: in_size {self.in_size} has {features} features but "
                              f"spar_mat has {n_in} rows. Make them agree or leave in_size out.")
         self.out_size = n_out
         self.mat_shape = (n_in, n_out)
@@ -263,7 +264,7 @@ class SparseLinear(Module):
 
     def update(self, x: Any) -> jax.Array:
         """`x @ M + b` over the last axis of `x`."""
-        x = _features(self, x, self.in_size[-1])
+        x = _features(self, x, self._fixed_size("in_size")[-1])
         params = read(self.weight)
         from jax.experimental import sparse
 
@@ -271,6 +272,7 @@ class SparseLinear(Module):
         w_m, w_unit = split(params["weight"])
         mat = sparse.BCOO((w_m, self.indices), shape=self.mat_shape)
         y = sparse.bcoo_dot_general(x_m, mat, dimension_numbers=(([x_m.ndim - 1], [0]), ([], [])))
+        assert isinstance(y, jax.Array)  # dense x times a sparse matrix is dense
         return _add_bias(self, _times_units(y, x_unit, w_unit), params)
 
 
@@ -329,7 +331,7 @@ class AllToAll(Module):
                  param_type: type = ParamState):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
-        shape = (self.in_size[-1], self.out_size[-1])
+        shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
         if not include_self and shape[0] != shape[1]:
             raise ValueError(f"{self._label()}: include_self=False removes the i->i connections, which needs "
                              f"equal input and output sizes, got in={shape[0]}, out={shape[1]}.")
@@ -341,13 +343,14 @@ class AllToAll(Module):
 
     def update(self, x: Any) -> jax.Array:
         """The summed weighted input of every other (or every) unit."""
-        x_m, x_unit = split(_features(self, x, self.in_size[-1]))
+        n_in, n_out = self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1]
+        x_m, x_unit = split(_features(self, x, n_in))
         params = read(self.weight)
         w_m, w_unit = split(params["weight"])
         if jnp.ndim(w_m) == 0:
             total = jnp.sum(x_m, axis=-1, keepdims=True)
             y = w_m * (total if self.include_self else total - x_m)
-            y = jnp.broadcast_to(y, x_m.shape[:-1] + (self.out_size[-1],))
+            y = jnp.broadcast_to(y, x_m.shape[:-1] + (n_out,))
         else:
             if not self.include_self:
                 w_m = w_m * (1 - jnp.eye(w_m.shape[0], dtype=w_m.dtype))
@@ -369,19 +372,21 @@ class OneToOne(Module):
         super().__init__(name=name)
         self.in_size = in_size
         self.out_size = in_size
-        params = {"weight": _initial(self, w_init, self.in_size, "w_init", allow_scalar=True)}
+        size = self._fixed_size("in_size")
+        params = {"weight": _initial(self, w_init, size, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = _unit_bias(_initial(self, b_init, self.in_size, "b_init", allow_scalar=True),
+            params["bias"] = _unit_bias(_initial(self, b_init, size, "b_init", allow_scalar=True),
                                         params["weight"])
         self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
         """`x * w + b`; the trailing axes of `x` must equal `in_size`."""
         shape = jnp.shape(split(x)[0])
-        n = len(self.in_size)
-        if len(shape) < n or tuple(shape[len(shape) - n:]) != self.in_size:
+        size = self._fixed_size("in_size")
+        n = len(size)
+        if len(shape) < n or tuple(shape[len(shape) - n:]) != size:
             raise ValueError(f"{self._label()} expects inputs whose trailing dimensions are its in_size "
-                             f"{self.in_size}, got shape {tuple(shape)}.")
+                             f"{size}, got shape {tuple(shape)}.")
         params = read(self.weight)
         x = x if split(x)[1] is not None else jnp.asarray(x)
         return _add_bias(self, x * params["weight"], params)
@@ -420,12 +425,13 @@ class LoRA(Module):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{self._label()}: {arg} must be a positive int, got {v!r}.")
         self.in_size = in_features if in_size is None else in_size
-        if self.in_size[-1] != in_features:
-            raise ValueError(f"{self._label()}: in_size {self.in_size} ends in {self.in_size[-1]} features but "
+        size = self._fixed_size("in_size")
+        if size[-1] != in_features:
+            raise ValueError(f"{self._label()}: in_size {size} ends in {size[-1]} features but "
                              f"in_features is {in_features}.")
-        self.out_size = self.in_size[:-1] + (out_features,)
+        self.out_size = size[:-1] + (out_features,)
         base_out = getattr(base_module, "out_size", None)
-        if base_out is not None and base_out[-1] != out_features:
+        if base_module is not None and base_out is not None and base_out[-1] != out_features:
             raise ValueError(f"{self._label()}: base_module {base_module._label()} gives {base_out[-1]} output "
                              f"features but out_features is {out_features}.")
         self.base_module = base_module
@@ -436,7 +442,7 @@ class LoRA(Module):
 
     def update(self, x: Any) -> jax.Array:
         """`base(x) + s * x @ A @ B` (without a base module, just the low-rank term)."""
-        x = _features(self, x, self.in_size[-1])
+        x = _features(self, x, self._fixed_size("in_size")[-1])
         params = read(self.weight)
         y = (x @ params["lora_a"] @ params["lora_b"]) * self.scale
         return y if self.base_module is None else self.base_module(x) + y

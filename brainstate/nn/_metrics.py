@@ -139,7 +139,8 @@ class AccuracyMetric(AverageMetric):
       0.5
     """
 
-    def update(self, *, logits: Any, labels: Any, **_: Any) -> None:
+    # Each metric names the keyword arguments it needs; the base `update(**kwargs)` is the protocol.
+    def update(self, *, logits: Any, labels: Any, **_: Any) -> None:  # type: ignore[override]
         """Add a batch of `logits` (shape `labels.shape + (classes,)`) and integer `labels`.
 
         Raises:
@@ -207,11 +208,9 @@ class WelfordMetric(Metric):
                           standard_deviation=std)
 
 
-def _check_num_classes(owner: str, num_classes: Any, allow_none: bool) -> Optional[int]:
-    if num_classes is None and allow_none:
-        return None
+def _check_num_classes(owner: str, num_classes: Any, extra: str = "") -> int:
+    """`num_classes` as an int; `extra` names the other values the caller accepts (for the message)."""
     if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
-        extra = " or None (binary)" if allow_none else ""
         raise ValueError(f"{owner}: num_classes must be a positive integer{extra}, got {num_classes!r}.")
     return int(num_classes)
 
@@ -224,7 +223,7 @@ class _ClassCounts(Metric):
 
     def __init__(self, num_classes: Optional[int] = None, average: str = "macro"):
         name = type(self).__name__
-        self.num_classes = _check_num_classes(name, num_classes, allow_none=True)
+        self.num_classes = None if num_classes is None else _check_num_classes(name, num_classes, " or None (binary)")
         if average not in ("micro", "macro", "weighted"):
             raise ValueError(f"{name}: average must be 'micro', 'macro' or 'weighted', got {average!r}.")
         self.average = average
@@ -238,7 +237,8 @@ class _ClassCounts(Metric):
         for state in (self.true_positives, self.false_positives, self.false_negatives, self.support):
             state.value = jnp.zeros_like(state.value)
 
-    def update(self, *, predictions: Any, labels: Any, **_: Any) -> None:
+    # Keyword arguments of its own (see AccuracyMetric.update).
+    def update(self, *, predictions: Any, labels: Any, **_: Any) -> None:  # type: ignore[override]
         """Count a batch of predicted and true class indices (same shape)."""
         predictions, labels = jnp.ravel(jnp.asarray(predictions)), jnp.ravel(jnp.asarray(labels))
         if predictions.shape != labels.shape:
@@ -346,13 +346,14 @@ class ConfusionMatrix(Metric):
     """
 
     def __init__(self, num_classes: int):
-        self.num_classes = _check_num_classes("ConfusionMatrix", num_classes, allow_none=False)
+        self.num_classes = _check_num_classes("ConfusionMatrix", num_classes)
         self.matrix = MetricState(_zero_i((self.num_classes, self.num_classes)))
 
     def reset(self) -> None:
         self.matrix.value = jnp.zeros_like(self.matrix.value)
 
-    def update(self, *, predictions: Any, labels: Any, **_: Any) -> None:
+    # Keyword arguments of its own (see AccuracyMetric.update).
+    def update(self, *, predictions: Any, labels: Any, **_: Any) -> None:  # type: ignore[override]
         """Count a batch of predicted and true class indices.
 
         Raises:

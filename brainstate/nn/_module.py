@@ -15,7 +15,7 @@ itself a Module (defined on top of this file).
 
 import contextlib
 import functools
-from typing import Any, Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, Literal, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
@@ -119,6 +119,21 @@ class Module(graph.Node, ParamDesc):
     def out_size(self, size: Optional[Size]) -> None:
         self._out_size = _to_size(size, "out_size", self._label())
 
+    def _fixed_size(self, which: Literal["in_size", "out_size"]) -> Tuple[int, ...]:
+        """`self.in_size` or `self.out_size`, for layers whose shape is fixed when they are built.
+
+        The attributes are Optional because shape-agnostic modules (activations, containers)
+        leave them None; a fixed-size layer reads them through here, which fails loudly when
+        a subclass forgot to set them.
+        """
+        size = self._in_size if which == "in_size" else self._out_size
+        if size is None:
+            raise ValueError(
+                f"{self._label()} needs a fixed {which}, but its {which} is None. Pass {which} when "
+                f"building it (e.g. {which}=10), or, in a subclass, set `self.{which}` in `__init__` "
+                f"before it is used.")
+        return size
+
     def _label(self) -> str:
         """How error messages name this module: `Type` or `Type('name')`."""
         return f"{type(self).__name__}({self._name!r})" if self._name else type(self).__name__
@@ -177,10 +192,26 @@ class Module(graph.Node, ParamDesc):
 
         return reset_all_states(self, *args, **kwargs)
 
+    # The overloads mirror `graph.states`: one dict for no or one filter, a tuple for several.
+    @overload
+    def states(self, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+    @overload
+    def states(self, filter: Any, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+    @overload
+    def states(self, filter1: Any, filter2: Any, /, *filters: Any,
+               allowed_hierarchy: Tuple[int, int] = ...) -> Tuple[FlattedDict, ...]: ...
+
     def states(self, *filters: Any,
                allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
         """This module's States and its sub-modules', keyed by path (see `graph.states`)."""
         return graph.states(self, *filters, allowed_hierarchy=allowed_hierarchy)
+
+    @overload
+    def state_trees(self, /) -> NestedDict: ...
+    @overload
+    def state_trees(self, filter: Any, /) -> NestedDict: ...
+    @overload
+    def state_trees(self, filter1: Any, filter2: Any, /, *filters: Any) -> Tuple[NestedDict, ...]: ...
 
     def state_trees(self, *filters: Any) -> Union[NestedDict, Tuple[NestedDict, ...]]:
         """Snapshots (`TreefyState`) of this module's States, nested by path (see
@@ -199,6 +230,14 @@ class Module(graph.Node, ParamDesc):
           'TreefyState'
         """
         return graph.treefy_states(self, *filters)
+
+    @overload
+    def nodes(self, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+    @overload
+    def nodes(self, filter: Any, /, *, allowed_hierarchy: Tuple[int, int] = ...) -> FlattedDict: ...
+    @overload
+    def nodes(self, filter1: Any, filter2: Any, /, *filters: Any,
+              allowed_hierarchy: Tuple[int, int] = ...) -> Tuple[FlattedDict, ...]: ...
 
     def nodes(self, *filters: Any,
               allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:

@@ -24,13 +24,14 @@ Parameters may carry `brainunit` units (all of them or none); the continuous par
 units and the threshold logic on plain numbers in the unit of `V`.
 """
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import environ
+from .._state import HiddenState
 from ..typing import ArrayLike
 from ._dynamics import Dynamics
 from ._integrators import exp_euler_step
@@ -43,6 +44,10 @@ __all__ = ["LIF", "ALIF", "Izhikevich"]
 
 class _SpikingNeuron(Dynamics):
     """Shared plumbing: argument checks, state creation, refractoriness and spike/reset."""
+
+    # Created by `init_state` (from `_initial_states`); subclasses declare their own extra states.
+    V: HiddenState
+    refractory: HiddenState
 
     def __init__(self, in_size: Size, tau_ref: Any, spk_fun: Callable, spk_reset: str, name: Optional[str]):
         super().__init__(in_size, name=name)
@@ -90,6 +95,11 @@ class _SpikingNeuron(Dynamics):
         v = v - scale * s if self.spk_reset == "soft" else v - (v - reset) * s
         ref = jnp.where(s > 0, self._refractory_steps(), jnp.maximum(ref - 1, 0)).astype(ref.dtype)
         return spk, v, ref
+
+    def _initial_states(self, batch_size: Optional[int]) -> Dict[str, Any]:
+        """`{attribute: initial value}` of every hidden state; each neuron model defines it."""
+        raise NotImplementedError(f"{self._label()} must define `_initial_states(batch_size)`, the initial "
+                                  f"value of each hidden state, e.g. {{'V': ..., 'refractory': ...}}.")
 
     def init_state(self, batch_size: Optional[int] = None, **kwargs: Any) -> None:
         """Create the hidden states (`V`, `refractory`, ...) with an optional batch axis."""
@@ -201,6 +211,8 @@ class ALIF(LIF):
       (3,)
     """
 
+    a: HiddenState  # the adaptation, created by `init_state`
+
     def __init__(self, in_size: Size, R: ArrayLike = 1.0, tau: ArrayLike = 5.0, tau_a: ArrayLike = 100.0,
                  beta: ArrayLike = 0.1, tau_ref: ArrayLike = 0.0, V_th: ArrayLike = 1.0,
                  V_reset: ArrayLike = 0.0, V_rest: ArrayLike = 0.0, V_initializer: Any = None,
@@ -265,6 +277,8 @@ class Izhikevich(_SpikingNeuron):
       >>> spikes.shape
       (2,)
     """
+
+    u: HiddenState  # the recovery variable, created by `init_state`
 
     def __init__(self, in_size: Size, a: ArrayLike = 0.02, b: ArrayLike = 0.2, c: ArrayLike = -65.0,
                  d: ArrayLike = 8.0, V_th: ArrayLike = 30.0, p1: ArrayLike = 0.04, p2: ArrayLike = 5.0,

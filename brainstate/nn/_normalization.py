@@ -106,8 +106,9 @@ class _Normalizer(Module):
     def _setup(self, in_size: Size, feature_axes: Axes, arg: str) -> None:
         self.in_size = in_size
         self.out_size = self.in_size
-        self.feature_axes = _axes(self._label(), arg, feature_axes, len(self.in_size))
-        self.param_shape = tuple(s if i in self.feature_axes else 1 for i, s in enumerate(self.in_size))
+        size = self._fixed_size("in_size")
+        self.feature_axes = _axes(self._label(), arg, feature_axes, len(size))
+        self.param_shape = tuple(s if i in self.feature_axes else 1 for i, s in enumerate(size))
 
     def _weight(self, param_type: type, scale_init: Any, bias_init: Any) -> Optional[ParamState]:
         params = {}
@@ -119,16 +120,17 @@ class _Normalizer(Module):
 
     def _batch_offset(self, x: jax.Array, allowed: Optional[Tuple[int, ...]] = None) -> int:
         """How many leading batch axes `x` has; checks the feature sizes."""
-        n = len(self.in_size)
+        size = self._fixed_size("in_size")
+        n = len(size)
         offset = x.ndim - n
         if offset < 0 or (allowed is not None and offset not in allowed):
             dims = " or ".join(str(n + o) for o in allowed) if allowed else f"at least {n}"
             raise ValueError(f"{self._label()} expects inputs with {dims} dimensions (in_size={self.in_size}), "
                              f"got shape {x.shape}.")
         for a in self.feature_axes:
-            if x.shape[offset + a] != self.in_size[a]:
+            if x.shape[offset + a] != size[a]:
                 raise ValueError(
-                    f"{self._label()} expects size {self.in_size[a]} on feature axis {a} of each sample "
+                    f"{self._label()} expects size {size[a]} on feature axis {a} of each sample "
                     f"(in_size={self.in_size}), got input shape {x.shape}. Build the layer with an "
                     f"in_size matching the data.")
         return offset
@@ -148,7 +150,7 @@ class _BatchNorm(_Normalizer):
         super().__init__(name=name)
         self._setup(in_size, feature_axis, "feature_axis")
         want = self.num_spatial + 1
-        if len(self.in_size) != want:
+        if len(self._fixed_size("in_size")) != want:
             raise ValueError(f"{self._label()} expects in_size with {want} entries (spatial sizes then "
                              f"channels), got in_size={self.in_size}.")
         self.epsilon = _check_positive(self._label(), "epsilon", epsilon)
@@ -306,7 +308,8 @@ class LayerNorm(_Normalizer):
                  name: Optional[str] = None):
         super().__init__(name=name)
         self._setup(in_size, feature_axes, "feature_axes")
-        self.reduction_axes = _axes(self._label(), "reduction_axes", reduction_axes, len(self.in_size))
+        ndim = len(self._fixed_size("in_size"))
+        self.reduction_axes = _axes(self._label(), "reduction_axes", reduction_axes, ndim)
         self.epsilon = _check_positive(self._label(), "epsilon", epsilon)
         self.axis_name, self.axis_index_groups = axis_name, axis_index_groups
         self.use_fast_variance = bool(use_fast_variance)
@@ -356,7 +359,8 @@ class RMSNorm(_Normalizer):
                  param_type: type = ParamState, name: Optional[str] = None):
         super().__init__(name=name)
         self._setup(in_size, feature_axes, "feature_axes")
-        self.reduction_axes = _axes(self._label(), "reduction_axes", reduction_axes, len(self.in_size))
+        ndim = len(self._fixed_size("in_size"))
+        self.reduction_axes = _axes(self._label(), "reduction_axes", reduction_axes, ndim)
         self.epsilon = _check_positive(self._label(), "epsilon", epsilon)
         self.axis_name, self.axis_index_groups = axis_name, axis_index_groups
         self.use_fast_variance = bool(use_fast_variance)
@@ -414,12 +418,13 @@ class GroupNorm(_Normalizer):
         super().__init__(name=name)
         self.in_size = in_size
         self.out_size = self.in_size
+        size = self._fixed_size("in_size")
         label = self._label()
-        if _axes(label, "feature_axis", feature_axis, len(self.in_size)) != (len(self.in_size) - 1,):
+        if _axes(label, "feature_axis", feature_axis, len(size)) != (len(size) - 1,):
             raise ValueError(f"{label}: feature_axis must be the last axis of in_size (channel-last "
                              f"layout), got feature_axis={feature_axis!r} for in_size={self.in_size}.")
-        self.feature_axes = (len(self.in_size) - 1,)
-        channels = self.in_size[-1]
+        self.feature_axes = (len(size) - 1,)
+        channels = size[-1]
         if (num_groups is None) == (group_size is None):
             raise ValueError(f"{label}: give exactly one of num_groups and group_size, got num_groups="
                              f"{num_groups!r}, group_size={group_size!r}. To use group_size, pass "
@@ -452,7 +457,7 @@ class GroupNorm(_Normalizer):
           ValueError: `x` has fewer than 2 dimensions, the wrong channel count, or a bad reduction axis.
         """
         x = _as_float(x)
-        channels = self.in_size[-1]
+        channels = self._fixed_size("in_size")[-1]
         if x.ndim < 2 or x.shape[-1] != channels:
             raise ValueError(f"{self._label()} expects a batch of shape (batch, ..., {channels}) with at "
                              f"least 2 dimensions, got shape {x.shape}.")
@@ -460,14 +465,14 @@ class GroupNorm(_Normalizer):
         if self.reduction_axes is None:
             axes = tuple(range(1, x.ndim - 1)) + (x.ndim,)
         else:
-            axes = []
+            picked = []
             for a in self.reduction_axes:
                 if not -x.ndim <= a < x.ndim:
                     raise ValueError(f"{self._label()}: reduction axis {a} is out of range for an input "
                                      f"with {x.ndim} dimensions (shape {x.shape}).")
                 a = a % x.ndim
-                axes.append(x.ndim if a == x.ndim - 1 else a)
-            axes = tuple(sorted(set(axes)))
+                picked.append(x.ndim if a == x.ndim - 1 else a)
+            axes = tuple(sorted(set(picked)))
         xg = x.reshape(split)
         mg = None if mask is None else jnp.broadcast_to(mask, x.shape).reshape(split)
         mean, var = _moments(xg, axes, mg, self.axis_name, self.axis_index_groups, self.use_fast_variance)

@@ -87,9 +87,10 @@ def _norm_order(norm_type: Any) -> float:
         return 2.0
     if isinstance(norm_type, str) and norm_type in ("inf", "-inf"):
         return float(norm_type)
-    if isinstance(norm_type, numbers.Real) and not isinstance(norm_type, bool) and (
-            norm_type > 0 or norm_type == -math.inf):
-        return float(norm_type)
+    if isinstance(norm_type, numbers.Real) and not isinstance(norm_type, bool):
+        order = float(norm_type)
+        if order > 0 or order == -math.inf:
+            return order
     raise ValueError(
         f"clip_grad_norm: norm_type must be a positive number, inf, -inf ('inf'/'-inf') or None "
         f"(meaning 2), got {norm_type!r}.")

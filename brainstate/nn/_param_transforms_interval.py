@@ -7,7 +7,7 @@ bijection. See `_param_transforms.py` for the conventions every transform follow
 """
 
 import math
-from typing import Any
+from typing import Any, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -35,7 +35,7 @@ def _bounds(owner: str, lower: ArrayLike, upper: ArrayLike):
 class _Interval(Elementwise):
     """`lower + width * squash(x)`; subclasses define `_squash`, `_unsquash`, `_log_squash_deriv`."""
 
-    _fields = ("lower", "upper")
+    _fields: Tuple[str, ...] = ("lower", "upper")
 
     def __init__(self, lower: ArrayLike, upper: ArrayLike) -> None:
         self._lo, up, self.unit = _bounds(type(self).__name__, lower, upper)

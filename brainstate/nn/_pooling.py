@@ -16,7 +16,7 @@ Conventions (those of the reference release):
 """
 
 import math
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -118,7 +118,8 @@ class _WindowPool(_Spatial):
     def _window(self, x: jax.Array):
         """Window dims, strides and explicit padding over every axis of `x`."""
         axes = self._spatial_axes(x)
-        dims, strides, pads = [1] * x.ndim, [1] * x.ndim, [(0, 0)] * x.ndim
+        dims, strides = [1] * x.ndim, [1] * x.ndim
+        pads: List[Tuple[int, ...]] = [(0, 0)] * x.ndim
         spatial_pads = (jax.lax.padtype_to_pads([x.shape[a] for a in axes], self.kernel_size, self.stride,
                                                 self.padding)
                         if isinstance(self.padding, str) else self.padding)

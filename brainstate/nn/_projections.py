@@ -117,7 +117,7 @@ class FixedNumConn(Module):
         if not 0.0 <= afferent_ratio <= 1.0:
             raise ValueError(f"{self._label()}: afferent_ratio must be in [0, 1], got {afferent_ratio!r}.")
         self.event_capacity = check_capacity(event_capacity, self._label())
-        n_pre, n_post = self.in_size[-1], self.out_size[-1]
+        n_pre, n_post = self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1]
         n_rows, n_cols = (n_pre, n_post) if efferent_target == "post" else (n_post, n_pre)
         if isinstance(conn_num, float):
             if not 0.0 <= conn_num <= 1.0:
@@ -159,8 +159,9 @@ class FixedNumConn(Module):
 
     def _inputs(self, x: ArrayLike) -> jax.Array:
         x = jnp.asarray(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_size[-1]:
-            raise ValueError(f"{self._label()} expects inputs whose last dimension is {self.in_size[-1]} "
+        n_pre = self._fixed_size("in_size")[-1]
+        if x.ndim == 0 or x.shape[-1] != n_pre:
+            raise ValueError(f"{self._label()} expects inputs whose last dimension is {n_pre} "
                              f"(the pre-synaptic size), got shape {x.shape}.")
         if not jnp.issubdtype(x.dtype, jnp.floating):
             from .. import environ
@@ -172,13 +173,14 @@ class FixedNumConn(Module):
     def _propagate(self, x: jax.Array) -> Any:
         w, unit = split(self.weight.value)
         conn = self.connectivity.value
-        caps = default_capacities(self.in_size[-1], self.event_capacity) if self._event_ready else ()
+        n_pre, n_post = self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1]
+        caps = default_capacities(n_pre, self.event_capacity) if self._event_ready else ()
         if self.efferent_target == "post":
-            spec, arrays = EventSpec("rows", self.out_size[-1], caps), {"targets": conn["indices"]}
+            spec, arrays = EventSpec("rows", n_post, caps), {"targets": conn["indices"]}
         else:
             arrays = {"sources": conn["indices"]}
             arrays.update({key[len("event_"):]: value for key, value in conn.items() if key.startswith("event_")})
-            spec = EventSpec("cols", self.out_size[-1], caps)
+            spec = EventSpec("cols", n_post, caps)
         return attach(deliver(spec, x, w, arrays), unit)
 
     def update(self, x: ArrayLike) -> Any:
@@ -260,6 +262,7 @@ class Projection(Module):
             post.add_current_input(self._key, self._synaptic_current, label=label)
 
     def _synaptic_current(self, V: Any = None, *args: Any, **kwargs: Any) -> Any:
+        assert self.syn is not None  # registered on `post` only when built with a synapse
         g = self.syn._state("g").value
         if self.reversal is None:
             return g

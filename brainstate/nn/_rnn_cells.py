@@ -61,17 +61,19 @@ class RNNCell(Module):
         self.num_in, self.num_out = int(num_in), int(num_out)
         self.in_size, self.out_size = (self.num_in,), (self.num_out,)
         self._state_initializer = state_init
+        self.activation: Callable[..., Any]
         if isinstance(activation, str):
             if activation not in _activations.__all__:
                 raise ValueError(
                     f"{self._label()}: unknown activation {activation!r}. Use the name of a function in "
                     f"brainstate.nn (e.g. 'tanh', 'relu', 'sigmoid') or pass a callable.")
-            activation = getattr(_activations, activation)
-        elif not callable(activation):
+            self.activation = getattr(_activations, activation)
+        elif callable(activation):
+            self.activation = activation
+        else:
             raise TypeError(
                 f"{self._label()}: activation must be a function name (e.g. 'tanh') or a callable, got "
                 f"{type(activation).__name__} {activation!r}.")
-        self.activation = activation
 
     # -- hidden states -------------------------------------------------------------------------
     def _initial(self, batch_size: Optional[int]) -> jax.Array:

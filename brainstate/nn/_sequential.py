@@ -124,7 +124,8 @@ class Sequential(Module):
           >>> [type(layer).__name__ for layer in seq], seq.out_size
           (['Linear', 'Tanh', 'Linear'], (2,))
         """
-        size, added = self.out_size, []
+        size = self.out_size
+        added: List[Callable] = []
         for layer in layers:
             previous = added[-1] if added else self.layers[-1]
             layer, size = self._format(layer, size, len(self.layers) + len(added), previous)
@@ -178,7 +179,7 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def __getitem__(self, key: Union[int, slice, Sequence[int]]) -> Any:
+    def __getitem__(self, key: Union[int, slice, List[int], Tuple[int, ...]]) -> Any:
         """A layer by index, or a new `Sequential` sharing the layers picked by a slice or a list.
 
         Raises:

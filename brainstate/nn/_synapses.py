@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import environ
+from .._state import HiddenState
 from ..typing import ArrayLike
 from ._dynamics import Dynamics
 from ._module import Size
@@ -35,6 +36,8 @@ __all__ = ["Expon", "Alpha"]
 
 class _Synapse(Dynamics):
     """Shared plumbing: the time constant, its check and the per-step decay factor."""
+
+    g: HiddenState  # the synaptic variable, created by `init_state`
 
     def __init__(self, in_size: Size, tau: ArrayLike, g_initializer: Any, name: Optional[str]):
         super().__init__(in_size, name=name)
@@ -118,6 +121,8 @@ class Alpha(_Synapse):
       >>> g.shape
       (2,)
     """
+
+    h: HiddenState  # the rise variable, created by `init_state`
 
     def __init__(self, in_size: Size, tau: ArrayLike = 8.0, g_initializer: Any = 0.0, name: Optional[str] = None):
         super().__init__(in_size, tau, g_initializer, name)

@@ -8,7 +8,7 @@ already carry the batch axis (every leaf with a leading axis of size N) are rese
 keep that axis, states the reset creates get it, every other state is shared by all copies.
 """
 
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import jax
 import numpy as np
@@ -28,8 +28,8 @@ def _need_size(axis_size, where: str) -> int:
     return axis_size
 
 
-def vmap_init_all_states(target: T, *init_args: Any, axis_size: int = None, node_to_exclude: Any = None,
-                         state_to_exclude: Any = None, state_tag: str = None, in_states: Any = None,
+def vmap_init_all_states(target: T, *init_args: Any, axis_size: Optional[int] = None, node_to_exclude: Any = None,
+                         state_to_exclude: Any = None, state_tag: Optional[str] = None, in_states: Any = None,
                          out_states: Any = None, **init_kwargs: Any) -> T:
     """Initialise `target` with `axis_size` copies of every state its modules create.
 
@@ -68,8 +68,8 @@ def vmap_init_all_states(target: T, *init_args: Any, axis_size: int = None, node
     return target
 
 
-def vmap_reset_all_states(target: T, *reset_args: Any, axis_size: int = None, node_to_exclude: Any = None,
-                          state_tag: str = None, **reset_kwargs: Any) -> T:
+def vmap_reset_all_states(target: T, *reset_args: Any, axis_size: Optional[int] = None, node_to_exclude: Any = None,
+                          state_tag: Optional[str] = None, **reset_kwargs: Any) -> T:
     """Reset every copy of an ensemble made by `vmap_init_all_states`.
 
     States whose every leaf has a leading axis of size `axis_size` are reset per copy; states

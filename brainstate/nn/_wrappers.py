@@ -15,9 +15,10 @@ while `brainstate.transform` lacks them; using one then raises a clear error. On
 `'vmap'` behaviour of `Map` is implemented (no `'pmap'`).
 """
 
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from .. import environ
+from .._state import State
 from ._collective import call_all_fns
 from ._module import Module
 
@@ -162,9 +163,10 @@ class Map(Module):
         self.in_axes, self.out_axes, self.axis_name = in_axes, out_axes, axis_name
         self.init_state_axes, self.spmd_axis_name, self.call_state_axes = init_state_axes, spmd_axis_name, call_state_axes
         self.behavior = behavior
-        self._mapped = None
+        self._mapped: Optional[List[State]] = None
 
-    def init_all_states(self, **kwargs: Any) -> None:
+    # The reference API: keyword arguments only, returning None (unlike Module.init_all_states).
+    def init_all_states(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Create every state of the module with a leading axis of `init_map_size`."""
         before = {id(s) for s in self.module.states().values()}
         vmap_call_all_fns(self.module, "init_state", kwargs=kwargs, axis_size=self.init_map_size,

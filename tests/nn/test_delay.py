@@ -287,3 +287,9 @@ def test_state_with_delay_of_a_non_state():
     with pytest.raises(TypeError, match=r"StateWithDelay.*: Module\.x is ArrayImpl, not a State\. Record a state "
                                         r"attribute \(initialise the target's states first\)"):
         bs.nn.StateWithDelay(holder, "x").init_state()
+
+
+def test_a_delay_without_target_info_cannot_build_its_buffer():
+    delay = bs.nn.Delay(None)
+    with pytest.raises(ValueError, match=r"Delay does not know the shape of its values \(target_info=None\)"):
+        delay.init_state()

@@ -204,6 +204,12 @@ def test_dropout_fixed_batched_mask():
     assert fit(layer, np.ones((3, 5), np.float32)).shape == (3, 5)
 
 
+def test_dropout_fixed_needs_its_shape_when_built():
+    # Without in_size the mask used to be drawn as a scalar and the first call failed obscurely.
+    with pytest.raises(ValueError, match="DropoutFixed needs a fixed in_size, but its in_size is None"):
+        nn.DropoutFixed(None)
+
+
 def test_dropout_fixed_before_init_state_is_an_error():
     with bs.environ.context(fit=True), pytest.raises(RuntimeError, match=r"DropoutFixed has no mask yet: call `layer.init_state\(\)`"):
         nn.DropoutFixed(5)(jnp.ones(5))

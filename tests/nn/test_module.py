@@ -61,6 +61,32 @@ def test_bad_size_is_reported():
         m.in_size = "x"
 
 
+def test_fixed_size_is_the_size_set():
+    m = nn.Module()
+    m.in_size, m.out_size = (2, 3), 4
+    assert m._fixed_size("in_size") == (2, 3) and m._fixed_size("out_size") == (4,)
+
+
+@pytest.mark.parametrize("which", ["in_size", "out_size"])
+def test_fixed_size_of_an_unset_size_is_reported(which):
+    with pytest.raises(ValueError, match=rf"Module\('m'\) needs a fixed {which}, but its {which} is None\. "
+                                         rf"Pass {which} when building it"):
+        nn.Module(name="m")._fixed_size(which)
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: nn.Linear(None, 3), "Linear needs a fixed in_size"),
+    (lambda: nn.Linear(3, None), "Linear needs a fixed out_size"),
+    (lambda: nn.Embedding(10, None), "Embedding needs a fixed out_size"),
+    (lambda: nn.OneToOne(None), "OneToOne needs a fixed in_size"),
+    (lambda: nn.LayerNorm(None), "LayerNorm needs a fixed in_size"),
+    (lambda: nn.EventLinear(None, 2, 1.0), "EventLinear needs a fixed in_size"),
+])
+def test_fixed_size_layers_report_a_missing_size_when_built(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
 def test_call_forwards_to_update():
     class Double(nn.Module):
         def update(self, x):

@@ -277,3 +277,14 @@ def test_input_of_the_wrong_shape():
     neuron.init_state()
     with bs.environ.context(dt=0.1), pytest.raises(ValueError, match="the inputs give V the shape \\(2, 3\\)"):
         neuron(jnp.ones((2, 3)))
+
+
+def test_a_neuron_model_without_initial_states_is_reported():
+    from brainstate.nn._neurons import _SpikingNeuron
+
+    class Bare(_SpikingNeuron):
+        pass
+
+    neuron = Bare(3, 0.0, bs.nn.sigmoid_spike, "soft", None)
+    with pytest.raises(NotImplementedError, match=r"Bare must define `_initial_states\(batch_size\)`"):
+        neuron.init_state()

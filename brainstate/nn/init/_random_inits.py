@@ -14,7 +14,7 @@ samples are cut at two standard deviations and rescaled so the variance is still
 """
 
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +30,7 @@ __all__ = ["Normal", "TruncatedNormal", "Uniform", "Gamma", "Exponential", "Vari
 _TRUNCATED_STD = 0.87962566103423978
 
 
-def _require(ok: bool, message: str) -> None:
+def _require(ok: Union[bool, np.bool_], message: str) -> None:
     if not ok:
         raise ValueError(message)
 
