@@ -174,7 +174,9 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
     `program(values, (), *args, **kwargs)` returns `(written, out)`: `written` holds the new
     values of `write_states` (a subset of `kept`), which must be concrete arrays that passed the
     write checks (a compiled program's outputs). `run` returns `out`, or `AGAIN` with nothing
-    stored. Outside every trace only.
+    stored. Outside every trace only. Interrupted while storing (`KeyboardInterrupt`), it puts
+    back the values it had read: they are the states' values right before the store, which the
+    check under the lock has just proven.
 
     For up to `_UNROLL` states the body is generated with the reads and stores written out
     (`k0._value, k1._value, ...`): each Python operation on this path costs several times its
@@ -192,15 +194,13 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
 def _unrolled(n: int, writes: Tuple[int, ...]) -> Callable:
     """The factory of runners for `n` states of which those at `writes` are written."""
     ks = [f"k{i}" for i in range(n)]
-    values = f"[{', '.join(k + '._value' for k in ks)}]"
-    call = (f"written, out = program({values}, (), *args, **kwargs) if args or kwargs "
-            f"else program({values}, ())")
     moved = f"start & 1 or {' or '.join(k + '._version > start' for k in ks)}" if ks else "False"
     lines = [f"def make(program, acquire, release, {', '.join(ks)}):",
              "    def run(args, kwargs):",
              "        global seq",
              "        start = seq",
-             f"        {call}"]
+             f"        values = [{', '.join(k + '._value' for k in ks)}]",
+             "        written, out = program(values, (), *args, **kwargs) if args or kwargs else program(values, ())"]
     if not writes:
         lines += [f"        if seq != start and ({moved}):",
                   "            return AGAIN  # a store overlapped the read",
@@ -212,9 +212,14 @@ def _unrolled(n: int, writes: Tuple[int, ...]) -> Callable:
                   "            stamp = seq + 1",
                   f"            if stamp != start + 1 and ({moved}):",
                   "                return AGAIN",
-                  "            seq = stamp"]
-        lines += [f"            k{i}._version = stamp; k{i}._value = v{j}" for j, i in enumerate(writes)]
-        lines += ["            seq = stamp + 1",
+                  "            seq = stamp",
+                  "            try:"]
+        lines += [f"                k{i}._version = stamp; k{i}._value = v{j}" for j, i in enumerate(writes)]
+        lines += ["            except BaseException:  # interrupted: put every state back"]
+        lines += [f"                k{i}._value = values[{i}]" for i in writes]
+        lines += ["                raise",
+                  "            finally:",
+                  "                seq = stamp + 1",
                   "        finally:",
                   "            release()",
                   "        return out"]
@@ -227,6 +232,8 @@ def _unrolled(n: int, writes: Tuple[int, ...]) -> Callable:
 
 def _looped(kept: List[Any], write_states: List[Any], program: Callable) -> Callable:
     acquire, release = commit_lock.acquire, commit_lock.release
+    positions = {id(s): i for i, s in enumerate(kept)}
+    write_pos = [positions[id(s)] for s in write_states]
 
     def run(args: tuple, kwargs: dict) -> Any:
         global seq
@@ -243,10 +250,16 @@ def _looped(kept: List[Any], write_states: List[Any], program: Callable) -> Call
             if stamp != start + 1 and (start & 1 or _stamped_after(kept, start)):
                 return AGAIN
             seq = stamp
-            for s, v in zip(write_states, written):
-                s._version = stamp
-                s._value = v
-            seq = stamp + 1
+            try:
+                for s, v in zip(write_states, written):
+                    s._version = stamp
+                    s._value = v
+            except BaseException:  # interrupted: put every state back
+                for s, i in zip(write_states, write_pos):
+                    s._value = values[i]
+                raise
+            finally:
+                seq = stamp + 1
         finally:
             release()
         return out

@@ -133,6 +133,29 @@ def test_a_run_that_started_during_a_store_stores_nothing(n):
     assert [float(s.value) for s in states] == [50.0] + [float(i) for i in range(1, n)]
 
 
+class _Exploding(bs.State):
+    armed = False
+
+    def __setattr__(self, name, value):
+        if name == "_value" and self.armed:
+            raise KeyboardInterrupt("interrupted while storing")
+        object.__setattr__(self, name, value)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_an_interrupted_store_puts_every_state_back(n):
+    states = _states(n - 1) + [_Exploding(jnp.array(-1.0))]
+    run = fast_runner(states, states, _adding(states))
+    states[-1].armed = True
+    with pytest.raises(KeyboardInterrupt, match="interrupted while storing"):
+        run((), {})
+    states[-1].armed = False
+    assert [float(s.value) for s in states] == [float(i) for i in range(n - 1)] + [-1.0]
+    assert not _commit.seq & 1  # no store left "under way"
+    assert run((), {}) == ("out", (), {})  # and the next run stores normally
+    assert [float(s.value) for s in states] == [i + 1.0 for i in range(n - 1)] + [0.0]
+
+
 @pytest.fixture
 def frequent_switches():
     before = sys.getswitchinterval()
