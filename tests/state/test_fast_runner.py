@@ -1,5 +1,5 @@
 """jit's per-call path (`_commit.fast_runner`): read, call, store — and nothing stored when another
-store overlapped it.
+store overlapped it, everything put back when a store is interrupted (also for `_commit.store`).
 
 The protocol is tested with a plain Python `program` that performs the overlapping store itself,
 so every interleaving is exact; the threaded tests then check the property end to end (no lost
@@ -154,6 +154,16 @@ def test_an_interrupted_store_puts_every_state_back(n):
     assert not _commit.seq & 1  # no store left "under way"
     assert run((), {}) == ("out", (), {})  # and the next run stores normally
     assert [float(s.value) for s in states] == [i + 1.0 for i in range(n - 1)] + [0.0]
+
+
+def test_an_interrupted_general_store_puts_every_state_back():
+    states = _states(2) + [_Exploding(jnp.array(0.0))] + _states(2)
+    states[2].armed = True
+    with pytest.raises(KeyboardInterrupt, match="interrupted while storing"):
+        _commit.store(states, [jnp.array(4.0)] * 5, [False] * 5)
+    states[2].armed = False
+    assert [float(s.value) for s in states] == [0.0, 1.0, 0.0, 0.0, 1.0]
+    assert not _commit.seq & 1
 
 
 @pytest.fixture

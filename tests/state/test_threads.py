@@ -150,23 +150,3 @@ def test_write_back_is_all_or_nothing_when_a_hook_cancels():
     with pytest.raises(bs.HookCancellationError, match="refused at commit"):
         bs.transform.StatefulFunction(bump).jaxpr_call_auto()
     assert [int(s.value) for s in states] == [0, 0, 0, 0, 0]
-
-
-def test_interrupted_store_puts_every_state_back():
-    from brainstate._state._commit import store
-
-    class Exploding(bs.State):
-        armed = False
-
-        def __setattr__(self, name, value):
-            if name == "_value" and self.armed:
-                raise KeyboardInterrupt("interrupted while storing")
-            object.__setattr__(self, name, value)
-
-    states = [bs.State(jnp.array(0)) for _ in range(2)] + [Exploding(jnp.array(0))] + \
-             [bs.State(jnp.array(0)) for _ in range(2)]
-    states[2].armed = True
-    with pytest.raises(KeyboardInterrupt, match="interrupted while storing"):
-        store(states, [jnp.array(4)] * 5, [False] * 5)
-    states[2].armed = False
-    assert [int(s.value) for s in states] == [0, 0, 0, 0, 0]
