@@ -444,7 +444,9 @@ class HiddenState(ShortTermState):
         return self._seen_shape()
 
     def _seen_shape(self) -> tuple:
-        return tuple(np.shape(jax.tree_util.tree_leaves(self.value)[0]))
+        stack = _local.stack  # `value` without its read hooks: asking for a shape is not a read of the data
+        value = stack[-1].read(self) if stack else self._committed()
+        return tuple(np.shape(jax.tree_util.tree_leaves(value)[0]))
 
     @property
     def num_state(self) -> int:
