@@ -85,6 +85,9 @@ class NegSoftplusT(SoftplusT):
         bound, self.unit = split(upper)
         self._bound = as_float(bound)
         self.upper = upper
+        # The reference release keeps the bound as `lower` here too (inherited from SoftplusT);
+        # libraries read it under that name (braintools' multistart bounds).
+        self.lower = upper
 
     def forward(self, x: ArrayLike) -> Any:
         """`upper - softplus(-x)`."""

@@ -242,21 +242,30 @@ def restore_key() -> None:
 
 
 def default_rng(seed_or_key: Optional[SeedOrKey] = None) -> RandomState:
-    """A new independent stream: from `seed_or_key`, or split off the default stream if None.
+    """The default stream itself, or a new stream from `seed_or_key`.
+
+    Without an argument this is `brainstate.random.DEFAULT`, as in the reference release (draws
+    from it advance the global stream, and `brainstate.random.seed` makes them reproducible);
+    libraries hold it as "the user's random stream". For an independent stream pass a seed or a
+    key, or use `clone_rng()`.
 
     Args:
-      seed_or_key: an integer seed, a JAX key or raw key data; None splits a key off the default
-        stream (reproducible after `brainstate.random.seed`).
+      seed_or_key: None for the default stream; an integer seed, a JAX key or raw key data for a
+        new `RandomState`.
 
     Returns:
-      A new `RandomState`.
+      A `RandomState`.
 
     Example:
       >>> import brainstate
+      >>> brainstate.random.default_rng() is brainstate.random.DEFAULT
+      True
       >>> rng = brainstate.random.default_rng(0)
       >>> rng.uniform(size=2).shape
       (2,)
     """
+    if seed_or_key is None:
+        return DEFAULT
     return RandomState(seed_or_key)
 
 

@@ -113,6 +113,30 @@ class _BoundMethod:
         return [self._fun] + ([] if obj is None else [obj])
 
 
+class _BoundJit:
+    """`obj.method` for a method compiled at class level: calls the instance's compiled function
+    and, like a Python bound method, keeps `obj` alive while it is held (`Task().sample(4)` on a
+    temporary works). Other attributes are the compiled function's (`.compile`, `.clear_cache`)."""
+
+    __slots__ = ("__self__", "_jitted")
+
+    def __init__(self, obj: Any, jitted: "JittedFunction"):
+        self.__self__ = obj
+        self._jitted = jitted
+
+    def __call__(self, *args, **kwargs):
+        return self._jitted(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jitted, name)
+
+    def __brainstate_roots__(self) -> list:
+        return [self.__self__, self._jitted]
+
+    def __repr__(self) -> str:
+        return f"<bound {self._jitted!r} of {self.__self__!r}>"
+
+
 class JittedFunction:
     """A compiled, state-aware function; the result of `brainstate.transform.jit`.
 
@@ -477,15 +501,16 @@ class JittedFunction:
             self._last_fp = None
 
     def __get__(self, obj, objtype=None):
-        # Used as a method decorator: `obj.method` is a jitted function of its own, holding
-        # `obj` weakly (a class-level cache must not keep every instance alive).
+        # Used as a method decorator: each instance gets a jitted function of its own, cached
+        # here holding `obj` weakly (the class-level cache must not keep every instance alive);
+        # `obj.method` hands it out with `obj` held, as a Python bound method does.
         if obj is None:
             return self
         try:
             bound = self._bound.get(obj)
             if bound is None:
                 bound = self._bound[obj] = JittedFunction(_BoundMethod(self.fun, obj), **self._options)
-            return bound
+            return _BoundJit(obj, bound)
         except TypeError:  # not weak-referenceable or not hashable
             return JittedFunction(functools.partial(self.fun, obj), **self._options)
 

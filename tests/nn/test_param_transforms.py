@@ -220,6 +220,8 @@ def test_repr(t, text):
 
 def test_neg_softplus_is_a_softplus_transform():
     assert isinstance(nn.NegSoftplusT(0.0), nn.SoftplusT)
+    t = nn.NegSoftplusT(2.5)
+    assert t.upper == t.lower == 2.5  # the bound also under the reference's inherited name
     assert not isinstance(nn.LogT(0.0), nn.ExpT)
 
 

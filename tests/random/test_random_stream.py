@@ -233,14 +233,22 @@ def test_self_assign_multi_keys_and_restore():
     assert_array_equal(br.get_key_data(), before)
 
 
-def test_default_rng_is_an_independent_reproducible_stream():
+def test_default_rng_with_a_seed_is_an_independent_reproducible_stream():
     rng = br.default_rng(3)
     assert isinstance(rng, br.RandomState) and rng is not br.DEFAULT
     assert_array_equal(rng.normal(size=2), br.RandomState(3).normal(size=2))
+
+
+def test_default_rng_without_a_seed_is_the_default_stream():
+    assert br.default_rng() is br.DEFAULT  # as in the reference release; libraries rely on it
     br.seed(0)
     a = br.default_rng().rand(3)
     br.seed(0)
-    assert_array_equal(br.default_rng().rand(3), a)
+    assert_array_equal(br.rand(3), a)
+    # Taking it inside a raw JAX transform writes nothing (braintools builds its task contexts so).
+    before = np.asarray(br.get_key_data())
+    assert float(jax.jit(lambda x: (br.default_rng(), x)[1])(1.0)) == 1.0
+    assert_array_equal(br.get_key_data(), before)
 
 
 def test_clone_rng():

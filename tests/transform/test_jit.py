@@ -221,16 +221,35 @@ def test_method_decorator_binds_instance():
     assert float(a.total.value) == 3.0 and float(b.total.value) == 5.0
 
 
-def test_method_of_a_collected_instance_is_refused():
+def test_a_held_method_keeps_its_instance_alive_like_a_bound_method():
+    class Acc:
+        def __init__(self):
+            self.total = bs.State(jnp.zeros(()))
+
+        @bs.transform.jit
+        def add(self, x):
+            self.total.value += x
+            return self.total.value
+
+    assert float(Acc().add(2.0)) == 2.0  # on a temporary instance (braintools: `Task().batch_sample(4)`)
+    add = Acc().add
+    gc.collect()
+    assert float(add(1.0)) == 1.0 and float(add(1.0)) == 2.0
+    assert isinstance(add.__self__, Acc) and add.__self__.total.value == 2.0
+    assert add.stateful_fun is not None  # the compiled function's attributes
+    assert "bound jit(add)" in repr(add)
+
+
+def test_the_cached_compiled_method_of_a_collected_instance_is_refused():
     class Acc:
         @bs.transform.jit
         def add(self, x):
             return x + 1
 
-    add = Acc().add  # the compiled method holds its instance weakly, so nothing keeps it alive
+    compiled = Acc().add._jitted  # the per-instance function the class caches: it holds the instance weakly
     gc.collect()
     with pytest.raises(ReferenceError, match="the object add was bound to no longer exists"):
-        add(1.0)
+        compiled(1.0)
 
 
 def test_nested_jit():
