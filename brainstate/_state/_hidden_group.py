@@ -102,7 +102,12 @@ class HiddenTreeState(HiddenGroupState):
         if len(shapes) != 1:
             raise ValueError(f"HiddenTreeState needs arrays of one shape, got shapes {sorted(shapes)}.")
         self.name2index = {n: i for i, n in enumerate(names)}
-        super().__init__(jnp.stack([jnp.asarray(a) for a in arrays], axis=-1), **kwargs)
+        # Variables with units (a voltage in mV next to a plain adaptation variable) are stored
+        # as their mantissas; `get_value` puts the unit back, `set_value` converts into it.
+        split = [_split_unit(a) for a in arrays]
+        self.index2unit = [unit for _, unit in split]
+        self.name2unit = {n: unit for n, unit in zip(names, self.index2unit)}
+        super().__init__(jnp.stack([jnp.asarray(m) for m, _ in split], axis=-1), **kwargs)
 
     def _index(self, item) -> int:
         if isinstance(item, str) and item in self.name2index:
@@ -110,3 +115,37 @@ class HiddenTreeState(HiddenGroupState):
         if isinstance(item, str):
             raise KeyError(f"{self._label()} has no hidden variable {item!r}; it has {list(self.name2index)}.")
         return super()._index(item)
+
+    def get_value(self, item: Union[int, str]):
+        """The value of hidden variable `item` (a name or an index), with its unit if it has one."""
+        i = self._index(item)
+        unit = self.index2unit[i]
+        m = self.value[..., i]
+        return m if unit is None else m * unit
+
+    def set_value(self, val: Dict[Union[int, str], Any]) -> None:
+        """Write some of the hidden variables: `{name or index: value}`, each in its variable's unit."""
+        if not isinstance(val, dict):
+            raise TypeError(f"set_value takes a dict {{name: value}}, got {type(val).__name__}.")
+        plain = {}
+        for item, v in val.items():
+            unit = self.index2unit[self._index(item)]
+            m, given = _split_unit(v)
+            if unit is None and given is not None:
+                raise ValueError(f"{self._label()}: hidden variable {item!r} has no unit, got a value in {given}.")
+            if unit is not None:
+                if given is None:
+                    raise ValueError(f"{self._label()}: hidden variable {item!r} is in {unit}, got a plain value.")
+                m = v.to(unit).mantissa  # raises if the dimensions differ
+            plain[item] = m
+        super().set_value(plain)
+
+
+def _split_unit(x: Any) -> tuple:
+    """`(mantissa, unit)` of a `brainunit.Quantity` with a dimension; `(x, None)` otherwise."""
+    unit = getattr(x, "unit", None)
+    if unit is None or not hasattr(x, "mantissa"):
+        return x, None
+    if getattr(unit, "is_unitless", False):
+        return x.mantissa, None
+    return x.mantissa, unit

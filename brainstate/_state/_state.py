@@ -50,6 +50,21 @@ def _caller_location() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
+class SourceInfo(str):
+    """Where a state was created, as `file:line`. Libraries written against the reference
+    release read `.traceback` (printed) and `.name_stack` of it, as of a JAX `SourceInfo`."""
+
+    __slots__ = ()
+
+    @property
+    def traceback(self) -> str:
+        return f"  created at {self}"
+
+    @property
+    def name_stack(self) -> str:
+        return ""
+
+
 class State(_hooks.StateHookMixin):
     """A mutable container for a PyTree of arrays, visible to every state-aware transform.
 
@@ -313,9 +328,10 @@ class State(_hooks.StateHookMixin):
         return type(self)
 
     @property
-    def source_info(self) -> str:
-        """`file:line` where the state was created."""
-        return self._source
+    def source_info(self) -> "SourceInfo":
+        """`file:line` where the state was created (a `str`, also with the `.traceback` and
+        `.name_stack` that the reference release's JAX `SourceInfo` has)."""
+        return SourceInfo(self._source)
 
     def add_tag(self, *tags: str) -> None:
         """Add one or more string tags (used by `util.WithTag` filters)."""

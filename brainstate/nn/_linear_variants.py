@@ -430,6 +430,7 @@ class LoRA(Module):
             raise ValueError(f"{self._label()}: in_size {size} ends in {size[-1]} features but "
                              f"in_features is {in_features}.")
         self.out_size = size[:-1] + (out_features,)
+        self.in_features, self.out_features, self.lora_rank = in_features, out_features, lora_rank
         base_out = getattr(base_module, "out_size", None)
         if base_module is not None and base_out is not None and base_out[-1] != out_features:
             raise ValueError(f"{self._label()}: base_module {base_module._label()} gives {base_out[-1]} output "

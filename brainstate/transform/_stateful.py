@@ -30,6 +30,7 @@ import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 import jax
+import numpy as np
 
 from .. import _compatible_import as compat
 from .._errors import BrainStateError
@@ -83,11 +84,52 @@ def _normalize_argnames(argnames) -> Tuple[str, ...]:
 
 
 def _hashable(v):
+    """A cache-key part for `v`: `v` itself if hashable; arrays and Quantities (and pytrees of
+    them) by their contents, so an equal value made anew (`t = 5 * u.ms` at every step) finds
+    its compiled program; anything else by identity, holding the object so its id is never
+    reused for another value while the key lives."""
     try:
         hash(v)
         return v
     except TypeError:
-        return ("<unhashable>", id(v))
+        pass
+    leaves, treedef = jax.tree_util.tree_flatten(v)
+    parts = [_contents(x) for x in leaves]
+    try:
+        hash(treedef)
+    except TypeError:
+        parts.append(None)
+    if any(p is None for p in parts):
+        return _ByIdentity(v)
+    return ("<by value>", treedef, tuple(parts))
+
+
+def _contents(x) -> Optional[Hashable]:
+    """`x` if hashable, an array's (shape, dtype, bytes), or None (a tracer, an object)."""
+    if isinstance(x, compat.Tracer):
+        return None
+    try:
+        hash(x)
+        return x
+    except TypeError:
+        pass
+    a = np.asarray(x)
+    return None if a.dtype == object else (a.shape, a.dtype.str, a.tobytes())
+
+
+class _ByIdentity:
+    """A key part equal only to itself; it keeps its object alive (see `_hashable`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _ByIdentity) and other.value is self.value
 
 
 def _abstract_leaf(x):

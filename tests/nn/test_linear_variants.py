@@ -123,6 +123,7 @@ def test_lora_matches_numpy():
     layer = bs.nn.LoRA(4, 2, 3, alpha=6.0)
     p = params(layer)
     assert p["lora_a"].shape == (4, 2) and p["lora_b"].shape == (2, 3)
+    assert (layer.in_features, layer.lora_rank, layer.out_features) == (4, 2, 3)
     assert_allclose(layer(X), 3.0 * X @ p["lora_a"] @ p["lora_b"], rtol=1e-5, atol=1e-5)
 
 

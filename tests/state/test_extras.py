@@ -92,3 +92,20 @@ def test_state_trace_stack_public():
     assert_allclose(trace.get_write_state_values()[0], 2 * np.ones(2))
     trace.recovery_original_values()
     assert_allclose(b.value, np.zeros(2))
+
+
+def test_hidden_tree_state_keeps_variables_with_units():
+    import brainunit as u
+
+    t = bs.HiddenTreeState({"V": jnp.full(3, -65.0) * u.mV, "a": jnp.ones(3)})
+    assert t.value.shape == (3, 2) and t.name2unit == {"V": u.mV, "a": None}
+    assert_allclose(t.value[:, 0], [-65.0] * 3)  # stored as mantissas
+    assert u.get_unit(t.get_value("V")) == u.mV and t.get_value("a").tolist() == [1.0] * 3
+    t.set_value({"V": jnp.full(3, -0.07) * u.volt, "a": jnp.zeros(3)})  # converted into mV
+    assert_allclose(u.get_mantissa(t.get_value("V")), [-70.0] * 3, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"hidden variable 'V' is in mV, got a plain value"):
+        t.set_value({"V": jnp.zeros(3)})
+    with pytest.raises(ValueError, match=r"hidden variable 'a' has no unit, got a value in mV"):
+        t.set_value({"a": jnp.zeros(3) * u.mV})
+    with pytest.raises(TypeError, match=r"set_value takes a dict \{name: value\}"):
+        t.set_value([jnp.zeros(3)])

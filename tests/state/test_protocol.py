@@ -254,6 +254,13 @@ def test_hidden_shapes_are_one_lanes_inside_vmap():
     assert (h.varshape, g.varshape, g.num_state) == ((3, 4), (3, 4), 2)
 
 
+def test_source_info_is_file_and_line_with_the_reference_members():
+    s = bs.State(jnp.zeros(2))
+    info = s.source_info
+    assert info == s._source and info.endswith(f":{s._source.rsplit(':', 1)[1]}")
+    assert "test_protocol.py" in info.traceback and info.name_stack == ""
+
+
 def test_copy_from_and_check_if_deleted():
     a, b = bs.State(jnp.ones(2), name="a"), bs.State(jnp.zeros(2), name="b")
     a.copy_from(b)

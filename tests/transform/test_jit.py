@@ -108,6 +108,35 @@ def test_environ_dt_is_part_of_cache_key():
         assert body.count == before + 1  # the 0.1 entry is still compiled
 
 
+def test_environ_arrays_and_quantities_are_keyed_by_value():
+    import brainunit as u
+
+    body = TraceCounter(lambda x: x * u.get_mantissa(bs.environ.get("t") / u.ms))
+    f = bs.transform.jit(body)
+    for _ in range(4):  # an equal value made anew at every step: one program
+        with bs.environ.context(t=5.0 * u.ms):
+            assert_allclose(f(jnp.ones(2)), [5.0, 5.0])
+    assert body.count == 1
+    for t in [1.0, 2.0, 1.0]:  # new values compile (once each) and never reuse another's program
+        with bs.environ.context(t=jnp.array(t) * u.ms):
+            assert_allclose(f(jnp.ones(2)), [t, t])
+    assert body.count == 3
+
+
+def test_environ_values_without_contents_are_keyed_by_identity_and_kept_alive():
+    class Opaque:  # unhashable, not an array
+        __hash__ = None
+
+        def __init__(self, k):
+            self.k = k
+
+    f = bs.transform.jit(lambda x: x * bs.environ.get("opaque").k)
+    for k in range(1, 6):  # each object freed after its call: a recycled id must not find its program
+        with bs.environ.context(opaque=Opaque(k)):
+            assert float(f(1.0)) == k
+        gc.collect()
+
+
 def test_environ_global_set_retraces():
     body = TraceCounter(lambda x: x * bs.environ.get("scale"))
     f = bs.transform.jit(body)
