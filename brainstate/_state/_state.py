@@ -22,13 +22,13 @@ from typing import Any, Optional
 import jax
 import numpy as np
 
-from .._compatible_import import get_opaque_trace_state, trace_encloses
+from .._compatible_import import EvalTrace, current_trace, get_opaque_trace_state, trace_encloses
 from .._errors import BrainStateError, TraceContextError
 from . import _hooks
 from ._signature import checked_value, describe, is_placeholder, signature, strong
 from ._checks import initialising, tracer_check_on, tree_check_on
 from . import _commit
-from ._trace import _local, new_state_listeners, owner_serial
+from ._trace import _local, new_state_listeners, owner_serial, owner_trace
 
 __all__ = [
     "State", "ShortTermState", "LongTermState", "ParamState", "BatchState", "HiddenState",
@@ -63,6 +63,24 @@ class SourceInfo(str):
     @property
     def name_stack(self) -> str:
         return ""
+
+
+def _raw_level(owner: Any, has_tracer: bool) -> Any:
+    """The raw JAX trace a new state is created in, or None when there is none.
+
+    A state created inside a raw JAX transform (`jax.grad`, `jax.jit`, a `jax.lax.scan` body),
+    whether or not a state-aware transform encloses it, is local to that trace: it may hold the
+    trace's tracers while the trace lasts (users build models inside loss functions; libraries
+    make states in scan bodies). `owner` is the state-aware trace that owns the new state.
+    """
+    if owner is None:
+        if has_tracer or type(current_trace()) is not EvalTrace:
+            return get_opaque_trace_state()
+        return None
+    if owner.jax_state is None:
+        return None
+    level = get_opaque_trace_state()
+    return None if level == owner.jax_state else level
 
 
 class State(_hooks.StateHookMixin):
@@ -114,11 +132,11 @@ class State(_hooks.StateHookMixin):
         self._name = name
         self._source = source
         stack = _local.stack
-        self._owner = owner_serial() if stack else 0
-        if has_tracer and not self._owner:
-            # Created inside a raw JAX trace (e.g. `treefy_merge` under `jax.jit`): the state is
-            # local to that trace and may be used while it lasts.
-            self._raw_trace = get_opaque_trace_state()
+        owner = owner_trace() if stack else None
+        self._owner = owner.serial if owner is not None else 0
+        raw = _raw_level(owner, has_tracer)
+        if raw is not None:
+            self._raw_trace = raw
         if stack:
             stack[-1].created.append(self)
         tag = metadata.pop("tag", None)
@@ -182,7 +200,8 @@ class State(_hooks.StateHookMixin):
             value, has_tracer = checked_value(self, value)
         if has_tracer and tracer_check_on():
             if trace is not None:
-                trace.check_jax_level(self)
+                if not self._in_own_raw_trace():
+                    trace.check_jax_level(self)
             elif restore:
                 # `restore_value` inside a raw JAX transform: the value belongs to that transform,
                 # readable and writable there. Libraries (braintrace) restore it afterwards, and

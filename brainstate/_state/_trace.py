@@ -30,7 +30,8 @@ import jax
 
 from ._signature import checked_value, is_placeholder, signature
 
-__all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read", "new_state_listeners", "owner_serial"]
+__all__ = ["StateTrace", "current_trace", "trace_stack", "environ_read", "new_state_listeners", "owner_serial",
+           "owner_trace"]
 
 
 class _Local(threading.local):
@@ -65,10 +66,16 @@ def current_trace() -> Optional["StateTrace"]:
 
 def owner_serial() -> int:
     """The serial of the innermost trace that owns new states (0 outside every transform)."""
+    trace = owner_trace()
+    return trace.serial if trace is not None else 0
+
+
+def owner_trace() -> Optional["StateTrace"]:
+    """The innermost trace that owns new states (None outside every transform)."""
     for trace in reversed(_local.stack):
         if trace.owns_new_states:
-            return trace.serial
-    return 0
+            return trace
+    return None
 
 
 def environ_read(key: Any, value: Any) -> None:

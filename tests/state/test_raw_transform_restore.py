@@ -4,6 +4,7 @@ error once the raw transform has ended if nobody restored a value of the enclosi
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
@@ -150,3 +151,88 @@ def test_a_restore_in_a_custom_vjp_rule_does_not_contend_with_the_grad_commit():
     grads = bs.transform.grad(loss, grad_states={"w": w})(x)  # and again, from that value
     want = jax.grad(lambda wv: (primal(wv, primal(w.value, jnp.zeros(3), x), x) ** 2).sum())(w.value)
     assert_allclose(grads["w"], want, rtol=1e-6)
+
+
+# -- states created inside a raw JAX transform are local to it -----------------------------------
+def _ref_scan(xs):
+    return jax.lax.scan(lambda c, x: (c * 0.5 + x,) * 2, jnp.ones(2), xs)[1]
+
+
+@pytest.mark.parametrize("outer, oracle", [
+    (bs.transform.jit, _ref_scan),
+    (lambda f: lambda xs: bs.transform.for_loop(lambda i: f(xs), jnp.arange(2))[1], _ref_scan),
+    (lambda f: bs.transform.grad(lambda xs: f(xs).sum()), jax.grad(lambda xs: _ref_scan(xs).sum())),
+], ids=["jit", "for_loop", "grad"])
+def test_a_state_made_in_a_raw_scan_body_nested_in_a_state_aware_transform_is_writable_there(outer, oracle):
+    # braintrace's pattern: a random stream made from the scan's carry inside the body
+    def body(carry, x):
+        s = bs.State(carry)  # holds the raw scan's tracer
+        s.value = s.value * 0.5 + x  # a write from that same raw trace
+        return s.value, s.value
+
+    def step(xs):
+        return jax.lax.scan(body, jnp.ones(2), xs)[1]
+
+    xs = jnp.arange(6.0).reshape(3, 2)
+    assert_allclose(outer(step)(xs), oracle(xs), rtol=1e-6)
+
+
+def test_a_concrete_state_made_in_a_raw_scan_body_takes_the_bodys_tracers():
+    def body(carry, x):
+        s = bs.State(np.zeros(2, np.float32))  # concrete at creation
+        s.value = carry + x  # then the raw trace's tracer
+        return s.value, s.value.sum()
+
+    ys = bs.transform.jit(lambda xs: jax.lax.scan(body, jnp.zeros(2), xs)[1])(jnp.ones((3, 2)))
+    assert_allclose(ys, [2.0, 4.0, 6.0])
+
+
+def test_a_model_built_under_raw_grad_runs_state_aware_loops_there():
+    # a model made inside a loss function (concrete init), then stepped by a state-aware loop:
+    # the loop writes the raw grad's tracers into the model's own states
+    def loss(w):
+        h = bs.HiddenState(jnp.zeros(2))
+
+        def step(x):
+            h.value = jnp.tanh(h.value * w + x)
+            return h.value
+
+        return bs.transform.for_loop(step, jnp.ones((4, 2))).sum()
+
+    def ref(w):
+        def step(c, x):
+            c = jnp.tanh(c * w + x)
+            return c, c
+        return jax.lax.scan(step, jnp.zeros(2), jnp.ones((4, 2)))[1].sum()
+
+    assert_allclose(jax.grad(loss)(0.3), jax.grad(ref)(0.3), rtol=1e-6)
+    assert_allclose(jax.jit(jax.grad(loss))(0.3), jax.grad(ref)(0.3), rtol=1e-6)
+
+
+def test_a_concrete_state_made_in_a_raw_jit_holds_its_tracer_there_and_is_refused_after():
+    holder = {}
+
+    @jax.jit
+    def f(x):
+        s = holder["s"] = bs.State(np.zeros((), np.float32))  # concrete (jnp.zeros would be traced)
+        s.value = x * 2
+        return s.value + 1
+
+    assert_allclose(f(1.0), 3.0)
+    with pytest.raises(bs.TraceContextError, match="escaped"):
+        holder["s"].value
+
+
+def test_a_state_made_by_the_state_aware_transform_is_still_refused_a_nested_raw_write():
+    def step(x):
+        s = bs.State(jnp.zeros(2))  # owned by jit's trace, not by the raw vmap below
+
+        def lane(v):
+            s.value = v  # a vmap lane's tracer cannot be carried out of the vmap
+            return v
+
+        jax.vmap(lane)(jnp.ones((3, 2)))
+        return s.value
+
+    with pytest.raises(bs.TraceContextError, match=r"Writing into State .* from inside a raw JAX transform"):
+        bs.transform.jit(step)(jnp.ones(2))
