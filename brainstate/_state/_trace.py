@@ -12,7 +12,9 @@ Invariants:
   while being traced live in the trace (`values`), so another thread reading or writing the
   same state meanwhile sees only committed values, and nothing has to be put back afterwards;
 - states created while a transform traces belong to it (`_owner`) and keep their values on
-  the object; they are local to the transform, never its inputs or outputs;
+  the object; they are local to the transform, never its inputs or outputs; one created inside
+  a raw JAX transform (a `jax.lax.scan` body) nested in it also remembers that raw trace
+  (`State._raw_trace`) and may hold the raw trace's tracers while it runs;
 - only the innermost trace records a state's reads and writes; it passes a first touch on to
   its parent, so every enclosing transform learns that it needs the state too;
 - `environ` reads are recorded in every enclosing trace, because each enclosing compiled
