@@ -31,7 +31,7 @@ from jax._src.interpreters import partial_eval as _pe  # tracing to a jaxpr with
 
 __all__ = [
     # used by the engine
-    "Tracer", "EvalTrace", "current_trace", "current_trace_ref", "trace_encloses", "new_input", "trace_to_jaxpr", "eval_jaxpr", "extend_axis_env",
+    "Tracer", "EvalTrace", "base_eval_trace", "current_trace", "current_trace_ref", "trace_encloses", "new_input", "trace_to_jaxpr", "eval_jaxpr", "extend_axis_env",
     "shaped_abstractify", "to_aval",
     # re-exported for the ecosystem (braintrace, brainpy)
     "BatchTrace", "BatchTracer", "CallPrimitive", "ClosedJaxpr", "DebugInfo", "Device", "DropVar", "Effect",
@@ -49,7 +49,7 @@ T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 
 trace_ctx = _core.trace_ctx  # the current JAX trace (thread-local); read by `current_trace`
-EvalTrace = _core.EvalTrace  # the type of `trace_ctx.trace` outside every JAX transform (jit's fast path)
+EvalTrace = _core.EvalTrace  # the type of `trace_ctx.trace` outside every JAX transform
 # `.value` is the current JAX trace, read without `trace_ctx.trace`'s property call (jit's fast path)
 current_trace_ref = getattr(_core, "trace_state_strong_ref", None)
 if current_trace_ref is None:  # a JAX release without it: the same value through the property
@@ -59,6 +59,9 @@ if current_trace_ref is None:  # a JAX release without it: the same value throug
             return _core.trace_ctx.trace
 
     current_trace_ref = _TraceRef()
+# `trace_ctx.trace` outside every JAX transform, in every thread (jit's fast path compares identity;
+# any other trace, an EvalTrace of `ensure_compile_time_eval` included, takes the general path)
+base_eval_trace = getattr(_core, "eval_trace", None) or _core.trace_ctx.trace
 BatchTrace = _batching.BatchTrace
 BatchTracer = _batching.BatchTracer
 make_iota = _batching.make_iota

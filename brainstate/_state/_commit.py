@@ -209,10 +209,9 @@ def _unrolled(n: int, writes: Tuple[int, ...]) -> Callable:
         lines += [f"        {''.join(f'v{j}, ' for j in range(len(writes)))}= written",
                   "        acquire()",
                   "        try:",
-                  "            stamp = seq + 1",
-                  f"            if stamp != start + 1 and ({moved}):",
+                  f"            if seq != start and ({moved}):",
                   "                return AGAIN",
-                  "            seq = stamp",
+                  "            seq = stamp = seq + 1",
                   "            try:"]
         lines += [f"                k{i}._version = stamp; k{i}._value = v{j}" for j, i in enumerate(writes)]
         lines += ["            except BaseException:  # interrupted: put every state back"]
@@ -246,10 +245,9 @@ def _looped(kept: List[Any], write_states: List[Any], program: Callable) -> Call
             return out
         acquire()
         try:
-            stamp = seq + 1
-            if stamp != start + 1 and (start & 1 or _stamped_after(kept, start)):
+            if seq != start and (start & 1 or _stamped_after(kept, start)):
                 return AGAIN
-            seq = stamp
+            seq = stamp = seq + 1
             try:
                 for s, v in zip(write_states, written):
                     s._version = stamp

@@ -69,7 +69,7 @@ class _Entry:
     """One compiled program for one structure of the reached graph."""
 
     __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
-                 "by_env", "plain", "run", "epoch", "fp_id", "fp", "rebind")
+                 "by_env", "plain", "run", "epoch", "fast_epoch", "fp_id", "fp", "rebind")
 
     def __init__(self, fp_id: int, fp: tuple):
         self.states: list = []
@@ -85,8 +85,13 @@ class _Entry:
         self.run: Optional[Callable] = None
         self.by_env: Dict[tuple, Any] = {}
         self.epoch = -1
+        self.fast_epoch = -2  # `epoch` while `run` is set, else never equal to the graph epoch
         self.fp_id, self.fp = fp_id, fp
         self.rebind: tuple = ()
+
+    def arm(self) -> None:
+        """Keep `fast_epoch` in step with `epoch` and `run` (the fast path tests it alone)."""
+        self.fast_epoch = self.epoch if self.run is not None else -2
 
 
 class _BoundMethod:
@@ -204,6 +209,7 @@ class JittedFunction:
             self._last_fp = fp
             entry.epoch = epoch
             entry.rebind = tuple((r.holder, r.name, r.obj) for r in sf._rebindings)
+            entry.arm()
             self._entry = entry
             return entry
 
@@ -223,6 +229,7 @@ class JittedFunction:
         entry.plain = not entry.env_keys
         fast = entry.plain and not entry.donated and not entry.restored_any
         entry.run = _commit.fast_runner(entry.kept, entry.write_states, entry.jitted) if fast else None
+        entry.arm()
 
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
@@ -325,19 +332,20 @@ class JittedFunction:
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         entry = self._entry
-        run = entry.run
-        # The fast path: a known graph (no watched attribute changed, no global rebound), no
-        # environ key read, nothing donated or restored, not inside another transform.
-        if (run is None or entry.epoch != _epoch.epoch or _open_traces  # a trace of ours is open somewhere
-                or type(_JAX_TRACE.value) is not _EVAL_TRACE  # inside a raw JAX transform
-                or (entry.rebind and self._rebound(entry))):  # a global the function reaches was rebound
-            return self._call(args, kwargs)
-        try:
-            out = run(args, kwargs)
-        except (_Grow, _Reselect, TypeError) as err:
-            return self._failed(err, entry, args, kwargs)
-        # AGAIN: another thread stored one of the states meanwhile; the general path runs again
-        return self._call(args, kwargs) if out is _AGAIN else out
+        # The fast path: a known graph (no watched attribute changed), a runner (no environ key
+        # read, nothing donated or restored), not inside another transform, no global rebound.
+        if entry.fast_epoch == _epoch.epoch and not _open_traces and _JAX_TRACE.value is _EVAL_TRACE:
+            if entry.rebind:  # the globals the function reaches its model by
+                for names, name, obj in entry.rebind:
+                    if names.get(name) is not obj:
+                        return self._call(args, kwargs)
+            try:
+                out = entry.run(args, kwargs)
+            except (_Grow, _Reselect, TypeError) as err:
+                return self._failed(err, entry, args, kwargs)
+            if out is not _AGAIN:  # AGAIN: another thread stored one of the states meanwhile
+                return out
+        return self._call(args, kwargs)
 
     def _call(self, args: tuple, kwargs: dict):
         """Every call the fast path does not take."""
@@ -530,7 +538,7 @@ class _DonateSignature:
 
 _MAX_ROUNDS = 8  # traces in a row that may each find new states before jit gives up
 _JAX_TRACE = compat.current_trace_ref  # `.value`: the JAX trace operations bind to now (thread-local)
-_EVAL_TRACE = compat.EvalTrace  # its type outside every JAX transform
+_EVAL_TRACE = compat.base_eval_trace  # its value outside every JAX transform
 _AGAIN = _commit.AGAIN
 
 

@@ -10,6 +10,7 @@ on timing for its verdict.
 import sys
 import threading
 
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -234,3 +235,31 @@ def test_a_compiled_read_never_sees_half_of_a_compiled_store():
     _in_threads(4, work)
     assert set(seen) == {0}
     assert int(pair[0].value) == int(pair[1].value) == 1 + 2 * 300
+
+
+# -- the guards in front of the runner --------------------------------------------------------
+def _warm_counter():
+    count = bs.State(jnp.array(0))
+
+    @bs.transform.jit
+    def add(x):
+        count.value = count.value + x
+        return count.value
+
+    add(1), add(1)  # the second call takes the runner
+    return count, add
+
+
+@pytest.mark.parametrize("raw, x", [(jax.jit, jnp.array(1)), (jax.vmap, jnp.ones(2, int))], ids=["jit", "vmap"])
+def test_a_warm_compiled_call_inside_a_raw_transform_never_stores_a_tracer(raw, x):
+    count, add = _warm_counter()
+    with pytest.raises(bs.TraceContextError, match="raw JAX transform"):
+        raw(add)(x)
+    assert int(count.value) == 2 and int(add(1)) == 3
+
+
+def test_a_warm_compiled_call_under_compile_time_eval_runs_as_usual():
+    count, add = _warm_counter()
+    with jax.ensure_compile_time_eval():  # another EvalTrace than the usual one
+        assert int(add(1)) == 3
+    assert int(add(1)) == 4 and int(count.value) == 4
