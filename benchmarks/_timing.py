@@ -38,7 +38,11 @@ def ratio(ours, raw, n: int = 1000, blocks: int = 15, warmup: int = 3):
     return ta, tb, ta / tb
 
 
-def report(name: str, ta: float, tb: float, r: float, target: float) -> None:
+def report(name: str, ta: float, tb: float, r: float, target) -> None:
+    """One row; `target` None for a case reported without a target."""
+    if target is None:
+        print(f"{name:32s} {ta * 1e6:10.1f} µs {tb * 1e6:10.1f} µs {r:7.3f}   —", flush=True)
+        return
     flag = "ok" if r <= target else "OVER"
     print(f"{name:32s} {ta * 1e6:10.1f} µs {tb * 1e6:10.1f} µs {r:7.3f}   ≤ {target:<5} {flag}", flush=True)
 

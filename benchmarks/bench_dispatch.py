@@ -2,7 +2,9 @@
 threaded by hand, measured in the same process.
 
 Cases: the seed's Counter; an SGD step of a small MLP (width 32, 4 layers, batch 8); models
-with 300 and 1,500 small states. Run: `python benchmarks/bench_dispatch.py`.
+with 300 and 1,500 small states; the Counter while unrelated states are created; and, without a
+target, the Counter as a method compiled at class level and the Counter reached through a module
+global (the way scripts hold their model). Run: `python benchmarks/bench_dispatch.py`.
 """
 
 import jax
@@ -96,6 +98,40 @@ def many_states_case(n=300):
     return step, raw_call
 
 
+class _Counter:
+    def __init__(self):
+        self.n = bs.State(jnp.array(0))
+
+    @bs.transform.jit
+    def inc(self):
+        self.n.value += 1
+        return self.n.value
+
+
+def method_case():
+    """`c.inc()` with `inc` compiled at class level (`@jit` on the method)."""
+    c = _Counter()
+    _, raw_inc = counter_case()
+    return (lambda: c.inc()), raw_inc
+
+
+_global_count = None
+
+
+def _global_inc():
+    _global_count.value += 1
+    return _global_count.value
+
+
+def global_case():
+    """A jitted function that reaches its state through a module global (checked for rebinding)."""
+    global _global_count
+    _global_count = bs.State(jnp.array(0))
+    inc = bs.transform.jit(_global_inc)
+    _, raw_inc = counter_case()
+    return inc, raw_inc
+
+
 def unrelated_states_case():
     """The Counter step while an unrelated State is created before every call (on both sides)."""
     inc, raw_inc = counter_case()
@@ -118,6 +154,8 @@ CASES = [
     ("300 small states", many_states_case, 1.1, 200),
     ("1,500 small states", lambda: many_states_case(1500), 1.1, 40),
     ("Counter, new unrelated states", unrelated_states_case, 1.2, 1000),
+    ("Counter, class-level @jit method", method_case, None, 2000),
+    ("Counter, state in a module global", global_case, None, 2000),
 ]
 
 

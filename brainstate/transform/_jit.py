@@ -30,6 +30,7 @@ import functools
 import inspect
 import threading
 import weakref
+from types import MethodType
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import jax
@@ -118,30 +119,6 @@ class _BoundMethod:
         return [self._fun] + ([] if obj is None else [obj])
 
 
-class _BoundJit:
-    """`obj.method` for a method compiled at class level: calls the instance's compiled function
-    and, like a Python bound method, keeps `obj` alive while it is held (`Task().sample(4)` on a
-    temporary works). Other attributes are the compiled function's (`.compile`, `.clear_cache`)."""
-
-    __slots__ = ("__self__", "_jitted")
-
-    def __init__(self, obj: Any, jitted: "JittedFunction"):
-        self.__self__ = obj
-        self._jitted = jitted
-
-    def __call__(self, *args, **kwargs):
-        return self._jitted(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._jitted, name)
-
-    def __brainstate_roots__(self) -> list:
-        return [self.__self__, self._jitted]
-
-    def __repr__(self) -> str:
-        return f"<bound {self._jitted!r} of {self.__self__!r}>"
-
-
 class JittedFunction:
     """A compiled, state-aware function; the result of `brainstate.transform.jit`.
 
@@ -162,7 +139,8 @@ class JittedFunction:
                              device=device, backend=backend, inline=inline, abstracted_axes=abstracted_axes,
                              donate_states=donate_states, state_shardings=state_shardings, **kwargs)
         self._sharding_of = state_sharding_resolver(state_shardings)
-        self._bound: "weakref.WeakKeyDictionary[Any, JittedFunction]" = weakref.WeakKeyDictionary()
+        # id(instance) -> (weak reference to it, its compiled method), for use as a method decorator
+        self._bound: Dict[int, tuple] = {}
         sig = self.stateful_fun.signature
         donated = _DonateSignature(fun, donate_argnums, donate_argnames)
         # The pure function takes (kept state values, donated state values, *args): shift by 2.
@@ -367,7 +345,8 @@ class JittedFunction:
 
     def _commit_general(self, entry: _Entry, written, out, start: int, args: tuple, kwargs: dict):
         if not _commit.commit(entry.write_states, written, entry.restored, start):
-            return self(*args, **kwargs)  # another thread wrote a state: run again on its values
+            # another thread wrote a state: run again on its values
+            return JittedFunction.__call__(self, *args, **kwargs)
         return out
 
     def _failed(self, err: Exception, entry: _Entry, args: tuple, kwargs: dict):
@@ -379,7 +358,7 @@ class JittedFunction:
         else:
             check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
             raise err
-        return self(*args, **kwargs)
+        return JittedFunction.__call__(self, *args, **kwargs)
 
     @staticmethod
     def _rebound(entry: _Entry) -> bool:
@@ -510,20 +489,41 @@ class JittedFunction:
 
     def __get__(self, obj, objtype=None):
         # Used as a method decorator: each instance gets a jitted function of its own, cached
-        # here holding `obj` weakly (the class-level cache must not keep every instance alive);
-        # `obj.method` hands it out with `obj` held, as a Python bound method does.
+        # here holding `obj` weakly (the class-level cache must not keep every instance alive).
+        # `obj.method` is a Python bound method of it: it holds `obj` as bound methods do, Python
+        # passes `obj` first (`_MethodJit` drops it) and other attributes are the compiled
+        # function's (`.compile`, `.clear_cache`).
         if obj is None:
             return self
+        held = self._bound.get(id(obj))
+        if held is not None and held[0]() is obj:
+            return MethodType(held[1], obj)
         try:
-            bound = self._bound.get(obj)
-            if bound is None:
-                bound = self._bound[obj] = JittedFunction(_BoundMethod(self.fun, obj), **self._options)
-            return _BoundJit(obj, bound)
-        except TypeError:  # not weak-referenceable or not hashable
+            ref = weakref.ref(obj, functools.partial(_forget, self._bound, id(obj)))
+        except TypeError:  # not weak-referenceable
             return JittedFunction(functools.partial(self.fun, obj), **self._options)
+        bound = _MethodJit(_BoundMethod(self.fun, obj), **self._options)
+        bound.__wrapped__ = self.fun  # its signature, as called: the instance first
+        self._bound[id(obj)] = (ref, bound)
+        return MethodType(bound, obj)
 
     def __repr__(self) -> str:
         return f"jit({self.stateful_fun.name})"
+
+
+class _MethodJit(JittedFunction):
+    """The compiled method of one instance, called as `MethodType(this, obj)(*args)`: Python
+    passes the instance first; the compiled function already holds it (weakly)."""
+
+    def __call__(self, _owner, /, *args, **kwargs):
+        return JittedFunction.__call__(self, *args, **kwargs)
+
+
+def _forget(cache: dict, key: int, ref: Any) -> None:
+    """Drop a collected instance's compiled method (unless the id was reused meanwhile)."""
+    held = cache.get(key)
+    if held is not None and held[0] is ref:
+        del cache[key]
 
 
 class _DonateSignature:

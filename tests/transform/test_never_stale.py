@@ -230,3 +230,23 @@ def test_jit_method_does_not_keep_instances_alive():
     del net
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+def test_a_collected_instances_compiled_method_is_dropped_and_never_reused():
+    class Net(bs.nn.Module):
+        def __init__(self, scale):
+            super().__init__()
+            self.w = bs.State(jnp.ones(2) * scale)
+
+        @bs.transform.jit
+        def forward(self, x):
+            return self.w.value * x
+
+    compiled = []
+    for i in range(20):  # CPython reuses the ids of collected instances
+        net = Net(float(i))
+        assert float(net.forward(1.0)[0]) == float(i)  # never another instance's program
+        compiled.append(weakref.ref(net.forward.__func__))
+        del net
+        gc.collect()
+    assert all(r() is None for r in compiled)  # the class-level cache let every one go
