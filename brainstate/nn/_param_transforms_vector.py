@@ -94,7 +94,9 @@ class SimplexT(Transform):
         """The `n` raw values of probabilities `y` (last axis of length `n + 1`, summing to one)."""
         y = _vector(self, y, "y")
         head = y[..., :-1]
-        before = 1.0 - jnp.cumsum(head, axis=-1) + head
+        # The stick left before piece i is y_i + y_(i+1) + ... (summed from the small end: `1 -
+        # cumsum` would cancel catastrophically once the pieces get small).
+        before = jnp.flip(jnp.cumsum(jnp.flip(y, axis=-1), axis=-1), axis=-1)[..., :-1]
         # Clip the stick fractions into the open interval so that rounding cannot give +-inf.
         eps = jnp.finfo(head.dtype).eps
         return jax.scipy.special.logit(jnp.clip(head / before, eps, 1.0 - eps))

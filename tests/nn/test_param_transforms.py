@@ -254,3 +254,11 @@ def test_invalid_construction_raises(build, error, match):
 def test_invalid_use_raises(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("x", [[4.0] * 4, [6.0] * 6, [4.0, -4.0, 4.0, 4.0]])
+def test_simplex_inverse_stays_accurate_when_the_stick_gets_short(x):
+    # the last pieces are ~1e-7 of the stick: a `1 - cumsum` remainder would lose them to rounding
+    t = nn.SimplexT()
+    x = np.asarray(x, np.float32)
+    assert_allclose(np.asarray(t.inverse(t.forward(x))), x, rtol=1e-4, atol=1e-4)
