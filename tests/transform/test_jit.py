@@ -234,7 +234,9 @@ def test_on_module_instance():
     assert [int(c()) for _ in range(3)] == [1, 2, 3]
 
 
-def test_method_decorator_binds_instance():
+def _accumulator_class():
+    """A class whose `add` is compiled at class level (a new class each call: a fresh cache)."""
+
     class Acc:
         def __init__(self):
             self.total = bs.State(jnp.zeros(()))
@@ -244,6 +246,11 @@ def test_method_decorator_binds_instance():
             self.total.value += x
             return self.total.value
 
+    return Acc
+
+
+def test_method_decorator_binds_instance():
+    Acc = _accumulator_class()
     a, b = Acc(), Acc()
     a.add(1.0)
     a.add(2.0)
@@ -252,15 +259,7 @@ def test_method_decorator_binds_instance():
 
 
 def test_a_held_method_keeps_its_instance_alive_like_a_bound_method():
-    class Acc:
-        def __init__(self):
-            self.total = bs.State(jnp.zeros(()))
-
-        @bs.transform.jit
-        def add(self, x):
-            self.total.value += x
-            return self.total.value
-
+    Acc = _accumulator_class()
     assert float(Acc().add(2.0)) == 2.0  # on a temporary instance (braintools: `Task().batch_sample(4)`)
     add = Acc().add
     gc.collect()
