@@ -19,14 +19,18 @@ stay equal to the eager call at no per-call cost, three pieces work together:
   the traced program is still valid; a different one selects (or compiles) another entry.
   Every node met is watched from then on.
 
+- `Containers`: the lists and dicts the walk met. Python gives no hook on their mutation
+  (`model.layers[1] = nn.Linear(...)`, `layers.append(...)`), so the epoch cannot see it; they
+  are compared with a copy taken at the walk, item by item and by identity, at every call of
+  a compiled function that reaches one (a few tens of nanoseconds for a short list).
+
 The walk is iterative (no recursion limit) and visits children in the graph's sorted order.
-Mutating a list or dict held by a module in place does not move the epoch; assign the attribute
-(`model.layers = [...]`) or call `graph._epoch.changed()` so compiled functions see it.
 """
 
+import operator
 import types
 import weakref
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .._state import State
 from ._epoch import watch
@@ -34,7 +38,7 @@ from ._graphdef import Static
 from ._node import Node
 from ._node_types import is_tuple_like, node_type, tuple_items
 
-__all__ = ["roots", "Rebinding", "fingerprint", "describe_change"]
+__all__ = ["roots", "Rebinding", "fingerprint", "Containers", "describe_change"]
 
 
 # -- what a function reaches ------------------------------------------------------------------
@@ -166,8 +170,80 @@ def roots(fun: Any, limit: int = 256) -> Tuple[List[Any], List[Rebinding]]:
 
 
 # -- the fingerprint --------------------------------------------------------------------------
-def fingerprint(objs: List[Any]) -> tuple:
+class Containers:
+    """The lists and dicts below a function's roots, as when last walked (see `fingerprint`).
+
+    `moved()` is True once one of them holds other objects than then: an item replaced, added
+    or removed (a dict's order aside). Compared are those a module holds (its attributes, as
+    plain attribute values are), and those reached otherwise (a closure, a global) that hold
+    graph objects or nothing yet: a plain list of values in a closure (a log a callback
+    appends to) is baked into the program when traced, as `jax.jit` bakes closed-over values.
+    Items are compared by identity (an equal but distinct value, `1.0` for `1`, may trace
+    differently); where every item compares by identity anyway (states, modules: the usual
+    list of layers), the container's C-level `==` does it in one call (an item put in later
+    whose `==` claims equality with a module, like `mock.ANY`, would pass). The copies hold
+    the items, so no id is reused while compared.
+    """
+
+    __slots__ = ("_found", "_checks")
+
+    def __init__(self, found: List[Any]):
+        self._found = tuple(found)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Copy the containers again: what the function itself did to them while it was traced
+        (a trace counter appended to, a pending input popped) is part of what it was compiled
+        against, not a change after it."""
+        checks = []
+        for x, held in self._found:
+            if type(x) is list:
+                copy: Any = list(x)
+                items: Iterable[Any] = copy
+                same: Optional[Callable[[Any, Any], bool]] = _same_items
+            else:  # a dict or a dict subclass: its own storage, whatever the subclass overrides
+                copy = dict.copy(x)
+                items = copy.values()
+                same = _same_entries
+            if not held and copy and not any(map(_graph_like, items)):
+                continue  # plain data outside the model: baked when traced
+            if (type(x) is list or type(x) is dict) and all(type(i).__eq__ is object.__eq__ for i in items):
+                same = None  # `==` compares by identity
+            checks.append((x, copy, same))
+        self._checks = tuple(checks)
+
+    def __bool__(self) -> bool:
+        return bool(self._checks)
+
+    def moved(self) -> bool:
+        try:
+            for x, copy, same in self._checks:
+                if same is None:
+                    if x != copy:
+                        return True
+                elif len(x) != len(copy) or not same(x, copy):
+                    return True
+        except Exception:  # an item whose `==` raises (an array put in place of a module)
+            return True
+        return False
+
+
+_is = operator.is_
+
+
+def _same_items(x: list, copy: list) -> bool:
+    return all(map(_is, x, copy))
+
+
+def _same_entries(x: dict, copy: dict) -> bool:
+    return all(map(_is, dict.keys(x), copy)) and all(map(_is, dict.values(x), copy.values()))
+
+
+def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tuple:
     """A hashable description of the graph below `objs`; watches every node it meets.
+
+    The lists and dicts met are appended to `containers` if given, as `(container, whether a
+    module holds it)` (see `Containers`).
 
     Entries are `(parent entry, key, token)` triples in walk order: an object's path is the keys
     from its root entry (whose key is the root's index in `objs`) down to it, kept as a link to
@@ -177,9 +253,10 @@ def fingerprint(objs: List[Any]) -> tuple:
     """
     out: list = []
     seen: Dict[int, int] = {}
-    stack: List[Tuple[Any, int, Any]] = [(obj, -1, i) for i, obj in reversed(list(enumerate(objs)))]
+    # (object, parent entry, key, whether a Node holds it at some depth)
+    stack: List[Tuple[Any, int, Any, bool]] = [(obj, -1, i, False) for i, obj in reversed(list(enumerate(objs)))]
     while stack:
-        x, parent, key = stack.pop()
+        x, parent, key, held = stack.pop()
         me = len(out)
         if isinstance(x, State):
             if id(x) in seen:
@@ -196,13 +273,16 @@ def fingerprint(objs: List[Any]) -> tuple:
             seen[id(x)] = len(seen)
             if isinstance(x, Node):
                 watch(x)
+                held = True
+            elif containers is not None and (type(x) is list or isinstance(x, dict)):
+                containers.append((x, held))
             children, aux = impl.flatten(x)
             out.append((parent, key, ("node", type(x), Static(aux), tuple(k for k, _ in children))))
-            stack.extend((child, me, k) for k, child in reversed(list(children)))
+            stack.extend((child, me, k, held) for k, child in reversed(list(children)))
         elif is_tuple_like(x):
             items = list(tuple_items(x))
             out.append((parent, key, ("tuple", type(x), len(items))))
-            stack.extend((child, me, k) for k, child in reversed(items))
+            stack.extend((child, me, k, held) for k, child in reversed(items))
         else:
             out.append((parent, key, ("leaf", Static(x))))
     return tuple(out)
@@ -236,11 +316,26 @@ def describe_change(old: tuple, new: tuple, names: Callable[[tuple], str]) -> st
         if pid not in before:
             return f"`{names(_path(new, i))}` was added"
         if before[pid] != entry[2]:
-            return f"`{names(_path(new, i))}` changed {_show(before[pid])} → {_show(entry[2])}"
+            return f"`{names(_path(new, i))}` changed {_change(before[pid], entry[2])}"
     for i, pid in enumerate(old_ids):
         if pid not in after:
             return f"`{names(_path(old, i))}` was deleted"
     return "the model's structure changed"
+
+
+def _change(old: tuple, new: tuple) -> str:
+    """`X → Y` for two tokens at one path; for one node that gained or lost children, which."""
+    if old[0] == new[0] == "node" and old[1] is new[1] and old[3] != new[3]:
+        if old[1] is list:
+            return f"{len(old[3])} items → {len(new[3])}"
+        added = [k for k in new[3] if k not in old[3]]
+        removed = [k for k in old[3] if k not in new[3]]
+        parts = ([f"added {', '.join(map(repr, added))}"] if added else []) + \
+                ([f"removed {', '.join(map(repr, removed))}"] if removed else [])
+        return "its keys: " + ("; ".join(parts) or "reordered")
+    if old[0] == new[0] == "state" and old[1] is new[1]:
+        return f"{_show(old)} → {_show(new).replace('a ', 'another ', 1)}"
+    return f"{_show(old)} → {_show(new)}"
 
 
 def _show(token: tuple) -> str:

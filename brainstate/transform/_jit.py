@@ -41,7 +41,7 @@ from .._state import _commit
 from .._state._trace import _local as _trace_local, environ_read, open_traces as _open_traces
 from ..environ._settings import lookup
 from ..graph import _epoch
-from ..graph._watch import describe_change
+from ..graph._watch import Containers, describe_change
 from ..typing import MISSING, Missing
 from ..util._filters import to_predicate
 from ._diagnostics import (_root_of, call_signature, explain_signature_change, label, report_states,
@@ -70,7 +70,7 @@ class _Entry:
     """One compiled program for one structure of the reached graph."""
 
     __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
-                 "by_env", "plain", "run", "epoch", "fast_epoch", "fp_id", "fp", "rebind")
+                 "by_env", "plain", "run", "epoch", "fast_epoch", "fp_id", "fp", "rebind", "containers", "guarded")
 
     def __init__(self, fp_id: int, fp: tuple):
         self.states: list = []
@@ -89,6 +89,14 @@ class _Entry:
         self.fast_epoch = -2  # `epoch` while `run` is set, else never equal to the graph epoch
         self.fp_id, self.fp = fp_id, fp
         self.rebind: tuple = ()
+        self.containers: Optional[Containers] = None  # the lists and dicts reached, if any
+        self.guarded = False  # either of the two above: checked on every call
+
+    def guard(self, rebind: tuple, containers: Optional[Containers]) -> None:
+        """What to check on every call besides the graph epoch: the globals the function
+        reaches its model by (`(namespace, name, object)`), and the lists and dicts it reaches."""
+        self.rebind, self.containers = rebind, containers
+        self.guarded = bool(rebind) or containers is not None
 
     def arm(self) -> None:
         """Keep `fast_epoch` in step with `epoch` and `run` (the fast path tests it alone)."""
@@ -186,7 +194,7 @@ class JittedFunction:
                 self._entries[fp_id] = entry
             self._last_fp = fp
             entry.epoch = epoch
-            entry.rebind = tuple((r.holder, r.name, r.obj) for r in sf._rebindings)
+            entry.guard(tuple((r.holder, r.name, r.obj) for r in sf._rebindings), sf._containers or None)
             entry.arm()
             self._entry = entry
             return entry
@@ -269,7 +277,8 @@ class JittedFunction:
                 warn_costly(found, self.fun)
             write_states = [s for s in states if id(s) in writes]
             replacement = _Entry(entry.fp_id, entry.fp)
-            replacement.epoch, replacement.rebind = entry.epoch, entry.rebind
+            replacement.epoch = entry.epoch
+            replacement.guard(entry.rebind, entry.containers)
             self._fill(replacement, states, write_states, [id(s) in restored for s in write_states],
                        entry.env_keys + new_env)
             self._entries[entry.fp_id] = replacement
@@ -313,10 +322,12 @@ class JittedFunction:
         # The fast path: a known graph (no watched attribute changed), a runner (no environ key
         # read, nothing donated or restored), not inside another transform, no global rebound.
         if entry.fast_epoch == _epoch.epoch and not _open_traces and _JAX_TRACE.value is _EVAL_TRACE:
-            if entry.rebind:  # the globals the function reaches its model by
+            if entry.guarded:  # the globals the function reaches its model by; lists and dicts it holds
                 for names, name, obj in entry.rebind:
                     if names.get(name) is not obj:
                         return self._call(args, kwargs)
+                if entry.containers is not None and entry.containers.moved():
+                    return self._call(args, kwargs)
             try:
                 out = entry.run(args, kwargs)
             except (_Grow, _Reselect, TypeError) as err:
@@ -329,9 +340,7 @@ class JittedFunction:
         """Every call the fast path does not take."""
         if _trace_local.stack:
             return self._call_traced(args, kwargs)
-        entry = self._entry
-        if entry.epoch != _epoch.epoch or (entry.rebind and self._rebound(entry)):
-            entry = self._select()
+        entry = self._current()
         program = entry.jitted if entry.plain else self._program(entry)
         kept, start = _commit.read_values(entry.kept)
         donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
@@ -361,8 +370,10 @@ class JittedFunction:
         return JittedFunction.__call__(self, *args, **kwargs)
 
     @staticmethod
-    def _rebound(entry: _Entry) -> bool:
-        return any(names.get(name) is not obj for names, name, obj in entry.rebind)
+    def _moved(entry: _Entry) -> bool:
+        """Whether a global was rebound or a list or dict changed since `entry` was selected."""
+        return (any(names.get(name) is not obj for names, name, obj in entry.rebind)
+                or (entry.containers is not None and entry.containers.moved()))
 
     def _call_traced(self, args, kwargs):
         """Called inside another transform: reads and writes go through the enclosing trace."""
@@ -403,8 +414,9 @@ class JittedFunction:
         return self._program(self._current())
 
     def _current(self) -> _Entry:
+        """The selected entry; selected again if the graph may have changed since."""
         entry = self._entry
-        if entry.epoch != _epoch.epoch or any(names.get(name) is not obj for names, name, obj in entry.rebind):
+        if entry.epoch != _epoch.epoch or (entry.guarded and self._moved(entry)):
             entry = self._select()
         return entry
 

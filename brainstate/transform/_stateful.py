@@ -40,7 +40,7 @@ from .._state._signature import describe, signature
 from .._state._trace import _local
 from ..environ._settings import lookup
 from ..graph import _epoch
-from ..graph._watch import fingerprint, roots
+from ..graph._watch import Containers, fingerprint, roots
 
 __all__ = ["StatefulFunction", "Discovery", "check_no_state_args", "check_no_state_out", "Signature",
            "shared_layout", "run_fed"]
@@ -531,6 +531,7 @@ class StatefulFunction:
         self._fp: tuple = ()
         self._fp_id = 0
         self._fp_ids: Dict[tuple, int] = {}
+        self._containers = Containers([])  # the lists and dicts reached, as at the last walk
         self._stats = {"hits": 0, "misses": 0}
         self._last: Optional[Discovery] = None  # the latest discovery, cached or not
 
@@ -551,8 +552,10 @@ class StatefulFunction:
             self._roots = [_weak(o) for o in objs]
             self._fp_epoch = -1
         epoch = _epoch.epoch
-        if epoch != self._fp_epoch:
-            fp = fingerprint(objs)
+        if epoch != self._fp_epoch or self._containers.moved():
+            found: list = []
+            fp = fingerprint(objs, found)
+            self._containers = Containers(found)
             if fp != self._fp or not self._fp_ids:
                 self._fp = fp
                 self._fp_id = self._fp_ids.setdefault(fp, len(self._fp_ids))
@@ -607,6 +610,7 @@ class StatefulFunction:
                 self._stats["misses"] += 1
                 found = trace_once(self.fun, self.signature, args, kwargs, self.name, self.axis_env,
                                    self.state_view)
+                self._containers.refresh()
                 found.key = key
                 self._last = found
                 if self.ir_optimizations is not None:
