@@ -19,10 +19,11 @@ stay equal to the eager call at no per-call cost, three pieces work together:
   the traced program is still valid; a different one selects (or compiles) another entry.
   Every node met is watched from then on.
 
-- `Containers`: the lists and dicts the walk met. Python gives no hook on their mutation
-  (`model.layers[1] = nn.Linear(...)`, `layers.append(...)`), so the epoch cannot see it; they
-  are compared with a copy taken at the walk, item by item and by identity, at every call of
-  a compiled function that reaches one (a few tens of nanoseconds for a short list).
+- `Containers`: the lists and dicts the walk met that hold states or modules. Python gives no
+  hook on their mutation (`model.layers[1] = nn.Linear(...)`, `layers.append(...)`), so the
+  epoch cannot see it; they are compared with a copy taken at the walk, item by item and by
+  identity, at every call of a compiled function that reaches one (a few tens of nanoseconds
+  for a list of layers). Lists and dicts of plain values are baked when traced.
 
 The walk is iterative (no recursion limit) and visits children in the graph's sorted order.
 """
@@ -173,16 +174,16 @@ def roots(fun: Any, limit: int = 256) -> Tuple[List[Any], List[Rebinding]]:
 class Containers:
     """The lists and dicts below a function's roots, as when last walked (see `fingerprint`).
 
-    `moved()` is True once one of them holds other objects than then: an item replaced, added
-    or removed (a dict's order aside). Compared are those a module holds (its attributes, as
-    plain attribute values are), and those reached otherwise (a closure, a global) that hold
-    graph objects or nothing yet: a plain list of values in a closure (a log a callback
-    appends to) is baked into the program when traced, as `jax.jit` bakes closed-over values.
-    Items are compared by identity (an equal but distinct value, `1.0` for `1`, may trace
-    differently); where every item compares by identity anyway (states, modules: the usual
-    list of layers), the container's C-level `==` does it in one call (an item put in later
-    whose `==` claims equality with a module, like `mock.ANY`, would pass). The copies hold
-    the items, so no id is reused while compared.
+    `moved()` is True once one of those that hold the model (a state or module at any depth:
+    a list of layers, a dict of heads) or nothing yet holds other objects than then: an item
+    replaced, added or removed (a dict's order aside). A list or dict of plain values (sizes,
+    a config, the metrics a trainer logs every step) is baked into the program when traced, as
+    `jax.jit` bakes closed-over values: compiled code never re-checks data that may change
+    every call. Items are compared by identity (an equal but distinct value, `1.0` for `1`, may
+    trace differently); where every item compares by identity anyway (states, modules), the
+    container's C-level `==` does it in one call (an item put in later whose `==` claims
+    equality with a module, like `mock.ANY`, would pass). The copies hold the items, so no id
+    is reused while compared.
     """
 
     __slots__ = ("_found", "_checks")
@@ -196,7 +197,7 @@ class Containers:
         (a trace counter appended to, a pending input popped) is part of what it was compiled
         against, not a change after it."""
         checks = []
-        for x, held in self._found:
+        for x in self._found:
             if type(x) is list:
                 copy: Any = list(x)
                 items: Iterable[Any] = copy
@@ -205,8 +206,8 @@ class Containers:
                 copy = dict.copy(x)
                 items = copy.values()
                 same = _same_entries
-            if not held and copy and not any(map(_graph_like, items)):
-                continue  # plain data outside the model: baked when traced
+            if copy and not _holds_model(items):
+                continue  # plain data: baked when traced
             if (type(x) is list or type(x) is dict) and all(type(i).__eq__ is object.__eq__ for i in items):
                 same = None  # `==` compares by identity
             checks.append((x, copy, same))
@@ -231,6 +232,22 @@ class Containers:
 _is = operator.is_
 
 
+def _holds_model(items: Iterable[Any]) -> bool:
+    """True if a State or graph node sits among `items`, at any depth of lists, dicts, tuples."""
+    stack = list(items)
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (State, Node)):
+            return True
+        if type(x) is list or is_tuple_like(x):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(dict.values(x))
+        elif node_type(x) is not None:
+            return True
+    return False
+
+
 def _same_items(x: list, copy: list) -> bool:
     return all(map(_is, x, copy))
 
@@ -242,8 +259,7 @@ def _same_entries(x: dict, copy: dict) -> bool:
 def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tuple:
     """A hashable description of the graph below `objs`; watches every node it meets.
 
-    The lists and dicts met are appended to `containers` if given, as `(container, whether a
-    module holds it)` (see `Containers`).
+    The lists and dicts met are appended to `containers` if given (see `Containers`).
 
     Entries are `(parent entry, key, token)` triples in walk order: an object's path is the keys
     from its root entry (whose key is the root's index in `objs`) down to it, kept as a link to
@@ -253,10 +269,9 @@ def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tupl
     """
     out: list = []
     seen: Dict[int, int] = {}
-    # (object, parent entry, key, whether a Node holds it at some depth)
-    stack: List[Tuple[Any, int, Any, bool]] = [(obj, -1, i, False) for i, obj in reversed(list(enumerate(objs)))]
+    stack: List[Tuple[Any, int, Any]] = [(obj, -1, i) for i, obj in reversed(list(enumerate(objs)))]
     while stack:
-        x, parent, key, held = stack.pop()
+        x, parent, key = stack.pop()
         me = len(out)
         if isinstance(x, State):
             if id(x) in seen:
@@ -273,16 +288,15 @@ def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tupl
             seen[id(x)] = len(seen)
             if isinstance(x, Node):
                 watch(x)
-                held = True
             elif containers is not None and (type(x) is list or isinstance(x, dict)):
-                containers.append((x, held))
+                containers.append(x)
             children, aux = impl.flatten(x)
             out.append((parent, key, ("node", type(x), Static(aux), tuple(k for k, _ in children))))
-            stack.extend((child, me, k, held) for k, child in reversed(list(children)))
+            stack.extend((child, me, k) for k, child in reversed(list(children)))
         elif is_tuple_like(x):
             items = list(tuple_items(x))
             out.append((parent, key, ("tuple", type(x), len(items))))
-            stack.extend((child, me, k, held) for k, child in reversed(items))
+            stack.extend((child, me, k) for k, child in reversed(items))
         else:
             out.append((parent, key, ("leaf", Static(x))))
     return tuple(out)
