@@ -186,7 +186,7 @@ class Containers:
     is reused while compared.
     """
 
-    __slots__ = ("_found", "_checks")
+    __slots__ = ("_found", "live", "copies", "slow")
 
     def __init__(self, found: List[Any]):
         self._found = tuple(found)
@@ -195,13 +195,18 @@ class Containers:
     def refresh(self) -> None:
         """Copy the containers again: what the function itself did to them while it was traced
         (a trace counter appended to, a pending input popped) is part of what it was compiled
-        against, not a change after it."""
-        checks = []
+        against, not a change after it.
+
+        Sets `live` and `copies`, tuples of the containers compared by their own `==` and of
+        their copies (`live == copies` checks them all in one C call), and `slow`, the
+        `(container, copy, same)` of the others.
+        """
+        live, copies, slow = [], [], []
         for x in self._found:
             if type(x) is list:
                 copy: Any = list(x)
                 items: Iterable[Any] = copy
-                same: Optional[Callable[[Any, Any], bool]] = _same_items
+                same: Callable[[Any, Any], bool] = _same_items
             else:  # a dict or a dict subclass: its own storage, whatever the subclass overrides
                 copy = dict.copy(x)
                 items = copy.values()
@@ -209,24 +214,25 @@ class Containers:
             if copy and not _holds_model(items):
                 continue  # plain data: baked when traced
             if (type(x) is list or type(x) is dict) and all(type(i).__eq__ is object.__eq__ for i in items):
-                same = None  # `==` compares by identity
-            checks.append((x, copy, same))
-        self._checks = tuple(checks)
+                live.append(x)  # `==` compares by identity
+                copies.append(copy)
+            else:
+                slow.append((x, copy, same))
+        self.live, self.copies, self.slow = tuple(live), tuple(copies), tuple(slow)
 
     def __bool__(self) -> bool:
-        return bool(self._checks)
+        return bool(self.live or self.slow)
 
     def moved(self) -> bool:
+        """Whether a container holds other objects than at the last `refresh`."""
         try:
-            for x, copy, same in self._checks:
-                if same is None:
-                    if x != copy:
-                        return True
-                elif len(x) != len(copy) or not same(x, copy):
-                    return True
+            return self.live != self.copies or (bool(self.slow) and self.moved_slow())
         except Exception:  # an item whose `==` raises (an array put in place of a module)
             return True
-        return False
+
+    def moved_slow(self) -> bool:
+        """`moved` for the containers not compared by their own `==` (may raise)."""
+        return any(len(x) != len(copy) or not same(x, copy) for x, copy, same in self.slow)
 
 
 _is = operator.is_

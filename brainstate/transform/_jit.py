@@ -326,8 +326,13 @@ class JittedFunction:
                 for names, name, obj in entry.rebind:
                     if names.get(name) is not obj:
                         return self._call(args, kwargs)
-                if entry.containers is not None and entry.containers.moved():
-                    return self._call(args, kwargs)
+                c = entry.containers
+                if c is not None:
+                    try:  # one C-level comparison for the lists and dicts of states and modules
+                        if c.live != c.copies or (c.slow and c.moved_slow()):
+                            return self._call(args, kwargs)
+                    except Exception:  # an item's `==` raised: the general path re-checks the graph
+                        return self._call(args, kwargs)
             try:
                 out = entry.run(args, kwargs)
             except (_Grow, _Reselect, TypeError) as err:
