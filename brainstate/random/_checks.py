@@ -101,8 +101,21 @@ def _key_error(arg: str, value: Any, detail: str = "", batch: bool = False) -> s
             f"Got {_describe(value)}.")
 
 
+def _dim(d: Any) -> Optional[int]:
+    """`d` as a Python int if it is an integer scalar (an int, a NumPy integer, a concrete 0-d
+    integer array as `x.shape[0] * 2` may give), else None (booleans included)."""
+    if isinstance(d, (bool, np.bool_)) or getattr(getattr(d, "dtype", None), "kind", "i") not in "iu":
+        return None
+    try:
+        return operator.index(d)
+    except Exception:  # a float, a traced value, an array of several elements
+        return None
+
+
 def as_size(size: Any, fn: str) -> Optional[Tuple[int, ...]]:
     """Normalise NumPy's `size` argument: None, an int, or a tuple/list of ints.
+
+    Integer scalars of any kind count as ints (NumPy integers, concrete 0-d integer arrays).
 
     Raises:
       TypeError: `size` has another type.
@@ -110,17 +123,15 @@ def as_size(size: Any, fn: str) -> Optional[Tuple[int, ...]]:
     """
     if size is None:
         return None
-    entries = (size,) if isinstance(size, (int, np.integer)) else size
-    if (isinstance(size, (bool, np.bool_)) or not isinstance(entries, (tuple, list))
-            or not all(isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
-                       for d in entries)):
+    entries = size if isinstance(size, (tuple, list)) else (size,)
+    shape = tuple(_dim(d) for d in entries)
+    if None in shape:
         raise TypeError(
             f"{fn}: `size` must be None, an int or a tuple of ints (the output shape), got "
             f"{_describe(size)}. For example `size=(2, 3)`.")
-    shape = tuple(operator.index(d) for d in entries)
-    if any(d < 0 for d in shape):
+    if any(d < 0 for d in shape):  # type: ignore[operator]
         raise ValueError(f"{fn}: `size` entries must be non-negative, got {shape}.")
-    return shape
+    return shape  # type: ignore[return-value]
 
 
 def result_shape(fn: str, size: Any, *params: Any) -> Tuple[int, ...]:

@@ -102,6 +102,31 @@ def test_size_of_the_wrong_type_raises_type_error(size):
         br.normal(size=size)
 
 
+@pytest.mark.parametrize("size, shape", [
+    ((jnp.array(2),), (2,)),  # a concrete 0-d integer array, as brainpy computes a connection count
+    (jnp.array(3, jnp.int32), (3,)),
+    ([np.int64(2), 3], (2, 3)),
+    ((np.uint8(4),), (4,)),
+])
+def test_integer_scalars_of_any_kind_are_sizes(size, shape):
+    assert br.normal(size=size).shape == shape
+    assert br.choice(10, size=size, replace=True).shape == shape
+
+
+@pytest.mark.parametrize("size", [(jnp.array(2.0),), (jnp.array(True),), (np.bool_(True),)])
+def test_float_and_bool_scalars_are_not_sizes(size):
+    with pytest.raises(TypeError, match="normal: `size` must be None, an int or a tuple of ints"):
+        br.normal(size=size)
+
+
+def test_a_traced_size_raises_the_size_error():
+    def f(n):
+        return br.normal(size=(n,))
+
+    with pytest.raises(TypeError, match="normal: `size` must be None, an int or a tuple of ints"):
+        jax.jit(f)(jnp.array(2))
+
+
 def test_rand_dimensions_of_the_wrong_type_raise():
     with pytest.raises(TypeError, match="rand: `size` must be"):
         br.rand(2.5)
