@@ -30,7 +30,7 @@ def vjp(fun: Callable, *primals, grad_states=None, argnums=0, has_aux: bool = Fa
       >>> [g.tolist() for g in f_vjp(jnp.ones(2))]
       [[3.0, 3.0], 3.0]
     """
-    states, rebuild = _flatten_grad_states(grad_states)
+    states, container = _flatten_grad_states(grad_states)
     if not primals and grad_states is not None and argnums == 0:
         argnums = ()  # the default: with no primals, differentiate the states only
     int_argnums = isinstance(argnums, int)
@@ -66,7 +66,7 @@ def vjp(fun: Callable, *primals, grad_states=None, argnums=0, has_aux: bool = Fa
     def vjp_fn(cotangent):
         grads = fn(cotangent)
         arg_grads = grads[1] if int_argnums else tuple(grads[1:])
-        return (rebuild(grads[0]), arg_grads) if grad_states is not None else arg_grads
+        return (container.unflatten(grads[0]), arg_grads) if grad_states is not None else arg_grads
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 

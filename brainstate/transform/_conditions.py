@@ -49,9 +49,27 @@ def branch_recipe(branches: Sequence[Callable], operands: tuple, where: str, sel
     pures = [f.pure(states, write_states) for f in founds]
     while True:  # again on fresh values if another thread wrote a state meanwhile
         values, since = snapshot(states, write_states)
-        written, out = select(pures, values)
+        try:
+            written, out = select(pures, values)
+        except TypeError:
+            if any(restored):
+                _check_branch_layouts(pures, values, operands, write_states, where)
+            raise
         if commit(write_states, written, restored, since):
             return out
+
+
+def _check_branch_layouts(pures, values, operands, write_states, where: str) -> None:
+    """Name the state if `jax.lax`'s conditional refused branches that leave a written state
+    in different layouts (one branch changed its shape with `restore_value`)."""
+    layouts = [jax.eval_shape(pure, values, *operands)[0] for pure in pures]
+    for k in range(1, len(layouts)):
+        for state, a, b in zip(write_states, layouts[0], layouts[k]):
+            if not same_signature(a, b):
+                raise TypeError(
+                    f"{where}: {state._label()} leaves branch 0 as {show_signature(a)} but branch {k} as "
+                    f"{show_signature(b)} (`restore_value`). A state written in a conditional must have the "
+                    f"same structure, shape and dtype whichever branch runs; change its shape outside.")
 
 
 def _eager_branch(pred: Any) -> bool:

@@ -6,6 +6,13 @@ respect to states come back in the container the user passed as `grad_states` (a
 list/tuple, a dict, or `module.states(...)`); with `argnums` too, the result is
 `(state_grads, arg_grads)`. Extras are appended in the order `(grads, value, aux)`. States the
 function writes but that are not differentiated are still written back.
+
+JAX differentiates with respect to one input built from these (the container of the grad states'
+values, the arguments, or the pair), so every transform places gradients by JAX's own rules: a
+jacobian of a pytree output has the output's structure outside and the container inside, a
+hessian nests the container twice (with `argnums` too, the full block matrix of the pair).
+`unit_aware=True` runs brainunit's version of the transform (`brainunit.autograd`), so the
+gradient of a `Quantity` carries its unit.
 """
 
 from typing import Any, Callable, Dict, Optional, Sequence, Union
@@ -34,7 +41,7 @@ def check_keywords(where: str, kwargs: Dict[str, Any]) -> None:
 
 
 def _flatten_grad_states(grad_states):
-    """(list of states, function rebuilding the user's container from a list of grads)."""
+    """(list of states, treedef of the user's container with the states as leaves)."""
     if grad_states is None:
         return [], None
     if isinstance(grad_states, dict):  # `module.states(...)` and other dict kinds: grads in a plain dict
@@ -47,7 +54,7 @@ def _flatten_grad_states(grad_states):
                 f"module.states(...)); found {type(leaf).__name__}: {leaf!r}.")
     if len(set(map(id, leaves))) != len(leaves):
         raise ValueError("grad_states lists the same State twice; pass each state once.")
-    return leaves, lambda grads: jax.tree_util.tree_unflatten(treedef, list(grads))
+    return leaves, treedef
 
 
 def _vector_grad_transform(fun, argnums, has_aux, **params):
@@ -95,7 +102,7 @@ class GradientTransform:
             raise TypeError(f"{transform.__name__} expects a callable, got {type(target).__name__}: {target!r}.")
         self.target = target
         self.transform = transform
-        self.grad_states, self._rebuild = _flatten_grad_states(grad_states)
+        self.grad_states, self._container = _flatten_grad_states(grad_states)
         self._has_states = grad_states is not None
         if argnums is None and grad_states is None:
             argnums = 0
@@ -138,6 +145,7 @@ class GradientTransform:
                     f"argument(s). Pass the argument positionally or fix argnums.")
         argnums = tuple(i % n for i in self.argnums)
         self._check_dtypes()
+        has_states, container = self._has_states, self._container
 
         def jax_call(pure, values, found):
             if self.check_states:
@@ -145,11 +153,21 @@ class GradientTransform:
             index = {id(s): i for i, s in enumerate(found.states)}
             grad_pos = [index.get(id(s)) for s in self.grad_states]
 
-            def loss_fn(grad_values, *fargs):
+            # JAX differentiates with respect to one input: the grad states' values in the user's
+            # container, the differentiated arguments, or the pair of both. Every transform then
+            # places the gradients itself: a pytree output's structure outside, this input's
+            # inside (jacobians), nested twice for the hessian.
+            def loss_fn(diff, *fargs):
+                state_part, arg_part = diff if has_states and argnums else (diff, None) if has_states else (None, diff)
                 vals = list(values)
-                for pos, v in zip(grad_pos, grad_values):
-                    if pos is not None:
-                        vals[pos] = v
+                if has_states:
+                    for pos, v in zip(grad_pos, container.flatten_up_to(state_part)):
+                        if pos is not None:
+                            vals[pos] = v
+                if argnums:
+                    fargs = list(fargs)
+                    for i, v in zip(argnums, (arg_part,) if self._argnums_int else arg_part):
+                        fargs[i] = v
                 written, out = pure(vals, *fargs, **kwargs)
                 if self.has_aux:
                     if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -161,27 +179,34 @@ class GradientTransform:
                     loss, aux = out, None
                 return loss, (written, loss, aux)
 
-            grad_values = [s.value if p is None else values[p] for s, p in zip(self.grad_states, grad_pos)]
-            jax_argnums = ((0,) if self._has_states else ()) + tuple(i + 1 for i in argnums)
-            single = len(jax_argnums) == 1 and (self._argnums_int or not argnums)
-            transformed = self.transform(loss_fn, argnums=jax_argnums[0] if single else jax_argnums,
-                                         has_aux=True, **self.transform_params)
-            grads, (written, loss, aux) = transformed(grad_values, *args)
+            state_part = container.unflatten(
+                [s.value if p is None else values[p] for s, p in zip(self.grad_states, grad_pos)]
+            ) if has_states else None
+            arg_part = (args[argnums[0]] if self._argnums_int else tuple(args[i] for i in argnums)) if argnums else None
+            diff = (state_part, arg_part) if has_states and argnums else state_part if has_states else arg_part
+            transformed = self.transform(loss_fn, argnums=0, has_aux=True, **self.transform_params)
+            grads, (written, loss, aux) = transformed(diff, *args)
             return written, (grads, loss, aux)
 
         grads, loss, aux = self.stateful_fun.call(jax_call, args, kwargs)
-        if self._has_states and self.argnums:
-            arg_grads = grads[1] if self._argnums_int else tuple(grads[1:])
-            out = (self._rebuild(grads[0]), arg_grads)
-        elif self._has_states:
-            out = self._rebuild(grads)
-        else:
-            out = grads
         extras = ((loss,) if self.return_value else ()) + ((aux,) if self.has_aux else ())
-        return (out, *extras) if extras else out
+        return (grads, *extras) if extras else grads
 
     def __repr__(self) -> str:
         return f"GradientTransform({getattr(self.target, '__name__', self.target)!r}, {self.transform.__name__})"
+
+
+def _unit_aware(name: str, transform: Callable, unit_aware: bool) -> Callable:
+    """`transform`, or brainunit's unit-aware version of it (`brainunit.autograd.<name>`): the
+    gradient of a `Quantity` loss then carries the unit loss-unit / input-unit."""
+    if not unit_aware:
+        return transform
+    try:
+        import brainunit
+    except ImportError:
+        raise ImportError(f"{name}(unit_aware=True) needs brainunit: pip install 'brainstate[units]' (or "
+                          f"brainunit); or pass unit_aware=False for unit-less values.") from None
+    return getattr(brainunit.autograd, name)
 
 
 def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states, params):
@@ -209,7 +234,8 @@ def grad(fun: Any = MISSING, grad_states=None, argnums=None, holomorphic: Option
       [3.0, 3.0]
     """
     check_keywords("grad", kwargs)
-    return _make(jax.grad, fun, grad_states, argnums, return_value, has_aux, check_states,
+    transform = _unit_aware("grad", jax.grad, unit_aware)
+    return _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=bool(holomorphic), allow_int=bool(allow_int)))
 
 
@@ -217,7 +243,8 @@ def vector_grad(func: Any = MISSING, grad_states=None, argnums=None, return_valu
                 has_aux: Optional[bool] = None, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Gradient of a vector-valued function with an all-ones cotangent (sum of per-element gradients)."""
     check_keywords("vector_grad", kwargs)
-    return _make(_vector_grad_transform, func, grad_states, argnums, return_value, has_aux, check_states, {})
+    transform = _unit_aware("vector_grad", _vector_grad_transform, unit_aware)
+    return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states, {})
 
 
 def jacrev(fun: Callable, grad_states=None, argnums=None, has_aux: Optional[bool] = None, return_value: bool = False,
@@ -225,7 +252,8 @@ def jacrev(fun: Callable, grad_states=None, argnums=None, has_aux: Optional[bool
            **kwargs):
     """Jacobian by reverse mode, with the state conventions of `grad`."""
     check_keywords("jacrev", kwargs)
-    return _make(jax.jacrev, fun, grad_states, argnums, return_value, has_aux, check_states,
+    transform = _unit_aware("jacrev", jax.jacrev, unit_aware)
+    return _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=holomorphic, allow_int=allow_int))
 
 
@@ -233,7 +261,8 @@ def jacfwd(func: Callable, grad_states=None, argnums=None, has_aux: Optional[boo
            holomorphic: bool = False, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Jacobian by forward mode, with the state conventions of `grad`."""
     check_keywords("jacfwd", kwargs)
-    return _make(jax.jacfwd, func, grad_states, argnums, return_value, has_aux, check_states,
+    transform = _unit_aware("jacfwd", jax.jacfwd, unit_aware)
+    return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=holomorphic))
 
 
@@ -244,5 +273,6 @@ def hessian(func: Callable, grad_states=None, argnums=None, return_value: bool =
             has_aux: Optional[bool] = None, unit_aware: bool = False, check_states: bool = True, **kwargs):
     """Hessian (forward-over-reverse), with the state conventions of `grad`."""
     check_keywords("hessian", kwargs)
-    return _make(jax.hessian, func, grad_states, argnums, return_value, has_aux, check_states,
+    transform = _unit_aware("hessian", jax.hessian, unit_aware)
+    return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states,
                  dict(holomorphic=holomorphic))

@@ -88,6 +88,18 @@ def writes_into(found):
     return [index[id(s)] for s in found.write_states]
 
 
+def check_carried_states(states, before, after, where: str) -> None:
+    """Raise, naming the state, if a loop body changed a written state's structure, shape or
+    dtype (`restore_value`): the loop carries it, so it must keep them from step to step."""
+    for state, a, b in zip(states, before, after):
+        a, b = abstract(a), abstract(b)
+        if not same_signature(a, b):
+            raise TypeError(
+                f"{where}: the body changes {state._label()} from {show_signature(a)} to {show_signature(b)} "
+                f"(`restore_value`), but a state the loop carries keeps its structure, shape and dtype "
+                f"from step to step. Change its shape outside the loop.")
+
+
 def scan_recipe(f: Callable, init, xs, length: Optional[int], pbar, where: str, loop: Callable,
                 check_carry: bool = True):
     """Run `f(carry, x) -> (carry, y)` over `xs` with its states threaded; `(carry, ys)`.
@@ -107,11 +119,12 @@ def scan_recipe(f: Callable, init, xs, length: Optional[int], pbar, where: str, 
         write_pos = writes_into(found)
 
         def step(carry, x):
-            user_carry, written = carry
+            user_carry, before = carry
             vals = list(values)
-            for p, v in zip(write_pos, written):
+            for p, v in zip(write_pos, before):
                 vals[p] = v
             written, (user_carry, y) = pure(vals, user_carry, x)
+            check_carried_states(found.write_states, before, written, where)
             return (user_carry, written), y
 
         (carry, written), ys = loop(step, (init, [values[p] for p in write_pos]), xs, n, runner)

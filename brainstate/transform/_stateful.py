@@ -59,12 +59,22 @@ def check_no_state_args(args, kwargs, where: str) -> None:
 
 
 def check_no_state_out(out, where: str) -> None:
-    """Raise a clear error if a function returns a State."""
-    for leaf in jax.tree_util.tree_leaves(out):
+    """Raise a clear error if a function returns a State or another value that is not a JAX type."""
+    leaves = jax.tree_util.tree_leaves(out)
+    for leaf in leaves:
         if isinstance(leaf, State):
             raise BrainStateError(
                 f"The function transformed by {where} returned {leaf._label()}. A transformed function "
                 f"returns arrays; return `state.value` instead, or keep the state in a module.")
+    if all(map(compat.valid_jaxtype, leaves)):
+        return
+    for path, leaf in jax.tree_util.tree_flatten_with_path(out)[0]:
+        if not compat.valid_jaxtype(leaf):
+            at = f" at output `{jax.tree_util.keystr(path)}`" if path else ""
+            raise TypeError(
+                f"The function transformed by {where} returned a {type(leaf).__name__}{at} ({leaf!r:.60}), "
+                f"which is not a JAX type: a transformed function returns arrays and numbers (pytrees of "
+                f"them). Return it from a function outside the transform, or turn it into an array.")
 
 
 def _normalize_argnums(argnums) -> Tuple[int, ...]:

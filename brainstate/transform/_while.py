@@ -18,7 +18,8 @@ import jax
 import jax.numpy as jnp
 
 from .._errors import BrainStateError
-from ._loops import abstract, body_context, same_signature, show_signature, writes_into
+from ._loops import (abstract, body_context, check_carried_states, same_signature, show_signature,
+                     writes_into)
 from .._state._commit import gather
 from ._stateful import StatefulFunction, check_no_state_args
 
@@ -58,11 +59,12 @@ def while_recipe(cond_fun: Callable, body_fun: Callable, init_val, where: str, l
             return cond_pure(vals, val)[1]
 
         def body(carry):
-            val, written = carry
+            val, before = carry
             vals = list(values)
-            for p, v in zip(write_pos, written):
+            for p, v in zip(write_pos, before):
                 vals[p] = v
             written, val = body_pure(vals, val)
+            check_carried_states(found.write_states, before, written, where)
             return val, written
 
         val, written = loop(pred, body, (init_val, [values[p] for p in write_pos]))
