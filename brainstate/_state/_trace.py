@@ -80,9 +80,10 @@ def owner_trace() -> Optional["StateTrace"]:
     return None
 
 
-def environ_read(key: Any, value: Any) -> None:
-    """Record that `environ` key `key` was read with `value` in every active trace."""
-    for trace in _local.stack:
+def environ_read(key: Any, value: Any, first: int = 0) -> None:
+    """Record that `environ` key `key` was read with `value` in the active traces from the
+    `first`-th outward-in (the traces opened before it set the value themselves, in a context)."""
+    for trace in _local.stack[first:]:
         trace.env.setdefault(key, value)
 
 

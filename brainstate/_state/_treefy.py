@@ -77,12 +77,13 @@ class TreefyState:
         return state
 
     def tree_flatten(self):
-        return (self.value,), (self.type, tuple(sorted(self._metadata.items(), key=lambda kv: kv[0])), self._source)
+        meta = tuple(sorted(self._metadata.items(), key=lambda kv: kv[0]))
+        return (self.value,), (self.type, meta, _Site(self._source))
 
     @classmethod
     def tree_unflatten(cls, aux, children):
-        type_, meta, source = aux
-        return cls(type_, children[0], _source=source, **dict(meta))
+        type_, meta, site = aux
+        return cls(type_, children[0], _source=site.text, **dict(meta))
 
     def __eq__(self, other):
         if not isinstance(other, TreefyState):
@@ -95,6 +96,26 @@ class TreefyState:
         treedef, leaves, sigs, _ = signature(self.value)
         meta = "".join(f", {k}={v!r}" for k, v in self._metadata.items())
         return f"TreefyState({self.type.__name__}, value={describe(treedef, sigs)}{meta})"
+
+
+class _Site:
+    """Where the state was created (for error messages), carried in the tree definition but
+    equal to every other site: two models built on different lines have the same tree
+    definition, so `jax.tree.map` over both works and `jax.jit` compiles once for both."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Site)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return repr(self.text)
 
 
 def _tree_equal(a, b) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Hashable, List, Optional
 import jax
 import numpy as np
 
-from .._state._trace import environ_read
+from .._state._trace import _local as _trace_local, environ_read
 
 __all__ = [
     "DT", "I", "T", "FIT", "PRECISION", "PLATFORM", "HOST_DEVICE_COUNT", "JIT_ERROR_CHECK",
@@ -66,13 +66,23 @@ class EnvironmentState:
         self._local = threading.local()
         self.lock = threading.RLock()
 
+    def _thread_lists(self) -> tuple:
+        local = self._local
+        try:
+            return local.contexts, local.depths
+        except AttributeError:
+            local.contexts, local.depths = [], []
+            return local.contexts, local.depths
+
     @property
     def contexts(self) -> List[dict]:
-        try:
-            return self._local.contexts
-        except AttributeError:
-            self._local.contexts = []
-            return self._local.contexts
+        """This thread's context overrides, innermost last."""
+        return self._thread_lists()[0]
+
+    @property
+    def context_depths(self) -> List[int]:
+        """For each of `contexts`, how many state traces were open on this thread when it began."""
+        return self._thread_lists()[1]
 
 
 _DEFAULT = EnvironmentState()
@@ -85,6 +95,25 @@ def lookup(key: str, env: Optional[EnvironmentState] = None) -> Any:
         if key in ctx:
             return ctx[key]
     return env.settings.get(key, MISSING)
+
+
+def read(key: str, env: Optional[EnvironmentState] = None) -> Any:
+    """`lookup(key)`, recorded in the active traces that did not set the value themselves.
+
+    A value from a context that began inside a trace (`with environ.context(fit=True):` in the
+    traced function) is the function's own doing, not something it depends on: only the traces
+    opened inside that context record it.
+    """
+    env = env or _DEFAULT
+    contexts = env.contexts
+    for i in range(len(contexts) - 1, -1, -1):
+        if key in contexts[i]:
+            value = contexts[i][key]
+            environ_read(key, value, env.context_depths[i])
+            return value
+    value = env.settings.get(key, MISSING)
+    environ_read(key, value)
+    return value
 
 
 def get(key: str, default: Any = MISSING, desc: Optional[str] = None, *, env: Optional[EnvironmentState] = None) -> Any:
@@ -113,8 +142,7 @@ def get(key: str, default: Any = MISSING, desc: Optional[str] = None, *, env: Op
       >>> environ.get('temperature', 'unset')
       'unset'
     """
-    value = lookup(key, env)
-    environ_read(key, value)
+    value = read(key, env)
     if value is MISSING:
         if default is not MISSING:
             return default
@@ -126,6 +154,56 @@ def get(key: str, default: Any = MISSING, desc: Optional[str] = None, *, env: Op
     return value
 
 
+class Settings(dict):
+    """The settings `all()` returns and `context()` yields: a plain dict of the current values,
+    except that reading it records what was read in the active traces, as `get` does. A compiled
+    function that reads `dt` from it is keyed on `dt`; one that never looks at it (the common
+    `with environ.context(i=i):` around a model step) is keyed on nothing more."""
+
+    def __init__(self, values: dict, env: "EnvironmentState"):
+        super().__init__(values)
+        self._env = env
+
+    def __getitem__(self, key):
+        value = self.get(key, MISSING)
+        if value is MISSING:
+            raise KeyError(key)
+        return value
+
+    def get(self, key, default=None):
+        read(key, self._env)  # records it (present or not) where `get` would
+        value = dict.get(self, key, MISSING)
+        return default if value is MISSING else value
+
+    def __contains__(self, key) -> bool:
+        read(key, self._env)
+        return dict.__contains__(self, key)
+
+    def _read_all(self) -> None:
+        for key in dict.keys(self):
+            read(key, self._env)
+
+    def __iter__(self):
+        self._read_all()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._read_all()
+        return dict.keys(self)
+
+    def values(self):
+        self._read_all()
+        return dict.values(self)
+
+    def items(self):
+        self._read_all()
+        return dict.items(self)
+
+    def copy(self) -> dict:
+        self._read_all()
+        return dict(dict.items(self))
+
+
 def all(*, env: Optional[EnvironmentState] = None) -> Dict[Hashable, Any]:
     """Every current setting, with the context overrides applied.
 
@@ -133,7 +211,8 @@ def all(*, env: Optional[EnvironmentState] = None) -> Dict[Hashable, Any]:
       env: the settings store to use; default the process-wide one.
 
     Returns:
-      A new dict from setting names to values.
+      A new dict from setting names to values (a `Settings`: inside a transform, the keys it
+      reads, present or not, are recorded like `get`'s).
 
     Example:
       >>> from brainstate import environ
@@ -145,9 +224,7 @@ def all(*, env: Optional[EnvironmentState] = None) -> Dict[Hashable, Any]:
     merged = dict(env.settings)
     for ctx in env.contexts:
         merged.update(ctx)
-    for key, value in merged.items():
-        environ_read(key, value)
-    return merged
+    return Settings(merged, env)
 
 
 def _check(key, value):
@@ -288,6 +365,7 @@ def context(*, env: Optional[EnvironmentState] = None, **kwargs):
             raise ValueError(f"{key!r} can only be set globally with brainstate.environ.set, before JAX starts.")
         _check(key, value)
     env.contexts.append(dict(kwargs))
+    env.context_depths.append(len(_trace_local.stack))
     try:
         with contextlib.ExitStack() as stack:
             if PRECISION in kwargs:
@@ -298,6 +376,7 @@ def context(*, env: Optional[EnvironmentState] = None, **kwargs):
             yield all(env=env)
     finally:
         env.contexts.pop()
+        env.context_depths.pop()
         for key in kwargs:
             if key in env.functions:
                 value = lookup(key, env)

@@ -17,12 +17,14 @@ up in `graph.nodes`. Subclasses of `dict` (`OrderedDict`, `defaultdict`, `Nested
 of `list` are opaque leaves unless registered.
 
 Child order is part of the contract: `Node` attributes by name, dict keys sorted (see
-`util.key_order`; a rebuilt dict holds its keys in that order), list/tuple by index, namedtuples by field, registered types as their
+`util.key_order`; a rebuilt dict holds its keys in that order) except in an `OrderedDict`,
+whose order is part of its value and is kept, list/tuple by index, namedtuples by field, registered types as their
 `flatten` returns them. Every traversal in this package goes through `node_type` and
 `tuple_items`, so they all agree on that order.
 """
 
 import builtins
+import collections
 import dataclasses
 from typing import Any, Callable, Dict, Hashable, Iterable, Optional, Sequence, Tuple, Type
 
@@ -118,6 +120,10 @@ _DICT_SUBCLASS = NodeType(
     container=True,
 )
 
+# An OrderedDict's order is part of its value (its `==` compares it), so it keeps it.
+_ORDERED_DICT = dataclasses.replace(
+    _DICT_SUBCLASS, flatten=lambda d: (list(d.items()), (type(d), getattr(d, "default_factory", None))))
+
 _REGISTRY: Dict[type, NodeType] = {
     list: NodeType(list, lambda xs: (list(enumerate(xs)), None), _list_set, lambda xs, k: xs.pop(k),
                    lambda aux: [], lambda xs: xs.clear(), container=True),
@@ -170,7 +176,7 @@ def node_type(x: Any) -> Optional[NodeType]:
         if isinstance(x, Node):
             return _NODE
         if isinstance(x, dict):
-            return _DICT_SUBCLASS
+            return _ORDERED_DICT if isinstance(x, collections.OrderedDict) else _DICT_SUBCLASS
     return impl
 
 
@@ -181,7 +187,7 @@ def node_type_for(cls: type) -> Optional[NodeType]:
         if issubclass(cls, Node):
             return _NODE
         if issubclass(cls, dict):
-            return _DICT_SUBCLASS
+            return _ORDERED_DICT if issubclass(cls, collections.OrderedDict) else _DICT_SUBCLASS
     return impl
 
 

@@ -38,8 +38,8 @@ import jax
 from .. import _compatible_import as compat
 from .._errors import BrainStateError, TraceContextError
 from .._state import _commit
-from .._state._trace import _local as _trace_local, environ_read, open_traces as _open_traces
-from ..environ._settings import lookup
+from .._state._trace import _local as _trace_local, open_traces as _open_traces
+from ..environ._settings import lookup, read as _environ_read
 from ..graph import _epoch
 from ..graph._watch import Containers, describe_change
 from ..typing import MISSING, Missing
@@ -387,7 +387,7 @@ class JittedFunction:
             entry = self._current()
             program = self._program(entry)
             for key in entry.env_keys:
-                environ_read(key, lookup(key))
+                _environ_read(key)
             values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
             try:
                 written, out = program([values[id(s)] for s in entry.kept],
