@@ -6,16 +6,22 @@ Layout: by default channels come last, so `in_size` is `(*spatial, channels)` an
 dimensions for an N-d conv, and its channel count must be the layer's; anything else is a
 `ValueError` naming the layer and the shape.
 
-The kernel is `(*window, in_channels // groups, out_channels)` for every layer here, stored with
-the optional bias (shape `(1, ..., 1, out_channels)`, or `(1, out_channels, 1, ...)` channels
-first, as in the reference) in ONE `ParamState` `weight`: `{'weight': ..., 'bias': ...}`
-(plus `'gain'` for the scaled weight-standardized convs). A `w_mask` of the kernel's shape is a
-fixed constant multiplied into the kernel on every call.
+The kernel of a conv is `(*window, in_channels // groups, out_channels)`; that of a transposed
+conv is `(*window, out_channels, in_channels // groups)`, as in the reference, so its checkpoints
+load unchanged. Either is stored with the optional bias (shape `(1, ..., 1, out_channels)`, or
+`(1, out_channels, 1, ...)` channels first, as in the reference) in ONE `ParamState` `weight`:
+`{'weight': ..., 'bias': ...}` (plus `'gain'` for the scaled weight-standardized convs). A
+`w_mask` of the kernel's shape is a fixed constant multiplied into the kernel on every call.
 
 `padding` is 'SAME', 'VALID', an int `p` (`(p, p)` on every spatial axis), a pair `(lo, hi)`
 (the same on every axis), or one pair per spatial axis. A transposed conv is the conv of the
 input dilated by `stride` (zeros between its elements); its explicit padding applies to that
 dilated input, and 'SAME' gives `in * stride` outputs per axis, as `jax.lax.conv_transpose` does.
+The transposed kernel is flipped along its window axes before that conv (again as
+`jax.lax.conv_transpose` and the reference), so it is the adjoint (gradient) of the conv with the
+same kernel read as `(*window, in, out)` of that conv. With `groups=1` a transposed conv with
+kernel `w` equals `jax.lax.conv_transpose(x, w, stride, padding, transpose_kernel=True)` with the
+kernel spec `(*window, I, O)`.
 """
 
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
@@ -51,6 +57,9 @@ class _ConvBase(Module):
     """
 
     num_spatial_dims: int = 0
+    # the kernel's feature axes after the window axes, in `lax.conv_general_dilated`'s letters:
+    # "IO" = (in // groups, out); transposed convs store "OI" = (out, in // groups)
+    kernel_features: str = "IO"
 
     def __init__(self, in_size: Sequence[int], out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple,
                  padding: Padding, lhs_dilation: IntOrTuple, rhs_dilation: IntOrTuple, groups: int, w_init: Init,
@@ -78,9 +87,10 @@ class _ConvBase(Module):
         self.padding = self._padding(padding)
         spec = _SPATIAL[n]
         lhs = "NC" + spec if channel_first else "N" + spec + "C"
-        self.dimension_numbers = (lhs, spec + "IO", lhs)
+        self.dimension_numbers = (lhs, spec + self.kernel_features, lhs)
 
-        shape = self.kernel_size + (self.in_channels // groups, self.out_channels)
+        features = {"I": self.in_channels // groups, "O": self.out_channels}
+        shape = self.kernel_size + tuple(features[c] for c in self.kernel_features)
         self.kernel_shape = shape
         params = {"weight": _initial(self, w_init, shape, "w_init")}
         if b_init is not None:
@@ -195,9 +205,14 @@ class _Conv(_ConvBase):
 
 
 class _ConvTranspose(_ConvBase):
+    kernel_features = "OI"
+
+    # The kernel is (*window, out, in // groups): the initializer's input-feature axis is the last
+    # one. Xavier's scale is symmetric in fan-in and fan-out, so this gives the reference's scale.
     def __init__(self, in_size: Sequence[int], out_channels: int, kernel_size: IntOrTuple,
                  stride: IntOrTuple = 1, padding: Padding = "SAME", rhs_dilation: IntOrTuple = 1,
-                 groups: int = 1, w_init: Init = init.XavierNormal(), b_init: Optional[Init] = None,
+                 groups: int = 1, w_init: Init = init.XavierNormal(in_axis=-1, out_axis=-2),
+                 b_init: Optional[Init] = None,
                  w_mask: Optional[Init] = None, channel_first: bool = False, name: Optional[str] = None,
                  param_type: type = ParamState):
         super().__init__(in_size, out_channels, kernel_size, stride, padding, 1, rhs_dilation, groups, w_init,
@@ -220,8 +235,11 @@ class _ConvTranspose(_ConvBase):
         return tuple(pads)
 
     def _conv_op(self, x: jax.Array, params: dict) -> jax.Array:
+        # flipping the window makes this the adjoint of a forward conv (`lax.conv_transpose`'s
+        # `transpose_kernel=True`), the reference's convention for the stored kernel
+        kernel = jnp.flip(self._kernel(params), axis=tuple(range(self.num_spatial_dims)))
         y = jax.lax.conv_general_dilated(
-            x, self._kernel(params), window_strides=(1,) * self.num_spatial_dims, padding=self._pads(),
+            x, kernel, window_strides=(1,) * self.num_spatial_dims, padding=self._pads(),
             lhs_dilation=self.stride, rhs_dilation=self.rhs_dilation,
             dimension_numbers=self.dimension_numbers, feature_group_count=self.groups)
         return self._bias(y, params)
@@ -248,7 +266,7 @@ class _ScaledWSConv(_Conv):
         return w if self.w_mask is None else w * self.w_mask
 
 
-def _doc(kind: str, n: int, extra: str = "") -> str:
+def _doc(kind: str, n: int, extra: str = "", kernel: str = "`(*window, in // groups, out)`") -> str:
     spatial = {1: "(length, channels)", 2: "(height, width, channels)", 3: "(depth, height, width, channels)"}[n]
     return f"""A {n}-d {kind}; inputs {spatial} or with a leading batch axis (channels last by default).
 
@@ -260,7 +278,7 @@ def _doc(kind: str, n: int, extra: str = "") -> str:
       padding: 'SAME', 'VALID', an int, a (low, high) pair, or {n} such pairs.
       rhs_dilation: kernel dilation, an int or a tuple of {n} ints.
       groups: number of channel groups (must divide both channel counts).
-      w_init: initializer or array for the kernel `(*window, in // groups, out)`.
+      w_init: initializer or array for the kernel {kernel}.
       b_init: initializer or array for the bias (`(out_channels,)` values), or None.
       w_mask: optional fixed mask multiplied into the kernel.
       channel_first: whether the channel axis comes before the spatial axes.
@@ -272,6 +290,8 @@ def _doc(kind: str, n: int, extra: str = "") -> str:
     """
 
 
+_T_KERNEL = ("`(*window, out, in // groups)`, flipped along the window axes\n        when applied "
+             "(default: Xavier normal, fan-in `in // groups * window`)")
 _CONV_EXTRA = "\n      lhs_dilation: input dilation, an int or a tuple of ints."
 _WS_EXTRA = _CONV_EXTRA + ("\n      ws_gain: learn a per-output-channel gain ('gain').\n"
                            "      eps: lower bound on `var * fan_in` in the standardization.")
@@ -309,7 +329,7 @@ class Conv3d(_Conv):
 
 
 class ConvTranspose1d(_ConvTranspose):
-    __doc__ = _doc("transposed convolution", 1) + """
+    __doc__ = _doc("transposed convolution", 1, kernel=_T_KERNEL) + """
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> brainstate.nn.ConvTranspose1d((5, 3), 2, 3, stride=2)(jnp.ones((5, 3))).shape
@@ -319,7 +339,7 @@ class ConvTranspose1d(_ConvTranspose):
 
 
 class ConvTranspose2d(_ConvTranspose):
-    __doc__ = _doc("transposed convolution", 2) + """
+    __doc__ = _doc("transposed convolution", 2, kernel=_T_KERNEL) + """
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> brainstate.nn.ConvTranspose2d((4, 4, 3), 2, 3, stride=2)(jnp.ones((4, 4, 3))).shape
@@ -329,7 +349,7 @@ class ConvTranspose2d(_ConvTranspose):
 
 
 class ConvTranspose3d(_ConvTranspose):
-    __doc__ = _doc("transposed convolution", 3) + """
+    __doc__ = _doc("transposed convolution", 3, kernel=_T_KERNEL) + """
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> brainstate.nn.ConvTranspose3d((2, 2, 2, 1), 2, 3, stride=2)(jnp.ones((2, 2, 2, 1))).shape

@@ -16,6 +16,12 @@ Invariants:
   `fit` raises the environ `KeyError`, which says how to set it.
 - with `axis_name`, statistics are summed over that named axis (`vmap`/`pmap`) too, so the
   statistics are those of the whole cross-device or cross-lane batch.
+- precision: the statistics and the standardisation are computed in at least float32
+  (`promote_types(x.dtype, float32)`), because in bfloat16/float16 a mean of large values loses
+  the digits the variance needs and `x * x` overflows. The output is then cast to `dtype` if
+  given, else to the common dtype of the input and the affine parameters (float32 parameters
+  with a bfloat16 input give float32; bfloat16 parameters give bfloat16). Running statistics
+  keep their own dtype.
 """
 
 from typing import Any, Callable, Optional, Sequence, Tuple, Union
@@ -90,6 +96,16 @@ def _moments(x: jax.Array, axes: Tuple[int, ...], mask: Optional[jax.Array], axi
 def _as_float(x: Any) -> jax.Array:
     x = jnp.asarray(x)
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
+
+
+def _split_precision(x: Any, params: Optional[dict], dtype: Any) -> Tuple[jax.Array, Any]:
+    """`x` as a float array of at least float32 precision for the statistics, and the output dtype.
+
+    The output dtype is `dtype` if given, else the common dtype of the input and the parameters.
+    """
+    x = _as_float(x)
+    out = jnp.dtype(dtype) if dtype is not None else jnp.result_type(x, *jax.tree.leaves(params))
+    return x.astype(jnp.promote_types(x.dtype, jnp.float32)), out
 
 
 def _affine(y: jax.Array, params: Optional[dict]) -> jax.Array:
@@ -180,7 +196,8 @@ class _BatchNorm(_Normalizer):
           ValueError: the input has the wrong number of dimensions or feature sizes.
           KeyError: `environ` `fit` is unset while the layer tracks running statistics.
         """
-        x = _as_float(x)
+        params = None if self.weight is None else self.weight.value
+        x, out_dtype = _split_precision(x, params, self.dtype)
         offset = self._batch_offset(x, allowed=(0, 1))
         feature = {offset + a for a in self.feature_axes}
         axes = tuple(a for a in range(x.ndim) if a not in feature)
@@ -192,13 +209,14 @@ class _BatchNorm(_Normalizer):
             mean, var = _moments(x, axes, mask, self.axis_name, self.axis_index_groups, self.use_fast_variance)
             mean, var = mean.reshape(self.param_shape), var.reshape(self.param_shape)
             if self.track_running_stats:
-                m = self.momentum
-                self.running_mean.value = m * self.running_mean.value + (1 - m) * jax.lax.stop_gradient(mean)
-                self.running_var.value = m * self.running_var.value + (1 - m) * jax.lax.stop_gradient(var)
+                for state, batch in ((self.running_mean, mean), (self.running_var, var)):
+                    old = state.value
+                    new = self.momentum * old + (1 - self.momentum) * jax.lax.stop_gradient(batch)
+                    state.value = new.astype(jnp.result_type(old))  # the state keeps its dtype
         else:
             mean, var = self.running_mean.value, self.running_var.value
-        y = _affine((x - mean) * jax.lax.rsqrt(var + self.epsilon), None if self.weight is None else self.weight.value)
-        return y if self.dtype is None else y.astype(self.dtype)
+        y = _affine((x - mean) * jax.lax.rsqrt(var + self.epsilon), params)
+        return y.astype(out_dtype)
 
 
 class BatchNorm0d(_BatchNorm):
@@ -216,7 +234,7 @@ class BatchNorm0d(_BatchNorm):
       axis_name, axis_index_groups: also reduce over this named (vmap/pmap) axis.
       use_fast_variance: compute the variance as E[x^2] - E[x]^2 in one pass.
       name: optional module name.
-      dtype: the output dtype (default: that of the computation).
+      dtype: the output dtype (default: the common dtype of the input and the parameters).
       param_type, mean_type: the State classes of the parameters and the running statistics.
 
     Example:
@@ -289,7 +307,7 @@ class LayerNorm(_Normalizer):
       bias_init, scale_init: their initial values.
       axis_name, axis_index_groups: also reduce over this named (vmap/pmap) axis.
       use_fast_variance: compute the variance as E[x^2] - E[x]^2 in one pass.
-      dtype: the output dtype (default: that of the computation).
+      dtype: the output dtype (default: the common dtype of the input and the parameters).
       param_type: the State class of the parameters.
       name: optional module name.
 
@@ -322,12 +340,13 @@ class LayerNorm(_Normalizer):
         Raises:
           ValueError: `x` has fewer dimensions than `in_size`, or wrong feature sizes.
         """
-        x = _as_float(x)
+        params = None if self.weight is None else self.weight.value
+        x, out_dtype = _split_precision(x, params, self.dtype)
         offset = self._batch_offset(x)
         axes = tuple(offset + a for a in self.reduction_axes)
         mean, var = _moments(x, axes, mask, self.axis_name, self.axis_index_groups, self.use_fast_variance)
-        y = _affine((x - mean) * jax.lax.rsqrt(var + self.epsilon), None if self.weight is None else self.weight.value)
-        return y if self.dtype is None else y.astype(self.dtype)
+        y = _affine((x - mean) * jax.lax.rsqrt(var + self.epsilon), params)
+        return y.astype(out_dtype)
 
 
 class RMSNorm(_Normalizer):
@@ -336,7 +355,7 @@ class RMSNorm(_Normalizer):
     Args:
       in_size: the sample shape; extra leading input axes are batch axes.
       epsilon: added to the mean square before the square root.
-      dtype: the output dtype (default: that of the computation).
+      dtype: the output dtype (default: the common dtype of the input and the parameters).
       use_scale: learn a scale, held in the ParamState `scale` as `{'scale': array}`.
       scale_init: its initial value.
       reduction_axes: the axes of a sample the mean square is taken over.
@@ -373,12 +392,13 @@ class RMSNorm(_Normalizer):
         Raises:
           ValueError: `x` has fewer dimensions than `in_size`, or wrong feature sizes.
         """
-        x = _as_float(x)
+        params = None if self.scale is None else self.scale.value
+        x, out_dtype = _split_precision(x, params, self.dtype)
         offset = self._batch_offset(x)
         axes = tuple(offset + a for a in self.reduction_axes)
         ms = _mean(x * x, axes, mask, self.axis_name, self.axis_index_groups)
-        y = _affine(x * jax.lax.rsqrt(ms + self.epsilon), None if self.scale is None else self.scale.value)
-        return y if self.dtype is None else y.astype(self.dtype)
+        y = _affine(x * jax.lax.rsqrt(ms + self.epsilon), params)
+        return y.astype(out_dtype)
 
 
 class GroupNorm(_Normalizer):
@@ -393,7 +413,7 @@ class GroupNorm(_Normalizer):
       num_groups: the number of groups (must divide the channels); None to use `group_size`.
       group_size: channels per group, when `num_groups` is None.
       epsilon: added to the variance before the square root.
-      dtype: the output dtype (default: that of the computation).
+      dtype: the output dtype (default: the common dtype of the input and the parameters).
       use_bias, use_scale: learn a per-channel bias / scale (shape `(channels,)`).
       bias_init, scale_init: their initial values.
       reduction_axes: input axes the statistics are taken over (must include the last, -1);
@@ -456,7 +476,8 @@ class GroupNorm(_Normalizer):
         Raises:
           ValueError: `x` has fewer than 2 dimensions, the wrong channel count, or a bad reduction axis.
         """
-        x = _as_float(x)
+        params = None if self.weight is None else self.weight.value
+        x, out_dtype = _split_precision(x, params, self.dtype)
         channels = self._fixed_size("in_size")[-1]
         if x.ndim < 2 or x.shape[-1] != channels:
             raise ValueError(f"{self._label()} expects a batch of shape (batch, ..., {channels}) with at "
@@ -477,5 +498,5 @@ class GroupNorm(_Normalizer):
         mg = None if mask is None else jnp.broadcast_to(mask, x.shape).reshape(split)
         mean, var = _moments(xg, axes, mg, self.axis_name, self.axis_index_groups, self.use_fast_variance)
         y = ((xg - mean) * jax.lax.rsqrt(var + self.epsilon)).reshape(x.shape)
-        y = _affine(y, None if self.weight is None else self.weight.value)
-        return y if self.dtype is None else y.astype(self.dtype)
+        y = _affine(y, params)
+        return y.astype(out_dtype)

@@ -291,7 +291,8 @@ class NestedDict(_PathDict):
 
         Args:
           pure_dict: nested dicts whose leaf paths are paths of `self`; leaves it does not
-            mention keep their value.
+            mention keep their value. At a leaf path of `self` the value is taken whole, even
+            when it is a dict (a State whose value is a dict of arrays).
           replace_fn: `(old_leaf, new_value) -> new_leaf`. By default a leaf with a `replace`
             method (a TreefyState or State) becomes `old.replace(value)`, any other leaf the value.
 
@@ -310,7 +311,9 @@ class NestedDict(_PathDict):
             def replace_fn(old, value):
                 return old.replace(value) if hasattr(old, "replace") else value
         current = self.to_flat()
-        updates = flat_mapping(pure_dict)
+        # A leaf of `self` may hold a dict value (a layer's `weight` State holds {'weight', 'bias'}),
+        # so `pure_dict` is flattened only down to the leaf paths of `self`, never into a leaf.
+        updates = flat_mapping(pure_dict, is_leaf=lambda path, _: path in current)
         unknown = [path for path in updates if path not in current]
         if unknown:
             raise ValueError(f"NestedDict.replace_by_pure_dict: the paths {unknown} of pure_dict are not in "

@@ -36,12 +36,17 @@ def ref_conv(x, w, n, stride=1, padding="SAME", lhs_dilation=1, rhs_dilation=1, 
 
 
 def ref_conv_transpose(x, w, n, stride=1, padding="SAME", rhs_dilation=1, groups=1):
-    """lax.conv_transpose per channel group (it has no group argument), outputs concatenated."""
+    """lax.conv_transpose per channel group (it has no group argument), outputs concatenated.
+
+    The kernel `w` is `(*window, out, in // groups)`, the forward conv's `(*window, I, O)`, so
+    `transpose_kernel=True` (flip the window, swap I and O) gives the reference's transposed conv.
+    """
     xs = np.split(x, groups, axis=-1)
-    ws = np.split(w, groups, axis=-1)
+    ws = np.split(w, groups, axis=-2)
     return jnp.concatenate([
         jax.lax.conv_transpose(xi, wi, (stride,) * n, lax_pad(padding, n), rhs_dilation=(rhs_dilation,) * n,
-                               dimension_numbers=SPEC[n]) for xi, wi in zip(xs, ws)], axis=-1)
+                               dimension_numbers=SPEC[n], transpose_kernel=True)
+        for xi, wi in zip(xs, ws, strict=True)], axis=-1)
 
 
 def kernel(layer):
