@@ -5,6 +5,15 @@ key back, so randomness is an ordinary state write: it works unchanged under `ji
 `grad` and the loops of `brainstate.transform`, and `seed(n)` reproduces a run exactly. The
 module-level functions (`normal`, `uniform`, `randint`, `choice`, ...) draw from `DEFAULT`.
 
+Draws accept physical units (brainunit, an optional dependency) where the reference does: a
+location, scale, bound or population given as a `brainunit.Quantity` gives samples in its unit
+(`normal(1. * u.mV, 0.5 * u.mV, size=2)` is a Quantity in mV; `uniform`, `exponential`,
+`truncated_normal`, `gamma(scale=...)`, `wald`, `choice`, ... likewise). Parameters that share
+the unit are converted to the first one's (mV next to V), a plain number next to a Quantity is
+taken in its unit, and other dimensions raise `brainunit.UnitMismatchError`; pure numbers
+(probabilities, counts, shapes) accept only dimensionless Quantities. The values are exactly
+those of the unit-less draw with the same key.
+
 Example:
   >>> import brainstate
   >>> brainstate.random.seed(0)

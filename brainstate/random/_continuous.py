@@ -7,18 +7,22 @@
 - `dtype`: a float dtype, `brainstate.environ.dftype()` when None.
 
 Arguments are checked (while concrete) before the stream advances; the sampling itself is
-`jax.random`'s.
+`jax.random`'s, except the truncated normal's, which stays accurate in the tails (see
+`_standard_truncated_normal`).
 """
 
+import functools
 from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.special import ndtr, ndtri
 from jax.typing import ArrayLike, DTypeLike
 
 from ._checks import (SeedOrKey, Size, as_arrays, as_size, float_dtype, nonnegative, ordered,
                       positive, result_shape)
+from ._units import attach_unit, drop_unit, plain_values, split_unit
 
 __all__ = ["ContinuousDraws"]
 
@@ -155,6 +159,8 @@ class ContinuousDraws:
 
         Returns:
           An array of samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `low` and `high` share one unit and the
+            result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -162,10 +168,12 @@ class ContinuousDraws:
           >>> x.shape, bool(((-1 <= x) & (x < 1)).all())
           ((4,), True)
         """
+        low, high, unit = split_unit("uniform", low=low, high=high)
         low, high = as_arrays(low, high)
         dtype = float_dtype(dtype, "uniform")
         shape = result_shape("uniform", size, low, high)
-        return jax.random.uniform(self._next_key(key), shape, dtype, minval=low, maxval=high)
+        x = jax.random.uniform(self._next_key(key), shape, dtype, minval=low, maxval=high)
+        return attach_unit(x, unit)
 
     def rand_like(self, input: ArrayLike, *, dtype: Optional[DTypeLike] = None,
                   key: Optional[SeedOrKey] = None) -> jax.Array:
@@ -185,6 +193,7 @@ class ContinuousDraws:
           >>> brainstate.random.rand_like(jnp.zeros((2, 3))).shape
           (2, 3)
         """
+        input = drop_unit(input)
         dtype = _like_dtype(input, dtype, "rand_like")
         return jax.random.uniform(self._next_key(key), np.shape(input), dtype)
 
@@ -229,6 +238,7 @@ class ContinuousDraws:
           >>> x.shape, str(x.dtype)
           ((3,), 'float16')
         """
+        input = drop_unit(input)
         dtype = _like_dtype(input, dtype, "randn_like")
         return jax.random.normal(self._next_key(key), np.shape(input), dtype)
 
@@ -267,17 +277,21 @@ class ContinuousDraws:
 
         Returns:
           An array of samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
+            result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> brainstate.random.normal(1.0, 2.0, size=(2, 3)).shape
           (2, 3)
         """
+        loc, scale, unit = split_unit("normal", loc=loc, scale=scale)
         loc, scale = as_arrays(loc, scale)
         nonnegative("normal", "scale", scale)
         dtype = float_dtype(dtype, "normal")
         shape = result_shape("normal", size, loc, scale)
-        return _affine(jax.random.normal(self._next_key(key), shape, dtype), loc, scale, dtype)
+        x = _affine(jax.random.normal(self._next_key(key), shape, dtype), loc, scale, dtype)
+        return attach_unit(x, unit)
 
     def truncated_normal(self, lower: ArrayLike, upper: ArrayLike, size: Optional[Size] = None,
                          loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, key: Optional[SeedOrKey] = None,
@@ -296,6 +310,8 @@ class ContinuousDraws:
 
         Returns:
           An array of samples of shape `size`, all within [lower, upper].
+          Samples carry units: given a brainunit Quantity, `lower`, `upper`, `loc` and `scale` share
+            one unit and the result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -303,6 +319,8 @@ class ContinuousDraws:
           >>> bool(((-1 <= x) & (x <= 1)).all())
           True
         """
+        lower, upper, loc, scale, unit = split_unit("truncated_normal", lower=lower, upper=upper,
+                                                    loc=loc, scale=scale)
         lower, upper, loc, scale = as_arrays(lower, upper, loc, scale)
         if check_valid:
             positive("truncated_normal", "scale", scale)
@@ -311,8 +329,10 @@ class ContinuousDraws:
         shape = result_shape("truncated_normal", size, lower, upper, loc, scale)
         a = (jnp.asarray(lower, dtype) - loc) / scale
         b = (jnp.asarray(upper, dtype) - loc) / scale
-        z = jax.random.truncated_normal(self._next_key(key), a, b, shape, dtype)
-        return _affine(z, loc, scale, dtype)
+        z = _standard_truncated_normal(self._next_key(key), a, b, shape, dtype)
+        # `loc + scale * z` may round a hair past a bound: the promise is samples in [lower, upper].
+        x = _affine(z, loc, scale, dtype)
+        return attach_unit(jnp.clip(x, jnp.asarray(lower, dtype), jnp.asarray(upper, dtype)), unit)
 
     def lognormal(self, mean: Optional[ArrayLike] = None, sigma: Optional[ArrayLike] = None,
                   size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
@@ -335,12 +355,37 @@ class ContinuousDraws:
           >>> bool((x > 0).all())
           True
         """
-        mean, sigma = as_arrays(mean, sigma)
+        mean, sigma = as_arrays(*plain_values("lognormal", mean=mean, sigma=sigma))
         nonnegative("lognormal", "sigma", sigma)
         dtype = float_dtype(dtype, "lognormal")
         shape = result_shape("lognormal", size, mean, sigma)
         x = jax.random.lognormal(self._next_key(key), 1.0 if sigma is None else sigma, shape, dtype)
         return x.astype(dtype) if mean is None else (x * jnp.exp(mean)).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "dtype"))  # one compile per shape
+def _standard_truncated_normal(key: jax.Array, a, b, shape, dtype) -> jax.Array:
+    """Standard normal samples restricted to [a, b], by inverting the normal CDF.
+
+    `ndtri(ndtr(a) + u * (ndtr(b) - ndtr(a)))` is exact in principle but, in the upper tail,
+    `ndtr` rounds to 1 (float32 cannot tell `ndtr(5)` from 1), so an interval above 0 is sampled
+    as its mirror image [-b, -a], where the CDF values are small and kept to full relative
+    precision, and the result negated. Deep in a tail even those underflow (below about -13 in
+    float32); the samples are then clipped into [a, b], so they stay inside the interval.
+    """
+    work = jnp.promote_types(dtype, jnp.float32)  # half precision cannot hold tail probabilities
+    a = jnp.broadcast_to(jnp.asarray(a, work), shape)
+    b = jnp.broadcast_to(jnp.asarray(b, work), shape)
+    flip = a > 0
+    lo, hi = jnp.where(flip, -b, a), jnp.where(flip, -a, b)
+    p_lo, p_hi = ndtr(lo), ndtr(hi)
+    # `uniform` gives multiples of eps on [0, 1); shifted by eps/2 they lie strictly inside (0, 1),
+    # so an infinite bound is never reached.
+    u = jax.random.uniform(key, shape, work) + jnp.finfo(work).eps / 2
+    p = jnp.clip(p_lo + u * (p_hi - p_lo), jnp.finfo(work).tiny, 1 - jnp.finfo(work).eps / 2)
+    z = ndtri(p)
+    return jnp.clip(jnp.where(flip, -z, z), a, b).astype(dtype)
+
 
 def _like_dtype(input: ArrayLike, dtype: Optional[DTypeLike], fn: str) -> np.dtype:
     """`dtype` if given, else the dtype of `input` when floating, else the default float."""

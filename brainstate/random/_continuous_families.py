@@ -14,6 +14,7 @@ from jax.typing import ArrayLike, DTypeLike
 
 from ._checks import SeedOrKey, Size, as_arrays, as_size, float_dtype, nonnegative, ordered, result_shape
 from ._continuous import _affine
+from ._units import attach_unit, plain_values, split_unit
 
 __all__ = ["ContinuousFamilyDraws"]
 
@@ -35,6 +36,8 @@ class ContinuousFamilyDraws:
 
         Returns:
           An array of non-negative samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -42,11 +45,13 @@ class ContinuousFamilyDraws:
           >>> x.shape, bool((x >= 0).all())
           ((2, 2), True)
         """
+        scale, unit = split_unit("exponential", scale=scale)
         (scale,) = as_arrays(scale)
         nonnegative("exponential", "scale", scale)
         dtype = float_dtype(dtype, "exponential")
         shape = result_shape("exponential", size, scale)
-        return _affine(jax.random.exponential(self._next_key(key), shape, dtype), None, scale, dtype)
+        x = _affine(jax.random.exponential(self._next_key(key), shape, dtype), None, scale, dtype)
+        return attach_unit(x, unit)
 
     def standard_exponential(self, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                              dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -104,13 +109,14 @@ class ContinuousFamilyDraws:
 
         Returns:
           An array of samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
+            result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> brainstate.random.gumbel(0.0, 2.0, size=3).shape
           (3,)
         """
-        loc, scale = as_arrays(loc, scale)
         return self._loc_scale("gumbel", jax.random.gumbel, loc, scale, size, key, dtype)
 
     def laplace(self, loc: Optional[ArrayLike] = None, scale: Optional[ArrayLike] = None,
@@ -127,13 +133,14 @@ class ContinuousFamilyDraws:
 
         Returns:
           An array of samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
+            result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> brainstate.random.laplace(0.0, 2.0, size=3).shape
           (3,)
         """
-        loc, scale = as_arrays(loc, scale)
         return self._loc_scale("laplace", jax.random.laplace, loc, scale, size, key, dtype)
 
     def logistic(self, loc: Optional[ArrayLike] = None, scale: Optional[ArrayLike] = None,
@@ -150,20 +157,24 @@ class ContinuousFamilyDraws:
 
         Returns:
           An array of samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
+            result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> brainstate.random.logistic(0.0, 2.0, size=3).shape
           (3,)
         """
-        loc, scale = as_arrays(loc, scale)
         return self._loc_scale("logistic", jax.random.logistic, loc, scale, size, key, dtype)
 
     def _loc_scale(self, fn, sampler, loc, scale, size, key, dtype) -> jax.Array:
+        loc, scale, unit = split_unit(fn, loc=loc, scale=scale)
+        loc, scale = as_arrays(loc, scale)
         nonnegative(fn, "scale", scale)
         dtype = float_dtype(dtype, fn)
         shape = result_shape(fn, size, loc, scale)
-        return _affine(sampler(self._next_key(key), shape, dtype), loc, scale, dtype)
+        x = _affine(sampler(self._next_key(key), shape, dtype), loc, scale, dtype)
+        return attach_unit(x, unit)
 
     def rayleigh(self, scale: ArrayLike = 1.0, size: Optional[Size] = None,
                  key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -177,17 +188,21 @@ class ContinuousFamilyDraws:
 
         Returns:
           An array of non-negative samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> bool((brainstate.random.rayleigh(1.5, size=4) >= 0).all())
           True
         """
+        scale, unit = split_unit("rayleigh", scale=scale)
         (scale,) = as_arrays(scale)
         nonnegative("rayleigh", "scale", scale)
         dtype = float_dtype(dtype, "rayleigh")
         shape = result_shape("rayleigh", size, scale)
-        return jax.random.rayleigh(self._next_key(key), scale, shape, dtype).astype(dtype)
+        x = jax.random.rayleigh(self._next_key(key), scale, shape, dtype).astype(dtype)
+        return attach_unit(x, unit)
 
     def maxwell(self, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                 dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -225,6 +240,8 @@ class ContinuousFamilyDraws:
 
         Returns:
           An array of samples of shape `size`, within [left, right].
+          Samples carry units: given a brainunit Quantity, `left`, `mode` and `right` share one unit
+            and the result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -232,12 +249,14 @@ class ContinuousFamilyDraws:
           >>> bool(((0 <= x) & (x <= 1)).all())
           True
         """
+        left, mode, right, unit = split_unit("triangular", left=left, mode=mode, right=right)
         left, mode, right = as_arrays(left, mode, right)
         ordered("triangular", False, left=left, mode=mode, right=right)
         ordered("triangular", True, left=left, right=right)
         dtype = float_dtype(dtype, "triangular")
         shape = result_shape("triangular", size, left, mode, right)
-        return jax.random.triangular(self._next_key(key), left, mode, right, shape, dtype).astype(dtype)
+        x = jax.random.triangular(self._next_key(key), left, mode, right, shape, dtype).astype(dtype)
+        return attach_unit(x, unit)
 
     def vonmises(self, mu: ArrayLike, kappa: ArrayLike, size: Optional[Size] = None,
                  key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -259,7 +278,7 @@ class ContinuousFamilyDraws:
           >>> bool((abs(x) <= math.pi).all())
           True
         """
-        mu, kappa = as_arrays(mu, kappa)
+        mu, kappa = as_arrays(*plain_values("vonmises", mu=mu, kappa=kappa))
         nonnegative("vonmises", "kappa", kappa)
         dtype = float_dtype(dtype, "vonmises")
         shape = result_shape("vonmises", size, mu, kappa)

@@ -8,8 +8,9 @@ few it lacks are exact transformations of ones it has:
 - `power(a)` is `Beta(a, 1)`;
 - a noncentral chi-square is a chi-square whose degrees of freedom are raised by twice a
   Poisson variate (the Poisson mixture representation);
-- `wald(mean, scale)` rescales JAX's unit-shape inverse Gaussian:
-  `IG(mean, scale) = scale * IG(mean / scale, 1)`.
+- `wald(mean, scale)` is Michael, Schucany and Haas's transformation of a chi-square(1) variate,
+  written without the cancellation that ruins the textbook root in float32 when `mean / scale`
+  is large (see `_wald`).
 """
 
 import functools
@@ -21,6 +22,7 @@ from jax.typing import ArrayLike, DTypeLike
 
 from ._checks import (SeedOrKey, Size, as_arrays, float_dtype, nonnegative, positive,
                       result_shape)
+from ._units import attach_unit, plain_values, split_unit
 
 __all__ = ["ShapeDraws"]
 
@@ -43,6 +45,8 @@ class ShapeDraws:
 
         Returns:
           An array of positive samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -50,13 +54,14 @@ class ShapeDraws:
           >>> x.shape, bool((x > 0).all())
           ((4,), True)
         """
-        shape, scale = as_arrays(shape, scale)
+        scale, unit = split_unit("gamma", scale=scale)
+        shape, scale = as_arrays(*plain_values("gamma", shape=shape), scale)
         positive("gamma", "shape", shape)
         nonnegative("gamma", "scale", scale)
         dtype = float_dtype(dtype, "gamma")
         out = result_shape("gamma", size, shape, scale)
         x = jax.random.gamma(self._next_key(key), shape, out, dtype)
-        return (x if scale is None else x * scale).astype(dtype)
+        return attach_unit((x if scale is None else x * scale).astype(dtype), unit)
 
     def standard_gamma(self, shape: ArrayLike, size: Optional[Size] = None,
                        key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -76,7 +81,7 @@ class ShapeDraws:
           >>> brainstate.random.standard_gamma(3.0, size=(2, 2)).shape
           (2, 2)
         """
-        (shape,) = as_arrays(shape)
+        (shape,) = as_arrays(*plain_values("standard_gamma", shape=shape))
         positive("standard_gamma", "shape", shape)
         dtype = float_dtype(dtype, "standard_gamma")
         out = result_shape("standard_gamma", size, shape)
@@ -102,7 +107,7 @@ class ShapeDraws:
           >>> bool(((0 <= x) & (x <= 1)).all())
           True
         """
-        a, b = as_arrays(a, b)
+        a, b = as_arrays(*plain_values("beta", a=a, b=b))
         positive("beta", "a", a)
         positive("beta", "b", b)
         dtype = float_dtype(dtype, "beta")
@@ -128,7 +133,7 @@ class ShapeDraws:
           >>> bool((brainstate.random.chisquare(3.0, size=5) >= 0).all())
           True
         """
-        (df,) = as_arrays(df)
+        (df,) = as_arrays(*plain_values("chisquare", df=df))
         if check_valid:
             positive("chisquare", "df", df)
         dtype = float_dtype(dtype, "chisquare")
@@ -155,7 +160,7 @@ class ShapeDraws:
           >>> brainstate.random.noncentral_chisquare(2.0, 1.5, size=3).shape
           (3,)
         """
-        df, nonc = as_arrays(df, nonc)
+        df, nonc = as_arrays(*plain_values("noncentral_chisquare", df=df, nonc=nonc))
         positive("noncentral_chisquare", "df", df)
         nonnegative("noncentral_chisquare", "nonc", nonc)
         dtype = float_dtype(dtype, "noncentral_chisquare")
@@ -181,7 +186,7 @@ class ShapeDraws:
           >>> bool((brainstate.random.f(5.0, 10.0, size=4) >= 0).all())
           True
         """
-        dfnum, dfden = as_arrays(dfnum, dfden)
+        dfnum, dfden = as_arrays(*plain_values("f", dfnum=dfnum, dfden=dfden))
         positive("f", "dfnum", dfnum)
         positive("f", "dfden", dfden)
         dtype = float_dtype(dtype, "f")
@@ -208,7 +213,8 @@ class ShapeDraws:
           >>> brainstate.random.noncentral_f(3.0, 20.0, 3.0, size=2).shape
           (2,)
         """
-        dfnum, dfden, nonc = as_arrays(dfnum, dfden, nonc)
+        dfnum, dfden, nonc = as_arrays(*plain_values("noncentral_f", dfnum=dfnum, dfden=dfden,
+                                                     nonc=nonc))
         positive("noncentral_f", "dfnum", dfnum)
         positive("noncentral_f", "dfden", dfden)
         nonnegative("noncentral_f", "nonc", nonc)
@@ -237,7 +243,7 @@ class ShapeDraws:
           >>> brainstate.random.standard_t(4.0, size=(2, 3)).shape
           (2, 3)
         """
-        (df,) = as_arrays(df)
+        (df,) = as_arrays(*plain_values("standard_t", df=df))
         return self._t("standard_t", df, size, key, dtype)
 
     def t(self, df: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
@@ -258,7 +264,7 @@ class ShapeDraws:
           >>> brainstate.random.t(4.0, size=(2, 3)).shape
           (2, 3)
         """
-        (df,) = as_arrays(df)
+        (df,) = as_arrays(*plain_values("t", df=df))
         return self._t("t", df, size, key, dtype)
 
     def _t(self, fn, df, size, key, dtype) -> jax.Array:
@@ -285,7 +291,7 @@ class ShapeDraws:
           >>> brainstate.random.loggamma(0.01, size=3).shape
           (3,)
         """
-        (a,) = as_arrays(a)
+        (a,) = as_arrays(*plain_values("loggamma", a=a))
         positive("loggamma", "a", a)
         dtype = float_dtype(dtype, "loggamma")
         out = result_shape("loggamma", size, a)
@@ -310,7 +316,7 @@ class ShapeDraws:
           >>> bool((brainstate.random.pareto(3.0, size=5) >= 0).all())
           True
         """
-        (a,) = as_arrays(a)
+        (a,) = as_arrays(*plain_values("pareto", a=a))
         positive("pareto", "a", a)
         dtype = float_dtype(dtype, "pareto")
         out = result_shape("pareto", size, a)
@@ -336,7 +342,7 @@ class ShapeDraws:
           >>> bool(((0 <= x) & (x <= 1)).all())
           True
         """
-        (a,) = as_arrays(a)
+        (a,) = as_arrays(*plain_values("power", a=a))
         if check_valid:
             positive("power", "a", a)
         dtype = float_dtype(dtype, "power")
@@ -356,19 +362,21 @@ class ShapeDraws:
 
         Returns:
           An array of positive samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `mean` and `scale` share one unit and the
+            result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> bool((brainstate.random.wald(1.0, 2.0, size=4) > 0).all())
           True
         """
+        mean, scale, unit = split_unit("wald", mean=mean, scale=scale)
         mean, scale = as_arrays(mean, scale)
         positive("wald", "mean", mean)
         positive("wald", "scale", scale)
         dtype = float_dtype(dtype, "wald")
         out = result_shape("wald", size, mean, scale)
-        unit = jax.random.wald(self._next_key(key), jnp.asarray(mean, dtype) / scale, out, dtype)
-        return (unit * scale).astype(dtype)
+        return attach_unit(_wald(self._next_key(key), mean, scale, out, dtype), unit)
 
     def weibull(self, a: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                 dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -388,7 +396,7 @@ class ShapeDraws:
           >>> brainstate.random.weibull(1.5, size=3).shape
           (3,)
         """
-        (a,) = as_arrays(a)
+        (a,) = as_arrays(*plain_values("weibull", a=a))
         return self._weibull("weibull", a, None, size, key, dtype)
 
     def weibull_min(self, a: ArrayLike, scale: Optional[ArrayLike] = None, size: Optional[Size] = None,
@@ -404,14 +412,17 @@ class ShapeDraws:
 
         Returns:
           An array of non-negative samples of shape `size`.
+          Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
           >>> bool((brainstate.random.weibull_min(2.0, 3.0, size=4) >= 0).all())
           True
         """
-        a, scale = as_arrays(a, scale)
-        return self._weibull("weibull_min", a, scale, size, key, dtype)
+        scale, unit = split_unit("weibull_min", scale=scale)
+        a, scale = as_arrays(*plain_values("weibull_min", a=a), scale)
+        return attach_unit(self._weibull("weibull_min", a, scale, size, key, dtype), unit)
 
     def _weibull(self, fn, a, scale, size, key, dtype) -> jax.Array:
         positive(fn, "a", a)
@@ -420,6 +431,27 @@ class ShapeDraws:
         out = result_shape(fn, size, a, scale)
         scale = 1.0 if scale is None else scale
         return jax.random.weibull_min(self._next_key(key), scale, a, out, dtype).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "dtype"))  # one compile per shape
+def _wald(key: jax.Array, mean, scale, shape, dtype) -> jax.Array:
+    """Inverse Gaussian samples with mean `mean` and shape `scale` (Michael, Schucany, Haas 1976).
+
+    With `t = mean * y / scale`, `y` chi-square(1), the method's two roots are `mean * w` and
+    `mean / w`, where `w = 1 + t/2 - sqrt(t + t**2/4)`; the first is taken with probability
+    `1 / (1 + w)`. That difference cancels for large `t` (every sample near 0 rounds to the same
+    few values), so `w` is computed as `1 / w'` with `w' = 1 + t/2 + sqrt(t) * sqrt(1 + t/4)`, the
+    conjugate (`w * w' = 1`): a sum of positive terms, accurate to a few ulp for every `t`, and
+    free of overflow in `t**2`.
+    """
+    k_chi, k_u = jax.random.split(key)
+    mean = jnp.asarray(mean, dtype)
+    t = mean / jnp.asarray(scale, dtype) * jnp.square(jax.random.normal(k_chi, shape, dtype))
+    big = 1 + t / 2 + jnp.sqrt(t) * jnp.sqrt(1 + t / 4)  # w' >= 1
+    small = 1 / big
+    u = jax.random.uniform(k_u, shape, dtype)
+    return mean * jnp.where(u * (1 + small) <= 1, small, big)
+
 
 @functools.partial(jax.jit, static_argnames=("shape", "dtype"))  # one compile per shape
 def _noncentral_chisquare(key: jax.Array, df, nonc, shape, dtype) -> jax.Array:

@@ -22,6 +22,7 @@ from jax.typing import ArrayLike, DTypeLike
 
 from ._checks import (SeedOrKey, Size, as_arrays, float_dtype, has_tracer, int_dtype, nonnegative,
                       ordered, positive, probability, require, result_shape)
+from ._units import drop_unit, plain_values
 
 __all__ = ["DiscreteDraws"]
 
@@ -52,7 +53,7 @@ class DiscreteDraws:
           >>> bool(((0 <= x) & (x < 10)).all())
           True
         """
-        low, high = as_arrays(low, high)
+        low, high = as_arrays(*plain_values("randint", low=low, high=high))
         return self._integers("randint", low, high, size, key, dtype, inclusive=False)
 
     def random_integers(self, low: ArrayLike, high: Optional[ArrayLike] = None, size: Optional[Size] = None,
@@ -75,7 +76,7 @@ class DiscreteDraws:
           >>> bool(((1 <= x) & (x <= 6)).all())
           True
         """
-        low, high = as_arrays(low, high)
+        low, high = as_arrays(*plain_values("random_integers", low=low, high=high))
         return self._integers("random_integers", low, high, size, key, dtype, inclusive=True)
 
     def randint_like(self, input: ArrayLike, low: ArrayLike = 0, high: Optional[ArrayLike] = None, *,
@@ -98,7 +99,8 @@ class DiscreteDraws:
           >>> brainstate.random.randint_like(jnp.zeros((2, 3), jnp.int32), 5).shape
           (2, 3)
         """
-        low, high = as_arrays(low, high)
+        low, high = as_arrays(*plain_values("randint_like", low=low, high=high))
+        input = drop_unit(input)
         if dtype is None and jnp.issubdtype(jnp.result_type(input), jnp.integer):
             dtype = jnp.result_type(input)
         return self._integers("randint_like", low, high, np.shape(input), key, dtype, inclusive=False)
@@ -133,7 +135,7 @@ class DiscreteDraws:
           >>> x.shape, str(x.dtype)
           ((4,), 'bool')
         """
-        (p,) = as_arrays(p)
+        (p,) = as_arrays(*plain_values("bernoulli", p=p))
         if check_valid:
             probability("bernoulli", "p", p)
         shape = result_shape("bernoulli", size, p)
@@ -162,7 +164,7 @@ class DiscreteDraws:
           >>> str(counts.dtype), bool((counts == jnp.round(counts)).all())
           ('float32', True)
         """
-        n, p = as_arrays(n, p)
+        n, p = as_arrays(*plain_values("binomial", n=n, p=p))
         if check_valid:
             _count("binomial", "n", n)
             probability("binomial", "p", p)
@@ -189,7 +191,7 @@ class DiscreteDraws:
           >>> bool((brainstate.random.poisson(3.0, size=5) >= 0).all())
           True
         """
-        (lam,) = as_arrays(lam)
+        (lam,) = as_arrays(*plain_values("poisson", lam=lam))
         nonnegative("poisson", "lam", lam)
         dtype = int_dtype(dtype, "poisson")
         shape = result_shape("poisson", size, lam)
@@ -213,7 +215,7 @@ class DiscreteDraws:
           >>> bool((brainstate.random.geometric(0.5, size=5) >= 1).all())
           True
         """
-        (p,) = as_arrays(p)
+        (p,) = as_arrays(*plain_values("geometric", p=p))
         probability("geometric", "p", p, low_open=True)
         dtype = int_dtype(dtype, "geometric")
         shape = result_shape("geometric", size, p)
@@ -238,7 +240,7 @@ class DiscreteDraws:
           >>> bool((brainstate.random.negative_binomial(3, 0.4, size=4) >= 0).all())
           True
         """
-        n, p = as_arrays(n, p)
+        n, p = as_arrays(*plain_values("negative_binomial", n=n, p=p))
         positive("negative_binomial", "n", n)
         probability("negative_binomial", "p", p, low_open=True)
         dtype = int_dtype(dtype, "negative_binomial")
@@ -268,7 +270,8 @@ class DiscreteDraws:
           >>> bool(((0 <= x) & (x <= 4)).all())
           True
         """
-        ngood, nbad, nsample = as_arrays(ngood, nbad, nsample)
+        ngood, nbad, nsample = as_arrays(*plain_values("hypergeometric", ngood=ngood, nbad=nbad,
+                                                       nsample=nsample))
         _count("hypergeometric", "ngood", ngood)
         _count("hypergeometric", "nbad", nbad)
         _count("hypergeometric", "nsample", nsample)
@@ -298,7 +301,7 @@ class DiscreteDraws:
           >>> bool((brainstate.random.logseries(0.6, size=5) >= 1).all())
           True
         """
-        (p,) = as_arrays(p)
+        (p,) = as_arrays(*plain_values("logseries", p=p))
         probability("logseries", "p", p, high_open=True)
         dtype = int_dtype(dtype, "logseries")
         shape = result_shape("logseries", size, p)
@@ -323,7 +326,7 @@ class DiscreteDraws:
           >>> bool((brainstate.random.zipf(2.0, size=5) >= 1).all())
           True
         """
-        (a,) = as_arrays(a)
+        (a,) = as_arrays(*plain_values("zipf", a=a))
         require("zipf", "a", a, lambda x: x > 1, "greater than 1")
         dtype = int_dtype(dtype, "zipf")
         shape = result_shape("zipf", size, a)

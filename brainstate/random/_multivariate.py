@@ -14,7 +14,8 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
 from ._checks import (SeedOrKey, Size, as_arrays, as_positive_int, as_size, float_dtype,
-                      has_tracer, int_dtype, positive, probability, require)
+                      has_tracer, int_dtype, positive, probability, require, result_shape)
+from ._units import attach_unit, is_quantity, plain_values, split_unit, unit_mismatch
 
 __all__ = ["MultivariateDraws"]
 
@@ -47,6 +48,8 @@ class MultivariateDraws:
 
         Returns:
           An array of shape `size + (d,)`.
+          Samples carry units: given a brainunit Quantity `mean` and `cov` in its unit squared, the
+            result is a Quantity in the unit of `mean` (see `brainstate.random`).
 
         Raises:
           ValueError: for an unknown `method`, mismatched shapes or a non-symmetric `cov`.
@@ -56,8 +59,9 @@ class MultivariateDraws:
           >>> brainstate.random.multivariate_normal(jnp.zeros(3), jnp.eye(3), size=5).shape
           (5, 3)
         """
-        mean, cov = as_arrays(mean, cov)
         fn = "multivariate_normal"
+        mean, unit = split_unit(fn, mean=mean)
+        mean, cov = as_arrays(mean, _cov_in(fn, cov, unit))
         if method not in _MVN_METHODS:
             raise ValueError(f"{fn}: `method` must be one of {_MVN_METHODS}, got {method!r}.")
         mshape, cshape = np.shape(mean), np.shape(cov)
@@ -71,8 +75,9 @@ class MultivariateDraws:
                 raise ValueError(f"{fn}: `cov` must be symmetric, got {c if c.size <= 16 else cshape}.")
         dtype = float_dtype(dtype, fn)
         batch = as_size(size, fn)
-        return jax.random.multivariate_normal(self._next_key(key), jnp.asarray(mean, dtype),
-                                              jnp.asarray(cov, dtype), batch, dtype, method)
+        x = jax.random.multivariate_normal(self._next_key(key), jnp.asarray(mean, dtype),
+                                           jnp.asarray(cov, dtype), batch, dtype, method)
+        return attach_unit(x, unit)
 
     def dirichlet(self, alpha: ArrayLike, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
                   dtype: Optional[DTypeLike] = None) -> jax.Array:
@@ -96,7 +101,7 @@ class MultivariateDraws:
           >>> x.shape, [round(float(s), 4) for s in x.sum(axis=-1)]
           ((2, 4), [1.0, 1.0])
         """
-        (alpha,) = as_arrays(alpha)
+        (alpha,) = as_arrays(*plain_values("dirichlet", alpha=alpha))
         if np.ndim(alpha) < 1:
             raise ValueError(f"dirichlet: `alpha` must be a vector of concentrations (shape (..., k)), "
                              f"got shape {np.shape(alpha)}.")
@@ -111,10 +116,12 @@ class MultivariateDraws:
         """Counts of each of `k` outcomes in `n` trials with probabilities `pvals`.
 
         Args:
-          n: the number of trials, a non-negative whole number.
+          n: the number of trials, a non-negative whole number, or an array of them (broadcast with
+            the batch shape of `pvals`, as in NumPy's `Generator.multinomial`).
           pvals: the outcome probabilities, shape `(..., k)`. As in NumPy, the last is taken to be one
             minus the sum of the others, so `pvals[..., :-1]` must sum to at most 1.
-          size: the batch shape (without the trailing `k`); None: that of the parameters.
+          size: the batch shape (without the trailing `k`); None: the broadcast of `n`'s shape and
+            `pvals.shape[:-1]`.
           key, dtype: a key to draw from instead of the stream, and an integer dtype (default
             `environ.ditype()`).
           check_valid: check the parameters (when they are concrete) before drawing.
@@ -123,7 +130,8 @@ class MultivariateDraws:
           An integer array of shape `size + (k,)`, each row summing to `n`.
 
         Raises:
-          ValueError: if `pvals` is not a vector of probabilities or `n` is not a whole number.
+          ValueError: if `pvals` is not a vector of probabilities, `n` is not a whole number, or
+            the shapes of `n` and `pvals` do not broadcast (to `size`, when given).
 
         Example:
           >>> import brainstate, jax.numpy as jnp
@@ -131,7 +139,7 @@ class MultivariateDraws:
           >>> counts.shape, counts.sum(axis=-1).tolist()
           ((2, 3), [10, 10])
         """
-        n, pvals = as_arrays(n, pvals)
+        n, pvals = as_arrays(*plain_values("multinomial", n=n, pvals=pvals))
         fn = "multinomial"
         if np.ndim(pvals) < 1:
             raise ValueError(f"{fn}: `pvals` must be a vector of probabilities (shape (..., k)), "
@@ -143,15 +151,24 @@ class MultivariateDraws:
                 head = np.sum(np.asarray(pvals, dtype=float)[..., :-1], axis=-1)
                 require(fn, "sum(pvals[..., :-1])", head, lambda s: s <= 1 + 1e-6, "at most 1")
         dtype = int_dtype(dtype, fn)
-        batch = as_size(size, fn)
+        # The batch shape: `size`, or the broadcast of `n` with the batch shape of `pvals`.
+        size, pbatch = as_size(size, fn), np.shape(pvals)[:-1]
+        try:
+            batch = result_shape(fn, size, n, np.broadcast_to(False, pbatch))
+        except ValueError:
+            target = "each other" if size is None else f"size={size}"
+            raise ValueError(
+                f"{fn}: `n` of shape {np.shape(n)} and `pvals` of batch shape {pbatch} (its shape "
+                f"without the outcome axis) cannot be broadcast to {target}. Give `n` a shape that "
+                f"broadcasts with `pvals.shape[:-1]`{'' if size is None else ' and `size`'}.") from None
         ftype = float_dtype(None, fn)
         p = jnp.asarray(pvals, ftype)
         last = jnp.clip(1 - jnp.sum(p[..., :-1], axis=-1, keepdims=True), 0, 1)
         p = jnp.concatenate([p[..., :-1], last], axis=-1)
-        n = jnp.asarray(n, ftype)
+        full = batch + (p.shape[-1],)
+        n = jnp.broadcast_to(jnp.asarray(n, ftype), batch)
         # jax.random.multinomial's `shape` includes the outcome axis (despite its docstring).
-        full = None if batch is None else batch + (p.shape[-1],)
-        counts = _multinomial(self._next_key(key), n, p, shape=full, dtype=ftype)
+        counts = _multinomial(self._next_key(key), n, jnp.broadcast_to(p, full), shape=full, dtype=ftype)
         return counts.astype(dtype)
 
     def orthogonal(self, n: int, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,
@@ -180,3 +197,33 @@ class MultivariateDraws:
         dtype = float_dtype(dtype, "orthogonal")
         batch = as_size(size, "orthogonal") or ()
         return jax.random.orthogonal(self._next_key(key), n, batch, dtype)
+
+
+def _cov_in(fn: str, cov, unit):
+    """`cov` as plain values in `unit**2`, the unit of the covariance of samples in `unit`.
+
+    As in the reference, a `mean` with a unit needs a `cov` with one (a plain `cov` is not taken
+    in `unit**2`), and a `cov` with a unit needs a `mean` with one.
+
+    Raises:
+      brainunit.UnitMismatchError: exactly one of `mean` and `cov` has a physical unit, or the
+        unit of `cov` is not that of `mean` squared.
+    """
+    dimensional = is_quantity(cov) and not cov.dim.is_dimensionless
+    if unit is None:
+        if dimensional:
+            raise unit_mismatch(
+                f"{fn}: `cov` is in {cov.unit} but `mean` has no unit. The samples take the unit "
+                f"of `mean`, and `cov` must be in its square: give `mean` a unit (mV for a `cov` "
+                f"in mV^2), or pass both without units.")
+        return plain_values(fn, cov=cov)[0]
+    square = unit ** 2
+    if not dimensional:
+        raise unit_mismatch(
+            f"{fn}: `mean` is in {unit}, so `cov` must be a Quantity in {square} (the covariance "
+            f"of samples in {unit}), got one without a unit. Multiply it by `({unit}) ** 2`.")
+    if cov.dim != square.dim:
+        raise unit_mismatch(
+            f"{fn}: `cov` is in {cov.unit}, which cannot be converted to {square}, the square of "
+            f"the unit of `mean` ({unit}). Give `cov` in {square} or a unit of the same dimension.")
+    return cov.to_decimal(square)

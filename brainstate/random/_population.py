@@ -5,7 +5,7 @@
 shuffling in place as NumPy does: write `x = brainstate.random.shuffle(x)`.
 """
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +13,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._checks import SeedOrKey, Size, as_arrays, as_size, has_tracer, require
+from ._units import attach_unit, plain_values, split_unit
 
 __all__ = ["PopulationDraws"]
 
@@ -27,7 +28,8 @@ class PopulationDraws:
         """Samples from the entries of `a` (or from `range(a)` when `a` is an int).
 
         Args:
-          a: the population (sampled along its first axis), or an int `n` for `range(n)`.
+          a: the population (sampled along its first axis), or an int `n` for `range(n)` (a 0-d
+            integer array counts as the int it holds; under `jit` it must be concrete).
           size: the output shape; None for a single sample.
           replace: sample with replacement (the default) or without.
           p: probabilities of the population's entries (1-D, summing to 1); uniform if None.
@@ -35,10 +37,13 @@ class PopulationDraws:
 
         Returns:
           An array of shape `size` (plus the trailing shape of `a`'s entries).
+          Samples carry units: given a brainunit Quantity, `a` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Raises:
           ValueError: for an empty population, `p` of the wrong shape or not summing to 1, or more
             samples than the population without replacement.
+          TypeError: for an integer `a` that is traced (unknown while a compiled function is traced).
 
         Example:
           >>> import brainstate
@@ -46,10 +51,12 @@ class PopulationDraws:
           >>> x.shape, len(set(x.tolist()))
           ((3,), 3)
         """
-        a, p = as_arrays(a, p)
         fn = "choice"
+        a, unit = split_unit(fn, a=a)
+        a, p = as_arrays(a, *plain_values(fn, p=p))
         shape = as_size(size, fn) or ()
-        if isinstance(a, (int, np.integer)):
+        a = _as_count(fn, "a", a)
+        if isinstance(a, int):
             if a < 1:
                 raise ValueError(f"{fn}: `a` must be a positive population size, got {a}.")
             population = int(a)
@@ -70,14 +77,14 @@ class PopulationDraws:
             raise ValueError(f"{fn}: cannot take {int(np.prod(shape))} samples without replacement "
                              f"from a population of {population}. Use `replace=True` or a smaller "
                              f"`size`.")
-        return jax.random.choice(self._next_key(key), a, shape, replace, p)
+        return attach_unit(jax.random.choice(self._next_key(key), a, shape, replace, p), unit)
 
     def permutation(self, x: ArrayLike, axis: int = 0, independent: bool = False,
                     key: Optional[SeedOrKey] = None) -> jax.Array:
         """A random permutation of `range(x)` (for an int) or of `x` along `axis`.
 
         Args:
-          x: a non-negative int, or an array to permute.
+          x: a non-negative int (or 0-d integer array, concrete under `jit`), or an array to permute.
           axis: the axis along which to permute.
           independent: permute every slice along `axis` independently (each row of a matrix shuffled on
             its own with `axis=1`) instead of moving whole slices.
@@ -85,26 +92,28 @@ class PopulationDraws:
 
         Returns:
           The permuted array (a new array; `x` is unchanged).
+          Samples carry units: given a brainunit Quantity, `x` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Raises:
           ValueError: for a negative int or an `axis` out of range.
+          TypeError: for an integer `x` that is traced (unknown while a compiled function is traced).
 
         Example:
           >>> import brainstate
           >>> sorted(brainstate.random.permutation(5).tolist())
           [0, 1, 2, 3, 4]
         """
-        (x,) = as_arrays(x)
         fn = "permutation"
-        if (np.ndim(x) == 0 and not has_tracer(x) and not isinstance(x, (bool, np.bool_))
-                and jnp.issubdtype(jnp.result_type(x), jnp.integer)):
-            x = int(x)  # type: ignore[arg-type]  # a 0-d integer array counts as the int it holds
-        if isinstance(x, (int, np.integer)):
+        x, unit = split_unit(fn, x=x)
+        (x,) = as_arrays(x)
+        x = _as_count(fn, "x", x)
+        if isinstance(x, int):
             if x < 0:
                 raise ValueError(f"{fn}: `x` must be a non-negative int or an array, got {x}.")
         else:
             _check_axis(fn, x, axis)
-        return jax.random.permutation(self._next_key(key), x, axis, independent)
+        return attach_unit(jax.random.permutation(self._next_key(key), x, axis, independent), unit)
 
     def shuffle(self, x: ArrayLike, axis: int = 0, key: Optional[SeedOrKey] = None) -> jax.Array:
         """`x` with its slices along `axis` in random order, as a new array (not in place).
@@ -116,6 +125,8 @@ class PopulationDraws:
 
         Returns:
           The shuffled copy of `x` (JAX arrays are immutable, so `x` itself is unchanged).
+          Samples carry units: given a brainunit Quantity, `x` sets the unit and the result is a
+            Quantity in it (see `brainstate.random`).
 
         Raises:
           ValueError: for a scalar `x` or an `axis` out of range.
@@ -125,9 +136,10 @@ class PopulationDraws:
           >>> sorted(brainstate.random.shuffle(jnp.arange(4)).tolist())
           [0, 1, 2, 3]
         """
+        x, unit = split_unit("shuffle", x=x)
         (x,) = as_arrays(x)
         _check_axis("shuffle", x, axis)
-        return jax.random.permutation(self._next_key(key), x, axis, False)
+        return attach_unit(jax.random.permutation(self._next_key(key), x, axis, False), unit)
 
     def categorical(self, logits: ArrayLike, axis: int = -1, size: Optional[Size] = None,
                     key: Optional[SeedOrKey] = None) -> jax.Array:
@@ -152,7 +164,7 @@ class PopulationDraws:
           >>> x.shape, bool(((0 <= x) & (x < 2)).all())
           ((5,), True)
         """
-        (logits,) = as_arrays(logits)
+        (logits,) = as_arrays(*plain_values("categorical", logits=logits))
         _check_axis("categorical", logits, axis)
         shape = as_size(size, "categorical")
         if shape is not None:
@@ -163,6 +175,28 @@ class PopulationDraws:
                 raise ValueError(f"categorical: `size` {shape} must broadcast with the shape of "
                                  f"`logits` without `axis`, {batch}.") from None
         return jax.random.categorical(self._next_key(key), jnp.asarray(logits), axis, shape)
+
+
+def _as_count(fn: str, arg: str, x: Any) -> Any:
+    """An integer scalar (a Python or NumPy int, a 0-d integer array) as a Python int; anything
+    else unchanged. The count fixes the output's shape or range, so it must be concrete.
+
+    Raises:
+      TypeError: `x` is a traced integer scalar (an argument of a compiled function).
+    """
+    if isinstance(x, (bool, np.bool_)) or np.ndim(x) != 0:
+        return x
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if not jnp.issubdtype(jnp.result_type(x), jnp.integer):
+        return x
+    if has_tracer(x):
+        raise TypeError(
+            f"{fn}: `{arg}` must be a concrete integer (a Python int or a 0-d integer array): "
+            f"`range({arg})`, which the samples come from, must be known while the function is "
+            f"traced, and a traced integer scalar is not. Make it a static argument "
+            f"(`jit(..., static_argnums=...)`) or pass a Python int from outside the function.")
+    return int(x)
 
 
 def _check_axis(fn: str, x: ArrayLike, axis: int) -> None:

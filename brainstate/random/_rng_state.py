@@ -2,16 +2,19 @@
 
 The value is a typed JAX key (`jax.random.key(seed)`: dtype `key<fry>`, shape `()`), as current
 JAX and the reference make them; raw key data (`uint32[2]`, what `jax.random.PRNGKey` returns)
-is accepted wherever a key is taken and wrapped bit for bit. Every draw splits the key, writes the advanced key back through the normal `state.value = ...` write and samples from
-the other half. State-aware transforms therefore thread a random stream like any other state:
-a jitted draw reads the key as an input and returns the advanced key as an output.
+is accepted wherever a key is taken (also `rng.value = key_data`) and wrapped bit for bit.
+Every draw splits the key, writes the advanced key back through the normal `state.value = ...`
+write and samples from the other half. State-aware transforms therefore thread a random stream
+like any other state: a jitted draw reads the key as an input and returns the advanced key as an
+output.
 
 Invariants:
 - a draw advances the stream exactly once, and only after its arguments were accepted;
 - a draw given an explicit `key=` samples from that key and leaves the stream untouched;
 - the stored key keeps its shape and dtype, except where it is replaced on purpose:
   `self_assign_multi_keys` / `restore_key` (one key per vmap lane and back), `set_key` with an
-  array of keys, and `seed`, which always returns the stream to one key.
+  array of keys, and `seed`, which always returns the stream to one key;
+- a key saved for `restore_key` is never a tracer: saving one inside a compiled function raises.
 """
 
 import functools
@@ -21,8 +24,9 @@ from typing import Any, Optional, Tuple
 import jax
 import numpy as np
 
+from .._errors import TraceContextError
 from .._state import State
-from ._checks import SeedOrKey, as_positive_int, to_key
+from ._checks import SeedOrKey, as_positive_int, has_tracer, is_key_data, to_key
 from ._continuous import ContinuousDraws
 from ._continuous_families import ContinuousFamilyDraws
 from ._continuous_shape import ShapeDraws
@@ -125,6 +129,13 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
         """
         self._replace_key(to_key(key, "key", batch=True))
 
+    def _write(self, value: Any, restore: bool = False) -> None:
+        """Every write (`rng.value = ...`, `restore_value`): raw key data becomes a typed key first,
+        as `__init__`, `set_key` and `seed` do, so `rng.value = jax.random.PRNGKey(1)` works."""
+        if is_key_data(value):
+            value = to_key(value, "value")
+        super()._write(value, restore)
+
     def _replace_key(self, key: jax.Array) -> None:
         """Store `key`: an ordinary write when its shape matches, a deliberate reshape otherwise."""
         current = self.value
@@ -136,6 +147,10 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
     def backup_key(self) -> None:
         """Remember the current key so `restore_key` can return to it.
 
+        Raises:
+          TraceContextError: if called inside a compiled function (the key there is a tracer,
+            useless once the trace ends); back up and restore outside it.
+
         Example:
           >>> import brainstate
           >>> rng = brainstate.random.RandomState(0)
@@ -145,7 +160,9 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
           >>> bool((rng.rand(2) == a).all())  # the same numbers again
           True
         """
-        self._backup = self.value
+        current = self.value
+        self._refuse_traced_backup("backup_key()", current)
+        self._backup = current
 
     def restore_key(self) -> None:
         """Return to the key saved by `backup_key`, `split_key(backup=True)` or `self_assign_multi_keys`.
@@ -183,6 +200,7 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
 
         Raises:
           ValueError: if `n` is not a positive integer, or the stream holds one key per lane.
+          TraceContextError: `backup=True` inside a compiled function (see `backup_key`).
 
         Example:
           >>> import brainstate
@@ -195,10 +213,12 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
         with _SPLIT_LOCK:
             current = self.value
             self._check_single_key(current)
+            if backup:
+                self._refuse_traced_backup("split_key(backup=True)", current)
             advanced, fresh = _split(current, n)
+            self.value = advanced
             if backup:
                 self._backup = current
-            self.value = advanced
         return fresh
 
     def split_keys(self, n: int, backup: bool = False) -> jax.Array:
@@ -230,6 +250,7 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
 
         Raises:
           ValueError: if `n` is not a positive integer, or the stream already holds several keys.
+          TraceContextError: `backup=True` inside a compiled function (see `backup_key`).
 
         Example:
           >>> import brainstate
@@ -243,8 +264,10 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
             current = self.value
             self._check_single_key(current)
             if backup:
-                self._backup = current
+                self._refuse_traced_backup("self_assign_multi_keys(backup=True)", current)
             self.restore_value(jax.random.split(current, n))
+            if backup:
+                self._backup = current
 
     def clone(self) -> "RandomState":
         """A new, independent stream seeded from this one (this stream advances once).
@@ -266,6 +289,16 @@ class RandomState(State, ContinuousDraws, ContinuousFamilyDraws, ShapeDraws, Dis
         if key is not None:
             return to_key(key, "key")
         return self.split_key()
+
+    def _refuse_traced_backup(self, call: str, key: jax.Array) -> None:
+        """A key saved inside a compiled function is a tracer: once the trace ends, `restore_key()`
+        would put that dead tracer into the stream and every later draw would fail."""
+        if has_tracer(key):
+            raise TraceContextError(
+                f"{call} on {self._label()} was called inside a compiled (traced) function, where "
+                f"the key is a JAX tracer; saved there, it would be invalid once the trace ends and "
+                f"`restore_key()` would leave the stream unusable. Call `{call}` (and "
+                f"`restore_key()`) outside the compiled function.")
 
     def _check_single_key(self, current: Any) -> None:
         if np.shape(current) != ():

@@ -177,6 +177,11 @@ class GradientTransform:
                     loss, aux = out
                 else:
                     loss, aux = out, None
+                if self.transform in _UNITLESS and hasattr(loss, "unit") and hasattr(loss, "mantissa"):
+                    raise TypeError(
+                        f"{self.transform.__name__}: the function returned a Quantity in {loss.unit}; pass "
+                        f"unit_aware=True to differentiate with units (brainunit), or return a plain "
+                        f"number (its `.mantissa`, or the value divided by its unit).")
                 return loss, (written, loss, aux)
 
             state_part = container.unflatten(
@@ -207,6 +212,9 @@ def _unit_aware(name: str, transform: Callable, unit_aware: bool) -> Callable:
         raise ImportError(f"{name}(unit_aware=True) needs brainunit: pip install 'brainstate[units]' (or "
                           f"brainunit); or pass unit_aware=False for unit-less values.") from None
     return getattr(brainunit.autograd, name)
+
+
+_UNITLESS = frozenset({jax.grad, jax.jacrev, jax.jacfwd, jax.hessian, _vector_grad_transform})
 
 
 def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states, params):

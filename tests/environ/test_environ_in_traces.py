@@ -98,5 +98,5 @@ def test_settings_behave_as_a_dict_outside_traces():
     with environ.context(fit=True, dt=0.2) as s:
         assert s["fit"] is True and s.get("missing", 7) == 7 and "dt" in s
         assert dict(s)["dt"] == 0.2 and s.copy()["dt"] == 0.2 and type(s.copy()) is dict
-        with pytest.raises(KeyError):
+        with pytest.raises(KeyError, match="missing"):
             s["missing"]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+import brainstate
 import brainstate.random as br
 
 # (call, exception type, message pattern)
@@ -84,7 +85,8 @@ PARAMETER_ERRORS = [
     (lambda: br.shuffle(jnp.float32(1.0)), "shuffle: the input must be an array with at least one axis"),
     (lambda: br.categorical(jnp.zeros((2, 3)), axis=2), "categorical: `axis` 2 is out of range"),
     (lambda: br.categorical(jnp.zeros((2, 3)), size=(4,)), r"categorical: `size` \(4,\) must broadcast"),
-    (lambda: br.normal(jnp.zeros(3), 1.0, size=(2,)), r"cannot be broadcast to size=\(2,\)"),
+    (lambda: br.normal(jnp.zeros(3), 1.0, size=(2,)),
+     r"normal: parameters of shapes .* cannot be broadcast to size=\(2,\)"),
     (lambda: br.normal(jnp.zeros(3), jnp.ones(2)), "cannot be broadcast to each other"),
     (lambda: br.uniform(size=-1), "`size` entries must be non-negative"),
 ]
@@ -230,3 +232,31 @@ def test_checks_are_skipped_for_traced_parameters():
     # Inside a trace the values are unknown, so nothing can be checked.
     x, b = jax.eval_shape(draw, -1.0, 2.0, jax.random.PRNGKey(0))
     assert x.shape == (2,) and b.shape == (2,)
+
+
+@pytest.mark.parametrize("n, pvals, size, pattern", [
+    (np.array([10, 20, 30]), [[0.2, 0.8], [0.5, 0.5]], None,
+     r"multinomial: `n` of shape \(3,\) and `pvals` of batch shape \(2,\) .* cannot be broadcast to each other"),
+    (np.array([10, 20]), [0.2, 0.8], 3,
+     r"`n` of shape \(2,\) and `pvals` of batch shape \(\) .* cannot be broadcast to size=\(3,\)"),
+])
+def test_multinomial_n_that_does_not_broadcast_raises(n, pvals, size, pattern):
+    before = br.get_key_data()
+    with pytest.raises(ValueError, match=pattern):
+        br.multinomial(n, pvals, size=size)
+    assert_array_equal(br.get_key_data(), before)
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda n: br.choice(n, size=2), "choice: `a`"),
+    (lambda n: br.permutation(n), "permutation: `x`"),
+])
+@pytest.mark.parametrize("jit", [brainstate.transform.jit, jax.jit])
+def test_traced_integer_population_says_it_must_be_concrete(call, arg, jit):
+    with pytest.raises(TypeError, match=rf"{arg} must be a concrete integer .* static argument"):
+        jit(lambda n: call(n))(jnp.array(5))
+
+
+def test_static_integer_population_works_under_jit():
+    f = brainstate.transform.jit(lambda n: br.choice(n, size=3), static_argnums=0)
+    assert int(np.asarray(f(4)).max()) < 4

@@ -199,3 +199,47 @@ def test_explicit_key_forms_give_the_jax_random_numbers():
     assert_array_equal(br.randint(0, 5, size=4, key=k), jax.random.randint(k, (4,), 0, 5))
     assert_array_equal(br.exponential(size=3, key=k), jax.random.exponential(k, (3,)))
     assert_array_equal(br.permutation(5, key=k), jax.random.permutation(k, 5))
+
+
+@pytest.mark.parametrize("n, shape", [
+    (np.array([10, 20]), (2, 3)),
+    ([[10], [20]], (2, 1, 3)),
+    (jnp.array([10, 20]), (2, 3)),
+])
+def test_multinomial_with_an_array_of_trial_counts_broadcasts_like_numpy(n, shape):
+    pvals = [0.2, 0.3, 0.5]
+    assert np.random.default_rng(0).multinomial(np.asarray(n), pvals).shape == shape
+    x = np.asarray(br.multinomial(n, pvals))
+    assert x.shape == shape
+    assert_array_equal(x.sum(-1), np.broadcast_to(np.asarray(n), shape[:-1]))
+
+
+def test_multinomial_array_n_broadcasts_with_the_batch_of_pvals_and_with_size():
+    pvals = np.array([[0.5, 0.5], [0.1, 0.9], [0.9, 0.1]])[:, None, :]  # batch (3, 1)
+    n = np.array([4, 40])
+    x = np.asarray(br.multinomial(n, pvals))
+    assert x.shape == np.random.default_rng(0).multinomial(n, pvals).shape == (3, 2, 2)
+    assert_array_equal(x.sum(-1), np.broadcast_to(n, (3, 2)))
+    y = np.asarray(br.multinomial(n, pvals[0, 0], size=(3, 2)))  # the same shape: no recompile
+    assert y.shape == (3, 2, 2)
+    assert_array_equal(y.sum(-1), np.broadcast_to(n, (3, 2)))
+
+
+def test_multinomial_traced_array_n():
+    draw = lambda n, k: br.multinomial(n, [0.25, 0.75], key=k)
+    assert jax.eval_shape(draw, jnp.array([[3], [30]]), jax.random.key(0)).shape == (2, 1, 2)
+
+
+@pytest.mark.parametrize("a", [np.array(5), jnp.array(5), np.int64(5), np.array(5, np.uint8)])
+def test_choice_of_a_zero_d_integer_samples_its_range(a):
+    # NumPy treats a 0-d integer array as the int it holds.
+    k = jax.random.key(3)
+    assert_array_equal(br.choice(a, size=4, key=k), br.choice(5, size=4, key=k))
+    x = np.asarray(br.choice(a, size=(2, 2), replace=False))
+    assert x.shape == (2, 2) and len(set(x.ravel().tolist())) == 4 and x.max() < 5
+
+
+@pytest.mark.parametrize("x", [np.array(4), jnp.array(4), np.int32(4)])
+def test_permutation_of_a_zero_d_integer_permutes_its_range(x):
+    k = jax.random.key(3)
+    assert_array_equal(br.permutation(x, key=k), br.permutation(4, key=k))

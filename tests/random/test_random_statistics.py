@@ -11,7 +11,8 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import stats
 
 import brainstate.random as br
 
@@ -259,3 +260,67 @@ def test_every_distribution_has_a_statistical_test():
     separate = {"standard_cauchy", "vonmises", "multivariate_normal", "dirichlet", "multinomial",
                 "orthogonal", "shuffle"}
     assert set(draws) - set(CASES) - separate == set()
+
+
+# -- tails and extreme parameters, where float32 cancellation would show -------------------------
+# 20,000 draws and a KS threshold of 1e-3: a correct sampler passes (the seed is fixed), while
+# quantised or misplaced samples give p-values of 0.
+
+@pytest.mark.parametrize("mean, scale", [(100.0, 0.01), (1000.0, 1.0), (1.0, 2.0), (1e-3, 1e3)])
+def test_wald_follows_the_inverse_gaussian_law(mean, scale):
+    # NumPy's wald(mean, scale) is scipy's invgauss(mean / scale, scale=scale).
+    br.seed(11)
+    x = np.asarray(br.wald(mean, scale, size=20_000), dtype=np.float64)
+    law = stats.invgauss(mean / scale, scale=scale)
+    assert stats.kstest(x, law.cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("mean, scale", [(100.0, 0.01), (1000.0, 1.0)])
+def test_wald_keeps_resolution_near_zero_for_a_large_mean_to_scale_ratio(mean, scale):
+    br.seed(11)
+    x = np.asarray(br.wald(mean, scale, size=20_000))
+    small = x[x < np.median(x)]
+    # The cancelling root rounded these to a few thousand float32 values (under half distinct).
+    assert np.unique(small).size > 0.9 * small.size
+
+
+@pytest.mark.parametrize("lower, upper", [(5.0, np.inf), (8.0, 9.0), (-np.inf, -6.0), (-1.0, 2.0),
+                                          (4.5, 6.0)])
+def test_truncated_normal_matches_scipy_in_the_tails(lower, upper):
+    br.seed(5)
+    x = np.asarray(br.truncated_normal(lower, upper, size=20_000), dtype=np.float64)
+    law = stats.truncnorm(lower, upper)
+    assert ((x >= lower) & (x <= upper)).all()
+    assert_moments(x, law.mean(), law.var())
+    assert stats.kstest(x, law.cdf).pvalue > 1e-3
+
+
+def test_truncated_normal_tail_with_loc_and_scale():
+    br.seed(5)
+    loc, scale = -1.0, 0.5
+    x = np.asarray(br.truncated_normal(3.0, np.inf, size=20_000, loc=loc, scale=scale), np.float64)
+    law = stats.truncnorm((3.0 - loc) / scale, np.inf, loc=loc, scale=scale)  # [8, inf) standardised
+    assert x.min() >= 3.0
+    assert_moments(x, law.mean(), law.var())
+
+
+@pytest.mark.parametrize("lower, upper, dtype", [(20.0, 21.0, jnp.float32), (-41.0, -40.0, jnp.float32),
+                                                 (-np.inf, -15.0, jnp.float32), (5.0, 6.0, jnp.float16)])
+def test_truncated_normal_stays_inside_the_interval_where_float_underflows(lower, upper, dtype):
+    br.seed(5)
+    y = br.truncated_normal(lower, upper, size=1000, dtype=dtype)
+    assert y.dtype == dtype
+    x = np.asarray(y, dtype=np.float64)
+    assert np.isfinite(x).all()
+    assert ((x >= lower) & (x <= upper)).all()
+
+
+def test_multinomial_moments_with_an_array_of_trial_counts():
+    br.seed(2024)
+    n, p = np.array([10, 1000]), np.array([0.2, 0.3, 0.5])
+    x = br.multinomial(n, p, size=(N // 10, 2))
+    assert x.shape == (N // 10, 2, 3)
+    assert_array_equal(np.asarray(x).sum(-1), np.broadcast_to(n, (N // 10, 2)))
+    for j in range(2):
+        for i in range(3):
+            assert_moments(x[:, j, i], n[j] * p[i], n[j] * p[i] * (1 - p[i]))

@@ -322,3 +322,56 @@ def test_backup_key_and_clone():
     twin = rng.clone()
     assert isinstance(twin, br.RandomState) and twin is not rng
     assert not np.array_equal(jax.random.key_data(twin.value), jax.random.key_data(rng.value))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: br.split_key(backup=True), r"split_key\(backup=True\)"),
+    (lambda: br.split_keys(2, backup=True), r"split_key\(backup=True\)"),
+    (lambda: br.DEFAULT.backup_key(), r"backup_key\(\)"),
+    (lambda: br.self_assign_multi_keys(2), r"self_assign_multi_keys\(backup=True\)"),
+])
+def test_backup_inside_a_compiled_function_is_refused(call, name):
+    # A key saved there is a tracer; restored after the trace, it would break every later draw.
+    br.seed(3)
+    before = np.asarray(br.get_key_data())
+    with pytest.raises(brainstate.TraceContextError,
+                       match=rf"{name} .* inside a compiled .* outside the compiled function"):
+        brainstate.transform.jit(call)()
+    assert_array_equal(br.get_key_data(), before)
+    with pytest.raises(ValueError, match="has no saved key"):
+        br.restore_key()
+    assert_array_equal(br.normal(size=2), br.RandomState(3).normal(size=2))
+
+
+def test_backup_outside_a_compiled_function_rewinds_draws_made_inside():
+    br.seed(3)
+    draw = brainstate.transform.jit(lambda: br.normal(size=2))
+    br.split_key(backup=True)
+    first = draw()
+    br.restore_key()
+    br.split_key()
+    assert_array_equal(draw(), first)
+
+
+@pytest.mark.parametrize("raw", [jax.random.PRNGKey(1), np.asarray(jax.random.PRNGKey(1))])
+def test_assigning_raw_key_data_to_value_wraps_it(raw):
+    rng = br.RandomState(0)
+    rng.value = raw
+    assert rng.value.shape == () and str(rng.value.dtype) == "key<fry>"
+    assert_array_equal(jax.random.key_data(rng.value), jax.random.PRNGKey(1))
+    assert_array_equal(rng.normal(size=3), br.RandomState(jax.random.key(1)).normal(size=3))
+
+
+def test_assigning_raw_key_data_inside_jit_and_by_restore_value():
+    rng = br.RandomState(0)
+
+    def reseed_and_draw():
+        rng.value = jax.random.PRNGKey(2)
+        return rng.uniform(size=3)
+
+    expected = br.RandomState(2)
+    assert_array_equal(brainstate.transform.jit(reseed_and_draw)(), expected.uniform(size=3))
+    assert_array_equal(rng.uniform(size=3), expected.uniform(size=3))
+    rng.restore_value(jax.random.PRNGKey(4))
+    assert str(rng.value.dtype) == "key<fry>"
+    assert_array_equal(rng.uniform(size=3), br.RandomState(4).uniform(size=3))

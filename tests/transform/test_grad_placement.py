@@ -132,8 +132,10 @@ def test_unit_aware_gradients_carry_units():
 def test_without_unit_aware_a_quantity_loss_is_refused():
     u = pytest.importorskip("brainunit")
     w = bs.ParamState(jnp.array([1.0, 2.0]) * u.mV)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"grad: the function returned a Quantity in .*; pass unit_aware=True"):
         T.grad(lambda x: u.math.sum(w.value * x), grad_states=w)(3.0 * u.ms)
+    with pytest.raises(TypeError, match=r"jacrev: the function returned a Quantity"):
+        T.jacrev(lambda: w.value * 2.0, grad_states=w)()
 
 
 def test_unit_aware_without_brainunit_says_how_to_install(monkeypatch):
