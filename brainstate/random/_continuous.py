@@ -160,7 +160,7 @@ class ContinuousDraws:
         Returns:
           An array of samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `low` and `high` share one unit and the
-            result is a Quantity in it (see `brainstate.random`).
+          result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -278,7 +278,7 @@ class ContinuousDraws:
         Returns:
           An array of samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
-            result is a Quantity in it (see `brainstate.random`).
+          result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -311,7 +311,7 @@ class ContinuousDraws:
         Returns:
           An array of samples of shape `size`, all within [lower, upper].
           Samples carry units: given a brainunit Quantity, `lower`, `upper`, `loc` and `scale` share
-            one unit and the result is a Quantity in it (see `brainstate.random`).
+          one unit and the result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate

@@ -37,7 +37,7 @@ class ContinuousFamilyDraws:
         Returns:
           An array of non-negative samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -110,7 +110,7 @@ class ContinuousFamilyDraws:
         Returns:
           An array of samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
-            result is a Quantity in it (see `brainstate.random`).
+          result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -134,7 +134,7 @@ class ContinuousFamilyDraws:
         Returns:
           An array of samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
-            result is a Quantity in it (see `brainstate.random`).
+          result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -158,7 +158,7 @@ class ContinuousFamilyDraws:
         Returns:
           An array of samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `loc` and `scale` share one unit and the
-            result is a Quantity in it (see `brainstate.random`).
+          result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -189,7 +189,7 @@ class ContinuousFamilyDraws:
         Returns:
           An array of non-negative samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -241,7 +241,7 @@ class ContinuousFamilyDraws:
         Returns:
           An array of samples of shape `size`, within [left, right].
           Samples carry units: given a brainunit Quantity, `left`, `mode` and `right` share one unit
-            and the result is a Quantity in it (see `brainstate.random`).
+          and the result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate

@@ -46,7 +46,7 @@ class ShapeDraws:
         Returns:
           An array of positive samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -363,7 +363,7 @@ class ShapeDraws:
         Returns:
           An array of positive samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `mean` and `scale` share one unit and the
-            result is a Quantity in it (see `brainstate.random`).
+          result is a Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate
@@ -413,7 +413,7 @@ class ShapeDraws:
         Returns:
           An array of non-negative samples of shape `size`.
           Samples carry units: given a brainunit Quantity, `scale` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Example:
           >>> import brainstate

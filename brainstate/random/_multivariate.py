@@ -49,7 +49,7 @@ class MultivariateDraws:
         Returns:
           An array of shape `size + (d,)`.
           Samples carry units: given a brainunit Quantity `mean` and `cov` in its unit squared, the
-            result is a Quantity in the unit of `mean` (see `brainstate.random`).
+          result is a Quantity in the unit of `mean` (see `brainstate.random`).
 
         Raises:
           ValueError: for an unknown `method`, mismatched shapes or a non-symmetric `cov`.

@@ -38,7 +38,7 @@ class PopulationDraws:
         Returns:
           An array of shape `size` (plus the trailing shape of `a`'s entries).
           Samples carry units: given a brainunit Quantity, `a` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Raises:
           ValueError: for an empty population, `p` of the wrong shape or not summing to 1, or more
@@ -93,7 +93,7 @@ class PopulationDraws:
         Returns:
           The permuted array (a new array; `x` is unchanged).
           Samples carry units: given a brainunit Quantity, `x` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Raises:
           ValueError: for a negative int or an `axis` out of range.
@@ -126,7 +126,7 @@ class PopulationDraws:
         Returns:
           The shuffled copy of `x` (JAX arrays are immutable, so `x` itself is unchanged).
           Samples carry units: given a brainunit Quantity, `x` sets the unit and the result is a
-            Quantity in it (see `brainstate.random`).
+          Quantity in it (see `brainstate.random`).
 
         Raises:
           ValueError: for a scalar `x` or an `axis` out of range.
