@@ -18,7 +18,6 @@ whose response starts at 0). Values may carry `brainunit` units (`g`, `x` and th
 value in one unit, `tau` and `dt` in compatible time units).
 """
 
-import math
 from typing import Any, Optional
 
 import jax
@@ -99,7 +98,8 @@ class Expon(_Synapse):
 
 
 class Alpha(_Synapse):
-    """Alpha synapse: each input `w` produces `g(t) = w (t / tau) exp(1 - t / tau)`.
+    """Alpha synapse: each input `w` produces `g(t) = w (t / tau) exp(-t / tau)`, which peaks at
+    `w / e` a time `tau` after the input (the reference release's scale: `h` jumps by `w`).
 
     Two hidden states: `g` (the output) and `h` (the rise variable that inputs jump).
 
@@ -140,12 +140,12 @@ class Alpha(_Synapse):
         self._reset_hidden(self._initial(batch_size))
 
     def update(self, x: Optional[ArrayLike] = None) -> Any:
-        """Propagate `(g, h)` exactly over one step, then add `e * x` (and delta inputs) to `h`."""
+        """Propagate `(g, h)` exactly over one step, then add `x` (and delta inputs) to `h`."""
         decay, ratio = self._decay()
         g, h = self._state("g").value, self._state("h").value
         g = (g + h * ratio) * decay
         inp = self.sum_delta_inputs(self._with_input(h * 0, x))
         self._check_fits(inp, h, "h")
-        self.h.value = h * decay + inp * math.e
+        self.h.value = h * decay + inp
         self.g.value = g
         return g

@@ -29,13 +29,26 @@ def test_expon_impulse_response_is_a_decaying_exponential():
     assert_allclose(g, np.exp(-t / TAU)[:, None] * [1.0, 0.5], rtol=1e-5, atol=1e-7)
 
 
-def test_alpha_impulse_response_rises_and_peaks_at_the_weight():
+def test_alpha_impulse_response_rises_and_peaks_at_the_weight_over_e():
     g = _impulse_response(bs.nn.Alpha(2, tau=TAU))
     t = DT * np.arange(STEPS)
-    want = (t / TAU) * np.exp(1 - t / TAU)
+    want = (t / TAU) * np.exp(-t / TAU)  # the reference release's scale
     assert_allclose(g, want[:, None] * [1.0, 0.5], rtol=1e-5, atol=1e-7)
     assert np.argmax(g[:, 0]) == int(round(TAU / DT))
-    assert_allclose(g.max(0), [1.0, 0.5], rtol=1e-5)
+    assert_allclose(g.max(0), np.array([1.0, 0.5]) / np.e, rtol=1e-5)
+
+
+def test_alpha_has_the_reference_release_scale():
+    # nn.Alpha(2, tau=4.) fed [1, 0] every step at dt=0.1: g of the first neuron in the
+    # reference release 0.5.4 (run on it: 0, 0.0247, 0.0729, 0.1433). The reference integrates
+    # with exponential Euler (h held over the step), this propagates exactly: they differ by
+    # about dt / (2 tau) relative (1.3 % here), not by the factor e a peak-normalised kernel has.
+    syn = bs.nn.Alpha(2, tau=4.0)
+    syn.init_state()
+    with bs.environ.context(dt=0.1):
+        g = [float(syn(jnp.array([1.0, 0.0]))[0]) for _ in range(4)]
+    assert g[0] == 0.0
+    assert_allclose(g[1:], [0.0247, 0.0729, 0.1433], rtol=0.015)
 
 
 def test_responses_add_linearly():
