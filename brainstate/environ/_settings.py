@@ -203,6 +203,10 @@ class Settings(dict):
         self._read_all()
         return dict(dict.items(self))
 
+    def __reduce__(self):
+        """Pickled and copied (`copy.deepcopy`) as the plain dict of the values."""
+        return dict, (self.copy(),)
+
 
 def all(*, env: Optional[EnvironmentState] = None) -> Dict[Hashable, Any]:
     """Every current setting, with the context overrides applied.

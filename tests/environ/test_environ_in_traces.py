@@ -94,6 +94,15 @@ def test_iterating_all_keys_the_function_on_every_setting_it_saw():
     assert float(f(1.0)) == pytest.approx(first + 0.4)
 
 
+def test_settings_pickle_and_copy_as_plain_dicts():
+    import copy
+    import pickle
+
+    with environ.context(fit=True) as s:
+        for c in (copy.deepcopy(s), copy.copy(s), pickle.loads(pickle.dumps(s))):
+            assert type(c) is dict and c["fit"] is True and c == dict(s)
+
+
 def test_settings_behave_as_a_dict_outside_traces():
     with environ.context(fit=True, dt=0.2) as s:
         assert s["fit"] is True and s.get("missing", 7) == 7 and "dt" in s
