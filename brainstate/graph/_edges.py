@@ -23,7 +23,7 @@ from typing import Any, Tuple
 
 import jax
 
-from ._graphdef import NodeDef, Ref, StateDef, Static, TupleDef
+from ._graphdef import GraphDef, NodeDef, Ref, StateDef, Static, TupleDef
 
 __all__ = ["NodeEdge", "NodeSpec", "PytreeEdge", "StateEdge", "StateLeafEdge", "Static", "StaticEdge"]
 
@@ -34,6 +34,9 @@ PytreeEdge = TupleDef
 StaticEdge = Static
 
 jax.tree_util.register_pytree_node(Static, lambda s: ((), s.value), lambda value, _: Static(value))
+# A GraphDef is structure only: as a `jax.jit` argument it is part of the cache key (it hashes
+# and compares structurally), so `jit(lambda gd, st: treefy_merge(gd, st)...)(gd, st)` works.
+jax.tree_util.register_static(GraphDef)
 
 
 @dataclasses.dataclass(frozen=True)

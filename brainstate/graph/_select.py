@@ -1,8 +1,8 @@
 """Selecting the states and nodes of a live graph by filter, and changing its states in place.
 
 `states`, `treefy_states` and `nodes` report each object once, under its first path in the
-sorted pre-order walk, and sort objects into one dict per filter with the first matching
-filter winning. They never require the filters to cover everything (`treefy_split` does).
+sorted walk (`_walk`: States in pre-order, nodes children first), and sort objects into one
+dict per filter with the first matching filter winning. They never require the filters to cover everything (`treefy_split` does).
 Filters are called as `filter(path, obj)` with the live State or node.
 
 `update_states` writes values into the existing States by path (through `State.value`, so
@@ -99,7 +99,7 @@ def nodes(node: Any, *filters: Any,
           allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Union[FlattedDict, Tuple[FlattedDict, ...]]:
     """The graph nodes (Nodes and registered types; not lists/dicts), keyed by path tuple.
 
-    The root, if it is a node, comes first under the path `()`.
+    Children come before their parents; the root, if it is a node, comes last under the path `()`.
 
     Args:
       node: the root of the graph.

@@ -101,10 +101,12 @@ def treefy_merge(graphdef: GraphDef, *state_mappings: Any) -> Any:
     """Build a new live graph from a `GraphDef` and the mappings `treefy_split` returned.
 
     Each TreefyState becomes a new State (its constructor is not re-run); each node is created
-    with `object.__new__` and its attributes set back. Sharing and cycles are restored.
+    with `object.__new__` and its attributes set back. Sharing and cycles are restored. A path
+    present in several mappings takes the entry of the last one (`treefy_merge(graphdef, state,
+    new_params)` overrides the params).
 
     Raises:
-      ValueError: if a state is missing, appears in two mappings, or has no place in the graph.
+      ValueError: if a state is missing from every mapping, or has no place in the graph.
       TypeError: if an entry is not a TreefyState or State.
     """
     return unflatten_graph(graphdef, state_mappings)

@@ -1,8 +1,9 @@
 """Where `unflatten` finds each state: the entry at its path in one of the mappings given.
 
 `StateSource` looks states up across several mappings (nested, or `FlattedDict`s keyed by path
-tuple), refuses a path found in none or in two of them, and at the end reports the entries no
-state took. Nested mappings are followed along the walk with *cursors* (the sub-mapping at the
+tuple), refuses a path found in none of them, takes the last mapping's entry for a path found
+in several (so `treefy_merge(graphdef, state, new_params)` overrides the params, as a dict
+update would), and at the end reports the entries no state took. Nested mappings are followed along the walk with *cursors* (the sub-mapping at the
 current path), so each lookup costs one step, not one per level of the path: unflattening a
 chain n levels deep stays linear.
 """
@@ -60,15 +61,12 @@ class StateSource:
             raise ValueError(
                 f"unflatten: the graphdef has a state at path {tuple(keys)} but no mapping has an entry "
                 f"there. Pass every mapping returned by treefy_split / flatten for this graph.")
-        if len(found) > 1:
-            raise ValueError(
-                f"unflatten: path {tuple(keys)} appears in mappings #{found[0][0]} and #{found[1][0]}; "
-                f"each state must be in exactly one mapping. Split with non-overlapping filters.")
-        _, value, container = found[0]
-        if container is not None:
-            self.used_nested.add((id(container), keys[-1]))
-        else:
-            self.used_flat.add(tuple(keys))
+        for _, _, container in found:  # every entry at this path is used; the last one wins
+            if container is not None:
+                self.used_nested.add((id(container), keys[-1]))
+            else:
+                self.used_flat.add(tuple(keys))
+        _, value, _ = found[-1]
         if isinstance(value, TreefyState):
             return value.to_state()
         if isinstance(value, State):

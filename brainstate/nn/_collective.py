@@ -49,17 +49,6 @@ def call_order(level: int = 0, check_order_boundary: bool = True) -> Callable[[F
     return mark
 
 
-def _post_order(items):
-    """Reorder `(path, node)` pairs from pre-order to post-order (children before parents)."""
-    out, stack = [], []
-    for path, node in items:
-        while stack and stack[-1][0] != path[:len(stack[-1][0])]:
-            out.append(stack.pop())
-        stack.append((path, node))
-    out.extend(reversed(stack))
-    return out
-
-
 def call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Optional[Mapping[str, Any]] = None,
                  node_to_exclude: Any = None, fn_if_not_exist: str = "raise") -> T:
     """Call `fn_name(*args, **kwargs)` on every Module in `target`, in collective order.
@@ -91,13 +80,13 @@ def call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Opti
             f"call_all_fns: fn_if_not_exist must be 'raise', 'pass', 'none' or 'warn', got "
             f"{fn_if_not_exist!r}.")
     kwargs = dict(kwargs or {})
-    items = list(graph.nodes(target, Module).items())
+    items = list(graph.nodes(target, Module).items())  # children before parents
     if node_to_exclude is not None:
         excluded = to_predicate(node_to_exclude)
         items = [(p, m) for p, m in items if not excluded(p, m)]
     unmarked: List[Tuple[Any, Callable]] = []
     marked: List[Tuple[Any, Callable]] = []
-    for path, module in _post_order(items):
+    for path, module in items:
         fn = getattr(module, fn_name, None)
         if fn is None:
             if fn_if_not_exist == "raise":

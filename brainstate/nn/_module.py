@@ -255,13 +255,14 @@ class Module(graph.Node, ParamDesc):
         return (m for _, m in self.named_children())
 
     def named_modules(self, prefix: str = "", include_self: bool = True) -> Iterator[Tuple[str, "Module"]]:
-        """`(name, module)` for this module (first, named `prefix`) and every sub-module."""
+        """`(name, module)` for every sub-module and this module (named `prefix`), children before
+        their parents, this module last (the order of `graph.iter_node`)."""
         for path, node in graph.iter_node(self):
             if isinstance(node, Module) and (path or include_self):
                 yield _join(prefix, path), node
 
     def modules(self, include_self: bool = True) -> Iterator["Module"]:
-        """This module and every sub-module, parents before children."""
+        """Every sub-module and this module, children before their parents (this module last)."""
         return (m for _, m in self.named_modules(include_self=include_self))
 
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[Tuple[str, ParamState]]:
@@ -293,7 +294,7 @@ class Module(graph.Node, ParamDesc):
             yield _join("", path), node
 
     def param_modules(self, allowed_hierarchy: Tuple[int, int] = (0, MAX_LEVEL)) -> Iterator[Any]:
-        """Every `nn.Param` in this module, parents before children (see `named_param_modules`)."""
+        """Every `nn.Param` in this module, children before parents (see `named_param_modules`)."""
         return (p for _, p in self.named_param_modules(allowed_hierarchy=allowed_hierarchy))
 
     def reg_loss(self) -> Any:

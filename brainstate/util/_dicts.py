@@ -12,7 +12,8 @@ Both are ordinary `dict` subclasses that add:
   that probe attributes behave as with any object;
 - registration as JAX PyTrees whose children come in a deterministic sorted key order (keys of
   different types, e.g. the ints and strings of a path, sort by type first, then by value);
-- `filter`/`split` with `brainstate.util` filters, `merge`, and conversion to plain dicts.
+- `filter`/`split` with `brainstate.util` filters, `merge` (also `a | b`, later entries win),
+  `a - b` (the entries of `a` whose paths `b` lacks), `treefy_state`, and conversion to plain dicts.
 
 Invariants: `FlattedDict` keys are tuples (paths); `d.to_flat().to_nest() == d` for a
 `NestedDict` without empty sub-dicts; a filter sees `(path, value)` with the full path tuple.
@@ -24,6 +25,8 @@ an explicit stack, so the dicts of a graph ten thousand levels deep work like sh
 
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
+
+import jax
 
 from ._deep_repr import Layout, container_layout, render
 from ._depth_first import DepthFirst
@@ -124,6 +127,33 @@ class _PathDict(dict):
         """A shallow copy of the same class."""
         return type(self)(self)
 
+    def __or__(self, other: Any):
+        """`a | b`: the entries of both, merged by path (see `merge`); `b`'s win."""
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return self.merge(other)
+
+    def __ior__(self, other: Any):
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        merged = self.merge(other)
+        self.clear()
+        self.update(merged)
+        return self
+
+    def __sub__(self, other: Any):
+        """`a - b`: the entries of `a` whose paths are not in `b`."""
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return self.without(other)
+
+    def treefy_state(self):
+        """A copy in which every State is replaced by its snapshot (`state.to_state_ref()`)."""
+        def snapshot(x):
+            return x.to_state_ref() if _is_state(x) else x
+
+        return jax.tree_util.tree_map(snapshot, self, is_leaf=_is_state)
+
     def subset(self, *filters: Any):
         """The same as `filter`."""
         return self.filter(*filters)
@@ -179,6 +209,10 @@ class FlattedDict(_PathDict):
         for other in others:
             out.update(other)
         return out
+
+    def without(self, other: Mapping) -> "FlattedDict":
+        """A new dict without the paths that are keys of `other` (`self - other`)."""
+        return type(self)((path, v) for path, v in self.items() if path not in other)
 
     def to_dict(self) -> dict:
         """A plain dict with the same entries."""
@@ -276,6 +310,11 @@ class NestedDict(_PathDict):
         for other in others:
             flat.update(flat_mapping(other))
         return nest_mapping(flat)
+
+    def without(self, other: Mapping) -> "NestedDict":
+        """A new dict without the leaves whose paths are leaf paths of `other` (`self - other`)."""
+        drop = flat_mapping(other)
+        return nest_mapping({path: v for path, v in self.to_flat().items() if path not in drop})
 
     def to_dict(self) -> dict:
         """Plain nested dicts all the way down."""

@@ -18,14 +18,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import brainstate
 from brainstate import checkpoint, graph
 from brainstate.graph import _watch
-from brainstate.graph._graphdef import flatten_graph
+from brainstate.graph._graphdef import Static, flatten_graph
 from brainstate.graph._node import MAX_INDENT
 from brainstate.graph._node_types import is_tuple_like, node_type, tuple_items
-from brainstate.graph._walk import Kind, walk
+from brainstate.graph._walk import MAX_LEVEL, Kind, walk
 from brainstate.util import FlattedDict, NestedDict, flat_mapping, nest_mapping
 from graph_corpus import graphs
 
@@ -198,8 +199,8 @@ def test_graph_states_with_filters(depth):
 def test_nodes_in_walk_order(depth):
     chain = make_chain(depth)
     nodes = chain.nodes()
-    assert list(nodes) == [("next",) * k for k in range(depth)]
-    assert list(nodes.values()) == levels(chain)
+    assert list(nodes) == [("next",) * k for k in reversed(range(depth))]  # children first
+    assert list(nodes.values()) == levels(chain)[::-1]
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
@@ -400,42 +401,53 @@ def test_checkpoint_save_restore_round_trip(depth):
 
 
 # -- equivalence with the recursive definitions, on shallow random graphs -------------------------
-def _recursive_walk(root):
-    """The walk as defined recursively: `(path, object, level, kind)`, each object once."""
+def _recursive_walk(root, low=0, high=MAX_LEVEL):
+    """The walk as defined recursively: `(path, object, level, kind)`, each object once; States
+    and leaves in pre-order, nodes after their children; nodes deeper than `high` not entered."""
     seen = set()
 
     def visit(x, path, level):
         if isinstance(x, brainstate.State):
             if id(x) not in seen:
                 seen.add(id(x))
-                yield path, x, level, Kind.STATE
+                if low <= level:
+                    yield path, x, level, Kind.STATE
             return
         impl = node_type(x)
         if impl is not None:
-            if id(x) in seen:
+            if not impl.container and path:
+                level += 1
+            if level > high or id(x) in seen:
                 return
             seen.add(id(x))
-            if not impl.container:
-                level = level + 1 if path else level
-                yield path, x, level, Kind.NODE
             for key, child in impl.flatten(x)[0]:
                 yield from visit(child, path + (key,), level)
+            if not impl.container and low <= level:
+                yield path, x, level, Kind.NODE
         elif is_tuple_like(x):
             for key, child in tuple_items(x):
                 yield from visit(child, path + (key,), level)
-        else:
+        elif x is not None and not isinstance(x, Static) and low <= level:
             yield path, x, level, Kind.LEAF
 
     return list(visit(root, (), 0))
 
 
-@given(graphs())
-def test_walk_equals_the_recursive_walk(g):
-    ours = list(walk(g))
-    reference = _recursive_walk(g)
+def _same_walk(ours, reference):
     assert len(ours) == len(reference)
     for (p, x, level, kind), (rp, rx, rlevel, rkind) in zip(ours, reference):
         assert (p, level, kind) == (rp, rlevel, rkind) and x is rx
+
+
+@given(graphs())
+def test_walk_equals_the_recursive_walk(g):
+    _same_walk(list(walk(g)), _recursive_walk(g))
+
+
+@given(graphs(), st.integers(0, 3), st.integers(0, 3))
+def test_walk_with_levels_equals_the_pruned_recursive_walk(g, low, extra):
+    high = low + extra
+    _same_walk(list(walk(g, levels=(low, high))), _recursive_walk(g, low, high))
 
 
 @given(graphs())

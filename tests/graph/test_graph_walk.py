@@ -61,8 +61,8 @@ def test_bad_hierarchy_is_reported():
         graph.states(Outer(), allowed_hierarchy=(2, 1))
 
 
-def test_nodes_lists_the_root_first_then_sub_nodes():
-    assert list(graph.nodes(Outer())) == [(), ("inner",), ("layers", 0)]
+def test_nodes_lists_children_before_parents_and_the_root_last():
+    assert list(graph.nodes(Outer())) == [("inner",), ("layers", 0), ()]
 
 
 def test_nodes_filter_by_type():
@@ -81,6 +81,41 @@ def test_shared_node_is_reported_once_under_its_first_path():
     assert list(graph.nodes(model, Inner)) == [("alias",), ("layers", 0)]
 
 
+def test_a_direct_child_also_held_deeper_is_a_child():
+    # `block` sorts before `encoder` and holds the same module: the depth limit keeps the walk
+    # out of `block`'s children, so the module is reported as the direct child it also is
+    class Block(brainstate.nn.Module):
+        def __init__(self, enc):
+            super().__init__()
+            self.enc = enc
+
+    class Model(brainstate.nn.Module):
+        def __init__(self):
+            super().__init__()
+            enc = Inner()
+            self.block = Block(enc)
+            self.encoder = enc
+
+    m = Model()
+    assert [name for name, _ in m.named_children()] == ["block", "encoder"]
+    assert list(graph.nodes(m, allowed_hierarchy=(1, 1))) == [("block",), ("encoder",)]
+    assert [p for p, _ in graph.iter_node(m)] == [("block", "enc"), ("block",), ()]
+
+
+def test_a_state_of_the_root_also_held_by_a_child_is_the_roots_own():
+    model = Outer()
+    model.z = model.inner.w  # `inner` sorts before `z`
+    assert list(graph.states(model, allowed_hierarchy=(0, 0))) == [("h",), ("layers", 1, "k"), ("z",)]
+    assert ("inner", "w") in graph.states(model)  # without a limit, its first path
+
+
+def test_iter_leaf_skips_none_and_static_attributes():
+    model = Outer()
+    model.nothing = None
+    model.fixed = graph.Static(3)
+    assert [p for p, _ in graph.iter_leaf(model) if p[-1] in ("nothing", "fixed")] == []
+
+
 def test_iter_leaf_yields_states_and_opaque_leaves():
     leaves = dict(graph.iter_leaf(Outer()))
     assert leaves[("n",)] == 7 and isinstance(leaves[("h",)], brainstate.HiddenState)
@@ -89,7 +124,7 @@ def test_iter_leaf_yields_states_and_opaque_leaves():
 def test_iter_node_survives_a_cycle():
     model = Outer()
     model.inner.back = model
-    assert [p for p, _ in graph.iter_node(model)] == [(), ("inner",), ("layers", 0)]
+    assert [p for p, _ in graph.iter_node(model)] == [("inner",), ("layers", 0), ()]
 
 
 def test_update_states_writes_by_nested_path():

@@ -98,10 +98,23 @@ def test_merge_reports_a_missing_state():
         graph.treefy_merge(graphdef, params)
 
 
-def test_merge_reports_a_state_in_two_mappings():
+def test_merge_takes_a_state_in_two_mappings_from_the_last():
     graphdef, mapping = graph.treefy_split(Net())
-    with pytest.raises(ValueError, match=r"appears in mappings #0 and #1"):
-        graph.treefy_merge(graphdef, mapping, mapping)
+    other = Net()
+    other.linear.weight.value = jax.tree.map(lambda w: jnp.full_like(w, 5.0), other.linear.weight.value)
+    new_params = graph.treefy_states(other, brainstate.ParamState)
+    merged = graph.treefy_merge(graphdef, mapping, new_params)  # the params overridden, as dict.update
+    assert all(np.all(w == 5.0) for w in jax.tree.leaves(merged.linear.weight.value))
+    np.testing.assert_allclose(merged.h.value, mapping["h"].value)
+
+
+def test_a_graphdef_is_a_static_jit_argument():
+    graphdef, mapping = graph.treefy_split(Net())
+    def total(gd, st):
+        return sum(x.sum() for s in graph.states(graph.treefy_merge(gd, st)).values() for x in jax.tree.leaves(s.value))
+
+    np.testing.assert_allclose(jax.jit(total)(graphdef, mapping), total(graphdef, mapping), rtol=1e-6)
+    assert jax.tree_util.tree_leaves(graphdef) == []
 
 
 def test_merge_reports_entries_with_no_place_in_the_graph():

@@ -113,7 +113,7 @@ def test_states_and_nodes_delegate_to_the_graph():
     net = Net([])
     nn.init_all_states(net)
     assert set(net.states(brainstate.HiddenState)) == {("a", "h"), ("blocks", 0, "h"), ("blocks", 1, "x", "h")}
-    assert list(net.nodes()) == [(), ("a",), ("blocks", 0), ("blocks", 1, "x")]
+    assert list(net.nodes()) == [("a",), ("blocks", 0), ("blocks", 1, "x"), ()]  # children first
 
 
 def test_children_are_the_direct_sub_modules():
@@ -123,10 +123,10 @@ def test_children_are_the_direct_sub_modules():
     assert list(net.children())[0] is net.a
 
 
-def test_modules_include_self_first():
+def test_modules_list_children_first_and_self_last():
     net = Net([])
-    assert [name for name, _ in net.named_modules(prefix="net")] == ["net", "net.a", "net.blocks.0", "net.blocks.1.x"]
-    assert next(net.modules()) is net
+    assert [name for name, _ in net.named_modules(prefix="net")] == ["net.a", "net.blocks.0", "net.blocks.1.x", "net"]
+    assert list(net.modules())[-1] is net
     assert len(list(net.modules(include_self=False))) == 3
 
 

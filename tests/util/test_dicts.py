@@ -237,3 +237,41 @@ def test_replace_by_pure_dict_unknown_path_raises_and_changes_nothing():
     with pytest.raises(ValueError, match=r"replace_by_pure_dict: the paths \[\('z',\)\] of pure_dict are not"):
         d.replace_by_pure_dict({"a": 2, "z": 3})
     assert d.to_dict() == {"a": 1}
+
+
+# -- | and - ------------------------------------------------------------------------------------
+
+def test_union_of_nested_dicts_merges_by_path():
+    a = NestedDict({"a": NestedDict({"x": 1}), "b": 1})
+    b = NestedDict({"a": NestedDict({"y": 2, "x": 3})})
+    merged = a | b
+    assert type(merged) is NestedDict
+    assert merged.to_flat() == {("a", "x"): 3, ("a", "y"): 2, ("b",): 1}
+    assert a.to_flat() == {("a", "x"): 1, ("b",): 1}  # a itself unchanged
+    a |= b
+    assert a.to_flat() == merged.to_flat()
+
+
+def test_union_of_flat_dicts_keeps_the_class():
+    merged = FlattedDict({("a",): 1}) | FlattedDict({("b",): 2, ("a",): 3})
+    assert type(merged) is FlattedDict and merged == {("a",): 3, ("b",): 2}
+
+
+def test_difference_drops_the_paths_of_the_other_dict():
+    a = NestedDict({"a": NestedDict({"x": 1, "y": 2}), "b": 3})
+    rest = a - NestedDict({"a": NestedDict({"x": 0})})
+    assert type(rest) is NestedDict and rest.to_flat() == {("a", "y"): 2, ("b",): 3}
+    flat = FlattedDict({("a",): 1, ("b",): 2}) - FlattedDict({("a",): 0})
+    assert type(flat) is FlattedDict and flat == {("b",): 2}
+    nodes = a.to_flat()
+    nodes -= nodes.filter(lambda path, v: v > 1)  # the idiom `all -= all.filter(...)`
+    assert nodes == {("a", "x"): 1}
+
+
+def test_treefy_state_snapshots_the_states():
+    w = brainstate.ParamState(jnp.ones(2))
+    d = NestedDict({"layer": NestedDict({"w": w, "n": 2})}).treefy_state()
+    assert type(d) is NestedDict and type(d.layer.w).__name__ == "TreefyState" and d.layer.n == 2
+    np.testing.assert_allclose(d.layer.w.value, 1.0)
+    flat = FlattedDict({("w",): w}).treefy_state()
+    assert type(flat) is FlattedDict and flat[("w",)].value is w.value
