@@ -222,3 +222,16 @@ def test_not_implemented_marks_and_raises():
     assert is_not_implemented(Base.update) and Base.update.__doc__ == "Step." and not is_not_implemented(print)
     with pytest.raises(NotImplementedError, match="Base.update is not implemented. Override it"):
         Base().update(1)
+
+
+def test_names_moved_to_brainpy_warn_and_explain():
+    import importlib.util
+
+    with pytest.warns(DeprecationWarning, match="use brainpy.mixin.AlignPost"):
+        if importlib.util.find_spec("brainpy") is None:
+            with pytest.raises(AttributeError, match="install brainpy"):
+                brainstate.mixin.AlignPost
+        else:
+            assert brainstate.mixin.AlignPost.__name__ == "AlignPost"
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        brainstate.mixin.Nothing

@@ -63,10 +63,10 @@ class HiddenGroupState(HiddenState):
         """The value of hidden variable `item` (an index or its string form)."""
         return self.value[..., self._index(item)]
 
-    def set_value(self, val: Dict[Union[int, str], Any]) -> None:
-        """Write some of the hidden variables: `{index: array of shape varshape}`."""
-        if not isinstance(val, dict):
-            raise TypeError(f"set_value takes a dict {{index: value}}, got {type(val).__name__}.")
+    def set_value(self, val: Union[Dict[Union[int, str], Any], Sequence[Any]]) -> None:
+        """Write hidden variables: `{index: array of shape varshape}`, or a list/tuple of arrays
+        for the first variables in order."""
+        val = _as_dict(val)
         value = self.value
         for item, v in val.items():
             i = self._index(item)
@@ -123,10 +123,10 @@ class HiddenTreeState(HiddenGroupState):
         m = self.value[..., i]
         return m if unit is None else m * unit
 
-    def set_value(self, val: Dict[Union[int, str], Any]) -> None:
-        """Write some of the hidden variables: `{name or index: value}`, each in its variable's unit."""
-        if not isinstance(val, dict):
-            raise TypeError(f"set_value takes a dict {{name: value}}, got {type(val).__name__}.")
+    def set_value(self, val: Union[Dict[Union[int, str], Any], Sequence[Any]]) -> None:
+        """Write hidden variables: `{name or index: value}` (or a list/tuple in order), each in
+        its variable's unit."""
+        val = _as_dict(val)
         plain = {}
         for item, v in val.items():
             unit = self.index2unit[self._index(item)]
@@ -139,6 +139,15 @@ class HiddenTreeState(HiddenGroupState):
                 m = v.to(unit).mantissa  # raises if the dimensions differ
             plain[item] = m
         super().set_value(plain)
+
+
+def _as_dict(val: Any) -> dict:
+    if isinstance(val, (list, tuple)):
+        return dict(enumerate(val))
+    if not isinstance(val, dict):
+        raise TypeError(f"set_value takes a dict {{name or index: value}} or a list of values, got "
+                        f"{type(val).__name__}.")
+    return val
 
 
 def _split_unit(x: Any) -> tuple:

@@ -1,7 +1,7 @@
 """The abstract signature of a state's value, and the write check built on it.
 
 A state's first value fixes its signature: the tree structure plus, for every leaf, its shape
-and dtype. A later write must keep the signature. Python scalars and other weakly typed leaves
+and dtype (as JAX computes in it: without 64-bit mode a NumPy float64 leaf counts as float32). A later write must keep the signature. Python scalars and other weakly typed leaves
 adapt: a weak leaf whose dtype promotes into the stored dtype is cast to it, so
 `state.value = 0` on a float32 state stores a float32 zero and the jit cache does not retrace.
 
@@ -27,7 +27,14 @@ def _leaf_sig(x):
     dtype = getattr(x, "dtype", None)
     if shape is None or dtype is None:
         return "object", type(x), False
-    return tuple(shape), np.dtype(dtype) if not jax.dtypes.issubdtype(dtype, jax.dtypes.extended) else dtype, bool(getattr(x, "weak_type", False))
+    if jax.dtypes.issubdtype(dtype, jax.dtypes.extended):
+        return tuple(shape), dtype, bool(getattr(x, "weak_type", False))
+    # The dtype JAX computes in: with 64-bit mode off, a NumPy float64 array is a float32 one.
+    return tuple(shape), _canonical(np.dtype(dtype)), bool(getattr(x, "weak_type", False))
+
+
+def _canonical(dtype: np.dtype) -> np.dtype:
+    return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
 
 
 def strong(value):

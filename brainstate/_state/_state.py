@@ -24,6 +24,7 @@ import numpy as np
 
 from .._compatible_import import EvalTrace, current_trace, get_opaque_trace_state, trace_encloses
 from .._errors import BrainStateError, TraceContextError
+from ..typing import MISSING
 from . import _hooks
 from ._signature import checked_value, describe, is_placeholder, signature, strong
 from ._checks import initialising, tracer_check_on, tree_check_on
@@ -394,13 +395,30 @@ class State(_hooks.StateHookMixin):
         new._owner = owner_serial()
         return new
 
-    def replace(self, value: Any) -> "State":
-        """A copy of this state holding `value` instead."""
+    def replace(self, value: Any = MISSING, **metadata: Any) -> "State":
+        """A copy of this state holding `value` instead, with the metadata given changed.
+
+        Args:
+          value: the new value (not given: the same value). A State of the same kind is
+            returned itself (with the metadata given applied to a copy of it).
+          **metadata: attributes to change on the copy (`name=`, `tag=`, keyword metadata).
+
+        Raises:
+          ValueError: if `value` is a State of another kind.
+        """
+        if isinstance(value, State):
+            if type(value) is not type(self):
+                raise ValueError(f"{self._label()}.replace: got a {type(value).__name__}, but a "
+                                 f"{type(self).__name__} can only be replaced by one of its own kind.")
+            return value.replace(**metadata) if metadata else value
         new = self.copy()
-        new._value = value
-        treedef, _, sigs, has_tracer = signature(value)
-        new._sig = (treedef, sigs)
-        new._tracer = has_tracer
+        if value is not MISSING:
+            new._value = value
+            treedef, _, sigs, has_tracer = signature(value)
+            new._sig = (treedef, sigs)
+            new._tracer = has_tracer
+        for key, val in metadata.items():
+            setattr(new, key, val)
         return new
 
     def update_from_ref(self, ref) -> None:

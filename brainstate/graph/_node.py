@@ -5,6 +5,11 @@ and follows sub-nodes, lists, tuples, dicts, namedtuples and `State`s inside the
 else is an opaque leaf. Nothing needs registering: an attribute assigned at any time is part of
 the graph from then on.
 
+Attributes named in the class's `graph_invisible_attrs` (a tuple of names) are not edges: the
+walk, split/merge, `clone`, checkpoints and `repr` leave them out (a cache, a handle to
+something outside the model). Compiled code does not watch them either: an invisible attribute
+a jitted function reads is baked in when it is traced.
+
 Rebuilding a node (`graph.treefy_merge`, `unflatten`, `clone`) creates it with
 `object.__new__` and sets its attributes back one by one, so `__init__` is never re-run and
 cycles can be restored (a node exists before its children are filled in).
@@ -47,6 +52,8 @@ class Node:
 
     __module__ = "brainstate.graph"
 
+    graph_invisible_attrs: Tuple[str, ...] = ()  # attribute names that are not graph edges
+
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if id(self) in _epoch.watched:
@@ -59,7 +66,8 @@ class Node:
 
     def _repr_fields(self) -> List[Tuple[str, Any]]:
         """The `(name, value)` pairs shown by `repr`: the public attributes, sorted."""
-        return [(k, v) for k, v in sorted(vars(self).items()) if not k.startswith("_")]
+        hidden = self.graph_invisible_attrs
+        return [(k, v) for k, v in sorted(vars(self).items()) if not k.startswith("_") and k not in hidden]
 
     def __repr__(self) -> str:
         active = getattr(_printing, "ids", None)

@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, Hashable, Iterable, Optional, Sequence, 
 
 from .._state import State
 from ..util._dicts import key_order
+from . import _epoch
 from ._node import Node
 
 __all__ = ["NodeType", "register_graph_node_type", "node_type", "node_type_for", "is_tuple_like",
@@ -77,23 +78,44 @@ def _dict_set(d: dict, key: Any, value: Any) -> None:
 
 
 def _node_set(node: Node, key: str, value: Any) -> None:
-    # object.__setattr__ bypasses any __setattr__ a subclass defines for its users.
+    # object.__setattr__ bypasses any __setattr__ a subclass defines for its users; compiled
+    # functions that reach the node are told, as `Node.__setattr__` tells them.
     object.__setattr__(node, key, value)
+    _changed(node)
 
 
 def _node_pop(node: Node, key: str) -> Any:
     value = getattr(node, key)
     object.__delattr__(node, key)
+    _changed(node)
     return value
+
+
+def _node_clear(node: Node) -> None:
+    vars(node).clear()
+    _changed(node)
+
+
+def _changed(node: Node) -> None:
+    if id(node) in _epoch.watched:
+        _epoch.changed()
+
+
+def _node_items(node: Node) -> list:
+    """The node's attributes, sorted, without those its class lists in `graph_invisible_attrs`."""
+    hidden = node.graph_invisible_attrs
+    if hidden:
+        return sorted((k, v) for k, v in vars(node).items() if k not in hidden)
+    return sorted(vars(node).items())
 
 
 _NODE = NodeType(
     type=Node,
-    flatten=lambda node: (sorted(vars(node).items()), type(node)),
+    flatten=lambda node: (_node_items(node), type(node)),
     set_key=_node_set,
     pop_key=_node_pop,
     create_empty=lambda node_type: object.__new__(node_type),
-    clear=lambda node: vars(node).clear(),
+    clear=_node_clear,
 )
 
 

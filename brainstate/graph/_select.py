@@ -112,7 +112,7 @@ def nodes(node: Any, *filters: Any,
 
 
 def update_states(node: Any, state_dict: Mapping, /, *state_dicts: Mapping) -> None:
-    """Write values into the existing States of a graph, by path.
+    """Write values into the States of a graph, by path; put States back where there are none.
 
     Args:
       node: the root of the graph.
@@ -121,24 +121,55 @@ def update_states(node: Any, state_dict: Mapping, /, *state_dicts: Mapping) -> N
         TreefyStates, States or plain values.
       *state_dicts: more mappings, applied in order.
 
+    A path where the graph holds a State gets the entry's value (`state.value = ...`). A path
+    where it holds nothing, under an existing node or dict, takes a State entry as it is (a
+    TreefyState becomes a new State): so `update_states(model, pop_states(model, ...))` puts
+    popped states back.
+
     Raises:
-      ValueError: if a path names no State of the graph (nothing is written then).
+      ValueError: if a path names neither a State of the graph nor a free place for a State
+        entry (a plain value there has nowhere to go); nothing is written then.
     """
     live = states(node)
     # Keyed by state, not path: hashing a path tuple costs its length, a lot on a deep chain.
     writes: Dict[int, Tuple[State, Any]] = {}
+    inserts: Dict[Path, Tuple[Any, Any, Any, Any]] = {}  # path -> (impl, holder, key, entry)
     for mapping in (state_dict,) + state_dicts:
         flat = mapping if isinstance(mapping, FlattedDict) else flat_mapping(mapping, is_leaf=lambda p, _: p in live)
         for path, value in flat.items():
             state = live.get(path)
-            if state is None:
+            if state is not None:
+                writes[id(state)] = state, value.value if isinstance(value, (State, TreefyState)) else value
+                continue
+            place = _free_place(node, path) if isinstance(value, (State, TreefyState)) else None
+            if place is None:
                 raise ValueError(
                     f"update_states: {type(node).__name__} has no state at path {path}, so the value "
                     f"there has nowhere to go. Its state paths are {show_paths(live)}; check the keys "
                     f"of the dict or the model it came from.")
-            writes[id(state)] = state, value.value if isinstance(value, (State, TreefyState)) else value
+            inserts[path] = (*place, value)
     for state, value in writes.values():
         state.value = value
+    for impl, holder, key, entry in inserts.values():
+        impl.set_key(holder, key, entry.to_state() if isinstance(entry, TreefyState) else entry)
+
+
+def _free_place(root: Any, path: Path):
+    """`(impl, holder, key)` if `path[:-1]` leads to a node or dict without the key `path[-1]`."""
+    x = root
+    for key in path[:-1]:
+        impl = node_type(x)
+        items = impl.flatten(x)[0] if impl is not None else tuple_items(x) if is_tuple_like(x) else ()
+        x = next((child for k, child in items if k == key), _ABSENT)
+        if x is _ABSENT:
+            return None
+    impl = node_type(x)
+    if impl is None or isinstance(x, list) or any(k == path[-1] for k, _ in impl.flatten(x)[0]):
+        return None  # not a node or dict (a list would shift), or the key holds something else
+    return impl, x, path[-1]
+
+
+_ABSENT = object()
 
 
 def _holders(node: Any, targets: set) -> list:

@@ -24,3 +24,23 @@ __all__ = [
     "NoSubclassMeta", "JointTypes", "OneOfTypes", "hashable", "not_implemented", "is_not_implemented",
     "_JointGenericAlias", "_OneOfGenericAlias",
 ]
+
+
+# Compatibility: the reference release forwards two names that moved to brainpy, with a
+# DeprecationWarning (brainpy must be installed to use them).
+_moved_to_brainpy = ("AlignPost", "BindCondData")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _moved_to_brainpy:
+        import importlib
+        import warnings
+
+        warnings.warn(f"brainstate.mixin.{name} is deprecated; use brainpy.mixin.{name} instead.",
+                      DeprecationWarning, stacklevel=2)
+        try:
+            return getattr(importlib.import_module("brainpy.mixin"), name)
+        except ImportError:
+            raise AttributeError(f"brainstate.mixin.{name} moved to brainpy.mixin.{name}; install brainpy "
+                                 f"(`pip install brainpy`) to use it.") from None
+    raise AttributeError(f"module 'brainstate.mixin' has no attribute {name!r}")

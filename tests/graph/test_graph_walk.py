@@ -127,6 +127,49 @@ def test_iter_node_survives_a_cycle():
     assert [p for p, _ in graph.iter_node(model)] == [("inner",), ("layers", 0), ()]
 
 
+def test_update_states_puts_popped_states_back():
+    model = Outer()
+    h, w = model.h, model.inner.w
+    popped = graph.pop_states(model, lambda path, s: path in (("h",), ("inner", "w")))
+    assert not hasattr(model, "h") and not hasattr(model.inner, "w")
+    graph.update_states(model, popped)
+    assert model.h is h and model.inner.w is w
+
+
+def test_update_states_puts_a_snapshot_back_as_a_new_state():
+    model = Outer()
+    snapshot = graph.treefy_states(model, brainstate.HiddenState)
+    graph.pop_states(model, brainstate.HiddenState)
+    graph.update_states(model, snapshot)
+    assert type(model.h) is brainstate.HiddenState
+    np.testing.assert_allclose(model.h.value, np.zeros(2))
+
+
+def test_update_states_refuses_a_plain_value_where_there_is_no_state():
+    model = Outer()
+    with pytest.raises(ValueError, match=r"no state at path \('inner', 'v'\)"):
+        graph.update_states(model, {"inner": {"v": jnp.ones(2)}, "h": jnp.ones(2)})
+    np.testing.assert_allclose(model.h.value, np.zeros(2))  # nothing written
+    with pytest.raises(ValueError, match=r"no state at path \('nowhere', 'v'\)"):
+        graph.update_states(model, {"nowhere": {"v": brainstate.State(jnp.ones(1))}})
+
+
+def test_graph_invisible_attrs_are_not_edges():
+    class Cached(brainstate.nn.Module):
+        graph_invisible_attrs = ("cache",)
+
+        def __init__(self):
+            super().__init__()
+            self.w = brainstate.ParamState(jnp.ones(2))
+            self.cache = brainstate.State(jnp.zeros(2))  # not part of the model
+
+    m = Cached()
+    assert list(graph.states(m)) == [("w",)]
+    assert [p for p, _ in graph.iter_leaf(m)] == [("w",)]
+    clone = graph.clone(m)
+    assert not hasattr(clone, "cache") and "cache" not in repr(m)
+
+
 def test_update_states_writes_by_nested_path():
     model = Outer()
     graph.update_states(model, {"inner": {"w": jnp.full(2, 3.0)}})

@@ -25,7 +25,7 @@ def test_hidden_group_state_errors():
     with pytest.raises(ValueError, match="hidden variable 0 has shape \\(4,\\), got \\(3,\\)"):
         g.set_value({0: jnp.ones(3)})
     with pytest.raises(TypeError, match="set_value takes a dict"):
-        g.set_value([jnp.ones(4)])
+        g.set_value(jnp.ones(4))
 
 
 def test_hidden_tree_state():
@@ -107,5 +107,29 @@ def test_hidden_tree_state_keeps_variables_with_units():
         t.set_value({"V": jnp.zeros(3)})
     with pytest.raises(ValueError, match=r"hidden variable 'a' has no unit, got a value in mV"):
         t.set_value({"a": jnp.zeros(3) * u.mV})
-    with pytest.raises(TypeError, match=r"set_value takes a dict \{name: value\}"):
-        t.set_value([jnp.zeros(3)])
+    with pytest.raises(ValueError, match=r"hidden variable 0 is in mV, got a plain value"):
+        t.set_value([jnp.zeros(3)])  # a list: the variables in order
+
+
+def test_hidden_group_set_value_takes_a_list_in_order():
+    h = bs.HiddenGroupState(jnp.zeros((3, 2)))
+    h.set_value([jnp.ones(3), jnp.full(3, 2.0)])
+    np.testing.assert_allclose(h.value, np.tile([1.0, 2.0], (3, 1)))
+    h.set_value((jnp.full(3, 5.0),))  # the first variable only
+    np.testing.assert_allclose(h.value[:, 0], 5.0)
+    with pytest.raises(TypeError, match="a dict .* or a list of values, got int"):
+        h.set_value(3)
+
+
+def test_state_replace_keeps_or_changes_value_and_metadata():
+    s = bs.ParamState(jnp.ones(2), name="w")
+    same = s.replace()
+    assert same is not s and type(same) is bs.ParamState and same.name == "w" and same.value is s.value
+    renamed = s.replace(name="v")
+    assert renamed.name == "v" and s.name == "w"
+    grown = s.replace(jnp.zeros(3))
+    assert grown.value.shape == (3,) and grown.name == "w"
+    other = bs.ParamState(jnp.zeros(1))
+    assert s.replace(other) is other
+    with pytest.raises(ValueError, match="can only be replaced by one of its own kind"):
+        s.replace(bs.State(jnp.zeros(1)))

@@ -85,6 +85,18 @@ def test_write_dtype_mismatch():
         s.value = jnp.zeros(3, jnp.int32)
 
 
+def test_numpy_float64_counts_as_float32_without_x64():
+    # an eager SGD step on a state made from NumPy data: JAX computes in float32 either way
+    assert not jax.config.jax_enable_x64
+    w = bs.ParamState(np.linspace(0.0, 1.0, 3))  # float64
+    w.value = w.value - 0.1 * jnp.ones(3)
+    assert w.value.dtype == jnp.float32
+    assert_allclose(w.value, np.linspace(0.0, 1.0, 3) - 0.1, rtol=1e-6)
+    w.value = np.zeros(3)  # and back to a NumPy float64 array
+    with pytest.raises(ValueError, match="dtype"):
+        w.value = np.zeros(3, np.int64)
+
+
 def test_write_tree_mismatch():
     s = bs.State({"a": jnp.zeros(2)}, name="d")
     with pytest.raises(ValueError, match="tree structure"):

@@ -116,6 +116,28 @@ def test_deleting_an_attribute_is_seen():
     assert float(f(1.0)) == float(m(1.0)) == 1.0
 
 
+def test_pop_states_and_putting_them_back_are_seen():
+    # graph.pop_states / update_states change nodes through the graph's own setters, not
+    # `setattr`: compiled code must see those changes too
+    class Two(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = bs.ShortTermState(jnp.full(2, 10.0))
+            self.w = bs.ParamState(jnp.ones(2))
+
+    m = Two()
+
+    @bs.transform.jit
+    def total():
+        return sum(s.value.sum() for s in m.states().values())
+
+    assert float(total()) == 22.0
+    popped = bs.graph.pop_states(m, bs.ShortTermState)
+    assert float(total()) == 2.0 == float(sum(s.value.sum() for s in m.states().values()))
+    bs.graph.update_states(m, popped)
+    assert m.h is popped["h"] and float(total()) == 22.0
+
+
 def test_jit_decorated_method_sees_attribute_changes():
     class Net(bs.nn.Module):
         def __init__(self):
