@@ -214,7 +214,9 @@ def _unit_aware(name: str, transform: Callable, unit_aware: bool) -> Callable:
     return getattr(brainunit.autograd, name)
 
 
-_UNITLESS = frozenset({jax.grad, jax.jacrev, jax.jacfwd, jax.hessian, _vector_grad_transform})
+# Only `grad` needs a scalar array: the others take a Quantity output as the PyTree it is (its
+# mantissa the leaf, the unit kept), as the reference release does.
+_UNITLESS = frozenset({jax.grad})
 
 
 def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states, params):

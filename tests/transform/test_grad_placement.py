@@ -129,13 +129,25 @@ def test_unit_aware_gradients_carry_units():
     assert u.get_unit(h) == u.mV
 
 
-def test_without_unit_aware_a_quantity_loss_is_refused():
+def test_without_unit_aware_grad_refuses_a_quantity_loss():
     u = pytest.importorskip("brainunit")
     w = bs.ParamState(jnp.array([1.0, 2.0]) * u.mV)
     with pytest.raises(TypeError, match=r"grad: the function returned a Quantity in .*; pass unit_aware=True"):
         T.grad(lambda x: u.math.sum(w.value * x), grad_states=w)(3.0 * u.ms)
-    with pytest.raises(TypeError, match=r"jacrev: the function returned a Quantity"):
-        T.jacrev(lambda: w.value * 2.0, grad_states=w)()
+
+
+def test_without_unit_aware_the_other_transforms_take_a_quantity_as_a_pytree():
+    # braintools' exponential Euler takes vector_grad of a derivative in mV / ms
+    u = pytest.importorskip("brainunit")
+
+    def f(v):
+        return (-65.0 * u.mV - v * u.mV) / (10.0 * u.ms)
+
+    assert_allclose(T.vector_grad(f)(jnp.ones(2)), [-0.1, -0.1], rtol=1e-6)
+    jr = T.jacrev(f)(jnp.ones(2))
+    assert_allclose(jr.mantissa, -0.1 * jnp.eye(2), rtol=1e-6)
+    assert u.get_unit(jr) == u.mV / u.ms
+    assert_allclose(T.jacfwd(f)(jnp.ones(2)).mantissa, -0.1 * jnp.eye(2), rtol=1e-6)
 
 
 def test_unit_aware_without_brainunit_says_how_to_install(monkeypatch):
