@@ -302,8 +302,12 @@ class StatefulMapping:
         if not self._cacheable:
             sf.clear_cache()  # the function creates its states anew on every call
         self._sizes.n = self.axis_size or (call.sizes[0][1] if call.sizes else None)
-        return sf.call(lambda pure, values, found: self._run(pure, values, found, call), tuple(lane_args),
-                       lane_kwargs, restored=lambda found: [a or b for a, b in zip(call.reshaped, found.write_restored())])
+        try:
+            return sf.call(lambda pure, values, found: self._run(pure, values, found, call), tuple(lane_args),
+                           lane_kwargs, restored=lambda found: [a or b for a, b in zip(call.reshaped, found.write_restored())])
+        except _Retrace:
+            sf.clear_cache()  # the traces saw the newly scattered states whole; nothing was written
+            return self(*args, **kwargs)
 
     def _size(self, sizes, states, in_axes, values) -> int:
         seen = list(sizes)
@@ -394,7 +398,13 @@ class StatefulMapping:
                                          w_axes, undeclared, inputs)
             if not batched:
                 raise
-            self._unexpected(found, [found.write_states[k] for k in batched], err)
+            newly = [found.write_states[k] for k in batched]
+            self._unexpected(found, newly, err)
+            index = {id(s): i for i, s in enumerate(found.states)}
+            if any(self._auto_fed(s, values[index[id(s)]], n) for s in newly):
+                # The state already carries the mapped axis in front, so from now on each lane
+                # sees its own row ('auto'): the function must be traced again with that view.
+                raise _Retrace()
             return self._run(pure, values, found, call)
         it = iter(written)
         full = [advanced[id(s)] if ax == "key" else next(it) for s, ax in zip(found.write_states, w_axes)]
@@ -436,6 +446,10 @@ class StatefulMapping:
 
     def __repr__(self) -> str:
         return f"{self._where}({getattr(self.origin_fun, '__name__', self.origin_fun)!r})"
+
+
+class _Retrace(Exception):
+    """A state just found batched already has the mapped axis in front: trace again, per lane."""
 
 
 class _Call:

@@ -70,8 +70,29 @@ def while_recipe(cond_fun: Callable, body_fun: Callable, init_val, where: str, l
         val, written = loop(pred, body, (init_val, [values[p] for p in write_pos]))
         return written, val
 
+    body_sf = StatefulFunction(body_fun)
     with body_context(where):
-        return StatefulFunction(body_fun).call(jax_call, (shapes,), {})
+        promoted = _promoted(shapes, body_sf.discover(shapes).out_shapes)
+        if promoted is not None:
+            # As `jax.lax.while_loop` does: a weakly typed loop value (`0`) the body turns into
+            # another dtype (`c + 1.`) takes that dtype from the start, and both functions are
+            # traced for it (the body a second time, for the new type).
+            init_val = jax.tree_util.tree_map(lambda x, a: jnp.asarray(x, a.dtype), init_val, promoted)
+            shapes = abstract(init_val)
+        return body_sf.call(jax_call, (shapes,), {})
+
+
+def _promoted(shapes, out_shapes):
+    """The loop value's abstract values with weak leaves promoted to the body's output dtypes,
+    or None when nothing changes (or the structures differ: `jax_call` reports that)."""
+    leaves, tree = jax.tree_util.tree_flatten(shapes)
+    out_leaves, out_tree = jax.tree_util.tree_flatten(out_shapes)
+    if tree != out_tree or not any(getattr(a, "weak_type", False) and a.dtype != b.dtype
+                                   for a, b in zip(leaves, out_leaves)):
+        return None
+    new = [a.update(dtype=b.dtype, weak_type=b.weak_type) if getattr(a, "weak_type", False) and a.dtype != b.dtype
+           and jnp.promote_types(a.dtype, b.dtype) == b.dtype else a for a, b in zip(leaves, out_leaves)]
+    return jax.tree_util.tree_unflatten(tree, new)
 
 
 def _check_cond(found, where: str) -> None:

@@ -551,3 +551,22 @@ def test_random_stateful_programs_same_eagerly_and_under_jit(prog):
     interpret(prog, expected, np.float32(1.0))
     assert_allclose(jitted, eager, rtol=1e-6, atol=1e-6)
     assert_allclose(eager, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("loop", [
+    lambda c, b, x: bs.transform.while_loop(c, b, x),
+    lambda c, b, x: bs.transform.bounded_while_loop(c, b, x, max_steps=10),
+], ids=["while_loop", "bounded_while_loop"])
+def test_while_loops_promote_a_weak_loop_value_as_lax_does(loop):
+    # `0` is a weak int; the body makes it a float: the loop runs in float32 from the start
+    expected = jax.lax.while_loop(lambda c: c < 3, lambda c: c + 1.0, 0)
+    out = loop(lambda c: c < 3, lambda c: c + 1.0, 0)
+    assert out.dtype == expected.dtype == jnp.float32 and float(out) == float(expected) == 3.0
+    n = bs.State(jnp.zeros((), jnp.float32))
+
+    def body(c):
+        n.value = n.value + c
+        return c + 0.5
+
+    assert float(loop(lambda c: c < 2, body, 0)) == 2.0
+    assert float(n.value) == 0.0 + 0.5 + 1.0 + 1.5

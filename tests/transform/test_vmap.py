@@ -368,6 +368,30 @@ def test_vmap2_auto_writes_undeclared_batched_state_with_batch_axis():
     assert_allclose(s.value, jnp.full((3, 2), 2.0))
 
 
+class _Cell(bs.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = bs.ParamState(jnp.full(2, 0.5))
+        self.h = bs.HiddenState(jnp.zeros((3, 2)))  # already one row per lane
+
+    def update(self, x):
+        self.h.value = self.h.value * self.w.value + x
+        return self.h.value
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, jit], ids=["eager", "jit"])
+def test_vmap2_auto_feeds_a_state_that_already_has_the_lanes_per_lane_from_the_first_call(wrap):
+    x = jnp.arange(6.0).reshape(3, 2)
+    cell = _Cell()
+    expected = np.asarray(cell.h.value) * 0.5 + np.asarray(x)  # lane i: its own row of h
+    assert_allclose(wrap(vmap2(cell.update))(x), expected)
+    assert_allclose(cell.h.value, expected)
+    for _ in range(2):  # a new vmap2 object each time: the state keeps its shape
+        expected = expected * 0.5 + np.asarray(x)
+        assert_allclose(wrap(vmap2(cell.update))(x), expected)
+    assert cell.h.value.shape == (3, 2)
+
+
 def test_vmap2_raise_policy():
     s = bs.ShortTermState(jnp.zeros(2), name="buf")
 
