@@ -7,6 +7,10 @@ function of an array is expected (`Sequential`, RNN cell `activation=` strings, 
 Invariants: no function holds state; only `rrelu` is random, and it draws its slopes from
 `brainstate.random` (an ordinary state write, so it works under every transform) while the
 environment setting `fit` is True, and uses the mean slope `(lower + upper) / 2` otherwise.
+
+Physical units: the rectifiers `relu`, `leaky_relu`, `prelu` and `rrelu` commute with scaling
+and keep a `brainunit.Quantity` input's unit (they work on its numbers); the other functions
+take plain arrays (or dimensionless values).
 """
 
 from typing import Any, Optional, Sequence, Tuple, Union
@@ -15,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import environ, random
+from ._units import attach, split
 
 __all__ = [
     "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -33,17 +38,18 @@ def relu(x: ArrayLike) -> jax.Array:
     """Rectified linear unit: `max(x, 0)`.
 
     Args:
-      x: input array.
+      x: input array, or a `brainunit.Quantity` (the result keeps its unit).
 
     Returns:
-      The activated array, same shape as `x`.
+      The activated array, same shape (and unit) as `x`.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> print(brainstate.nn.relu(jnp.array([-2.0, 0.0, 2.0])))
       [0. 0. 2.]
     """
-    return jax.nn.relu(x)
+    m, unit = split(x)
+    return attach(jax.nn.relu(m), unit)
 
 
 def relu6(x: ArrayLike) -> jax.Array:
@@ -67,37 +73,39 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> jax.Array:
     """Leaky ReLU: `x` where `x >= 0`, else `negative_slope * x`.
 
     Args:
-      x: input array.
+      x: input array, or a `brainunit.Quantity` (the result keeps its unit).
       negative_slope: slope for negative inputs.
 
     Returns:
-      The activated array, same shape as `x`.
+      The activated array, same shape (and unit) as `x`.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> print(brainstate.nn.leaky_relu(jnp.array([-2.0, 0.0, 2.0])))
       [-0.02  0.    2.  ]
     """
-    return jax.nn.leaky_relu(x, negative_slope=negative_slope)
+    m, unit = split(x)
+    return attach(jax.nn.leaky_relu(m, negative_slope=negative_slope), unit)
 
 
 def prelu(x: ArrayLike, a: ArrayLike = 0.25) -> jax.Array:
     """Parametric ReLU: `x` where `x >= 0`, else `a * x` (`a` broadcasts against `x`).
 
     Args:
-      x: input array.
+      x: input array, or a `brainunit.Quantity` (the result keeps its unit).
       a: slope(s) for negative inputs, broadcast against `x`.
 
     Returns:
-      The activated array, same shape as `x`.
+      The activated array, same shape (and unit) as `x`.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
       >>> print(brainstate.nn.prelu(jnp.array([-2.0, 0.0, 2.0])))
       [-0.5  0.   2. ]
     """
-    x = jnp.asarray(x)
-    return jnp.where(x >= 0, x, a * x)
+    m, unit = split(x)
+    m = jnp.asarray(m)
+    return attach(jnp.where(m >= 0, m, a * m), unit)
 
 
 def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.Array:
@@ -111,12 +119,12 @@ def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.A
       ValueError: if `lower > upper`.
 
     Args:
-      x: input array.
+      x: input array, or a `brainunit.Quantity` (the result keeps its unit).
       lower: lower bound of the random slope.
       upper: upper bound of the random slope.
 
     Returns:
-      The activated array, same shape as `x`.
+      The activated array, same shape (and unit) as `x`.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -128,14 +136,15 @@ def rrelu(x: ArrayLike, lower: float = 0.125, upper: float = 1.0 / 3.0) -> jax.A
         raise ValueError(
             f"rrelu: lower must not exceed upper, got lower={lower} and upper={upper}. "
             f"Pass bounds with lower <= upper, e.g. lower=0.125, upper=0.333.")
-    x = jnp.asarray(x)
+    m, unit = split(x)
+    m = jnp.asarray(m)
     slope: ArrayLike
     if environ.get("fit", True):
-        dtype = jnp.result_type(x, float)
-        slope = random.uniform(lower, upper, size=x.shape, dtype=dtype)
+        dtype = jnp.result_type(m, float)
+        slope = random.uniform(lower, upper, size=m.shape, dtype=dtype)
     else:
         slope = (lower + upper) / 2
-    return jnp.where(x >= 0, x, slope * x)
+    return attach(jnp.where(m >= 0, m, slope * m), unit)
 
 
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:

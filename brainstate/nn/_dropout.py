@@ -10,6 +10,11 @@ Channel-wise variants (`Dropout1d/2d/3d`, `FeatureAlphaDropout`) drop whole chan
 per (sample, channel), shared over the spatial axes. Their `channel_axis` counts within one
 sample; a leading batch axis is allowed. `DropoutFixed` draws its mask once, in `init_state`,
 and reuses it on every call.
+
+Physical units: `Dropout`, `Dropout1d/2d/3d` and `DropoutFixed` only zero and scale elements, so
+a `brainunit.Quantity` input keeps its unit (the mask is drawn as for its numbers). The alpha
+variants move dropped elements to a fixed value meant for standardised, unitless activations,
+so they take plain (or dimensionless) inputs only.
 """
 
 import math
@@ -22,6 +27,7 @@ import numpy as np
 from .. import environ, random
 from .._state import ShortTermState
 from ._elementwise import ElementWiseBlock
+from ._units import attach, split
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
            "DropoutFixed"]
@@ -96,19 +102,22 @@ class Dropout(ElementWiseBlock):
     def update(self, x: Any) -> jax.Array:
         """`x` with dropped elements zeroed while `fit` is True; `x` unchanged otherwise.
 
+        A `brainunit.Quantity` input keeps its unit.
+
         Raises:
           ValueError: a broadcast dim is out of range for `x`.
         """
-        x = jnp.asarray(x)
+        m, unit = split(x)
+        m = jnp.asarray(m)
         if not _fitting(self._label()):
-            return x
-        shape = list(x.shape)
+            return attach(m, unit)
+        shape = list(m.shape)
         for d in self.broadcast_dims:
-            if not -x.ndim <= d < x.ndim:
+            if not -m.ndim <= d < m.ndim:
                 raise ValueError(f"{self._label()}: broadcast_dims={self.broadcast_dims} has axis {d}, out "
-                                 f"of range for an input of shape {x.shape}.")
+                                 f"of range for an input of shape {m.shape}.")
             shape[d] = 1
-        return _keep(x, self.prob, tuple(shape))
+        return attach(_keep(m, self.prob, tuple(shape)), unit)
 
 
 class _ChannelDropout(ElementWiseBlock):
@@ -145,14 +154,17 @@ class _ChannelDropout(ElementWiseBlock):
     def update(self, x: Any) -> jax.Array:
         """`x` with dropped channels while `fit` is True; `x` unchanged otherwise.
 
+        A `brainunit.Quantity` input keeps its unit (`FeatureAlphaDropout` takes plain inputs).
+
         Raises:
           ValueError: the input has the wrong number of dimensions.
         """
-        x = jnp.asarray(x)
-        shape = self._mask_shape(x)
+        m, unit = split(x)
+        m = jnp.asarray(m)
+        shape = self._mask_shape(m)
         if not _fitting(self._label()):
-            return x
-        return self._drop(x, shape)
+            return attach(m, unit)
+        return attach(self._drop(m, shape), unit)
 
     def _drop(self, x: jax.Array, shape: Tuple[int, ...]) -> jax.Array:
         return _keep(x, self.prob, shape)
@@ -270,6 +282,11 @@ class FeatureAlphaDropout(_ChannelDropout):
             raise ValueError(f"{self._label()}: prob=0 keeps nothing, and alpha dropout cannot restore the "
                              f"variance of an all-dropped input; use a prob in (0, 1].")
 
+    def update(self, x: Any) -> jax.Array:
+        """Alpha-dropped channels of `x` while `fit` is True; `x` unchanged otherwise."""
+        # a plain array: the saturation value has no unit (brainunit refuses a dimensioned input)
+        return super().update(jnp.asarray(x))
+
     def _drop(self, x: jax.Array, shape: Tuple[int, ...]) -> jax.Array:
         return _alpha_keep(x, self.prob, shape)
 
@@ -310,13 +327,16 @@ class DropoutFixed(ElementWiseBlock):
     def update(self, x: Any) -> jax.Array:
         """`x` masked by the fixed mask (scaled by `1 / prob`) while `fit` is True; `x` otherwise.
 
+        A `brainunit.Quantity` input keeps its unit.
+
         Raises:
           RuntimeError: called before `init_state`.
           ValueError: `x` does not end in `in_size`.
         """
+        x, unit = split(x)
         x = jnp.asarray(x)
         if not _fitting(self._label()):
-            return x
+            return attach(x, unit)
         mask = getattr(self, "mask", None)
         if mask is None:
             raise RuntimeError(f"{self._label()} has no mask yet: call `layer.init_state()` (or "
@@ -326,8 +346,8 @@ class DropoutFixed(ElementWiseBlock):
             raise ValueError(f"{self._label()} expects inputs of shape {size} (or a batch matching the "
                              f"mask of shape {mask.value.shape}), got shape {x.shape}.")
         if self.prob == 0.0:
-            return jnp.zeros_like(x)
-        return jnp.where(mask.value, x / self.prob, jnp.zeros((), x.dtype))
+            return attach(jnp.zeros_like(x), unit)
+        return attach(jnp.where(mask.value, x / self.prob, jnp.zeros((), x.dtype)), unit)
 
 
 def _broadcasts(a: Tuple[int, ...], b: Tuple[int, ...]) -> bool:

@@ -6,7 +6,9 @@ for the softmax family, over one axis) and so leave the input shape unchanged. T
 
 Invariants: constructor arguments are validated at construction; the only trainable layer is
 `PReLU`, whose slopes live in one `ParamState` `weight`; the only random one is `RReLU`, which
-draws through `brainstate.random` while `environ` `fit` is True (see `nn.rrelu`).
+draws through `brainstate.random` while `environ` `fit` is True (see `nn.rrelu`). `ReLU`,
+`LeakyReLU`, `PReLU` and `RReLU` keep the unit of a `brainunit.Quantity` input, as their
+functions do.
 """
 
 import numbers
@@ -19,6 +21,7 @@ from .. import environ
 from .._state import ParamState
 from . import _activations as F
 from ._module import Module
+from ._units import split
 
 __all__ = [
     "ElementWiseBlock", "CELU", "ELU", "GELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish",
@@ -576,10 +579,10 @@ class PReLU(ElementWiseBlock):
         Raises:
           ValueError: if `num_parameters > 1` and the last axis of `x` has another size.
         """
-        x = jnp.asarray(x)
+        shape = jnp.shape(split(x)[0])
         n = self.num_parameters
-        if n > 1 and (x.ndim == 0 or x.shape[-1] != n):
+        if n > 1 and (len(shape) == 0 or shape[-1] != n):
             raise ValueError(
                 f"{self._label()} has {n} slopes, one per channel on the last axis, but got an input "
-                f"of shape {x.shape}. Pass inputs with {n} channels last, or num_parameters=1.")
+                f"of shape {shape}. Pass inputs with {n} channels last, or num_parameters=1.")
         return F.prelu(x, self.weight.value)

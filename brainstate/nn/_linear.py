@@ -1,14 +1,15 @@
 """`Linear`: the affine layer `y = x @ W + b`.
 
-The layer keeps ONE `ParamState` in its attribute `weight`, whose value is the dict
-`{'weight': (in, out) array, 'bias': (out,) array}` (no `'bias'` key without a bias), so its
-state path is `('weight',)` and optimizers see one parameter tree per layer. A fixed
-`w_mask` (same shape as the weight) multiplies the weight on every call; it is a constant,
-not a state.
+The layer keeps ONE state (a `ParamState` unless `param_type` says otherwise) in its attribute
+`weight`, whose value is the dict `{'weight': (in, out) array, 'bias': (out,) array}` (no
+`'bias'` key without a bias), so its state path is `('weight',)` and optimizers see one
+parameter tree per layer. A fixed `w_mask` (same shape as the weight) multiplies the weight on
+every call; it is a constant, not a state.
 
 Physical units (`brainunit`) are kept: a weight given in `u.mA` stays a Quantity in the state
-and the output is in `unit(x) * mA`. A default (plain zero) bias takes the weight's unit; a
-bias whose unit does not match the output is reported at call time.
+and the output is in `unit(x) * mA`. A plain bias (the default: plain zeros, whatever the
+weight's unit, as in the reference release) is read in the unit of `x @ W`; a bias that
+carries a unit must have the dimension of `x @ W`, which is checked at call time.
 """
 
 import math
@@ -19,9 +20,9 @@ import jax.numpy as jnp
 
 from .._state import ParamState
 from . import init
-from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
+from ._layer_weights import check_param, hold, is_param, no_param, read
 from ._module import Module
-from ._units import attach, check_same_dim, split, zero_like_unit_of
+from ._units import add_bias, attach, split
 
 __all__ = ["Linear"]
 
@@ -58,13 +59,15 @@ class Linear(Module):
         shape `(out,)`, or None for no bias.
       w_mask: None, or an array / function giving a `(in, out)` mask multiplied into the weight.
       name: optional module name.
+      param_type: the State class that holds the parameters (default `ParamState`).
 
     Raises:
       ValueError: if an initial value has the wrong shape.
       TypeError: if `w_mask` is an `nn.Param` (a mask is a constant).
 
     Physical units are kept (see the module docstring): `Linear(3, 4, w_init=w * u.mA)`
-    gives outputs in mA for plain inputs.
+    gives outputs in mA for plain inputs and in mV * mA for inputs in mV; the default bias is
+    plain zeros, read in the output's unit.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -80,18 +83,17 @@ class Linear(Module):
     def __init__(self, in_size: Union[int, Sequence[int]], out_size: Union[int, Sequence[int]],
                  w_init: Init = init.KaimingNormal(), b_init: Optional[Init] = init.ZeroInit(),
                  w_mask: Optional[Init] = None,
-                 name: Optional[str] = None):
+                 name: Optional[str] = None, param_type: type = ParamState):
         super().__init__(name=name)
         self.in_size = in_size
         self.out_size = out_size
         shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
         params = {"weight": self._initial(w_init, shape, "w_init")}
         if b_init is not None:
-            bias = self._initial(b_init, shape[1:], "b_init")
-            params["bias"] = bias if is_param(bias) else zero_like_unit_of(bias, value_of(params["weight"]))
+            params["bias"] = self._initial(b_init, shape[1:], "b_init")
         no_param(self._label(), w_mask, "w_mask")
         self.w_mask = None if w_mask is None else self._initial(w_mask, shape, "w_mask")
-        self.weight = hold(ParamState, params)
+        self.weight = hold(param_type, params)
 
     def _initial(self, init: Init, shape: Tuple[int, ...], arg: str) -> Any:
         if is_param(init):
@@ -128,8 +130,7 @@ class Linear(Module):
         # With units, brainunit's `@` multiplies the units; a plain `x` is kept as a jax array.
         y = attach(x_m, x_unit) @ w
         if "bias" in params:
-            check_same_dim(self._label(), y, params["bias"], "x @ W and the bias",
-                           "Give the bias the unit of x @ W, e.g. b_init=brainstate.nn.init.ZeroInit(unit=...), "
-                           "or build the layer with b_init=None.")
-            y = y + params["bias"]
+            y = add_bias(self._label(), y, params["bias"], "x @ W and the bias",
+                         "Give the bias the unit of x @ W (e.g. b_init=brainstate.nn.init.ZeroInit(unit=...)), "
+                         "give a plain bias (read in the unit of x @ W), or build the layer with b_init=None.")
         return y

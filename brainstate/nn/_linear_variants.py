@@ -8,8 +8,9 @@ constant arrays, not states. Each layer checks the feature size (last axis) of i
 raises a `ValueError` naming the layer and both sizes on a mismatch.
 
 Physical units (`brainunit`) are kept on inputs and weights (`SparseLinear`, `AllToAll`,
-`OneToOne`, `SignedWLinear`): outputs are in `unit(x) * unit(W)`; a default plain-zero bias takes
-the weight's unit, and a bias whose unit does not match the output is reported at call time.
+`OneToOne`, `SignedWLinear`): outputs are in `unit(x) * unit(W)`. A plain bias (the default
+zeros are plain whatever the weight's unit, as in the reference release) is read in the output's
+unit; a bias that carries a unit must have the output's dimension, checked at call time.
 """
 
 from typing import Any, Callable, Optional, Sequence, Tuple, Union
@@ -23,7 +24,7 @@ from .._state import ParamState
 from . import init
 from ._layer_weights import check_param, hold, is_param, no_param, read, value_of
 from ._module import Module
-from ._units import attach, check_same_dim, is_unit_sparse, split, zero_like_unit_of
+from ._units import add_bias, attach, is_unit_sparse, split
 
 __all__ = ["weight_standardization", "ScaledWSLinear", "SignedWLinear", "SparseLinear", "AllToAll",
            "OneToOne", "LoRA"]
@@ -86,19 +87,13 @@ def _initial(layer: Module, spec: Init, shape: Tuple[int, ...], arg: str, allow_
     return attach(value, unit)
 
 
-def _unit_bias(bias: Any, weight: Any) -> Any:
-    """A default plain-zero bias in the unit of `weight` (see `zero_like_unit_of`); an `nn.Param`
-    bias is kept as given."""
-    return bias if is_param(bias) else zero_like_unit_of(bias, value_of(weight))
-
-
 def _add_bias(layer: Module, y: Any, params: dict) -> Any:
-    """`y + params['bias']` (if there is a bias), after checking their units agree."""
+    """`y + params['bias']` (if there is a bias); a plain bias is read in the unit of `y`."""
     if "bias" not in params:
         return y
-    check_same_dim(layer._label(), y, params["bias"], "the weighted input and the bias",
-                   "Give the bias the unit of the output, e.g. b_init=brainstate.nn.init.ZeroInit(unit=...).")
-    return y + params["bias"]
+    return add_bias(layer._label(), y, params["bias"], "the weighted input and the bias",
+                    "Give the bias the unit of the output (e.g. b_init=brainstate.nn.init.ZeroInit(unit=...)) "
+                    "or a plain bias, which is read in the output's unit.")
 
 
 class ScaledWSLinear(Module):
@@ -245,7 +240,7 @@ class SparseLinear(Module):
         self.mat_shape = (n_in, n_out)
         params = {"weight": data}
         if b_init is not None:
-            params["bias"] = _unit_bias(_initial(self, b_init, (n_out,), "b_init"), data)
+            params["bias"] = _initial(self, b_init, (n_out,), "b_init")
         self.weight = hold(param_type, params)
 
     def _as_bcoo(self, spar_mat: Any) -> Any:
@@ -313,11 +308,19 @@ class AllToAll(Module):
     """All-to-all connections: `y_j = sum_i x_i W_ij (+ b_j)`, optionally without self-connections.
 
     The weight is an `(in, out)` array, or a scalar shared by every connection (when `w_init`
-    is a scalar). With `include_self=False` (which needs `in == out`) the connection from unit
-    `i` to unit `i` is removed.
+    is a scalar); either way the output has `out` features (the reference release gives a single
+    summed feature for a scalar weight with `include_self=True`). With `include_self=False` the
+    connection from input `i` to output `i` is removed for every `i < min(in, out)`: the entries
+    `W[i, i]` of the (possibly rectangular) weight count as zero.
 
-    Raises:
-      ValueError: `include_self=False` with different input and output sizes.
+    Args:
+      in_size: input size (an int or a shape; its last entry is the feature size).
+      out_size: output size (an int or a shape; its last entry is the feature size).
+      w_init: initializer, `(in, out)` array or scalar for the weight.
+      b_init: initializer or array for the `(out,)` bias, or None for no bias (the default).
+      include_self: keep the `i -> i` connections.
+      name: optional module name.
+      param_type: the State class of the parameters.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -332,13 +335,10 @@ class AllToAll(Module):
         super().__init__(name=name)
         self.in_size, self.out_size = in_size, out_size
         shape = (self._fixed_size("in_size")[-1], self._fixed_size("out_size")[-1])
-        if not include_self and shape[0] != shape[1]:
-            raise ValueError(f"{self._label()}: include_self=False removes the i->i connections, which needs "
-                             f"equal input and output sizes, got in={shape[0]}, out={shape[1]}.")
         self.include_self = include_self
         params = {"weight": _initial(self, w_init, shape, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = _unit_bias(_initial(self, b_init, shape[1:], "b_init"), params["weight"])
+            params["bias"] = _initial(self, b_init, shape[1:], "b_init")
         self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:
@@ -348,12 +348,15 @@ class AllToAll(Module):
         params = read(self.weight)
         w_m, w_unit = split(params["weight"])
         if jnp.ndim(w_m) == 0:
-            total = jnp.sum(x_m, axis=-1, keepdims=True)
-            y = w_m * (total if self.include_self else total - x_m)
-            y = jnp.broadcast_to(y, x_m.shape[:-1] + (n_out,))
+            y = jnp.broadcast_to(jnp.sum(x_m, axis=-1, keepdims=True), x_m.shape[:-1] + (n_out,))
+            if not self.include_self:
+                # output j loses input j: the first min(in, out) inputs, zeros for outputs past `in`
+                own = x_m[..., :n_out]
+                y = y - jnp.pad(own, [(0, 0)] * (own.ndim - 1) + [(0, n_out - own.shape[-1])])
+            y = w_m * y
         else:
             if not self.include_self:
-                w_m = w_m * (1 - jnp.eye(w_m.shape[0], dtype=w_m.dtype))
+                w_m = w_m * (1 - jnp.eye(n_in, n_out, dtype=w_m.dtype))
             y = x_m @ w_m
         return _add_bias(self, _times_units(y, x_unit, w_unit), params)
 
@@ -375,8 +378,7 @@ class OneToOne(Module):
         size = self._fixed_size("in_size")
         params = {"weight": _initial(self, w_init, size, "w_init", allow_scalar=True)}
         if b_init is not None:
-            params["bias"] = _unit_bias(_initial(self, b_init, size, "b_init", allow_scalar=True),
-                                        params["weight"])
+            params["bias"] = _initial(self, b_init, size, "b_init", allow_scalar=True)
         self.weight = hold(param_type, params)
 
     def update(self, x: Any) -> jax.Array:

@@ -1,8 +1,12 @@
 """Pooling layers: max, average, power-average (LP), adaptive, and max-unpooling; 1d/2d/3d.
 
-A sample is channel-last: `(*spatial, channels)`, or `(*spatial,)` with `channel_axis=None`;
-`channel_axis` counts within a sample, and any extra leading input axes are batch axes. The
-windowed pools run `jax.lax.reduce_window` over the spatial axes.
+`channel_axis` is an axis of the input array as given, batched or not: -1 (the default) is
+channel-last `(..., *spatial, channels)`; a non-negative value counts from the first input axis,
+batch axes included, so `channel_axis=1` reads a `(batch, channels, *spatial)` input and
+`channel_axis=0` a `(channels, *spatial)` one. The spatial axes are the last N axes other than the
+channel axis (the last N axes with `channel_axis=None`); the axes before both are batch axes and
+the rest of the input is one sample. `in_size` is the shape of one sample, seen with a batch axis
+in front. The windowed pools run `jax.lax.reduce_window` over the spatial axes.
 
 Conventions (those of the reference release):
 - `padding` is 'VALID', 'SAME', an int, N ints, or N `(low, high)` pairs. Max pooling pads with
@@ -74,33 +78,59 @@ def _padding(owner: str, value: Any, n: int) -> Union[str, Tuple[Tuple[int, int]
 
 
 class _Spatial(Module):
-    """Shared layout: N spatial axes and an optional channel axis at the end of each sample."""
+    """Shared layout: N spatial axes and an optional channel axis, located in each input."""
 
     num_spatial: int = 1
 
     def _set_layout(self, channel_axis: Optional[int]) -> None:
-        ndim = self.num_spatial + (channel_axis is not None)
-        if channel_axis is not None and (not _is_int(channel_axis) or not -ndim <= channel_axis < ndim):
-            raise ValueError(f"{self._label()}: channel_axis must be None or an int in [{-ndim}, {ndim}) "
-                             f"(an axis of a sample with {ndim} dimensions), got {channel_axis!r}.")
-        self.channel_axis = channel_axis
-        self._sample_ndim = ndim
-        self._spatial = tuple(a for a in range(ndim) if channel_axis is None or a != channel_axis % ndim)
+        if channel_axis is not None and not _is_int(channel_axis):
+            raise TypeError(f"{self._label()}: channel_axis must be None or an int (an axis of the input), "
+                            f"got {channel_axis!r}.")
+        self.channel_axis = None if channel_axis is None else int(channel_axis)
+
+    def _layout(self, shape: Tuple[int, ...]) -> Tuple[Tuple[int, ...], int]:
+        """The spatial axes of an input of `shape` and the first axis of its samples.
+
+        The channel axis is an axis of the input itself (a negative one counts from the end);
+        the spatial axes are the last N of the other axes. Axes before both are batch axes.
+        """
+        ndim, n, c = len(shape), self.num_spatial, self.channel_axis
+        need = n + (c is not None)
+        if ndim < need:
+            layout = "spatial axes" + (" and a channel axis" if c is not None else "")
+            raise ValueError(f"{self._label()} expects inputs with at least {need} dimensions "
+                             f"({layout}, optionally preceded by batch axes), got shape {tuple(shape)}.")
+        if c is None:
+            return tuple(range(ndim - n, ndim)), ndim - n
+        if not -ndim <= c < ndim:
+            raise ValueError(f"{self._label()}: channel_axis={c} is out of range for an input of shape "
+                             f"{tuple(shape)}; it must be in [{-ndim}, {ndim}). A non-negative channel_axis "
+                             f"counts from the first axis of the input, batch axes included.")
+        c %= ndim
+        spatial = tuple(a for a in range(ndim) if a != c)[-n:]
+        return spatial, min(c, spatial[0])
 
     def _spatial_axes(self, x: jax.Array) -> Tuple[int, ...]:
         """The spatial axes of `x` (counted from its first axis)."""
-        if x.ndim < self._sample_ndim:
+        return self._layout(x.shape)[0]
+
+    def _check_in_size(self, in_size: Any) -> Tuple[int, ...]:
+        """`in_size` (one sample) as a tuple, after checking it holds the sample's axes."""
+        size = tuple(in_size)
+        need = self.num_spatial + (self.channel_axis is not None)
+        if len(size) < need:
             layout = "spatial axes" + (" and a channel axis" if self.channel_axis is not None else "")
-            raise ValueError(f"{self._label()} expects inputs with at least {self._sample_ndim} dimensions "
-                             f"({layout}, optionally preceded by batch axes), got shape {x.shape}.")
-        start = x.ndim - self._sample_ndim
-        return tuple(start + a for a in self._spatial)
+            raise ValueError(f"{self._label()}: in_size is the shape of one sample, which needs at least {need} "
+                             f"dimensions ({layout}), got {size}.")
+        return size
 
     def _set_sizes(self, in_size: Any) -> None:
+        # As in the reference release, `in_size` is one sample and the layer sees it with a batch axis
+        # in front, so a non-negative channel_axis counts in the batched input.
         if in_size is not None:
-            self.in_size = in_size
-            out = jax.eval_shape(lambda x: self.update(x), jax.ShapeDtypeStruct(self.in_size, jnp.float32))
-            self.out_size = jax.tree_util.tree_leaves(out)[0].shape
+            self.in_size = self._check_in_size(in_size)
+            out = jax.eval_shape(lambda x: self.update(x), jax.ShapeDtypeStruct((1,) + self.in_size, jnp.float32))
+            self.out_size = jax.tree_util.tree_leaves(out)[0].shape[1:]
 
 
 class _WindowPool(_Spatial):
@@ -147,7 +177,7 @@ class _MaxPool(_WindowPool):
         y = jax.lax.reduce_window(x, low, jax.lax.max, dims, strides, pads)
         if not self.return_indices:
             return y
-        sample = x.shape[x.ndim - self._sample_ndim:]
+        sample = x.shape[self._layout(x.shape)[1]:]
         flat = jnp.broadcast_to(jnp.arange(math.prod(sample), dtype=jnp.int32).reshape(sample), x.shape)
 
         def pick(a, b):  # the larger value; on ties the smaller position
@@ -209,10 +239,10 @@ class _MaxUnpool(_Spatial):
         self.padding = _ints(self._label(), "padding", padding, n, 0)
         self._set_layout(channel_axis)
         if in_size is not None:
-            self.in_size = in_size
+            self.in_size = self._check_in_size(in_size)
             out = jax.eval_shape(lambda x: self.update(x, jnp.zeros(x.shape, jnp.int32)),
-                                 jax.ShapeDtypeStruct(self.in_size, jnp.float32))
-            self.out_size = out.shape
+                                 jax.ShapeDtypeStruct((1,) + self.in_size, jnp.float32))
+            self.out_size = out.shape[1:]
 
     def update(self, x: Any, indices: Any, output_size: Optional[Sequence[int]] = None) -> jax.Array:
         """Place each value of `x` at its position `indices` (from `MaxPool*`) in a zero array.
@@ -227,7 +257,7 @@ class _MaxUnpool(_Spatial):
           ValueError: `indices` has another shape than `x`, or a bad `output_size`.
         """
         x, indices = jnp.asarray(x), jnp.asarray(indices)
-        axes = self._spatial_axes(x)
+        axes, start = self._layout(x.shape)
         if indices.shape != x.shape:
             raise ValueError(f"{self._label()}: indices must have the shape of the input {x.shape}, got "
                              f"{indices.shape}. Pass the indices returned with these values by MaxPool.")
@@ -236,7 +266,6 @@ class _MaxUnpool(_Spatial):
                           for a, s, p, k in zip(axes, self.stride, self.padding, self.kernel_size))
         else:
             sizes = _ints(self._label(), "output_size", output_size, self.num_spatial, 1)
-        start = x.ndim - self._sample_ndim
         out_shape = list(x.shape)
         for a, s in zip(axes, sizes):
             out_shape[a] = s
@@ -287,7 +316,8 @@ class MaxPool1d(_MaxPool):
       kernel_size: the window size (an int or 1 int).
       stride: the window step; default: `kernel_size`.
       padding: 'VALID', 'SAME', an int, or `(low, high)` pairs; padded cells are -inf.
-      channel_axis: the channel axis of a sample, or None for samples without channels.
+      channel_axis: the channel axis of the input (batch axes included when counted from the
+        front), or None for inputs without channels.
       return_indices: also return the flat position of each maximum within its sample.
       name: optional module name.
       in_size: optional sample shape; sets `out_size`.
@@ -332,7 +362,8 @@ class AvgPool1d(_AvgPool):
       kernel_size: the window size (an int or 1 int).
       stride: the window step; default 1.
       padding: 'VALID', 'SAME', an int, or `(low, high)` pairs; padded cells are left out of the mean.
-      channel_axis: the channel axis of a sample, or None for samples without channels.
+      channel_axis: the channel axis of the input (batch axes included when counted from the
+        front), or None for inputs without channels.
       name: optional module name.
       in_size: optional sample shape; sets `out_size`.
 
@@ -377,7 +408,8 @@ class LPPool1d(_LPPool):
       kernel_size: the window size (an int or 1 int).
       stride: the window step; default: `kernel_size`.
       padding: 'VALID', 'SAME', an int, or `(low, high)` pairs; padded cells count as zeros.
-      channel_axis: the channel axis of a sample, or None for samples without channels.
+      channel_axis: the channel axis of the input (batch axes included when counted from the
+        front), or None for inputs without channels.
       name: optional module name.
       in_size: optional sample shape; sets `out_size`.
 
@@ -424,7 +456,8 @@ class MaxUnpool1d(_MaxUnpool):
       kernel_size: the pooling window size.
       stride: the pooling step; default: `kernel_size`.
       padding: the pooling padding (an int or 1 int), used for the default output size.
-      channel_axis: the channel axis of a sample, or None for samples without channels.
+      channel_axis: the channel axis of the input (batch axes included when counted from the
+        front), or None for inputs without channels.
       name: optional module name.
       in_size: optional sample shape; sets `out_size`.
 
@@ -469,7 +502,8 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
     Args:
       target_size: the output size of each spatial axis (an int or 1 int), at most the input size.
-      channel_axis: the channel axis of a sample, or None for samples without channels.
+      channel_axis: the channel axis of the input (batch axes included when counted from the
+        front), or None for inputs without channels.
       name: optional module name.
       in_size: optional sample shape; sets `out_size`.
 

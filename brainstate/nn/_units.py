@@ -10,19 +10,19 @@ dimensions) and do their discrete logic (thresholds, `where`, resets) on plain m
 `mantissa(x, unit)` converts into a given unit and `attach(m, unit)` puts it back.
 
 Invariant: `unit is None` means "plain numbers"; a plain value never silently mixes with a
-Quantity of another dimension (the conversion raises, naming the owner and argument).
+Quantity of another dimension (the conversion raises, naming the owner and argument). The one
+deliberate exception is a layer's plain bias, which `add_bias` reads in the output's unit (the
+reference release's layers store their default bias as plain zeros whatever the weight's unit).
 """
 
 import sys
 from typing import Any, Optional, Tuple
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 
 
 __all__ = ["is_quantity", "is_unit_sparse", "split", "attach", "mantissa", "decimal", "unit_of", "check_same_dim",
-           "zero_like_unit_of"]
+           "add_bias"]
 
 
 def _saiunit():
@@ -133,18 +133,20 @@ def check_same_dim(owner: str, a: Any, b: Any, what: str, fix: str) -> None:
                          f"dimensions, so they cannot be added. {fix}")
 
 
-def zero_like_unit_of(value: Any, reference: Any) -> Any:
-    """`value` with the unit of `reference` when `value` is plain and all zeros, else `value`.
+def add_bias(owner: str, y: Any, bias: Any, what: str, fix: str) -> Any:
+    """`y + bias`, where a plain `bias` is read in the unit of `y`.
 
-    A layer's default bias is plain zeros; when its weight carries a unit the bias takes that
-    unit, so `x @ W + b` stays in units for dimensionless inputs. A nonzero plain bias is left
-    alone (the unit check at call time reports it).
+    A layer's default bias is plain zeros even when its weight carries a unit (the reference
+    release's parameter layout, so its checkpoints load), so a plain bias adds its numbers to
+    those of `y`, in whatever unit `y` has. This works the same eagerly and under a trace, where
+    brainunit itself could not tell a zero bias from another. A bias that carries a unit must
+    have the dimension of `y`.
+
+    Raises:
+      ValueError: `bias` carries a unit of another dimension than `y` (see `check_same_dim`).
     """
-    unit = unit_of(reference)
-    if unit is None or is_quantity(value):
-        return value
-    try:
-        is_zero = not np.any(np.asarray(value))
-    except (TypeError, jax.errors.TracerArrayConversionError):
-        return value
-    return attach(value, unit) if is_zero else value
+    if is_quantity(bias):
+        check_same_dim(owner, y, bias, what, fix)
+        return y + bias
+    m, unit = split(y)
+    return attach(m + bias, unit)

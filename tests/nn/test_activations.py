@@ -150,6 +150,66 @@ def test_rrelu_reproducible_with_seed():
     assert_allclose(a, nn.rrelu(-jnp.ones(5)))
 
 
+UNIT_RECTIFIERS = [
+    ("relu", lambda x: np.maximum(x, 0.0)),
+    ("leaky_relu", lambda x: np.where(x >= 0, x, 0.01 * x)),
+    ("prelu", lambda x: np.where(x >= 0, x, 0.25 * x)),
+    ("rrelu", lambda x: np.where(x >= 0, x, (0.125 + 1 / 3) / 2 * x)),  # mean slope with fit=False
+]
+
+
+@pytest.mark.parametrize("name, want", UNIT_RECTIFIERS, ids=[n for n, _ in UNIT_RECTIFIERS])
+def test_rectifiers_keep_the_unit_of_a_quantity(name, want):
+    # Regression: a brainunit Quantity failed ("maximum requires ndarray"); it keeps its unit.
+    import brainunit as u  # a test dependency; imported here so the module stays light
+
+    with bs.environ.context(fit=False):
+        y = getattr(nn, name)(X * u.mV)
+    assert isinstance(y, u.Quantity) and y.unit == u.mV
+    assert_allclose(y.mantissa, want(X), rtol=1e-6)
+
+
+def test_rrelu_draws_the_same_slopes_for_a_quantity():
+    import brainunit as u
+
+    with bs.environ.context(fit=True):
+        bs.random.seed(5)
+        plain = nn.rrelu(X)
+        bs.random.seed(5)
+        y = nn.rrelu(X * u.mV)
+    assert y.unit == u.mV
+    assert_allclose(y.mantissa, plain)
+
+
+@pytest.mark.parametrize("module, want", [
+    (nn.ReLU(), lambda x: np.maximum(x, 0.0)),
+    (nn.LeakyReLU(0.3), lambda x: np.where(x >= 0, x, 0.3 * x)),
+    (nn.PReLU(init=0.5), lambda x: np.where(x >= 0, x, 0.5 * x)),
+    (nn.RReLU(0.2, 0.4), lambda x: np.where(x >= 0, x, 0.3 * x)),
+], ids=lambda m: type(m).__name__)
+def test_rectifier_modules_keep_the_unit_of_a_quantity(module, want):
+    import brainunit as u
+
+    with bs.environ.context(fit=False):
+        y = module(X * u.mV)
+    assert y.unit == u.mV
+    assert_allclose(y.mantissa, want(X), rtol=1e-6)
+
+
+def test_prelu_per_channel_slopes_and_gradient_with_a_quantity():
+    import brainunit as u
+
+    layer = nn.PReLU(4, init=0.5)
+    x = jnp.asarray(X2)
+    y = layer(x * u.mV)
+    assert_allclose(y.to_decimal(u.mV), np.where(X2 >= 0, X2, 0.5 * X2), rtol=1e-6)
+    grads = bs.transform.grad(lambda v: jnp.sum(layer(v).to_decimal(u.mV)),
+                              grad_states=layer.states(bs.ParamState))(x * u.mV)
+    assert_allclose(grads[("weight",)], np.where(X2 < 0, X2, 0.0).sum(0), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"PReLU has 4 slopes.*got an input of shape \(13,\)"):
+        layer(X * u.mV)
+
+
 def test_rrelu_bad_bounds_raise():
     with pytest.raises(ValueError, match="rrelu: lower must not exceed upper"):
         nn.rrelu(X, lower=0.5, upper=0.1)

@@ -220,3 +220,51 @@ def test_dropout_fixed_wrong_shape_is_an_error():
     layer.init_state()
     with bs.environ.context(fit=True), pytest.raises(ValueError, match=r"DropoutFixed\('drop'\) expects inputs of shape \(5,\)"):
         layer(jnp.ones(4))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Dropout(0.6), (4, 5, 3)), (lambda: nn.Dropout(0.6, broadcast_dims=(0,)), (4, 5, 3)),
+    (lambda: nn.Dropout1d(0.6), (4, 5, 3)), (lambda: nn.Dropout2d(0.6), (2, 4, 5, 3)),
+    (lambda: nn.Dropout3d(0.6), (2, 2, 4, 5, 3)),
+], ids=["Dropout", "Dropout-broadcast", "Dropout1d", "Dropout2d", "Dropout3d"])
+def test_dropout_keeps_the_unit_of_a_quantity(make, shape):
+    # Regression: a brainunit Quantity raised TypeError; it keeps its unit and gets the same mask.
+    import brainunit as u  # a test dependency; imported here so the module stays light
+
+    layer = make()
+    x = np.arange(1, np.prod(shape) + 1, dtype=np.float32).reshape(shape)
+    bs.random.seed(4)
+    plain = fit(layer, x)
+    bs.random.seed(4)
+    with bs.environ.context(fit=True):
+        y = layer(x * u.mV)
+    assert isinstance(y, u.Quantity) and y.unit == u.mV
+    assert_allclose(y.mantissa, plain)
+    kept = plain != 0
+    assert 0 < kept.sum() < kept.size
+    assert_allclose(plain[kept], x[kept] / 0.6, rtol=1e-6)
+    with bs.environ.context(fit=False):
+        assert_allclose(layer(x * u.mV).to_decimal(u.mV), x)
+
+
+def test_dropout_fixed_keeps_the_unit_of_a_quantity():
+    import brainunit as u
+
+    layer = nn.DropoutFixed((5, 3), prob=0.5)
+    layer.init_state()
+    x = np.arange(1, 16, dtype=np.float32).reshape(5, 3)
+    with bs.environ.context(fit=True):
+        y = layer(x * u.mV)
+    assert y.unit == u.mV
+    assert_allclose(y.mantissa, np.where(np.asarray(layer.mask.value), 2 * x, 0.0))
+    with bs.environ.context(fit=False):
+        assert_allclose(layer(x * u.mV).to_decimal(u.mV), x)
+
+
+@pytest.mark.parametrize("layer", [nn.AlphaDropout(0.5), nn.FeatureAlphaDropout(0.5)], ids=lambda m: type(m).__name__)
+def test_alpha_dropouts_take_only_unitless_inputs(layer):
+    import brainunit as u
+
+    # SELU's saturation value has no unit; brainunit refuses to strip mV.
+    with bs.environ.context(fit=True), pytest.raises(TypeError, match="dimensionless"):
+        layer(jnp.ones((4, 3)) * u.mV)

@@ -89,6 +89,48 @@ def test_delta_orthogonal_is_orthogonal_at_the_centre_and_zero_elsewhere():
     assert not w.any()
 
 
+def _sign_fixed_q(key, shape):
+    """The Q factor of a standard normal draw, signs fixed so that R has a positive diagonal."""
+    q, r = jnp.linalg.qr(jax.random.normal(key, shape, jnp.float32))
+    return np.asarray(q * jnp.sign(jnp.diagonal(r)))
+
+
+@pytest.mark.parametrize("shape, axis, layout", [
+    ((4, 4), -1, lambda q: q.T), ((4, 4), 0, lambda q: q), ((6, 6), 1, lambda q: q.T),
+    ((2, 4, 8), -1, lambda q: q.T.reshape(2, 4, 8)),  # 8 rows (2 * 4 flattened) and 8 columns: square
+    ((5, 3), -1, lambda q: q), ((3, 5), -1, lambda q: q.T),
+], ids=["square", "square-axis0", "square-axis1", "square-3d", "tall", "wide"])
+def test_orthogonal_lays_out_the_drawn_matrix_as_the_reference(shape, axis, layout):
+    # Regression: a square draw was not transposed, so a seed gave the transpose of the reference's
+    # matrix. The normal draw is (longer side, shorter side); its first index runs along `axis`
+    # unless `axis` is the shorter side.
+    key = jax.random.PRNGKey(3)
+    n_axis = shape[axis]
+    n_rest = math.prod(shape) // n_axis
+    q = _sign_fixed_q(key, (max(n_axis, n_rest), min(n_axis, n_rest)))
+    assert_allclose(init.Orthogonal(axis=axis)(shape, key=key), layout(q), atol=1e-6)
+
+
+@pytest.mark.parametrize("window", [(3,), (4,), (3, 4), (2, 2, 3)])
+def test_delta_orthogonal_places_the_matrix_at_the_same_padding_centre(window):
+    key = jax.random.PRNGKey(5)
+    w = np.asarray(init.DeltaOrthogonal()(window + (3, 3), key=key))
+    centre = tuple((k - 1) // 2 for k in window)
+    assert_allclose(w[centre], init.Orthogonal()((3, 3), key=key), atol=1e-6)
+    rest = w.copy()
+    rest[centre] = 0
+    assert not rest.any()
+
+
+def test_delta_orthogonal_conv_with_an_even_window_is_an_orthogonal_map_at_each_position():
+    # Regression: an even window put the matrix one tap late (k // 2), so a 'SAME' conv shifted its
+    # input by one position.
+    w = init.DeltaOrthogonal()((4, 4, 3, 5), key=jax.random.PRNGKey(0))
+    x = jax.random.normal(jax.random.PRNGKey(1), (2, 6, 7, 3))
+    y = jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    assert_allclose(y, x @ w[1, 1], rtol=1e-5, atol=1e-5)
+
+
 # -- deterministic initializers ---------------------------------------------------------------------
 def test_zero_constant_identity_values():
     assert_allclose(init.ZeroInit()((2, 3)), np.zeros((2, 3)))

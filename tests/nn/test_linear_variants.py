@@ -102,12 +102,43 @@ def test_all_to_all_without_self_connections_zeroes_the_diagonal():
     assert_allclose(layer(X), X @ (w * (1 - np.eye(4))), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("n_in, n_out", [(4, 3), (4, 6)])
+def test_all_to_all_without_self_connections_rectangular(n_in, n_out):
+    # Regression: unequal sizes were refused; W[i, i] for i < min(in, out) counts as zero.
+    x = RNG.normal(size=(5, n_in)).astype(np.float32)
+    layer = bs.nn.AllToAll(n_in, n_out, include_self=False)
+    w = params(layer)["weight"]
+    masked = w.copy()
+    for i in range(min(n_in, n_out)):
+        masked[i, i] = 0.0
+    assert_allclose(layer(x), x @ masked, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_in, n_out", [(4, 3), (4, 6)])
+def test_all_to_all_scalar_weight_without_self_connections_rectangular(n_in, n_out):
+    x = RNG.normal(size=(5, n_in)).astype(np.float32)
+    layer = bs.nn.AllToAll(n_in, n_out, w_init=0.5, include_self=False)
+    expected = 0.5 * (x @ (1 - np.eye(n_in, n_out)))  # the same as a full matrix of 0.5 off the diagonal
+    assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-5)
+    assert_allclose(layer(x[0]), expected[0], rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("include_self", [True, False])
 def test_all_to_all_scalar_weight(include_self):
     layer = bs.nn.AllToAll(4, 4, w_init=0.5, include_self=include_self)
     total = X.sum(-1, keepdims=True)
     expected = 0.5 * (total if include_self else total - X)
     assert_allclose(layer(X), np.broadcast_to(expected, X.shape), rtol=1e-5, atol=1e-5)
+
+
+def test_linear_param_type():
+    # Regression: Linear had no param_type; the one state holding weight and bias takes that type.
+    layer = bs.nn.Linear(4, 3, param_type=bs.ShortTermState)
+    assert type(layer.weight) is bs.ShortTermState
+    p = params(layer)
+    assert_allclose(layer(X), X @ p["weight"] + p["bias"], rtol=1e-5, atol=1e-5)
+    assert type(bs.nn.Linear(4, 3).weight) is bs.ParamState
+    assert not layer.states(bs.ParamState)
 
 
 def test_one_to_one_matches_numpy():
@@ -166,8 +197,6 @@ def test_one_to_one_wrong_shape():
      "SparseLinear: spar_mat must be a plain 2-d BCOO matrix"),
     (lambda: bs.nn.SparseLinear(DENSE, in_size=5),
      r"SparseLinear: in_size \(5,\) has 5 features but spar_mat has 4 rows"),
-    (lambda: bs.nn.AllToAll(4, 3, include_self=False),
-     "AllToAll: include_self=False .* needs equal input and output sizes, got in=4, out=3"),
     (lambda: bs.nn.OneToOne(4, b_init=jnp.ones(3)), r"OneToOne: b_init cannot give a value of shape \(4,\)"),
     (lambda: bs.nn.LoRA(4, 0, 3), "LoRA: lora_rank must be a positive int, got 0"),
     (lambda: bs.nn.LoRA(4, 2, 3, in_size=(2, 5)), r"LoRA: in_size \(2, 5\) ends in 5 features but in_features is 4"),

@@ -78,6 +78,76 @@ def test_channel_axis_none_and_channel_first():
     assert_allclose(channel_first, want, rtol=1e-6)
 
 
+def channel_first(y):
+    """A channel-last batch `(batch, *spatial, channels)` as `(batch, channels, *spatial)`."""
+    return np.moveaxis(np.asarray(y), -1, 1)
+
+
+@pytest.mark.parametrize("how, kind", [("max", "MaxPool"), ("avg", "AvgPool"), ("lp", "LPPool")])
+def test_non_negative_channel_axis_counts_batch_axes(how, kind):
+    # Regression: channel_axis=1 was read within a sample, so an NCHW batch pooled its channel axis.
+    x = RNG.normal(size=(4, 7, 6, 3)).astype(np.float32)  # channel-last batch
+    args = (2.0,) if how == "lp" else ()
+    want = np_pool(x, 2, (2, 2), (2, 2), [(0, 0)] * 2, how)
+    y = pool(kind, 2)(*args, 2, stride=2, channel_axis=1)(channel_first(x))
+    assert y.shape == (4, 3, 3, 3)
+    assert_allclose(y, channel_first(want), rtol=1e-5, atol=1e-6)
+    # an unbatched channel-first sample: channel_axis=0
+    assert_allclose(pool(kind, 2)(*args, 2, stride=2, channel_axis=0)(channel_first(x)[1]), channel_first(want)[1],
+                    rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind, reduce", [("AdaptiveAvgPool", np.mean), ("AdaptiveMaxPool", np.max)])
+def test_adaptive_pools_with_a_channel_first_batch(kind, reduce):
+    x = RNG.normal(size=(2, 3, 7, 5)).astype(np.float32)  # (batch, channels, height, width)
+    want = np.stack([np.stack([reduce(x[:, :, a:b, c:d], axis=(2, 3)) for c, d in ranges(5, 2)], -1)
+                     for a, b in ranges(7, 3)], -2)
+    assert_allclose(pool(kind, 2)((3, 2), channel_axis=1)(x), want, rtol=1e-5, atol=1e-6)
+    assert_allclose(pool(kind, 2)((3, 2), channel_axis=0)(x[1]), want[1], rtol=1e-5, atol=1e-6)
+
+
+def test_channel_axis_between_spatial_axes():
+    # (batch, height, channels, width): the spatial axes are the last two other than the channel axis.
+    x = RNG.normal(size=(2, 6, 3, 4)).astype(np.float32)
+    y = nn.AvgPool2d(2, stride=2, channel_axis=2)(x)
+    want = x.reshape(2, 3, 2, 3, 2, 2).mean(axis=(2, 5))
+    assert_allclose(y, want, rtol=1e-5, atol=1e-6)  # float32 means: an absolute floor near zero
+
+
+def test_max_pool_indices_and_unpool_with_a_channel_first_batch():
+    x = RNG.uniform(1.0, 2.0, size=(2, 3, 6, 4)).astype(np.float32)
+    y, idx = nn.MaxPool2d(2, return_indices=True, channel_axis=1)(x)
+    assert_allclose(y, channel_first(nn.MaxPool2d(2)(np.moveaxis(x, 1, -1))))
+    for b in range(2):  # positions within the sample (channels, height, width)
+        assert_allclose(x[b].ravel()[np.asarray(idx[b])], y[b])
+        assert (np.unravel_index(np.asarray(idx[b]), x.shape[1:])[0] == np.arange(3)[:, None, None]).all()
+    up = nn.MaxUnpool2d(2, channel_axis=1)(y, idx)
+    want = np.zeros_like(x)
+    for b in range(2):
+        np.put(want[b], np.asarray(idx[b]).ravel(), np.asarray(y[b]).ravel())
+    assert_allclose(up, want)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.MaxPool2d(2, channel_axis=1, in_size=(3, 8, 6)),
+    lambda: nn.AdaptiveAvgPool2d((4, 3), channel_axis=1, in_size=(3, 8, 6)),
+])
+def test_in_size_is_one_sample_seen_with_a_batch_axis(make):
+    assert make().out_size == (3, 4, 3)
+
+
+@pytest.mark.parametrize("shape, axis", [((2, 3, 6, 6), 4), ((2, 3, 6, 6), -5), ((3, 6, 6), 3)])
+def test_channel_axis_out_of_range_is_an_error(shape, axis):
+    with pytest.raises(ValueError, match=rf"MaxPool2d: channel_axis={axis} is out of range for an input of shape "
+                                         rf"\({shape[0]}, .* A non-negative channel_axis counts from the first axis"):
+        nn.MaxPool2d(2, channel_axis=axis)(jnp.ones(shape))
+
+
+def test_channel_axis_must_be_an_int():
+    with pytest.raises(TypeError, match=r"AvgPool1d: channel_axis must be None or an int .* got 1.0"):
+        nn.AvgPool1d(2, channel_axis=1.0)
+
+
 def test_max_pool_indices_locate_the_maxima_in_the_sample():
     x = RNG.normal(size=(2, 6, 5, 3)).astype(np.float32)
     y, idx = nn.MaxPool2d(2, padding=1, return_indices=True)(x)
@@ -165,10 +235,9 @@ def test_integer_inputs_average_as_floats():
     (lambda: nn.MaxPool1d(2, padding=-1), "padding must be an int or 1 ints, each >= 0"),
     (lambda: nn.LPPool1d(0, 2), "LPPool1d: norm_type must be a positive finite number, got 0"),
     (lambda: nn.LPPool1d(float("inf"), 2), "norm_type must be a positive finite number"),
-    (lambda: nn.MaxPool1d(2, channel_axis=2), "MaxPool1d: channel_axis must be None or an int in \\[-2, 2\\)"),
     (lambda: nn.AdaptiveAvgPool2d((2, 2, 2)), "AdaptiveAvgPool2d: target_size must be an int or 2 ints"),
     (lambda: nn.MaxUnpool2d(2, padding=(1,)), "MaxUnpool2d: padding must be an int or 2 ints"),
-    (lambda: nn.MaxPool2d(2, in_size=(5,)), "MaxPool2d expects inputs with at least 3 dimensions"),
+    (lambda: nn.MaxPool2d(2, in_size=(5,)), "MaxPool2d: in_size is the shape of one sample, which needs at least 3"),
 ])
 def test_constructor_errors(make, match):
     with pytest.raises(ValueError, match=match):

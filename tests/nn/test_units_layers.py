@@ -71,7 +71,10 @@ def test_linear_keeps_the_unit_of_its_weight():
     assert isinstance(y, u.Quantity) and y.unit == u.mA
     assert_allclose(y.mantissa, X @ W, rtol=1e-6)
     params = layer.weight.value
-    assert params["weight"].unit == u.mA and params["bias"].unit == u.mA
+    assert params["weight"].unit == u.mA
+    # the default bias is plain zeros (the reference release's layout), read in the output's unit
+    assert not isinstance(params["bias"], u.Quantity)
+    assert_allclose(params["bias"], np.zeros(4))
 
 
 def test_linear_with_initializers_in_units():
@@ -96,10 +99,27 @@ def test_linear_with_plain_weight_and_quantity_input():
 
 
 def test_linear_bias_of_another_dimension_is_reported():
-    layer = nn.Linear(3, 4, w_init=W * u.mA, b_init=init.Constant(1.0))
-    with pytest.raises(ValueError, match=r"Linear: x @ W and the bias: mA and no unit have different physical "
+    layer = nn.Linear(3, 4, w_init=W * u.mA, b_init=init.Constant(1.0 * u.mV))
+    with pytest.raises(ValueError, match=r"Linear: x @ W and the bias: mA and mV have different physical "
                                          r"dimensions.*b_init=None"):
         layer(X)
+
+
+def test_linear_default_bias_with_a_unit_weight_and_a_unit_input():
+    # Regression: the default bias took the weight's unit (mV), so an input in siemens (output in
+    # mA) failed; a plain bias is read in the unit of x @ W, eagerly and under jit.
+    layer = nn.Linear(3, 4, w_init=init.KaimingNormal(unit=u.mV, seed=1))
+    w = layer.weight.value["weight"].mantissa
+    for run in (layer, bs.transform.jit(lambda x: layer(x))):
+        y = run(X * u.siemens)
+        assert y.unit.dim == u.mA.dim
+        assert_allclose(y.to_decimal(u.mA), X @ w, rtol=1e-5)
+
+
+def test_linear_plain_bias_is_read_in_the_output_unit():
+    layer = nn.Linear(3, 4, w_init=W * u.mS, b_init=init.Constant(jnp.arange(4.0)))
+    y = layer(X * u.mV)  # mS * mV = uA
+    assert_allclose(y.to_decimal(u.uA), X @ W + jnp.arange(4.0), rtol=1e-5)
 
 
 @pytest.mark.parametrize("transform", ["jit", "vmap"])
@@ -156,9 +176,12 @@ def test_sparse_linear_keeps_the_unit_of_the_matrix_and_adds_a_bias():
     assert layer.weight.value["weight"].unit == u.mA
 
 
-def test_sparse_linear_default_zero_bias_takes_the_matrix_unit():
+def test_sparse_linear_plain_zero_bias_adds_in_the_output_unit():
     layer = nn.SparseLinear(u.sparse.CSR.fromdense(jnp.asarray(DENSE) * u.mA), b_init=init.ZeroInit())
+    assert not isinstance(layer.weight.value["bias"], u.Quantity)
     assert layer(jnp.ones(4)).unit == u.mA
+    y = layer(jnp.ones(4) * u.kohm)  # mA * kohm = V
+    assert_allclose(y.to_decimal(u.volt), np.ones(4) @ DENSE, rtol=1e-6)
 
 
 def _positions(kind):
@@ -203,6 +226,29 @@ def test_all_to_all_and_one_to_one_multiply_units():
     assert_allclose(y.to_decimal(u.uA), [1.0, 4.0, 9.0])
 
 
+@pytest.mark.parametrize("make", [
+    lambda: nn.AllToAll(3, 3, w_init=jnp.ones((3, 3)) * u.mV, b_init=init.Constant(jnp.array([1.0, 2.0, 3.0]))),
+    lambda: nn.OneToOne(3, w_init=jnp.ones(3) * u.mV, b_init=init.Constant(jnp.array([1.0, 2.0, 3.0]))),
+], ids=["AllToAll", "OneToOne"])
+def test_all_to_all_and_one_to_one_plain_bias_with_unit_weight_and_input(make):
+    # Regression: a plain default bias took the weight's unit (mV) and the siemens input failed.
+    layer = make()
+    assert not isinstance(layer.weight.value["bias"], u.Quantity)
+    x = jnp.array([1.0, 2.0, 3.0])
+    want = (x @ np.ones((3, 3)) if isinstance(layer, nn.AllToAll) else x) + np.array([1.0, 2.0, 3.0])
+    for run in (layer, bs.transform.jit(lambda v: layer(v))):
+        y = run(x * u.siemens)
+        assert y.unit.dim == u.mA.dim
+        assert_allclose(y.to_decimal(u.mA), want, rtol=1e-6)
+
+
+def test_all_to_all_bias_of_another_dimension_is_reported():
+    layer = nn.AllToAll(3, 3, w_init=jnp.ones((3, 3)) * u.mS, b_init=init.ZeroInit(unit=u.mV))
+    with pytest.raises(ValueError, match=r"AllToAll: the weighted input and the bias: mS and mV have different "
+                                         r"physical dimensions.*or a plain bias"):
+        layer(jnp.ones(3))
+
+
 def test_signed_weight_linear_keeps_the_weight_unit():
     layer = nn.SignedWLinear(2, 2, w_init=-jnp.ones((2, 2)) * u.mS, w_sign=jnp.array([[1.0], [-1.0]]))
     y = layer(jnp.array([3.0, 1.0]) * u.mV)
@@ -223,12 +269,12 @@ def test_linear_keeps_a_plain_param_and_its_constraint():
     assert_allclose(layer(X), X @ (W + 0.5), rtol=1e-5)
 
 
-def test_linear_keeps_a_param_in_units_and_gives_the_default_bias_its_unit():
+def test_linear_keeps_a_param_in_units_with_a_plain_default_bias():
     p = nn.Param(W * u.mS)
     layer = nn.Linear(3, 4, w_init=p)
     assert layer.weight["weight"] is p
-    assert layer.weight["bias"].value.unit == u.mS
-    y = layer(X)  # a plain input: the output is in the weight's unit, as the bias
+    assert not isinstance(layer.weight["bias"].value, u.Quantity)
+    y = layer(X)  # a plain input: the output is in the weight's unit
     assert_allclose(y.to_decimal(u.mS), X @ W, rtol=1e-5)
 
 

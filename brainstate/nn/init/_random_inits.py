@@ -304,7 +304,10 @@ def _orthogonal(rng, shape, axis: int, scale: Any, key: Any, dtype: Any, owner: 
     work = jnp.promote_types(dtype, jnp.float32)
     q, r = jnp.linalg.qr(rng.normal(size=(big, small), key=key, dtype=work))
     q = (q * jnp.sign(jnp.diagonal(r))).astype(dtype)  # sign fix: uniform over orthogonal matrices
-    if n_rows < n_cols:
+    # `q` is (big, small); the draw is laid out as the reference release does, so a seed gives its
+    # matrix: the first index of `q` runs along `axis` unless `axis` is the shorter side. A square
+    # draw is therefore transposed too.
+    if n_rows <= n_cols:
         q = q.T
     rest = shape[:axis] + shape[axis + 1:]
     return scale * jnp.moveaxis(q.reshape(rest + (n_cols,)), -1, axis)
@@ -340,9 +343,11 @@ class Orthogonal(_RandomInit):
 class DeltaOrthogonal(_RandomInit):
     """Delta-orthogonal conv kernel: zero except an orthogonal `(in, out)` matrix at the window centre.
 
-    For a kernel of shape `(*window, in, out)` with 1 to 3 window dimensions and `in <= out`;
-    a conv initialised this way is, at initialisation, an orthogonal map of the channels at
-    each position.
+    For a kernel of shape `(*window, in, out)` with 1 to 3 window dimensions and `in <= out`.
+    The matrix sits at index `(k - 1) // 2` of each window axis of size `k`: the centre, or for
+    an even size the tap that a 'SAME'-padded conv lines up with each output position. So a conv
+    initialised this way is, at initialisation, an orthogonal map of the channels at each
+    position.
 
     Raises:
       ValueError: not a 3-, 4- or 5-d shape, or more input than output channels.
@@ -369,6 +374,6 @@ class DeltaOrthogonal(_RandomInit):
                              f"(in={n_in}, out={n_out}).")
         dtype = _dtype(dtype)
         ortho = _orthogonal(self._rng(), (n_in, n_out), self.axis, self.scale, key, dtype, "DeltaOrthogonal")
-        centre = tuple(k // 2 for k in shape[:-2])
+        centre = tuple((k - 1) // 2 for k in shape[:-2])
         x = jnp.zeros(shape, dtype).at[centre].set(ortho)
         return _with_unit(x, self.unit)
