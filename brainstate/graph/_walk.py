@@ -99,8 +99,8 @@ def walk(root: Any, kinds: FrozenSet[Kind] = _ALL_KINDS,
         # Move on to the next child of the innermost entered object that has one left; a node
         # whose children are all done is yielded as it leaves the stack.
         while stack:
-            children, level, post = stack[-1]
-            item = next(children, None)
+            pending, level, post = stack[-1]
+            item = next(pending, None)
             if item is not None:
                 keys[-1], x = item
                 break

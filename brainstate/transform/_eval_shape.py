@@ -4,6 +4,12 @@ The engine recipe with `jax.eval_shape` as the JAX transform: the pure function
 `(state_values, *args) -> (written_values, out)` is evaluated abstractly, the abstract written
 values are recorded, and nothing is committed. So no array is computed and
 no state changes, while the shapes include what the function would write.
+
+Graph nodes cross the boundary as in the reference release: a module passed as an argument
+goes in as its pure tree (`graph.graph_to_tree`) and is rebuilt inside, and a module the
+function returns comes back rebuilt with `jax.ShapeDtypeStruct`s as its states' values — so
+`eval_shape(lambda: Net())` builds a model abstractly (for sizing it, or as the target of a
+checkpoint restore) without allocating its arrays.
 """
 
 from typing import Any, Callable, Dict, Literal, Tuple, TypeVar, overload
@@ -11,6 +17,7 @@ from typing import Any, Callable, Dict, Literal, Tuple, TypeVar, overload
 import jax
 
 from .._state import State
+from ..graph import graph_to_tree, tree_to_graph
 from ._stateful import StatefulFunction
 
 __all__ = ["eval_shape"]
@@ -57,15 +64,21 @@ def eval_shape(f: Callable[..., A], *args: Any, return_state_shapes: bool = Fals
     """
     if not callable(f):
         raise TypeError(f"eval_shape expects a callable, got {type(f).__name__}: {f!r}.")
-    stateful = StatefulFunction(f, name=getattr(f, "__name__", None))
+    (tree_args, tree_kwargs), _ = graph_to_tree((args, kwargs))
+
+    def pure_f(*inner_args, **inner_kwargs):
+        inner_args, inner_kwargs = tree_to_graph((inner_args, inner_kwargs))
+        return graph_to_tree(f(*inner_args, **inner_kwargs))[0]
+
+    stateful = StatefulFunction(pure_f, name=getattr(f, "__name__", None))
     state_shapes: Dict[State, Any] = {}
 
     def jax_call(pure, values, found):
-        written, out = jax.eval_shape(pure, values, *args, **kwargs)
+        written, out = jax.eval_shape(pure, values, *tree_args, **tree_kwargs)
         state_shapes.clear()
         state_shapes.update((state, _shape_of(value)) for state, value in zip(found.states, values))
         state_shapes.update(zip(found.write_states, written))
         return written, out
 
-    out = stateful.call(jax_call, args, kwargs, write=False)
+    out = tree_to_graph(stateful.call(jax_call, tree_args, tree_kwargs, write=False))
     return (state_shapes, out) if return_state_shapes else out

@@ -812,12 +812,15 @@ class StatefulFunction:
     def jaxpr_call(self, state_vals: Sequence, *args, **kwargs):
         """Run the jaxpr: `(new_state_values, out)`; no state is changed.
 
-        `new_state_values` has one entry per state of `get_states`: the written value, or (for
-        a state only read) the value passed in.
+        `new_state_values` has one entry per state of `get_states`: the written value, or for
+        a state only read, None (`return_only_write=True`, the default) or the value passed in.
         """
         found = self.discover(*args, **kwargs)
         state_vals = list(state_vals)
         written, out = found.pure(found.states, found.states)(state_vals, *args, **kwargs)
+        if self.return_only_write:
+            writes = set(map(id, found.write_states))
+            written = [v if id(s) in writes else None for s, v in zip(found.states, written)]
         return tuple(written), out
 
     def debug_call(self, state_vals: Sequence, *args, **kwargs):

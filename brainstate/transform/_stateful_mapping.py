@@ -173,8 +173,9 @@ class StatefulMapping:
         `axis_size`/`axis_name` keywords).
       mapping_kwargs: more keyword arguments for `mapping_fn`.
       words: how errors name the two state declarations (`vmap` says in_states/out_states).
-      random_follows_filters: a random stream selected by the declarations is mapped like any
-        state (otherwise random streams are always split per lane).
+      random_follows_filters: a random stream holding one key per lane and selected by the
+        declarations is mapped like any state (otherwise, and for a stream holding one key,
+        random streams are split per lane).
       creates_states: the function creates states on every call (the `*_new_states`
         transforms): it is traced anew each time, never served from a cache.
 
@@ -238,8 +239,9 @@ class StatefulMapping:
         rng = _random_state_type()
         if rng is None or not isinstance(state, rng):
             return False
-        return not (self._random_follows_filters and (_first_axis(self.state_in_axes, state) is not None or
-                                                      _first_axis(self.state_out_axes, state) is not None))
+        if not self._random_follows_filters or _single_key(state._value):
+            return True  # one key has no axis to map: it is split, a key per lane
+        return _first_axis(self.state_in_axes, state) is None and _first_axis(self.state_out_axes, state) is None
 
     def _in_axis(self, state) -> Optional[int]:
         return None if self._own_stream(state) else _first_axis(self.state_in_axes, state)

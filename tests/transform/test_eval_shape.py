@@ -76,3 +76,20 @@ def test_inside_jit_changes_nothing():
 def test_rejects_non_callable():
     with pytest.raises(TypeError, match="eval_shape expects a callable"):
         eval_shape(3, jnp.ones(2))
+
+
+def test_eval_shape_builds_a_model_abstractly():
+    model = eval_shape(lambda: brainstate.nn.Linear(3, 4))
+    assert isinstance(model, brainstate.nn.Linear)
+    params = model.weight.value
+    assert params["weight"] == jax.ShapeDtypeStruct((3, 4), jnp.float32)
+    assert params["bias"] == jax.ShapeDtypeStruct((4,), jnp.float32)
+
+
+def test_eval_shape_takes_a_module_argument_and_leaves_it_alone():
+    lin = brainstate.nn.Linear(3, 4)
+    before = jax.tree.map(np.asarray, lin.weight.value)
+    out = eval_shape(lambda m, x: m(x), lin, jnp.ones((2, 3)))
+    assert out == jax.ShapeDtypeStruct((2, 4), jnp.float32)
+    jax.tree.map(np.testing.assert_array_equal, lin.weight.value, before)
+    assert isinstance(lin.weight.value["weight"], jax.Array)

@@ -62,12 +62,14 @@ def test_jaxpr_layout_is_args_then_states():
     assert_allclose(new_states[0], w.value) and assert_allclose(new_states[1], np.full(3, 2.0))
 
 
-def test_jaxpr_call_returns_every_state_and_changes_nothing():
+def test_jaxpr_call_returns_the_written_states_and_changes_nothing():
     w, h, step = _model()
     sf = T.StatefulFunction(step)
     new, out = sf.jaxpr_call([w.value, h.value], jnp.ones(3))
     assert float(out) == 6.0
-    assert_allclose(new[1], np.full(3, 2.0)) and assert_allclose(new[0], w.value)
+    assert new[0] is None and assert_allclose(new[1], np.full(3, 2.0)) is None  # w only read: None
+    every, _ = T.StatefulFunction(step, return_only_write=False).jaxpr_call([w.value, h.value], jnp.ones(3))
+    assert_allclose(every[0], w.value) and assert_allclose(every[1], np.full(3, 2.0))
     assert_allclose(h.value, np.zeros(3))
     assert float(sf.jaxpr_call_auto(jnp.ones(3))) == 6.0
     assert_allclose(h.value, np.full(3, 2.0))

@@ -527,3 +527,24 @@ def test_inner_transform_inside_vmap_sees_one_lane():
     sums = bs.transform.vmap(lambda: bs.transform.jit(loss)(), in_states=[w])()
     np.testing.assert_allclose(sums, jax.vmap(lambda wi: jnp.sum((x + wi) ** 2))(jnp.arange(6.0).reshape(3, 2)),
                                rtol=1e-6)
+
+
+def test_vmap_splits_a_single_key_stream_declared_in_in_states():
+    # the usual idiom: every state of a module declared, a RandomState among them
+    class Noisy(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rng = bs.random.RandomState(0)
+            self.h = bs.HiddenState(jnp.zeros((3, 2)))
+
+        def __call__(self, x):
+            self.h.value = self.h.value + x * self.rng.rand(2)
+            return self.h.value
+
+    m = Noisy()
+    key = m.rng.value
+    out = vmap(m, in_states=m.states(), out_states=m.states())(jnp.ones((3, 2)))
+    assert out.shape == (3, 2) and m.h.value.shape == (3, 2)
+    assert len({tuple(np.round(np.asarray(row), 6)) for row in out}) == 3  # each lane its own draws
+    assert np.all((np.asarray(out) >= 0) & (np.asarray(out) < 1))
+    assert m.rng.value.shape == key.shape and not np.array_equal(m.rng.value, key)  # one key, advanced
