@@ -5,7 +5,7 @@ Used for lazy initialisation and for batching the states a function creates
 """
 
 import contextlib
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Set
 
 from ._state import State
 from ._trace import new_state_listeners
@@ -14,31 +14,61 @@ __all__ = ["catch_new_states", "NewStateCatcher"]
 
 
 class NewStateCatcher:
-    """The states created inside a `catch_new_states` block, in creation order."""
+    """The states created inside a `catch_new_states` block, in creation order, each once.
+
+    Also a small sequence: `len`, iteration, indexing, `states` (the list itself), `state_ids`,
+    `values`, and `append`/`remove`/`clear` for adjusting what a block caught.
+    """
 
     def __init__(self, state_tag=None, exclude=None):
         self.state_tag = state_tag
         self._exclude = exclude
-        self._states: List[State] = []
+        self.states: List[State] = []
+        self.state_ids: Set[int] = set()
 
     def __call__(self, state: State) -> None:
-        if self._exclude is not None and self._exclude((), state):
+        self.append(state)
+
+    def append(self, state: State) -> None:
+        """Catch `state` (unless excluded or already caught), tagging it with `state_tag`."""
+        if (self._exclude is not None and self._exclude((), state)) or id(state) in self.state_ids:
             return
         if self.state_tag is not None:
             state.add_tag(self.state_tag)
-        self._states.append(state)
+        self.state_ids.add(id(state))
+        self.states.append(state)
+
+    def remove(self, state: State) -> None:
+        """Forget `state` (ValueError if it was not caught)."""
+        self.states.remove(state)
+        self.state_ids.discard(id(state))
+
+    def clear(self) -> None:
+        self.states.clear()
+        self.state_ids.clear()
 
     def get_states(self) -> List[State]:
-        return list(self._states)
+        return list(self.states)
 
     def get_state_values(self) -> list:
-        return [s.value for s in self._states]
+        return [s.value for s in self.states]
+
+    @property
+    def values(self) -> list:
+        return self.get_state_values()
+
+    def get_by_tag(self, tag: str) -> List[State]:
+        """The caught states carrying `tag`."""
+        return [s for s in self.states if tag in (getattr(s, "tag", None) or ())]
 
     def __iter__(self):
-        return iter(self._states)
+        return iter(self.states)
 
     def __len__(self) -> int:
-        return len(self._states)
+        return len(self.states)
+
+    def __getitem__(self, index):
+        return self.states[index]
 
 
 @contextlib.contextmanager

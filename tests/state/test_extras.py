@@ -133,3 +133,18 @@ def test_state_replace_keeps_or_changes_value_and_metadata():
     assert s.replace(other) is other
     with pytest.raises(ValueError, match="can only be replaced by one of its own kind"):
         s.replace(bs.State(jnp.zeros(1)))
+
+
+def test_catcher_is_a_small_sequence_of_the_new_states():
+    with bs.catch_new_states("init", state_to_exclude=bs.ParamState) as catcher:
+        a = bs.State(jnp.zeros(2))
+        bs.ParamState(jnp.ones(1))  # excluded
+        b = bs.ShortTermState(jnp.ones(3))
+    assert catcher.states == [a, b] and catcher[1] is b and len(catcher) == 2
+    assert catcher.state_ids == {id(a), id(b)} and catcher.get_by_tag("init") == [a, b]
+    assert [v.shape for v in catcher.values] == [(2,), (3,)]
+    catcher.append(a)  # already caught: once only
+    catcher.remove(a)
+    assert catcher.states == [b] and id(a) not in catcher.state_ids
+    catcher.clear()
+    assert len(catcher) == 0 and list(catcher) == []
