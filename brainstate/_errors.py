@@ -2,14 +2,17 @@
 
 Every message names the state (its name or graph path) or the argument, says why the operation
 is not allowed, and how to fix it. `BrainStateError` is the common base so user code can catch
-all of them at once.
+all of them at once. It is also a `ValueError`: where the reference release raised a plain
+`ValueError` (a grad state the function never reads, a State passed as a jit argument, a loop
+condition that writes a state), we raise a `BrainStateError` with a clearer message, and
+`except ValueError:` keeps working.
 """
 
 __all__ = ["BrainStateError", "TraceContextError", "BatchAxisError"]
 
 
-class BrainStateError(Exception):
-    """Base class of every BrainState-specific error."""
+class BrainStateError(ValueError):
+    """Base class of every BrainState-specific error (a `ValueError`, see the module docstring)."""
 
 
 class TraceContextError(BrainStateError):

@@ -56,7 +56,8 @@ def call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Opti
     Args:
       target: the model (its root is included if it is a Module).
       fn_name: the method name.
-      args, kwargs: passed to every call.
+      args, kwargs: passed to every call; `args` a tuple of positional arguments, anything
+        else one argument (`call_all_fns(net, 'reset_state', 8)`).
       node_to_exclude: a filter; matching modules are skipped.
       fn_if_not_exist: `'raise'`, `'pass'`/`'none'` (skip) or `'warn'` for modules lacking it.
 
@@ -80,6 +81,8 @@ def call_all_fns(target: T, fn_name: str, args: Sequence[Any] = (), kwargs: Opti
             f"call_all_fns: fn_if_not_exist must be 'raise', 'pass', 'none' or 'warn', got "
             f"{fn_if_not_exist!r}.")
     kwargs = dict(kwargs or {})
+    if not isinstance(args, tuple):
+        args = (args,)  # one argument given bare (a list too is one argument), as the reference reads it
     items = list(graph.nodes(target, Module).items())  # children before parents
     if node_to_exclude is not None:
         excluded = to_predicate(node_to_exclude)

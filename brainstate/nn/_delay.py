@@ -29,6 +29,7 @@ Invariants:
   on read.
 """
 
+import inspect
 import math
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
@@ -61,10 +62,11 @@ class Delay(Module):
         Quantities (whose units are kept). None for a subclass that fills it in later.
       time: the longest delay to support (in the unit of `dt`); entries may extend it.
       init: the value before the first update: None (zeros), a scalar or array broadcast to
-        each leaf, or a function `shape -> array`.
+        each leaf, or a function `shape -> array` (called with `dtype=` too if it takes it).
       entries: `{name: time}` or `{name: (time, *indices)}` to register at construction.
       interpolation: how delays that are not a whole number of steps are read: the name of a
-        method in `InterpolationRegistry` (`'linear'`, `'nearest'`, `'cubic'`, `'hermite'`,
+        method in `InterpolationRegistry` (with `'nearest'`/`'round'`, a registered delay is
+        rounded up to whole steps when registered, as the reference release does) (`'linear'`, `'nearest'`, `'cubic'`, `'hermite'`,
         `'polynomial2'`, `'polynomial3'`, aliases `'linear_interp'`, `'round'`) or a callable
         `fn(history, indices, float_idx, max_length)`. Default: `interp_method`.
       take_aware_unit: accepted for compatibility; units are always kept.
@@ -191,6 +193,10 @@ class Delay(Module):
             raise TypeError(f"{self._label()}.register_delay needs a delay time (None for no delay).")
         time, indices = time_and_idx[0], tuple(time_and_idx[1:])
         steps = np.zeros(()) if time is None else self._steps(time)
+        if time is not None and self._reads_whole_steps():
+            # Read without interpolating: a delay is a whole number of steps, never shorter than
+            # asked (0.21 ms at dt = 0.1 ms is 3 steps), as the reference release registers it.
+            steps = np.ceil(np.asarray(steps) - 1e-6).astype(np.int32)
         if time is not None and float(np.max(steps)) >= self._max_steps:
             self._max_steps = float(np.max(steps))
             self.max_time = time if np.ndim(steps) == 0 else time[int(np.argmax(steps))]
@@ -204,6 +210,10 @@ class Delay(Module):
                     f"`init_state()` again after registering.")
             self.max_length = needed
         return (steps,) + indices
+
+    def _reads_whole_steps(self) -> bool:
+        method = self.interpolation
+        return (method if callable(method) else InterpolationRegistry.get(method)) is _NEAREST
 
     def register_entry(self, entry: str, *time_and_idx: Any) -> Tuple:
         """Register the named delay `entry` (read it with `at(entry)`); return its info.
@@ -227,7 +237,7 @@ class Delay(Module):
         if init is None:
             return jnp.zeros(shape, dtype)
         if callable(init):
-            return jnp.asarray(init(shape), dtype)
+            return jnp.asarray(init(shape, dtype=dtype) if _takes_dtype(init) else init(shape), dtype)
         return jnp.broadcast_to(jnp.asarray(split(init)[0], dtype), shape)
 
     def _value_info(self) -> _Info:
@@ -400,6 +410,15 @@ class DelayAccess(Node):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.delay.at(self._delay_entry)
+
+
+def _takes_dtype(fn: Callable) -> bool:
+    """Whether `fn` accepts a `dtype` keyword (braintools initialisers, `lambda shape, dtype: ...`)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "dtype" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 class StateWithDelay(Delay):

@@ -153,4 +153,4 @@ def fwd_grad(func: Any = MISSING, grad_states=None, argnums=None, return_value: 
     check_keywords("fwd_grad", kwargs)
     transform = _fwd_grad_transform(tangent_size, drct_der_clip, key)
     transform.__name__ = "fwd_grad"
-    return _make(transform, func, grad_states, argnums, return_value, has_aux, True, {})
+    return _make(transform, func, grad_states, argnums, return_value, has_aux, True, {}, {})

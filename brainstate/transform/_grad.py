@@ -27,7 +27,7 @@ from ._stateful import StatefulFunction
 
 __all__ = ["GradientTransform", "grad", "vector_grad", "jacrev", "jacfwd", "jacobian", "hessian"]
 
-# Keywords the reference release accepted through `**kwargs`; they change nothing here.
+# Keywords the reference release accepted through `**kwargs` (besides those the signatures name).
 _COMPAT_KEYWORDS = frozenset({"debug_nan"})
 
 
@@ -92,7 +92,8 @@ class GradientTransform:
       has_aux: the function returns `(value, aux)`.
       transform_params: extra keyword arguments for `transform`.
       check_states: raise if a grad state is not read by the function.
-      debug_nan: accepted for compatibility.
+      debug_nan: if a gradient (or the value) holds a NaN/Inf, raise a report naming the
+        primitive that produced it (`debug_nan`): eagerly, or when the compiled call runs.
     """
 
     def __init__(self, target: Callable, transform: Callable, grad_states=None, argnums=None,
@@ -112,6 +113,7 @@ class GradientTransform:
         self.has_aux = bool(has_aux)
         self.transform_params = dict(transform_params or {})
         self.check_states = check_states
+        self.debug_nan = bool(debug_nan)
         self.stateful_fun = StatefulFunction(target, name=getattr(target, "__name__", None))
 
     def _check_dtypes(self) -> None:
@@ -137,6 +139,24 @@ class GradientTransform:
                     f"check_states=False if a zero gradient is what you want.")
 
     def __call__(self, *args, **kwargs):
+        result = self._compute(*args, **kwargs)
+        if self.debug_nan:
+            self._inspect_nan(result, args, kwargs)
+        return result
+
+    def _inspect_nan(self, result, args, kwargs) -> None:
+        """Replay the computation (`debug_nan`) if a gradient or the value is not finite."""
+        from ._debug_nan import debug_nan_if  # the IR tools load on first use
+
+        leaves = [x for x in jax.tree_util.tree_leaves(result)
+                  if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
+        if not leaves:
+            return
+        has_nan = jnp.any(jnp.stack([jnp.any(~jnp.isfinite(x)) for x in leaves]))
+        debug_nan_if(has_nan, lambda *a: self._compute(*a, **kwargs), *args,
+                     phase=self.transform.__name__)
+
+    def _compute(self, *args, **kwargs):
         n = len(args)
         for i in self.argnums:
             if not -n <= i < n:
@@ -219,11 +239,11 @@ def _unit_aware(name: str, transform: Callable, unit_aware: bool) -> Callable:
 _UNITLESS = frozenset({jax.grad})
 
 
-def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states, params):
+def _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states, params, kwargs):
     def build(f):
         return GradientTransform(f, transform, grad_states=grad_states, argnums=argnums,
                                  return_value=return_value, has_aux=bool(has_aux), transform_params=params,
-                                 check_states=check_states)
+                                 check_states=check_states, debug_nan=bool(kwargs.get("debug_nan", False)))
 
     return build if isinstance(fun, Missing) else build(fun)
 
@@ -246,7 +266,7 @@ def grad(fun: Any = MISSING, grad_states=None, argnums=None, holomorphic: Option
     check_keywords("grad", kwargs)
     transform = _unit_aware("grad", jax.grad, unit_aware)
     return _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states,
-                 dict(holomorphic=bool(holomorphic), allow_int=bool(allow_int)))
+                 dict(holomorphic=bool(holomorphic), allow_int=bool(allow_int)), kwargs)
 
 
 def vector_grad(func: Any = MISSING, grad_states=None, argnums=None, return_value: bool = False,
@@ -254,7 +274,7 @@ def vector_grad(func: Any = MISSING, grad_states=None, argnums=None, return_valu
     """Gradient of a vector-valued function with an all-ones cotangent (sum of per-element gradients)."""
     check_keywords("vector_grad", kwargs)
     transform = _unit_aware("vector_grad", _vector_grad_transform, unit_aware)
-    return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states, {})
+    return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states, {}, kwargs)
 
 
 def jacrev(fun: Callable, grad_states=None, argnums=None, has_aux: Optional[bool] = None, return_value: bool = False,
@@ -264,7 +284,7 @@ def jacrev(fun: Callable, grad_states=None, argnums=None, has_aux: Optional[bool
     check_keywords("jacrev", kwargs)
     transform = _unit_aware("jacrev", jax.jacrev, unit_aware)
     return _make(transform, fun, grad_states, argnums, return_value, has_aux, check_states,
-                 dict(holomorphic=holomorphic, allow_int=allow_int))
+                 dict(holomorphic=holomorphic, allow_int=allow_int), kwargs)
 
 
 def jacfwd(func: Callable, grad_states=None, argnums=None, has_aux: Optional[bool] = None, return_value: bool = False,
@@ -273,7 +293,7 @@ def jacfwd(func: Callable, grad_states=None, argnums=None, has_aux: Optional[boo
     check_keywords("jacfwd", kwargs)
     transform = _unit_aware("jacfwd", jax.jacfwd, unit_aware)
     return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states,
-                 dict(holomorphic=holomorphic))
+                 dict(holomorphic=holomorphic), kwargs)
 
 
 jacobian = jacrev
@@ -285,4 +305,4 @@ def hessian(func: Callable, grad_states=None, argnums=None, return_value: bool =
     check_keywords("hessian", kwargs)
     transform = _unit_aware("hessian", jax.hessian, unit_aware)
     return _make(transform, func, grad_states, argnums, return_value, has_aux, check_states,
-                 dict(holomorphic=holomorphic))
+                 dict(holomorphic=holomorphic), kwargs)

@@ -173,6 +173,7 @@ class JittedFunction:
         self._retraces: List[str] = []
         self._warned = False
         self._lock = threading.RLock()
+        self._pinned = threading.local()  # `.found`: the discovery a retry of this call must reuse
         self._entries: Dict[int, _Entry] = {}
         self._entry = _Entry(-1, ())  # epoch -1: the first call selects a real entry
         self._last_fp: Optional[tuple] = None
@@ -232,9 +233,11 @@ class JittedFunction:
             for i, v in zip(donated_idx, donated_values):
                 values[i] = v
             self._on_trace(entry, signatures, values, args, kwargs)
-            if sf.structure()[0] != entry.fp_id:
-                raise _Reselect()
-            found = sf.discover(*args, **kwargs)
+            found = getattr(self._pinned, "found", None)
+            if found is None:  # (else: this call's first trace ran the function; reuse it, see `_failed`)
+                if sf.structure()[0] != entry.fp_id:
+                    raise _Reselect()
+                found = sf.discover(*args, **kwargs)
             have = set(map(id, entry.states))
             writes = set(map(id, entry.write_states))
             if (not all(id(s) in have for s in found.states)
@@ -367,12 +370,36 @@ class JittedFunction:
         """A call whose trace found more states (`_Grow`), another graph (`_Reselect`), or bad arguments."""
         if isinstance(err, _Grow):
             self._grow(entry, err.found)
+            grown = self._entries.get(entry.fp_id)
+            if grown is not None and grown is not entry:
+                return self._run_pinned(grown, err.found, args, kwargs)
         elif isinstance(err, _Reselect):
             self._select()
         else:
             check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
             raise err
         return JittedFunction.__call__(self, *args, **kwargs)
+
+    def _run_pinned(self, entry: _Entry, found, args: tuple, kwargs: dict):
+        """Finish a call whose trace ran the function and found states its entry lacked.
+
+        `entry` was grown to thread them; its new program is traced with that same discovery,
+        not a new one: the function runs once per trace even when it changes the graph while
+        traced (`init_all_states` inside the compiled function, `self.n += 1`), which would
+        otherwise select another entry and run it again, without end. The next call sees the
+        changed graph and selects (or traces) the entry for it, as the eager call would.
+        """
+        self._pinned.found = found
+        try:
+            program = entry.jitted if entry.plain else self._program(entry)
+            kept, start = _commit.read_values(entry.kept)
+            donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
+            written, out = program(kept, donated, *args, **kwargs)
+        finally:
+            self._pinned.found = None
+        if not written:
+            return out
+        return self._commit_general(entry, written, out, start, args, kwargs)
 
     @staticmethod
     def _moved(entry: _Entry) -> bool:
@@ -395,6 +422,9 @@ class JittedFunction:
                                        *args, **kwargs)
             except _Grow as grow:
                 self._grow(entry, grow.found)
+                grown = self._entries.get(entry.fp_id)
+                if grown is not None and grown is not entry:
+                    return self._traced_pinned(grown, grow.found, args, kwargs)
                 continue
             except _Reselect:
                 self._select()
@@ -403,6 +433,23 @@ class JittedFunction:
                 state._write(value, restore=restored)
             return out
         raise self._unsettled()
+
+    def _traced_pinned(self, entry: _Entry, found, args: tuple, kwargs: dict):
+        """`_run_pinned` inside another transform (reads and writes through its trace)."""
+        self._pinned.found = found
+        try:
+            program = self._program(entry)
+            for key in entry.env_keys:
+                _environ_read(key)
+            values = {id(s): s.value for s in entry.states}
+            written, out = program([values[id(s)] for s in entry.kept],
+                                   [values[id(s)] for s in entry.donated] if entry.donated else (),
+                                   *args, **kwargs)
+        finally:
+            self._pinned.found = None
+        for state, value, restored in zip(entry.write_states, written, entry.restored):
+            state._write(value, restore=restored)
+        return out
 
     def _unsettled(self) -> BrainStateError:
         return BrainStateError(

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from .._errors import BatchAxisError
+from .._errors import BatchAxisError, BrainStateError
 from .._state import State
 from ._stateful import StatefulFunction, check_no_state_args, run_fed
 
@@ -145,6 +145,8 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
             try:
                 return jax.shard_map(body, mesh=mesh, in_specs=(s_in, specs), out_specs=(s_out, out_specs),
                                      check_vma=check_vma)(vals, placed)
+            except BrainStateError:
+                raise  # the function's own error (also a ValueError): not about output specs
             except ValueError as err:
                 for k, state in enumerate(found.write_states):
                     def only(vals, a, k=k):
@@ -153,6 +155,8 @@ def shard_map(fun: Callable, mesh: Mesh, in_specs: Any, out_specs: Any, *, state
                     try:
                         jax.eval_shape(jax.shard_map(only, mesh=mesh, in_specs=(s_in, specs), out_specs=s_out[k],
                                                      check_vma=check_vma), vals, placed)
+                    except BrainStateError:
+                        raise
                     except ValueError:
                         raise BatchAxisError(
                             f"{state._label()} was written inside shard_map with a value that differs "

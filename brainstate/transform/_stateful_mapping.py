@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequ
 import jax
 import numpy as np
 
-from .._errors import BatchAxisError
+from .._errors import BatchAxisError, BrainStateError
 from .._state import State
 from ..util._filters import to_predicate
 from ._stateful import StatefulFunction, check_no_state_args
@@ -394,6 +394,8 @@ class StatefulMapping:
                 if self._cacheable:
                     self._cache[key] = entry
             written, out = entry[1](*inputs)
+        except BrainStateError:
+            raise  # the function's own error (also a ValueError): not about batched writes
         except ValueError as err:
             self._cache.pop(key, None)
             batched = self._find_batched(lambda out_w: self._mapped(jax.vmap, pure, call, in_ax, out_w, n),

@@ -54,13 +54,44 @@ def test_buffer_length_is_one_more_than_the_longest_delay():
     assert delay.max_length == 5
 
 
-def test_nearest_interpolation_rounds():
+@pytest.mark.parametrize("time, steps", [(2.4, 3), (2.5, 3), (2.1, 3), (2.0, 2), (3.0, 3), (11.0, 11)])
+def test_nearest_interpolation_registers_whole_steps_rounded_up(time, steps):
+    # as the reference registers a delay: never shorter than asked (float noise aside: 1.1 / 0.1)
     with bs.environ.context(dt=DT):
-        delay = bs.nn.Delay(jnp.zeros(2), entries={"x": 2.4 * DT}, interpolation="nearest", init=INIT)
+        delay = bs.nn.Delay(jnp.zeros(2), entries={"x": time * DT}, interpolation="nearest", init=INIT)
     delay.init_state()
+    assert delay.max_length == steps + 1
     xs = _signal()
     out = _run(delay, xs, lambda: delay.at("x"))
-    assert_allclose(np.asarray(out), _delayed(xs, 2))
+    assert_allclose(np.asarray(out), _delayed(xs, steps))
+
+
+def test_prefetch_delay_reads_whole_steps_rounded_up():
+    class Counter(bs.nn.Dynamics):
+        def init_state(self, *args, **kwargs):
+            self.x = bs.HiddenState(jnp.zeros(2))
+
+        def update(self):
+            self.x.value = self.x.value + 1.0
+
+    with bs.environ.context(dt=DT):
+        c = Counter(2)
+        read = c.prefetch_delay("x", 0.21)
+        bs.nn.init_all_states(c)
+        seen = []
+        for _ in range(6):
+            c()  # the update, then the recorded history
+            seen.append(float(read()[0]))
+    assert seen == [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]  # three steps back (0.21 / 0.1 rounded up)
+
+
+def test_init_function_gets_the_dtype_when_it_takes_one():
+    with bs.environ.context(dt=DT):
+        d = bs.nn.Delay(jnp.zeros(2), time=0.5, init=lambda shape, dtype: jnp.full(shape, 7.0, dtype))
+        d.init_state()
+        plain = bs.nn.Delay(jnp.zeros(2), time=0.5, init=lambda shape: jnp.full(shape, 3.0))
+        plain.init_state()
+    assert_allclose(d.retrieve_at_step(2), [7.0, 7.0]) and assert_allclose(plain.retrieve_at_step(2), [3.0, 3.0])
 
 
 def test_retrieve_at_step_zero_is_the_newest_value():

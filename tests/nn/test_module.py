@@ -373,3 +373,16 @@ def test_state_trees_snapshots_by_attribute_and_filter():
     assert list(params) == ["linear"] and list(hidden) == ["h"]
     net.h.value = jnp.ones(2)  # a snapshot: it does not follow the live state
     np.testing.assert_allclose(tree.h.value, np.zeros(2))
+
+
+def test_call_all_fns_takes_a_bare_argument_as_one_argument():
+    got = []
+
+    class Cell(nn.Module):
+        def reset_state(self, batch_size=None):
+            got.append(batch_size)
+
+    nn.call_all_fns(Cell(), "reset_state", 7)
+    nn.call_all_fns(Cell(), "reset_state", [1, 2])  # a list is one argument too
+    nn.call_all_fns(Cell(), "reset_state", (3,))
+    assert got == [7, [1, 2], 3]

@@ -210,20 +210,38 @@ def test_pure_function_needs_every_touched_state():
         found.pure(states=[])
 
 
-def test_a_nested_jit_whose_states_keep_changing_is_refused_not_recursed():
+def test_a_nested_jit_that_picks_another_state_each_trace_runs_once_per_call():
     pool = [bs.State(jnp.array(float(i))) for i in range(40)]
     picked = iter(range(40))
 
     def outer(x):
         @bs.transform.jit
         def inner(y):  # closes over the outer tracer `x`: its discovery cannot be cached
-            return y + x + pool[next(picked)].value  # another state on every trace: never settles
+            return y + x + pool[next(picked)].value  # another state on every trace
 
         return inner(x) * 2.0
 
+    # The first trace of `inner` finds a state its entry lacks; the grown entry reuses that
+    # trace instead of running the function again (which would pick yet another state).
+    assert float(bs.transform.jit(outer)(1.0)) == (1.0 + 1.0 + 0.0) * 2.0
+    assert next(picked) == 1
+
+
+def test_a_nested_jit_whose_graph_keeps_changing_is_refused_not_recursed(monkeypatch):
+    # As if another thread changed the model between every selection and trace: bounded rounds.
+    import itertools
+
+    s = bs.State(jnp.array(1.0))
+
+    @bs.transform.jit
+    def inner(y):
+        return y + s.value
+
+    ids = itertools.count()
+    monkeypatch.setattr(inner.stateful_fun, "structure", lambda: (next(ids), ()))
     with pytest.raises(bs.BrainStateError, match=r"jit\(inner\): the states the function uses keep changing: "
                                                  r"each of 8 traces in a row"):
-        bs.transform.jit(outer)(1.0)
+        bs.transform.jit(lambda x: inner(x) * 2.0)(1.0)
 
 
 @pytest.mark.parametrize("under", ["jit", "cond"])

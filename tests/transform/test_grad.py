@@ -212,3 +212,22 @@ def test_grads_of_module_states_come_back_in_a_plain_dict_keyed_by_path():
     values = {k: v.value for k, v in params.items()}
     summed = jax.tree.map(lambda a, b: a + b, values, grads)  # the same tree as the values
     assert_allclose(summed[("weight",)]["weight"], np.full((2, 3), 2.0))
+
+
+def test_debug_nan_reports_the_primitive_that_made_a_nan_gradient():
+    w = bs.ParamState(jnp.array([1.0, 2.0]))
+    bad = bs.transform.grad(lambda: jnp.sqrt(w.value - 1.5).sum(), w, debug_nan=True)
+    with pytest.raises(RuntimeError, match=r"\[grad\] NaN/Inf.*\n.*Introduced by primitive `sqrt`"):
+        bad()
+    with pytest.raises(Exception, match="Introduced by primitive `sqrt`"):  # when the compiled call runs
+        jax.block_until_ready(bs.transform.jit(bad)())
+    fine = bs.transform.grad(lambda: jnp.sqrt(w.value + 1.0).sum(), w, debug_nan=True)()
+    np.testing.assert_allclose(fine, 0.5 / np.sqrt([2.0, 3.0]), rtol=1e-6)
+    assert bs.transform.vector_grad(lambda: jnp.sqrt(w.value + 1.0), w, debug_nan=True)().shape == (2,)
+
+
+def test_brainstate_errors_are_value_errors_where_the_reference_raised_value_error():
+    w, v = bs.ParamState(jnp.ones(2)), bs.ParamState(jnp.ones(2))
+    with pytest.raises(ValueError, match="never reads it"):
+        bs.transform.grad(lambda: w.value.sum(), grad_states=[v])()
+    assert issubclass(bs.BrainStateError, ValueError)

@@ -221,6 +221,52 @@ def test_setattr_at_trace_time_retraces_once_then_settles():
     assert counted.count == 2
 
 
+@pytest.mark.parametrize("change", ["counter", "tracer", "new_state", "list"])
+def test_a_function_that_changes_the_graph_while_traced_runs_once_per_trace(change):
+    # Each trace changes the model (as `init_all_states` inside the step does): every call
+    # sees a new graph and traces again, as the eager call would run again, but one call never
+    # loops (it used to recurse without end: RecursionError) and runs the function once.
+    class Net(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = bs.ParamState(jnp.ones(3))
+            self.n = 0
+
+        def update(self, x):
+            y = self.w.value * x
+            if change == "counter":
+                self.n += 1
+            elif change == "tracer":
+                self.last = y
+            elif change == "new_state":
+                self.s = bs.ShortTermState(jnp.zeros(3))
+            else:
+                self.hist = getattr(self, "hist", []) + [1]
+            return y.sum()
+
+    m = Net()
+    counted = TraceCounter(lambda x: m(x))
+    f = bs.transform.jit(counted)
+    assert [float(f(jnp.full(3, float(i)))) for i in range(3)] == [0.0, 3.0, 6.0]
+    assert counted.count <= 3
+    if change == "counter":
+        assert m.n == counted.count
+
+
+def test_init_all_states_inside_the_compiled_step_equals_the_eager_step():
+    bs.random.seed(1)
+    cell = bs.nn.GRUCell(3, 5)
+
+    def run(x):
+        bs.nn.init_all_states(cell, 4)
+        return cell(x).sum()
+
+    compiled = bs.transform.jit(run)
+    for i in range(3):
+        x = jnp.full((4, 3), 0.5 * i)
+        assert_allclose(compiled(x), run(x), rtol=1e-5, atol=1e-6)
+
+
 def test_lazy_attribute_set_at_trace_time_takes_the_eager_branch_next():
     class Lazy(bs.nn.Module):
         def update(self, x):
