@@ -345,7 +345,10 @@ class StatefulMapping:
             if self._own_stream(s) and id(s) in written_ids:
                 if _single_key(vals[i]):
                     keys = jax.random.split(vals[i], n + 1)
-                    advanced[id(s)], vals[i] = keys[0], keys[1:]
+                    # The stream is left where the reference release leaves it (its n lane keys,
+                    # then one more split whose fresh key becomes the stream), so a seeded script
+                    # draws the same numbers after a vmap on either package.
+                    advanced[id(s)], vals[i] = jax.random.split(keys[0])[1], keys[1:]
                 in_ax[i] = 0  # one key per lane (a stream holding one key per lane is mapped as is)
             elif self._auto_fed(s, vals[i], n):
                 in_ax[i] = 0  # a read-modify-write buffer that already carries the mapped axis

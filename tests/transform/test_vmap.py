@@ -548,3 +548,17 @@ def test_vmap_splits_a_single_key_stream_declared_in_in_states():
     assert len({tuple(np.round(np.asarray(row), 6)) for row in out}) == 3  # each lane its own draws
     assert np.all((np.asarray(out) >= 0) & (np.asarray(out) < 1))
     assert m.rng.value.shape == key.shape and not np.array_equal(m.rng.value, key)  # one key, advanced
+
+
+@pytest.mark.parametrize("mapping", [vmap, vmap2])
+def test_the_default_stream_after_a_vmap_is_where_the_reference_leaves_it(mapping):
+    # its n lane keys (split_key(n)), then one more split whose fresh key becomes the stream
+    bs.random.seed(5)
+    lane_keys = bs.random.split_key(4)
+    bs.random.DEFAULT.value = bs.random.split_key()
+    expected_next = np.asarray(bs.random.rand(2))
+    assert lane_keys.shape == (4,)
+    bs.random.seed(5)
+    lanes = mapping(lambda i: bs.random.rand())(jnp.arange(4))
+    assert_allclose(np.asarray(bs.random.rand(2)), expected_next)
+    assert lanes.shape == (4,) and len(set(np.asarray(lanes).tolist())) == 4
