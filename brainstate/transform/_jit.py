@@ -26,6 +26,7 @@ then reused for their new values, which saves memory, but any array the user kep
 state's earlier `.value` becomes invalid after the call.
 """
 
+import contextlib
 import functools
 import inspect
 import threading
@@ -348,17 +349,33 @@ class JittedFunction:
         """Every call the fast path does not take."""
         if _trace_local.stack:
             return self._call_traced(args, kwargs)
-        entry = self._current()
+        return self._run_entry(self._current(), args, kwargs)
+
+    def _run_entry(self, entry: _Entry, args: tuple, kwargs: dict, pinned=None):
+        """Read the entry's states, run its program and store what it wrote.
+
+        `pinned`: the discovery a new trace of the program must reuse instead of running the
+        function again (see `_failed`); it applies to this program call only.
+        """
         program = entry.jitted if entry.plain else self._program(entry)
         kept, start = _commit.read_values(entry.kept)
         donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
         try:
-            written, out = program(kept, donated, *args, **kwargs)
+            with self._pin(pinned):
+                written, out = program(kept, donated, *args, **kwargs)
         except (_Grow, _Reselect, TypeError) as err:
             return self._failed(err, entry, args, kwargs)
         if not written:
             return out
         return self._commit_general(entry, written, out, start, args, kwargs)
+
+    @contextlib.contextmanager
+    def _pin(self, found):
+        self._pinned.found = found
+        try:
+            yield
+        finally:
+            self._pinned.found = None
 
     def _commit_general(self, entry: _Entry, written, out, start: int, args: tuple, kwargs: dict):
         if not _commit.commit(entry.write_states, written, entry.restored, start):
@@ -372,34 +389,17 @@ class JittedFunction:
             self._grow(entry, err.found)
             grown = self._entries.get(entry.fp_id)
             if grown is not None and grown is not entry:
-                return self._run_pinned(grown, err.found, args, kwargs)
+                # Finish on the trace that just ran the function: a function that changes the
+                # graph while traced (`init_all_states` in the step, `self.n += 1`) would
+                # otherwise select another entry and run again, without end. The next call sees
+                # the changed graph and selects (or traces) the entry for it, as eager would.
+                return self._run_entry(grown, args, kwargs, pinned=err.found)
         elif isinstance(err, _Reselect):
             self._select()
         else:
             check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
             raise err
         return JittedFunction.__call__(self, *args, **kwargs)
-
-    def _run_pinned(self, entry: _Entry, found, args: tuple, kwargs: dict):
-        """Finish a call whose trace ran the function and found states its entry lacked.
-
-        `entry` was grown to thread them; its new program is traced with that same discovery,
-        not a new one: the function runs once per trace even when it changes the graph while
-        traced (`init_all_states` inside the compiled function, `self.n += 1`), which would
-        otherwise select another entry and run it again, without end. The next call sees the
-        changed graph and selects (or traces) the entry for it, as the eager call would.
-        """
-        self._pinned.found = found
-        try:
-            program = entry.jitted if entry.plain else self._program(entry)
-            kept, start = _commit.read_values(entry.kept)
-            donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
-            written, out = program(kept, donated, *args, **kwargs)
-        finally:
-            self._pinned.found = None
-        if not written:
-            return out
-        return self._commit_general(entry, written, out, start, args, kwargs)
 
     @staticmethod
     def _moved(entry: _Entry) -> bool:
@@ -412,41 +412,27 @@ class JittedFunction:
         check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
         for _ in range(_MAX_ROUNDS):
             entry = self._current()
-            program = self._program(entry)
-            for key in entry.env_keys:
-                _environ_read(key)
-            values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
             try:
-                written, out = program([values[id(s)] for s in entry.kept],
-                                       [values[id(s)] for s in entry.donated] if entry.donated else (),
-                                       *args, **kwargs)
+                return self._traced_entry(entry, args, kwargs)
             except _Grow as grow:
                 self._grow(entry, grow.found)
                 grown = self._entries.get(entry.fp_id)
                 if grown is not None and grown is not entry:
-                    return self._traced_pinned(grown, grow.found, args, kwargs)
-                continue
+                    return self._traced_entry(grown, args, kwargs, grow.found)  # see `_failed`
             except _Reselect:
                 self._select()
-                continue
-            for state, value, restored in zip(entry.write_states, written, entry.restored):
-                state._write(value, restore=restored)
-            return out
         raise self._unsettled()
 
-    def _traced_pinned(self, entry: _Entry, found, args: tuple, kwargs: dict):
-        """`_run_pinned` inside another transform (reads and writes through its trace)."""
-        self._pinned.found = found
-        try:
-            program = self._program(entry)
-            for key in entry.env_keys:
-                _environ_read(key)
-            values = {id(s): s.value for s in entry.states}
+    def _traced_entry(self, entry: _Entry, args: tuple, kwargs: dict, pinned=None):
+        """`_run_entry` inside another transform: values read from and written to its trace."""
+        program = self._program(entry)
+        for key in entry.env_keys:
+            _environ_read(key)
+        values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
+        with self._pin(pinned):
             written, out = program([values[id(s)] for s in entry.kept],
                                    [values[id(s)] for s in entry.donated] if entry.donated else (),
                                    *args, **kwargs)
-        finally:
-            self._pinned.found = None
         for state, value, restored in zip(entry.write_states, written, entry.restored):
             state._write(value, restore=restored)
         return out
