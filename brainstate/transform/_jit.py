@@ -71,7 +71,7 @@ class _Entry:
     """One compiled program for one structure of the reached graph."""
 
     __slots__ = ("states", "write_states", "kept", "donated", "restored", "restored_any", "env_keys", "jitted",
-                 "by_env", "plain", "run", "epoch", "fast_epoch", "fp_id", "fp", "rebind", "containers", "guarded")
+                 "by_env", "plain", "fast", "epoch", "fp_id", "fp", "rebind", "containers", "guarded")
 
     def __init__(self, fp_id: int, fp: tuple):
         self.states: list = []
@@ -83,11 +83,9 @@ class _Entry:
         self.env_keys: tuple = ()
         self.jitted: Any = None
         self.plain = False  # built, and reads no environ key: `jitted` is the program for every call
-        # plain, and nothing donated or restored: `__call__`'s fast path calls this (`_commit.fast_runner`)
-        self.run: Optional[Callable] = None
+        self.fast = False  # plain, and nothing donated or restored: called by a generated runner (`_install`)
         self.by_env: Dict[tuple, Any] = {}
         self.epoch = -1
-        self.fast_epoch = -2  # `epoch` while `run` is set, else never equal to the graph epoch
         self.fp_id, self.fp = fp_id, fp
         self.rebind: tuple = ()
         self.containers: Optional[Containers] = None  # the lists and dicts reached, if any
@@ -98,10 +96,6 @@ class _Entry:
         reaches its model by (`(namespace, name, object)`), and the lists and dicts it reaches."""
         self.rebind, self.containers = rebind, containers
         self.guarded = bool(rebind) or containers is not None
-
-    def arm(self) -> None:
-        """Keep `fast_epoch` in step with `epoch` and `run` (the fast path tests it alone)."""
-        self.fast_epoch = self.epoch if self.run is not None else -2
 
 
 class _BoundMethod:
@@ -135,6 +129,11 @@ class JittedFunction:
       stateful_fun: the underlying `StatefulFunction` (state discovery and the pure function).
       origin_fun: the function that was compiled.
     """
+
+    # `self(...)` runs the instance's `__call__` slot: the generated runner of the selected entry
+    # (guards, read, program, store in one frame, see `_install`), or the general path.
+    __slots__ = ("__call__", "__dict__", "__weakref__")
+    _OWNER = False  # whether calls pass the instance of a bound method first (`_MethodJit`)
 
     def __init__(self, fun: Callable, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, in_shardings=_UNSPECIFIED, out_shardings=_UNSPECIFIED,
@@ -176,7 +175,7 @@ class JittedFunction:
         self._lock = threading.RLock()
         self._pinned = threading.local()  # `.found`: the discovery a retry of this call must reuse
         self._entries: Dict[int, _Entry] = {}
-        self._entry = _Entry(-1, ())  # epoch -1: the first call selects a real entry
+        self._install(_Entry(-1, ()))  # epoch -1: the first call selects a real entry
         self._last_fp: Optional[tuple] = None
         functools.update_wrapper(self, fun, updated=())
 
@@ -197,8 +196,7 @@ class JittedFunction:
             self._last_fp = fp
             entry.epoch = epoch
             entry.guard(tuple((r.holder, r.name, r.obj) for r in sf._rebindings), sf._containers or None)
-            entry.arm()
-            self._entry = entry
+            self._install(entry)
             return entry
 
     def _fill(self, entry: _Entry, states: Sequence, write_states: Sequence, restored: Sequence[bool],
@@ -215,9 +213,44 @@ class JittedFunction:
         entry.by_env = {}
         entry.jitted = self._new_jit(entry)
         entry.plain = not entry.env_keys
-        fast = entry.plain and not entry.donated and not entry.restored_any
-        entry.run = _commit.fast_runner(entry.kept, entry.write_states, entry.jitted) if fast else None
-        entry.arm()
+        entry.fast = entry.plain and not entry.donated and not entry.restored_any
+        if self._entry is entry:
+            self._install(entry)
+
+    def _install(self, entry: _Entry) -> None:
+        """Make `entry` the one calls try first: `self(...)` runs its generated runner if it has
+        one (`_commit.fast_runner`: guards, read, program and store in one frame), else the
+        general path.
+
+        The runner takes the general path unless the graph is as when `entry` was selected (the
+        graph epoch, the globals the function reaches its model by, the lists and dicts of
+        states or modules it holds), no trace is open and JAX is not tracing; and when another
+        thread stored one of its states meanwhile (the general path runs the computation again).
+        """
+        self._entry = entry
+        if not entry.fast:
+            self.__call__ = self._generic
+            return
+        guard = ["if entry.epoch != _epoch.epoch or _open_traces or _JAX_TRACE.value is not _EVAL_TRACE:",
+                 "    return fallback(args, kwargs)"]
+        names = dict(entry=entry, _epoch=_epoch, _open_traces=_open_traces, _JAX_TRACE=_JAX_TRACE,
+                     _EVAL_TRACE=_EVAL_TRACE)
+        if entry.rebind:
+            guard += ["for namespace, name, obj in rebind:",
+                      "    if namespace.get(name) is not obj:",
+                      "        return fallback(args, kwargs)"]
+            names["rebind"] = entry.rebind
+        if entry.containers is not None:
+            guard += ["try:  # one C-level comparison for the lists and dicts of states and modules",
+                      "    if containers.live != containers.copies or (containers.slow and containers.moved_slow()):",
+                      "        return fallback(args, kwargs)",
+                      "except Exception:  # an item's `==` raised: the general path re-checks the graph",
+                      "    return fallback(args, kwargs)"]
+            names["containers"] = entry.containers
+        self.__call__ = _commit.fast_runner(
+            entry.kept, entry.write_states, entry.jitted, guard=guard, names=names, fallback=self._call,
+            failed=lambda err, args, kwargs: self._failed(err, entry, args, kwargs),
+            failures=(_Grow, _Reselect, TypeError), owner=self._OWNER)
 
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
@@ -286,8 +319,9 @@ class JittedFunction:
             self._fill(replacement, states, write_states, [id(s) in restored for s in write_states],
                        entry.env_keys + new_env)
             self._entries[entry.fp_id] = replacement
+            entry.epoch = -1  # a runner still holding the old entry (another thread's) takes the general path
             if self._entry is entry:
-                self._entry = replacement
+                self._install(replacement)
 
     def _on_trace(self, entry: _Entry, signatures: list, values, args, kwargs) -> None:
         """Record this trace's signature; explain it if the same program was traced before."""
@@ -321,28 +355,8 @@ class JittedFunction:
         return program
 
     # -- calling -------------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
-        entry = self._entry
-        # The fast path: a known graph (no watched attribute changed), a runner (no environ key
-        # read, nothing donated or restored), not inside another transform, no global rebound.
-        if entry.fast_epoch == _epoch.epoch and not _open_traces and _JAX_TRACE.value is _EVAL_TRACE:
-            if entry.guarded:  # the globals the function reaches its model by; lists and dicts it holds
-                for names, name, obj in entry.rebind:
-                    if names.get(name) is not obj:
-                        return self._call(args, kwargs)
-                c = entry.containers
-                if c is not None:
-                    try:  # one C-level comparison for the lists and dicts of states and modules
-                        if c.live != c.copies or (c.slow and c.moved_slow()):
-                            return self._call(args, kwargs)
-                    except Exception:  # an item's `==` raised: the general path re-checks the graph
-                        return self._call(args, kwargs)
-            try:
-                out = entry.run(args, kwargs)
-            except (_Grow, _Reselect, TypeError) as err:
-                return self._failed(err, entry, args, kwargs)
-            if out is not _AGAIN:  # AGAIN: another thread stored one of the states meanwhile
-                return out
+    def _generic(self, *args, **kwargs):
+        """`self(...)` while the selected entry has no generated runner (see `_install`)."""
         return self._call(args, kwargs)
 
     def _call(self, args: tuple, kwargs: dict):
@@ -380,7 +394,7 @@ class JittedFunction:
     def _commit_general(self, entry: _Entry, written, out, start: int, args: tuple, kwargs: dict):
         if not _commit.commit(entry.write_states, written, entry.restored, start):
             # another thread wrote a state: run again on its values
-            return JittedFunction.__call__(self, *args, **kwargs)
+            return self._call(args, kwargs)
         return out
 
     def _failed(self, err: Exception, entry: _Entry, args: tuple, kwargs: dict):
@@ -399,7 +413,7 @@ class JittedFunction:
         else:
             check_no_state_args(args, kwargs, f"jit({self.stateful_fun.name})")
             raise err
-        return JittedFunction.__call__(self, *args, **kwargs)
+        return self._call(args, kwargs)
 
     @staticmethod
     def _moved(entry: _Entry) -> bool:
@@ -533,8 +547,10 @@ class JittedFunction:
         """Forget every compiled entry and every discovered state set."""
         with self._lock:
             self.stateful_fun.clear_cache()
+            for entry in self._entries.values():
+                entry.epoch = -1  # see `_grow`
             self._entries.clear()
-            self._entry = _Entry(-1, ())
+            self._install(_Entry(-1, ()))
             self._last_fp = None
 
     def __get__(self, obj, objtype=None):
@@ -565,8 +581,10 @@ class _MethodJit(JittedFunction):
     """The compiled method of one instance, called as `MethodType(this, obj)(*args)`: Python
     passes the instance first; the compiled function already holds it (weakly)."""
 
-    def __call__(self, _owner, /, *args, **kwargs):
-        return JittedFunction.__call__(self, *args, **kwargs)
+    _OWNER = True
+
+    def _generic(self, _owner, /, *args, **kwargs):
+        return self._call(args, kwargs)
 
 
 def _forget(cache: dict, key: int, ref: Any) -> None:
@@ -589,7 +607,6 @@ class _DonateSignature:
 _MAX_ROUNDS = 8  # traces in a row that may each find new states before jit gives up
 _JAX_TRACE = compat.current_trace_ref  # `.value`: the JAX trace operations bind to now (thread-local)
 _EVAL_TRACE = compat.base_eval_trace  # its value outside every JAX transform
-_AGAIN = _commit.AGAIN
 
 
 def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:

@@ -42,9 +42,9 @@ def _adding(states, amount=1.0, also=None):
 def test_runner_stores_every_written_state_and_returns_the_output(n):
     states = _states(n)
     run = fast_runner(states, states, _adding(states))
-    assert run((1,), {"k": 2}) == ("out", (1,), {"k": 2})
+    assert run(1, k=2) == ("out", (1,), {"k": 2})
     assert [float(s.value) for s in states] == [i + 1.0 for i in range(n)]
-    assert run((), {}) == ("out", (), {})
+    assert run() == ("out", (), {})
     assert [float(s.value) for s in states] == [i + 2.0 for i in range(n)]
 
 
@@ -57,7 +57,7 @@ def test_runner_writes_only_its_write_states(n):
         return [v * 10 for v in values[1:]], float(values[0])
 
     run = fast_runner(states, written, program)
-    assert run((), {}) == 0.0
+    assert run() == 0.0
     assert [float(s.value) for s in states] == [0.0] + [10.0 * i for i in range(1, n + 1)]
 
 
@@ -69,7 +69,7 @@ def test_a_store_to_one_of_its_states_meanwhile_stores_nothing(n):
         states[-1].value = jnp.array(100.0)
 
     run = fast_runner(states, states, _adding(states, also=other_thread_stores))
-    assert run((), {}) is AGAIN
+    assert run() is AGAIN
     # Nothing of the run was stored; the other store is kept (the caller runs again on it).
     assert [float(s.value) for s in states] == [float(i) for i in range(n - 1)] + [100.0]
 
@@ -84,7 +84,7 @@ def test_a_store_to_a_read_only_state_meanwhile_stores_nothing(n):
         return [v + 1 for v in values[1:]], None
 
     run = fast_runner(states, states[1:], program)
-    assert run((), {}) is AGAIN
+    assert run() is AGAIN
     assert [float(s.value) for s in states] == [-1.0] + [float(i) for i in range(1, n + 1)]
 
 
@@ -97,7 +97,7 @@ def test_a_read_only_run_overlapping_a_store_of_its_states_reports_it(n):
         return [], sum(float(v) for v in values)
 
     run = fast_runner(states, [], program)
-    assert run((), {}) is AGAIN  # its read may mix values from before and after that store
+    assert run() is AGAIN  # its read may mix values from before and after that store
     assert float(states[0].value) == 7.0
 
 
@@ -109,10 +109,10 @@ def test_a_store_to_an_unrelated_state_meanwhile_does_not_matter(n):
         unrelated.value = jnp.array(5.0)
 
     run = fast_runner(states, states, _adding(states, also=elsewhere))
-    assert run((), {}) == ("out", (), {})
+    assert run() == ("out", (), {})
     assert [float(s.value) for s in states] == [i + 1.0 for i in range(n)]
     read_only = fast_runner(states, [], lambda values, donated: ([], (elsewhere(), "read")[1]))
-    assert read_only((), {}) == "read"
+    assert read_only() == "read"
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -130,7 +130,7 @@ def test_a_run_that_started_during_a_store_stores_nothing(n):
 
     run = fast_runner(states, states, _adding(states, also=the_store_finishes))
     assert _commit.seq & 1  # a store is under way while the run reads
-    assert run((), {}) is AGAIN
+    assert run() is AGAIN
     assert [float(s.value) for s in states] == [50.0] + [float(i) for i in range(1, n)]
 
 
@@ -149,11 +149,11 @@ def test_an_interrupted_store_puts_every_state_back(n):
     run = fast_runner(states, states, _adding(states))
     states[-1].armed = True
     with pytest.raises(KeyboardInterrupt, match="interrupted while storing"):
-        run((), {})
+        run()
     states[-1].armed = False
     assert [float(s.value) for s in states] == [float(i) for i in range(n - 1)] + [-1.0]
     assert not _commit.seq & 1  # no store left "under way"
-    assert run((), {}) == ("out", (), {})  # and the next run stores normally
+    assert run() == ("out", (), {})  # and the next run stores normally
     assert [float(s.value) for s in states] == [i + 1.0 for i in range(n - 1)] + [0.0]
 
 
@@ -263,3 +263,27 @@ def test_a_warm_compiled_call_under_compile_time_eval_runs_as_usual():
     with jax.ensure_compile_time_eval():  # another EvalTrace than the usual one
         assert int(add(1)) == 3
     assert int(add(1)) == 4 and int(count.value) == 4
+
+
+# -- the commit lock --------------------------------------------------------------------------
+def test_the_commit_lock_refuses_a_release_it_does_not_hold():
+    with pytest.raises(RuntimeError, match="commit_lock released while not held"):
+        _commit.commit_lock.release()
+    with _commit.commit_lock:  # and still works afterwards
+        pass
+
+
+def test_a_thread_waits_for_the_commit_lock_until_its_holder_gives_it_back():
+    order = []
+
+    def other():
+        with _commit.commit_lock:
+            order.append("other")
+
+    with _commit.commit_lock:
+        t = threading.Thread(target=other)
+        t.start()
+        t.join(0.05)  # time enough to take a free lock; a slow machine only makes this weaker
+        order.append("holder")
+    t.join(HANG)
+    assert order == ["holder", "other"]
