@@ -469,8 +469,12 @@ class StateWithDelay(Delay):
         self._info = self._describe(self.state.value)
         super().init_state()
 
+    @call_order(3)
     def reset_state(self, *args: Any, **kwargs: Any) -> None:
-        """Refill the history with `init`."""
+        """Refill the history with `init`, shaped like the state's current value: after the
+        target was reset with another batch size, so is the history (after the target, like
+        `init_state`)."""
+        self._info = self._describe(self.state.value)
         super().reset_state()
 
     def update(self, *args: Any) -> None:

@@ -126,14 +126,16 @@ _BITWISE = {
     "and": lambda x, y: x * y,
     "iand": lambda x, y: (1 - x) * y,
     "or": lambda x, y: x + y - x * y,
+    "xor": lambda x, y: x + y - 2 * x * y,
+    "ixor": lambda x, y: x * (1 - y) + (1 - x) * y,  # the same on spikes; the reference offers both
 }
 
 
 def spike_bitwise(x: ArrayLike, y: ArrayLike, op: str = "add") -> jax.Array:
     """Combine two spike trains (values in {0, 1}) with a differentiable bitwise operation.
 
-    `op`: `'add'` (`x + y`), `'and'` (`x * y`), `'iand'` (`(1 - x) * y`, "y and not x") or
-    `'or'` (`x + y - x * y`).
+    `op`: `'add'` (`x + y`), `'and'` (`x * y`), `'iand'` (`(1 - x) * y`, "y and not x"),
+    `'or'` (`x + y - x * y`), `'xor'` (`x + y - 2xy`) or `'ixor'` (`x(1 - y) + (1 - x)y`).
 
     Raises:
       ValueError: for an unknown `op`.
@@ -152,7 +154,7 @@ class SpikeBitwise(ElementWiseBlock):
     """Element-wise bitwise combination of two spike trains (see `spike_bitwise`).
 
     Args:
-      op: `'add'`, `'and'`, `'iand'` or `'or'`.
+      op: `'add'`, `'and'`, `'iand'`, `'or'`, `'xor'` or `'ixor'`.
       name: optional module name.
 
     Raises:

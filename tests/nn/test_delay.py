@@ -200,6 +200,21 @@ def test_state_with_delay_records_a_state():
     assert_allclose(np.asarray(delay.at("two")), [1.0, 1.0])
 
 
+def test_state_with_delay_follows_its_target_to_another_batch_size():
+    with bs.environ.context(dt=DT):
+        lif = bs.nn.LIF(3)
+        history = bs.nn.StateWithDelay(lif, "V", entries={"two": 2 * DT})
+        net = bs.nn.Sequential(lif, history)
+        bs.nn.init_all_states(net, 4)
+        assert history.history.value.shape[1:] == (4, 3)
+        bs.nn.reset_all_states(net, 8)  # the target first (call order), then the history
+        assert lif.V.value.shape == (8, 3) and history.history.value.shape[1:] == (8, 3)
+        for i in range(4):
+            lif.V.value = jnp.full((8, 3), float(i))
+            history.update()
+        assert_allclose(np.asarray(history.at("two")), np.ones((8, 3)))
+
+
 def test_units_are_kept():
     import brainunit as u  # a test dependency; imported here so the module stays light
 

@@ -61,6 +61,7 @@ def test_non_positive_alpha_is_rejected(fn):
 
 @pytest.mark.parametrize("op, table", [
     ("add", [0, 1, 1, 2]), ("and", [0, 0, 0, 1]), ("iand", [0, 1, 0, 0]), ("or", [0, 1, 1, 1]),
+    ("xor", [0, 1, 1, 0]), ("ixor", [0, 1, 1, 0]),
 ])
 def test_spike_bitwise_truth_tables(op, table):
     x = jnp.array([0.0, 0.0, 1.0, 1.0])
@@ -71,7 +72,16 @@ def test_spike_bitwise_truth_tables(op, table):
 
 def test_spike_bitwise_unknown_op():
     with pytest.raises(ValueError, match="op must be one of"):
-        bs.nn.spike_bitwise(jnp.zeros(2), jnp.zeros(2), "xor")
+        bs.nn.spike_bitwise(jnp.zeros(2), jnp.zeros(2), "nor")
+
+
+def test_spike_bitwise_xor_is_differentiable_like_the_reference():
+    # d/dx (x + y - 2xy) = 1 - 2y; the reference's two spellings agree off {0, 1} too
+    x, y = jnp.array([0.3, 0.8]), jnp.array([0.6, 0.1])
+    g = jax.grad(lambda x: bs.nn.spike_bitwise(x, y, "xor").sum())(x)
+    assert_allclose(np.asarray(g), np.asarray(1 - 2 * y), rtol=1e-6)
+    assert_allclose(np.asarray(bs.nn.spike_bitwise(x, y, "ixor")), np.asarray(bs.nn.spike_bitwise(x, y, "xor")),
+                    rtol=1e-6)
 
 
 def test_spike_bitwise_module_unknown_op():
