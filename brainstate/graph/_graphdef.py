@@ -341,13 +341,16 @@ def flatten(node: Any, /, ref_index: Optional[RefMap] = None,
 _PENDING = object()  # `enter` pushed a frame: the object is built when its fields are
 
 
-def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Optional[dict] = None) -> Any:
-    """Build a new live graph from `graphdef` and the states in `mappings`."""
+def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Optional[dict] = None,
+                    index_ref_cache: Optional[dict] = None) -> Any:
+    """Build a live graph from `graphdef` and the states in `mappings`: new objects, except those
+    `index_ref_cache` holds for an index (updated in place, see `unflatten`)."""
     if not isinstance(graphdef, GraphDef):
         raise TypeError(
             f"unflatten: expected a GraphDef as first argument, got {type(graphdef).__name__}. "
             f"Pass the graphdef returned by treefy_split / flatten / graphdef.")
     objects = {} if index_ref is None else index_ref
+    cache = index_ref_cache
     source = StateSource(mappings)
     keys: List[Any] = []  # the path to the edge being built
     # One frame per node or tuple being built: [edge, impl, object or values, fields, cursors].
@@ -362,14 +365,17 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
             return edge.value
         if isinstance(edge, Ref):
             try:
-                return objects[edge.index]
+                return objects[edge.index] if edge.index in objects or cache is None else cache[edge.index]
             except KeyError:
                 raise ValueError(
                     f"unflatten: the graphdef refers to object #{edge.index} at path {tuple(keys)}, which "
                     f"it does not define (it was known before flatten through `ref_index`). Pass it "
                     f"in `index_ref={{{edge.index}: obj}}`.") from None
         if isinstance(edge, StateDef):
-            objects[edge.index] = state = source.take(cursors, keys)
+            state = source.take(cursors, keys)
+            if cache is not None and edge.index in cache:
+                state = _refreshed(cache[edge.index], state, edge.index, keys)
+            objects[edge.index] = state
             return state
         own = source.roots if cursors is None else source.step(cursors, keys[-1])
         if isinstance(edge, TupleDef):
@@ -381,7 +387,11 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
                 f"unflatten: the graphdef has a {edge.type.__name__} at path {tuple(keys)}, which is not a "
                 f"graph node type. Register it with graph.register_graph_node_type before unflattening.")
         # Register before filling: children that point back (cycles) must find this object.
-        objects[edge.index] = obj = impl.create_empty(edge.aux.value)
+        if cache is not None and edge.index in cache:
+            obj = _emptied(cache[edge.index], edge, impl, keys)
+        else:
+            obj = impl.create_empty(edge.aux.value)
+        objects[edge.index] = obj
         frames.append([edge, impl, obj, iter(edge.fields), own])
         return _PENDING
 
@@ -415,7 +425,8 @@ def unflatten_graph(graphdef: GraphDef, mappings: Tuple[Any, ...], index_ref: Op
     return root
 
 
-def unflatten(graphdef: GraphDef, state_mapping: Any, /, *, index_ref: Optional[dict] = None) -> Any:
+def unflatten(graphdef: GraphDef, state_mapping: Any, /, *, index_ref: Optional[dict] = None,
+              index_ref_cache: Optional[dict] = None) -> Any:
     """Rebuild a new live graph from `flatten`'s output.
 
     Args:
@@ -424,9 +435,41 @@ def unflatten(graphdef: GraphDef, state_mapping: Any, /, *, index_ref: Optional[
         TreefyStates become new States; live States are put in the graph as they are.
       index_ref: `index -> object` for objects that were in `flatten`'s `ref_index` beforehand;
         every object built is added to it.
+      index_ref_cache: `index -> object` of objects to reuse instead of building new ones, such
+        as the `index_ref` of an earlier `unflatten` of a graph with the same structure: a node
+        found there is emptied and filled again, a state keeps its identity and takes the new
+        value (`restore_value`: its shape may change, as in a checkpoint load).
 
     Raises:
-      ValueError: if a state path is missing, duplicated or unused.
+      ValueError: if a state path is missing, duplicated or unused, or an object in
+        `index_ref_cache` is not of the kind the graphdef has at its index.
       TypeError: if an entry is not a TreefyState or State.
     """
-    return unflatten_graph(graphdef, (state_mapping,), index_ref)
+    return unflatten_graph(graphdef, (state_mapping,), index_ref, index_ref_cache)
+
+
+def _refreshed(cached: Any, state: State, index: int, keys: List[Any]) -> State:
+    """`cached`, a State, holding the value of `state` (`unflatten`'s `index_ref_cache`)."""
+    if not isinstance(cached, State):
+        raise ValueError(
+            f"unflatten: index_ref_cache[{index}] is a {type(cached).__name__}, but the graphdef has a state "
+            f"at path {tuple(keys)}. Pass the index_ref of an unflatten of a graph with the same structure.")
+    if cached is not state:
+        cached.restore_value(state.value)
+    return cached
+
+
+def _emptied(cached: Any, edge: Any, impl: Any, keys: List[Any]) -> Any:
+    """`cached`, a node of the graphdef's type at `edge`, without its children (kept: attributes
+    the graph does not see, `graph_invisible_attrs`)."""
+    if type(cached) is not edge.type:
+        raise ValueError(
+            f"unflatten: index_ref_cache[{edge.index}] is a {type(cached).__name__}, but the graphdef has a "
+            f"{edge.type.__name__} at path {tuple(keys)}. Pass the index_ref of an unflatten of a graph with "
+            f"the same structure.")
+    if getattr(cached, "graph_invisible_attrs", None):
+        for key, _ in impl.flatten(cached)[0]:
+            impl.pop_key(cached, key)
+    else:
+        impl.clear(cached)
+    return cached

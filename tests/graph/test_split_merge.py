@@ -170,6 +170,48 @@ def test_unflatten_reports_an_unknown_outer_reference():
         graph.unflatten(graphdef, mapping)
 
 
+def test_unflatten_with_index_ref_cache_updates_the_earlier_objects_in_place():
+    graphdef, mapping = graph.flatten(Net())
+    built_ref: dict = {}
+    built = graph.unflatten(graphdef, mapping, index_ref=built_ref)
+    weight, h = built.linear.weight, built.h
+    other = Net()
+    other.h.value = jnp.full(3, 7.0)
+    graphdef2, mapping2 = graph.flatten(other)
+    again = graph.unflatten(graphdef2, mapping2, index_ref_cache=built_ref)
+    # the same objects (the root, the sub-module, each state), holding the new values
+    assert again is built and again.linear is built.linear
+    assert again.linear.weight is weight and again.h is h
+    np.testing.assert_allclose(np.asarray(h.value), 7.0)
+    np.testing.assert_allclose(np.asarray(weight.value["weight"]), np.asarray(other.linear.weight.value["weight"]))
+    assert set(graph.states(again)) == set(graph.states(other))
+
+
+def test_unflatten_with_index_ref_cache_keeps_a_compiled_function_current():
+    graphdef, mapping = graph.flatten(Net())
+    ref: dict = {}
+    built = graph.unflatten(graphdef, mapping, index_ref=ref)
+    read = brainstate.transform.jit(lambda: built.h.value.sum())
+    assert float(read()) == 0.0
+    other = Net()
+    other.h.value = jnp.ones(3)
+    graph.unflatten(*graph.flatten(other), index_ref_cache=ref)
+    assert float(read()) == 3.0
+
+
+def test_unflatten_refuses_an_index_ref_cache_of_another_structure():
+    graphdef, mapping = graph.flatten(Net())
+    ref: dict = {}
+    graph.unflatten(graphdef, mapping, index_ref=ref)
+    node_index = next(i for i, obj in ref.items() if isinstance(obj, Net))
+    with pytest.raises(ValueError, match=r"index_ref_cache\[\d+\] is a list, but the graphdef has a Net at path \(\)"):
+        graph.unflatten(graphdef, mapping, index_ref_cache={node_index: []})
+    state_index = next(i for i, obj in ref.items() if obj is ref[node_index].h)
+    with pytest.raises(ValueError, match=r"index_ref_cache\[\d+\] is a ndarray, but the graphdef has a state at "
+                                         r"path \('h',\)"):
+        graph.unflatten(graphdef, mapping, index_ref_cache={state_index: np.zeros(3)})
+
+
 def test_graphdef_is_hashable_and_equal_for_equal_structures():
     a, b = graph.graphdef(Net()), graph.graphdef(Net())
     assert a == b and hash(a) == hash(b) and len({a, b}) == 1
