@@ -265,6 +265,70 @@ def test_a_warm_compiled_call_under_compile_time_eval_runs_as_usual():
     assert int(add(1)) == 4 and int(count.value) == 4
 
 
+# -- the runner's frame: guard, fallback, failures, owner ------------------------------------
+@pytest.mark.parametrize("n", SIZES)
+def test_a_guard_that_fails_hands_the_call_to_the_fallback_untouched(n):
+    states, gate = _states(n), {"open": True}
+    calls = []
+
+    def fallback(args, kwargs):
+        calls.append((args, kwargs))
+        return "fallback"
+
+    run = fast_runner(states, states, _adding(states), fallback=fallback, names={"gate": gate},
+                      guard=["if not gate['open']:", "    return fallback(args, kwargs)"])
+    assert run(1, k=2) == ("out", (1,), {"k": 2}) and not calls
+    gate["open"] = False
+    assert run(3, k=4) == "fallback" and calls == [((3,), {"k": 4})]
+    assert [float(s.value) for s in states] == [i + 1.0 for i in range(n)]  # the refused call stored nothing
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_with_a_fallback_a_contended_commit_calls_it_after_giving_the_lock_back(n):
+    states = _states(n)
+
+    def other_thread_stores():
+        states[0].value = jnp.array(100.0)
+
+    def fallback(args, kwargs):
+        try:
+            _commit.commit_lock.take()  # without waiting: IndexError if the runner still held it
+        except IndexError:
+            return "the lock was still held", args
+        _commit.commit_lock.release()
+        return "again", args
+
+    run = fast_runner(states, states, _adding(states, also=other_thread_stores), fallback=fallback)
+    assert run(7) == ("again", (7,))
+    assert [float(s.value) for s in states] == [100.0] + [float(i) for i in range(1, n)]
+
+
+def test_failures_of_the_program_go_to_failed_and_others_propagate():
+    states = _states(2)
+
+    class Retry(Exception):
+        pass
+
+    def program(values, donated, kind):
+        raise {"retry": Retry("again"), "other": KeyError("boom")}[kind]
+
+    run = fast_runner(states, states, program, failures=(Retry,),
+                      failed=lambda err, args, kwargs: ("failed", type(err).__name__, args))
+    assert run("retry") == ("failed", "Retry", ("retry",))
+    with pytest.raises(KeyError, match="boom"):
+        run("other")
+    assert [float(s.value) for s in states] == [0.0, 1.0]
+    with _commit.commit_lock:  # and the lock was never left taken
+        pass
+
+
+def test_an_owner_runner_ignores_its_first_argument():
+    states = _states(1)
+    run = fast_runner(states, states, _adding(states), owner=True)
+    assert run("the instance", 5, k=6) == ("out", (5,), {"k": 6})
+    assert float(states[0].value) == 1.0
+
+
 # -- the commit lock --------------------------------------------------------------------------
 def test_the_commit_lock_refuses_a_release_it_does_not_hold():
     with pytest.raises(RuntimeError, match="commit_lock released while not held"):
