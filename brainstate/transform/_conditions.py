@@ -127,8 +127,11 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
         raise ValueError("switch needs at least one branch; got an empty sequence.")
     if _eager_branch(index):
         return branches[int(np.clip(int(index), 0, len(branches) - 1))](*operands)
-    return branch_recipe(branches, operands, "switch",
-                         lambda pures, values: jax.lax.switch(index, pures, values, *operands))
+    out = branch_recipe(branches, operands, "switch",
+                        lambda pures, values: jax.lax.switch(index, pures, values, *operands))
+    if len(branches) == 1:  # `lax.switch` then calls the branch itself: arrays, as with several
+        out = jax.tree_util.tree_map(jnp.asarray, out)
+    return out
 
 
 def ifelse(conditions: Sequence, branches: Sequence[Callable], *operands, check_cond: bool = True) -> Any:

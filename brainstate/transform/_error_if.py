@@ -93,8 +93,24 @@ def call_host_if(pred, host: Callable, values, where: str) -> None:
 
 def _raise(error: Union[str, Callable], args, kwargs) -> None:
     if isinstance(error, str):
-        raise ValueError(error.format(*args, **kwargs))
+        raise ValueError(message(error, args, kwargs))
     error(*args, **kwargs)
+
+
+def message(fmt: str, args: tuple, kwargs: dict) -> str:
+    """`fmt` with its arguments: `fmt % args` where that works, else `fmt.format(*args)`;
+    keywords by `str.format`; unchanged without arguments (braces and all). A message that does
+    not take its arguments gets them appended instead of failing."""
+    text = fmt
+    try:
+        if args:
+            try:
+                text = fmt % args
+            except (TypeError, ValueError):
+                return fmt.format(*args, **kwargs)
+        return text.format(**kwargs) if kwargs else text
+    except (IndexError, KeyError, ValueError):
+        return f"{fmt} (arguments: {', '.join([*map(repr, args), *(f'{k}={v!r}' for k, v in kwargs.items())])})"
 
 
 def jit_error_if(pred, error: Union[Callable, str], *err_args, **err_kwargs) -> None:
@@ -102,9 +118,10 @@ def jit_error_if(pred, error: Union[Callable, str], *err_args, **err_kwargs) -> 
 
     Args:
       pred: a boolean (array); the error is raised when any element is true.
-      error: a message format string (raised as `ValueError(error.format(*err_args,
-        **err_kwargs))`), or a callable called as `error(*err_args, **err_kwargs)` that raises
-        the exception it wants.
+      error: a message (raised as a `ValueError`: `error % err_args` where that works, else
+        `error.format(*err_args)`, keywords by `str.format`; without arguments the text as it
+        is), or a callable called as `error(*err_args, **err_kwargs)` that raises the exception
+        it wants.
       *err_args, **err_kwargs: values for the message; arrays show their (per-lane) values.
 
     Inside `jit`, `for_loop` and the like the exception surfaces when the compiled call runs,
@@ -128,6 +145,8 @@ def jit_error_if(pred, error: Union[Callable, str], *err_args, **err_kwargs) -> 
                         f"raises, got {type(error).__name__}: {error!r}.")
     if not _is_traced(pred):
         if bool(_as_flag(pred, "jit_error_if")):
+            # Under a raw `jax.grad` the arguments are tracers around known values: show those.
+            err_args, err_kwargs = jax.tree_util.tree_map(_known, (err_args, err_kwargs))
             _raise(error, err_args, err_kwargs)
         return
 
@@ -144,6 +163,14 @@ def jit_error_if(pred, error: Union[Callable, str], *err_args, **err_kwargs) -> 
         _raise(error, args, kwargs)
 
     call_host_if(pred, host, [leaves[i] for i in traced], "jit_error_if")
+
+
+def _known(x: Any) -> Any:
+    """The value inside JVP tracers (`primal`) when it is concrete, else `x`."""
+    inner = x
+    while isinstance(inner, jax.core.Tracer) and hasattr(inner, "primal"):
+        inner = inner.primal
+    return x if isinstance(inner, jax.core.Tracer) else inner
 
 
 def breakpoint_if(pred, **breakpoint_kwargs) -> Any:

@@ -15,7 +15,8 @@ state's shape or dtype fails at step 1, with the state's write check naming the 
 """
 
 import contextlib
-from typing import Callable, Optional, Tuple, TypeVar
+import operator
+from typing import Any, Callable, Optional, Tuple, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -42,11 +43,26 @@ def one_step(xs):
     return jax.tree_util.tree_map(lambda a: a.update(shape=a.shape[1:]), abstract(xs))
 
 
+def count(value: Any) -> Optional[int]:
+    """`value` as a Python int if it is an integer (a NumPy integer, a concrete integer JAX scalar
+    too, as step counts computed with NumPy are), else None; a bool is not a count."""
+    if isinstance(value, bool) or getattr(value, "dtype", None) == bool:
+        return None
+    try:
+        return operator.index(value)
+    except Exception:  # not an integer, or a traced one (its value is unknown while tracing)
+        return None
+
+
 def loop_length(xs, length: Optional[int], where: str, xs_name: str = "xs") -> int:
     """The number of steps, checked against every leaf's leading axis and `length`."""
     seen = None
     for path, leaf in jax.tree_util.tree_flatten_with_path(xs)[0]:
         name = xs_name + jax.tree_util.keystr(path)
+        if not hasattr(leaf, "shape") and not isinstance(leaf, (int, float, complex)):
+            raise ValueError(
+                f"{where}: {name} is a {type(leaf).__name__} where an array is needed: every leaf "
+                f"of the looped-over inputs must be an array with a leading axis of the loop's length.")
         shape = jnp.shape(leaf)
         if not shape:
             raise ValueError(
@@ -60,8 +76,10 @@ def loop_length(xs, length: Optional[int], where: str, xs_name: str = "xs") -> i
                 f"{where}: inconsistent leading axes: {seen[0]} has length {seen[1]} but {name} "
                 f"has length {shape[0]}. Every looped-over input needs the same number of steps.")
     if length is not None:
-        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        n = count(length)
+        if n is None or n < 0:
             raise ValueError(f"{where}: length must be a non-negative int, got {length!r}.")
+        length = n
         if seen is not None and seen[1] != length:
             raise ValueError(f"{where}: length={length} but {seen[0]} has a leading axis of {seen[1]}.")
         return length

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 import jax
 import jax.numpy as jnp
 
-from ._loops import for_loop, loop_length, one_step
+from ._loops import count, for_loop, loop_length, one_step
 from ._stateful import StatefulFunction, check_no_state_args
 from ._stateful_mapping import _random_state_type
 from ._vmap import vmap
@@ -46,12 +46,14 @@ def map(f: Callable, *xs, batch_size: Optional[int] = None) -> Any:
       >>> brainstate.transform.map(lambda x: x * scale.value, jnp.arange(5.), batch_size=2).tolist()
       [0.0, 2.0, 4.0, 6.0, 8.0]
     """
+    check_no_state_args(xs, {}, "map")
+    n = loop_length(xs, None, "map")  # (checked here, so errors name `map`)
     if batch_size is None:
         return for_loop(f, *xs)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+    size = count(batch_size)
+    if size is None or size < 1:
         raise ValueError(f"map: batch_size must be a positive int or None, got {batch_size!r}.")
-    check_no_state_args(xs, {}, "map")
-    n = loop_length(xs, None, "map")
+    batch_size = size
     _check_no_writes(f, xs)
     batched = vmap(f)
     n_full = n - n % batch_size

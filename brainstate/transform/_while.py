@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from .._errors import BrainStateError
-from ._loops import (abstract, body_context, check_carried_states, same_signature, show_signature,
+from ._loops import (abstract, body_context, check_carried_states, count, same_signature, show_signature,
                      writes_into)
 from .._state._commit import gather
 from ._stateful import StatefulFunction, check_no_state_args
@@ -160,8 +160,8 @@ def _bounded(max_steps: int, base: int) -> Callable:
 
             return jax.lax.scan(block, c, None, length=blocks)[0]
 
-        if max_steps == 0:
-            return carry
+        if max_steps == 0:  # (arrays, as any other number of steps gives)
+            return jax.tree_util.tree_map(jnp.asarray, carry)
         return run((jnp.int32(0), carry), max_steps)[1]
 
     return loop
@@ -187,8 +187,9 @@ def bounded_while_loop(cond_fun: Callable[[T], bool], body_fun: Callable[[T], T]
       >>> float(f(1.5)), float(jax.grad(f)(1.5))
       (12.0, 8.0)
     """
-    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
+    steps, branching = count(max_steps), count(base)
+    if steps is None or steps < 0:
         raise ValueError(f"bounded_while_loop: max_steps must be a non-negative int, got {max_steps!r}.")
-    if not isinstance(base, int) or isinstance(base, bool) or base < 2:
+    if branching is None or branching < 2:
         raise ValueError(f"bounded_while_loop: base must be an int >= 2, got {base!r}.")
-    return while_recipe(cond_fun, body_fun, init_val, "bounded_while_loop", _bounded(max_steps, base))
+    return while_recipe(cond_fun, body_fun, init_val, "bounded_while_loop", _bounded(steps, branching))

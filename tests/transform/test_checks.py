@@ -1,5 +1,7 @@
 """Runtime checks: jit_error_if, checkify/check/check_error, debug_nan(_if), breakpoint_if."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -244,3 +246,27 @@ def test_breakpoint_if_only_when_true(monkeypatch):
     assert len(hits) == 2
 
 
+
+
+@pytest.mark.parametrize("error, args, kwargs, expected", [
+    ("value is %d", (3,), {}, "value is 3"),                    # printf style
+    ("value is {}", (3,), {}, "value is 3"),                    # str.format
+    ("a=%s b={b}", (1,), {"b": 2}, "a=1 b=2"),                  # both: positional by %, keywords by format
+    ("expected {shape}", (), {}, "expected {shape}"),           # no arguments: the text as it is
+    ("rate {:.0%}", (0.5,), {}, "rate 50%"),
+    ("missing {name}", (), {"other": 1}, "missing {name} (arguments: other=1)"),
+])
+def test_jit_error_if_message_formats(error, args, kwargs, expected):
+    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
+        T.jit_error_if(True, error, *args, **kwargs)
+
+
+def test_jit_error_if_under_a_raw_grad_shows_the_value_not_a_tracer():
+    def f(x):
+        T.jit_error_if(x < 0, "negative: {x}", x=x)
+        return x ** 2
+
+    with pytest.raises(ValueError, match=r"^negative: -3\.0") as info:
+        jax.grad(f)(-3.0)
+    assert "Tracer" not in str(info.value)
+    assert float(jax.grad(f)(3.0)) == 6.0

@@ -218,3 +218,9 @@ def test_cond_inside_for_loop_under_jit_threads_both_branch_states():
     jit(lambda xs: for_loop(step, xs))(jnp.arange(6.0))
     assert_allclose(up.value, 3.0 + 4.0 + 5.0)
     assert_allclose(down.value, -(0.0 + 1.0 + 2.0))
+
+
+def test_a_single_branch_gives_arrays_as_several_do():
+    for out in (switch(3, [lambda: 5.0]), ifelse([True], [lambda: 5.0])):
+        assert isinstance(out, jax.Array) and float(out) == 5.0
+    assert isinstance(switch(0, [lambda x: (x, x * 2)], 1.0)[1], jax.Array)

@@ -203,6 +203,44 @@ def test_negative_length():
         for_loop(lambda: 1.0, length=-1)
 
 
+@pytest.mark.parametrize("length", [np.int64(3), np.int32(3), jnp.array(3)], ids=["int64", "int32", "jax"])
+def test_a_length_computed_with_numpy_or_jax_is_a_length(length):
+    assert_allclose(np.asarray(scan(lambda c, _: (c + 1, c), 0, None, length=length)[1]), [0, 1, 2])
+    assert for_loop(lambda: 1.0, length=length).shape == (3,)
+    assert checkpointed_scan(lambda c, _: (c + 1, c), 0, None, length=length)[1].shape == (3,)
+    assert checkpointed_for_loop(lambda x: x * 2, jnp.arange(3.0), length=length).shape == (3,)
+    assert int(bounded_while_loop(lambda v: v < 100, lambda v: v + 1, 0, max_steps=length)) == 3
+    assert bs.transform.map(lambda x: x * 2, jnp.arange(5.0), batch_size=np.int64(2)).shape == (5,)
+
+
+@pytest.mark.parametrize("length", [True, 3.0, jnp.array(3.0), "3"], ids=["bool", "float", "jax-float", "str"])
+def test_a_length_that_is_not_an_integer_is_refused(length):
+    with pytest.raises(ValueError, match="length must be a non-negative int"):
+        scan(lambda c, _: (c, c), 0, None, length=length)
+    with pytest.raises(ValueError, match="max_steps must be a non-negative int"):
+        bounded_while_loop(lambda v: v < 1, lambda v: v + 1, 0, max_steps=length)
+
+
+def test_bounded_while_loop_base_must_be_an_integer_of_at_least_two():
+    with pytest.raises(ValueError, match="base must be an int >= 2, got 1"):
+        bounded_while_loop(lambda v: v < 1, lambda v: v + 1, 0, max_steps=3, base=1)
+
+
+def test_no_steps_of_a_bounded_while_loop_still_gives_arrays():
+    out = bounded_while_loop(lambda v: v < 100, lambda v: v + 1, 0, max_steps=0)
+    assert isinstance(out, jax.Array) and int(out) == 0
+
+
+def test_a_looped_over_input_that_is_not_an_array_is_named():
+    with pytest.raises(ValueError, match=r"for_loop: xs\[0\] is a str where an array is needed"):
+        for_loop(lambda c: c, "abc")
+
+
+def test_map_names_itself_in_its_errors():
+    with pytest.raises(ValueError, match="^map: inconsistent leading axes"):
+        bs.transform.map(lambda a, b: a + b, jnp.arange(5.0), jnp.ones(4))
+
+
 def test_state_passed_as_loop_input():
     v = bs.State(jnp.zeros(3), name="v")
     with pytest.raises(bs.BrainStateError, match="State 'v'.*passed as an argument to for_loop"):
