@@ -12,7 +12,7 @@ Arguments are checked (while concrete) before the stream advances; the sampling 
 """
 
 import functools
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -175,7 +175,7 @@ class ContinuousDraws:
         x = jax.random.uniform(self._next_key(key), shape, dtype, minval=low, maxval=high)
         return attach_unit(x, unit)
 
-    def rand_like(self, input: ArrayLike, *, dtype: Optional[DTypeLike] = None,
+    def rand_like(self, input: ArrayLike, dtype: Optional[DTypeLike] = None,
                   key: Optional[SeedOrKey] = None) -> jax.Array:
         """Uniform samples on [0, 1) with the shape of `input` (and its dtype if floating).
 
@@ -219,7 +219,7 @@ class ContinuousDraws:
         dtype = float_dtype(dtype, "randn")
         return jax.random.normal(self._next_key(key), shape or (), dtype)
 
-    def randn_like(self, input: ArrayLike, *, dtype: Optional[DTypeLike] = None,
+    def randn_like(self, input: ArrayLike, dtype: Optional[DTypeLike] = None,
                    key: Optional[SeedOrKey] = None) -> jax.Array:
         """Standard normal samples with the shape of `input` (and its dtype if floating).
 
@@ -288,8 +288,15 @@ class ContinuousDraws:
         loc, scale, unit = split_unit("normal", loc=loc, scale=scale)
         loc, scale = as_arrays(loc, scale)
         nonnegative("normal", "scale", scale)
-        dtype = float_dtype(dtype, "normal")
         shape = result_shape("normal", size, loc, scale)
+        if (dtype is not None and jnp.issubdtype(dtype, jnp.complexfloating)) or _complex(loc):
+            # Complex: noise of `dtype` (a complex dtype draws real and imaginary parts, each of
+            # variance 1/2, as `jax.random.normal` does), around a complex `loc` kept whole.
+            noise_dtype = jnp.dtype(dtype) if dtype is not None else float_dtype(None, "normal")
+            x = jax.random.normal(self._next_key(key), shape, noise_dtype)
+            x = _affine(x, loc, scale, jnp.result_type(x, *(v for v in (loc, scale) if v is not None)))
+            return attach_unit(x, unit)
+        dtype = float_dtype(dtype, "normal")
         x = _affine(jax.random.normal(self._next_key(key), shape, dtype), loc, scale, dtype)
         return attach_unit(x, unit)
 
@@ -385,6 +392,10 @@ def _standard_truncated_normal(key: jax.Array, a, b, shape, dtype) -> jax.Array:
     p = jnp.clip(p_lo + u * (p_hi - p_lo), jnp.finfo(work).tiny, 1 - jnp.finfo(work).eps / 2)
     z = ndtri(p)
     return jnp.clip(jnp.where(flip, -z, z), a, b).astype(dtype)
+
+
+def _complex(x: Any) -> bool:
+    return x is not None and jnp.issubdtype(jnp.result_type(x), jnp.complexfloating)
 
 
 def _like_dtype(input: ArrayLike, dtype: Optional[DTypeLike], fn: str) -> np.dtype:

@@ -13,7 +13,7 @@ docstring, so the two cannot drift apart.
 
 import contextlib
 import inspect
-from typing import Callable, Concatenate, Iterator, Optional, ParamSpec, TypeVar
+from typing import Callable, Concatenate, Iterator, Optional, ParamSpec, Sequence, TypeVar
 
 import jax
 import numpy as np
@@ -36,16 +36,33 @@ DEFAULT.name = "brainstate.random.DEFAULT"
 DEFAULT._source = __file__  # created while importing: name this module, not importlib, in errors
 
 
-def on_default(method: Callable[Concatenate[RandomState, P], R]) -> Callable[P, R]:
-    """The module-level twin of a `RandomState` method: the same call on `DEFAULT`."""
+def on_default(method: Callable[Concatenate[RandomState, P], R],
+               order: Optional[Sequence[str]] = None) -> Callable[P, R]:
+    """The module-level twin of a `RandomState` method: the same call on `DEFAULT`.
+
+    `order`: the twin's parameters where they differ from the method's (the reference's module
+    `randint` takes `key` before `dtype`, its method `dtype` first; its module `*_like`
+    functions take `dtype` and `key` by keyword only). The twin then passes them by name.
+    """
     name = method.__name__
-
-    def draw(*args, **kwargs):
-        return getattr(DEFAULT, name)(*args, **kwargs)
-
     sig = inspect.signature(method)
-    draw.__signature__ = sig.replace(  # type: ignore[attr-defined]
-       parameters=list(sig.parameters.values())[1:])
+    params = list(sig.parameters.values())[1:]
+    if order is None:
+        def draw(*args, **kwargs):
+            return getattr(DEFAULT, name)(*args, **kwargs)
+    else:
+        by_name = {p.name: p for p in params}
+        params = []
+        for spec in order:
+            keyword_only = spec.startswith("*")
+            p = by_name[spec.lstrip("*")]
+            params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if keyword_only else p)
+        twin = sig.replace(parameters=params)
+
+        def draw(*args, **kwargs):
+            return getattr(DEFAULT, name)(**twin.bind(*args, **kwargs).arguments)
+
+    draw.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     draw.__name__ = draw.__qualname__ = name
     draw.__doc__ = method.__doc__
     draw.__module__ = "brainstate.random"

@@ -34,15 +34,16 @@ class DiscreteDraws:
 
     # -- integers in a range -------------------------------------------------------------------
     def randint(self, low: ArrayLike, high: Optional[ArrayLike] = None, size: Optional[Size] = None,
-                key: Optional[SeedOrKey] = None, dtype: Optional[DTypeLike] = None) -> jax.Array:
+                dtype: Optional[DTypeLike] = None, key: Optional[SeedOrKey] = None) -> jax.Array:
         """Uniform integers in [low, high), or in [0, low) when `high` is None.
 
         Args:
           low: the lowest value (included), or the upper bound when `high` is None.
           high: the upper bound (excluded), or None.
-          size, key, dtype: the output shape (an int or a tuple; None: the parameters' broadcast
-            shape), a key to draw from instead of the stream (which then does not advance), and an
-            integer dtype (default `brainstate.environ.ditype()`).
+          size, dtype, key: the output shape (an int or a tuple; None: the parameters' broadcast
+            shape), an integer dtype (default `brainstate.environ.ditype()`), and a key to draw
+            from instead of the stream (which then does not advance). (This method takes `dtype`
+            before `key`, as the reference's does; the module-level `randint` takes `key` first.)
 
         Returns:
           An integer array of shape `size`.
@@ -79,20 +80,21 @@ class DiscreteDraws:
         low, high = as_arrays(*plain_values("random_integers", low=low, high=high))
         return self._integers("random_integers", low, high, size, key, dtype, inclusive=True)
 
-    def randint_like(self, input: ArrayLike, low: ArrayLike = 0, high: Optional[ArrayLike] = None, *,
+    def randint_like(self, input: ArrayLike, low: ArrayLike = 0, high: Optional[ArrayLike] = None,
                      dtype: Optional[DTypeLike] = None, key: Optional[SeedOrKey] = None) -> jax.Array:
-        """Uniform integers in [low, high) (or [0, low)) with the shape of `input`.
+        """Uniform integers in [low, high) (or [0, low)) with the shape and dtype of `input`.
 
         Args:
-          input: an array whose shape (and integer dtype) the result takes.
-          low: the lowest value, or the upper bound when
-            `high` is None.
+          input: an array whose shape and dtype the result takes (as `torch.randint_like`: a
+            float template gives whole numbers in its float dtype).
+          low: the lowest value, or the upper bound when `high` is None.
           high: the upper bound (excluded), or None.
-          dtype: an integer dtype; default the dtype of `input` if integer, else `environ.ditype()`.
+          dtype: the result's dtype, integer or floating; default the dtype of `input` (a bool
+            template: `environ.ditype()`).
           key: a key to draw from instead of the stream (which then does not advance).
 
         Returns:
-          An integer array shaped like `input`.
+          An array shaped like `input`.
 
         Example:
           >>> import brainstate, jax.numpy as jnp
@@ -101,9 +103,15 @@ class DiscreteDraws:
         """
         low, high = as_arrays(*plain_values("randint_like", low=low, high=high))
         input = drop_unit(input)
-        if dtype is None and jnp.issubdtype(jnp.result_type(input), jnp.integer):
-            dtype = jnp.result_type(input)
-        return self._integers("randint_like", low, high, np.shape(input), key, dtype, inclusive=False)
+        target = jnp.dtype(dtype) if dtype is not None else jnp.result_type(input)
+        if jnp.issubdtype(target, jnp.integer):
+            return self._integers("randint_like", low, high, np.shape(input), key, target, inclusive=False)
+        if not jnp.issubdtype(target, jnp.floating):
+            if dtype is not None:
+                raise TypeError(f"randint_like: `dtype` must be an integer or floating-point dtype, got {target}.")
+            target = None  # a bool or complex template: integers of the default dtype
+        ints = self._integers("randint_like", low, high, np.shape(input), key, None, inclusive=False)
+        return ints if target is None else ints.astype(target)
 
     def _integers(self, fn, low, high, size, key, dtype, inclusive) -> jax.Array:
         if high is None:

@@ -167,8 +167,9 @@ class MultivariateDraws:
         p = jnp.concatenate([p[..., :-1], last], axis=-1)
         full = batch + (p.shape[-1],)
         n = jnp.broadcast_to(jnp.asarray(n, ftype), batch)
-        # jax.random.multinomial's `shape` includes the outcome axis (despite its docstring).
-        counts = _multinomial(self._next_key(key), n, jnp.broadcast_to(p, full), shape=full, dtype=ftype)
+        # Both made full-sized, without `shape`: its meaning changed between JAX releases (with
+        # the outcome axis before 0.12, without it since); the result then has `p`'s shape.
+        counts = _multinomial(self._next_key(key), n, jnp.broadcast_to(p, full), dtype=ftype)
         return counts.astype(dtype)
 
     def orthogonal(self, n: int, size: Optional[Size] = None, key: Optional[SeedOrKey] = None,

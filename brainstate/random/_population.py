@@ -36,7 +36,8 @@ class PopulationDraws:
           key: a key to draw from instead of the stream (which then does not advance).
 
         Returns:
-          An array of shape `size` (plus the trailing shape of `a`'s entries).
+          An array of shape `size` (plus the trailing shape of `a`'s entries); a NumPy array when
+          `a` holds strings or other objects (eagerly only).
           Samples carry units: given a brainunit Quantity, `a` sets the unit and the result is a
           Quantity in it (see `brainstate.random`).
 
@@ -77,6 +78,14 @@ class PopulationDraws:
             raise ValueError(f"{fn}: cannot take {int(np.prod(shape))} samples without replacement "
                              f"from a population of {population}. Use `replace=True` or a smaller "
                              f"`size`.")
+        if isinstance(a, np.ndarray) and a.dtype.kind in "USO":
+            # Strings or objects (`choice(['a', 'b'])`): indices drawn here, entries taken by NumPy.
+            k = self._next_key(key)
+            if isinstance(k, jax.core.Tracer):
+                raise TypeError(
+                    f"{fn}: `a` holds {a.dtype.name} values, which a compiled function cannot carry. "
+                    f"Draw indices with `choice(len(a), ...)` inside it and take the entries outside.")
+            return a[np.asarray(jax.random.choice(k, population, shape, replace, p))]
         return attach_unit(jax.random.choice(self._next_key(key), a, shape, replace, p), unit)
 
     def permutation(self, x: ArrayLike, axis: int = 0, independent: bool = False,

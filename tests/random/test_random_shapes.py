@@ -132,8 +132,58 @@ def test_like_functions_copy_shape_and_float_dtype():
     assert spec(br.randn_like, x).dtype == jnp.float16
     assert spec(br.randn_like, jnp.zeros(3, jnp.int32)).dtype == jnp.float32
     assert spec(br.randint_like, jnp.zeros(4, jnp.int16), 5).dtype == jnp.int16
-    assert spec(br.randint_like, jnp.zeros(4), 5).dtype == jnp.int32
+    assert spec(br.randint_like, jnp.zeros(4), 5).dtype == jnp.float32  # the template's dtype, as torch
+    assert spec(br.randint_like, jnp.zeros(4, bool), 5).dtype == jnp.int32
+    assert spec(br.randint_like, jnp.zeros(4, jnp.int16), 5, dtype=jnp.float16).dtype == jnp.float16
     assert spec(br.rand_like, x, dtype=jnp.float32).dtype == jnp.float32
+
+
+def test_randint_like_on_a_float_template_draws_whole_numbers_in_range():
+    x = br.randint_like(jnp.zeros(1000), 2, 7)
+    values = np.asarray(x)
+    assert x.dtype == jnp.float32 and np.all(values == np.round(values))
+    assert set(values.tolist()) == {2.0, 3.0, 4.0, 5.0, 6.0}
+    with pytest.raises(TypeError, match="randint_like: `dtype` must be an integer or floating-point dtype"):
+        br.randint_like(jnp.zeros(3), 5, dtype=jnp.complex64)
+
+
+def test_method_and_module_argument_orders_follow_the_reference():
+    rs = br.RandomState(0)
+    # the method: (low, high, size, dtype, key); the module function: (low, high, size, key, dtype)
+    assert rs.randint(0, 10, (3,), jnp.int16).dtype == jnp.int16
+    a = br.randint(0, 10, (3,), 7, jnp.int16)
+    assert a.dtype == jnp.int16 and a.tolist() == br.randint(0, 10, (3,), key=7, dtype=jnp.int16).tolist()
+    # the methods of the `*_like` family take dtype (and key) by position, the functions by name only
+    assert rs.rand_like(jnp.zeros(3), jnp.float16).dtype == jnp.float16
+    assert rs.randn_like(jnp.zeros(3), jnp.float16, 3).tolist() == rs.randn_like(jnp.zeros(3), jnp.float16, key=3).tolist()
+    assert rs.randint_like(jnp.zeros(3), 0, 5, jnp.int8).dtype == jnp.int8
+    with pytest.raises(TypeError, match="positional argument"):
+        br.rand_like(jnp.zeros(3), jnp.float16)
+
+
+def test_multinomial_shape_is_the_batch_then_the_outcomes():
+    counts = br.multinomial(10, jnp.array([0.2, 0.3, 0.5]), size=2)
+    assert counts.shape == (2, 3) and counts.sum(axis=-1).tolist() == [10, 10]
+    one = br.multinomial(10, [0.2, 0.3, 0.5])
+    assert one.shape == (3,) and int(one.sum()) == 10
+    rows = br.multinomial(jnp.array([5, 10]), jnp.array([[0.2, 0.8], [0.5, 0.5]]))
+    assert rows.shape == (2, 2) and rows.sum(axis=-1).tolist() == [5, 10]
+
+
+def test_normal_keeps_a_complex_mean_and_draws_complex_noise_for_a_complex_dtype():
+    x = br.normal(1 + 1j, size=1000)
+    assert jnp.iscomplexobj(x) and np.allclose(np.asarray(x.imag), 1.0)  # real noise around 1 + 1j
+    z = br.normal(size=20000, dtype=jnp.complex64)
+    assert z.dtype == jnp.complex64
+    assert abs(float(jnp.var(z.real)) - 0.5) < 0.05 and abs(float(jnp.var(z.imag)) - 0.5) < 0.05
+
+
+def test_choice_samples_strings_eagerly_and_says_why_not_under_jit():
+    rs = br.RandomState(0)
+    out = rs.choice(["a", "b", "c"], size=5)
+    assert isinstance(out, np.ndarray) and out.shape == (5,) and set(out.tolist()) <= {"a", "b", "c"}
+    with pytest.raises(TypeError, match="choice: `a` holds str.* values, which a compiled function cannot carry"):
+        brainstate.transform.jit(lambda: rs.choice(["a", "b"], size=2))()
 
 
 def test_parameters_broadcast_when_size_is_none():
