@@ -235,3 +235,10 @@ def test_names_moved_to_brainpy_warn_and_explain():
             assert brainstate.mixin.AlignPost.__name__ == "AlignPost"
     with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
         brainstate.mixin.Nothing
+
+
+def test_an_unknown_mixin_name_is_an_attribute_error():
+    import brainstate
+
+    with pytest.raises(AttributeError, match="module 'brainstate.mixin' has no attribute 'NoSuchMixin'"):
+        brainstate.mixin.NoSuchMixin

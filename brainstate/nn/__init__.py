@@ -192,3 +192,18 @@ __all__ += [
     "GammaReg", "InverseGammaReg", "LogUniformReg", "BetaReg", "DirichletReg",
     "Param", "Const", "HiData",
 ]
+
+
+# Compatibility: names the reference release still answers with a DeprecationWarning.
+_deprecated_aliases = {"ModuleMapper": "Map"}
+
+
+def __getattr__(name: str):
+    if name in _deprecated_aliases:
+        import warnings
+
+        new = _deprecated_aliases[name]
+        warnings.warn(f"brainstate.nn.{name} is deprecated; use brainstate.nn.{new} instead.",
+                      DeprecationWarning, stacklevel=2)
+        return globals()[new]
+    raise AttributeError(f"module 'brainstate.nn' has no attribute {name!r}")

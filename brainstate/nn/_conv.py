@@ -118,6 +118,11 @@ class _ConvBase(Module):
                              f"got {value!r}.")
         return tuple(int(v) for v in values)
 
+    @property
+    def channels_last(self) -> bool:
+        """Whether the channels are the last axis (the default; `channel_first=False`)."""
+        return not self.channel_first
+
     def _padding(self, padding: Padding) -> Union[str, Tuple[Tuple[int, int], ...]]:
         n = self.num_spatial_dims
         if isinstance(padding, str):

@@ -17,7 +17,7 @@ Options, all applied functionally (the table is never written by a call):
 - `freeze`: no gradient reaches the table.
 """
 
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -122,12 +122,20 @@ class Embedding(Module):
         layer.weight = param_type(table)  # the padding row too keeps the given values
         return layer
 
+    @property
+    def embedding_size(self) -> Tuple[int, ...]:
+        """The shape of one embedding vector (`out_size`)."""
+        return tuple(self._fixed_size("out_size"))
+
     def update(self, indices: Any) -> jax.Array:
         """The rows for `indices` (an integer array of any shape).
 
+        A negative id counts from the end, as in NumPy (-1 is the last row), eagerly and
+        compiled alike.
+
         Raises:
           TypeError: `indices` is not an integer array.
-          IndexError: (eager calls only) an id outside `[0, num_embeddings)`.
+          IndexError: (eager calls only) an id outside `[-num_embeddings, num_embeddings)`.
         """
         idx = jnp.asarray(indices)
         if not jnp.issubdtype(idx.dtype, jnp.integer):
@@ -135,11 +143,12 @@ class Embedding(Module):
                             f"`.astype(int)` if the values are whole numbers.")
         if not isinstance(idx, jax.core.Tracer):
             ids = np.asarray(idx)  # compare in NumPy: inside a trace jnp ops would give tracers
-            bad = (ids < 0) | (ids >= self.num_embeddings)
+            bad = (ids < -self.num_embeddings) | (ids >= self.num_embeddings)
             if bad.any():
                 raise IndexError(f"{self._label()} has {self.num_embeddings} rows, so ids must be in "
-                                 f"[0, {self.num_embeddings}), got {ids[bad].tolist()[:5]}.")
-        idx = jnp.clip(idx, 0, self.num_embeddings - 1)
+                                 f"[-{self.num_embeddings}, {self.num_embeddings}), got {ids[bad].tolist()[:5]}.")
+        idx = jnp.where(idx < 0, idx + self.num_embeddings, idx)  # NumPy's negative ids
+        idx = jnp.clip(idx, 0, self.num_embeddings - 1)  # (compiled, an id past the end reads the last row)
         table = read(self.weight)
         rows = table[idx]
         if self.freeze:

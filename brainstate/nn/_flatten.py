@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._module import Module
+from ._units import is_quantity
 
 __all__ = ["Flatten", "Unflatten"]
 
@@ -88,7 +89,7 @@ class Flatten(Module):
         Raises:
           ValueError: the axes do not fit `x`, or `x` does not end in `in_size`.
         """
-        x = jnp.asarray(x)
+        x = x if is_quantity(x) else jnp.asarray(x)  # a brainunit Quantity keeps its unit
         return x.reshape(self._shape(x.shape))
 
 
@@ -141,5 +142,5 @@ class Unflatten(Module):
         Raises:
           ValueError: the sizes do not match the axis, or `x` does not end in `in_size`.
         """
-        x = jnp.asarray(x)
+        x = x if is_quantity(x) else jnp.asarray(x)  # a brainunit Quantity keeps its unit
         return x.reshape(self._shape(x.shape))

@@ -106,12 +106,12 @@ class DiscreteDraws:
         target = jnp.dtype(dtype) if dtype is not None else jnp.result_type(input)
         if jnp.issubdtype(target, jnp.integer):
             return self._integers("randint_like", low, high, np.shape(input), key, target, inclusive=False)
-        if not jnp.issubdtype(target, jnp.floating):
-            if dtype is not None:
-                raise TypeError(f"randint_like: `dtype` must be an integer or floating-point dtype, got {target}.")
-            target = None  # a bool or complex template: integers of the default dtype
+        floating = jnp.issubdtype(target, jnp.floating)
+        if not floating and dtype is not None:
+            raise TypeError(f"randint_like: `dtype` must be an integer or floating-point dtype, got {target}.")
+        # (a bool or complex template: integers of the default dtype)
         ints = self._integers("randint_like", low, high, np.shape(input), key, None, inclusive=False)
-        return ints if target is None else ints.astype(target)
+        return ints.astype(target) if floating else ints
 
     def _integers(self, fn, low, high, size, key, dtype, inclusive) -> jax.Array:
         if high is None:

@@ -88,16 +88,33 @@ def test_freeze_stops_the_gradient():
     assert_allclose(table_grad(emb, IDS), np.zeros((6, 3)))
 
 
-def test_out_of_range_ids_are_clamped_inside_jit():
+def test_negative_ids_count_from_the_end_and_ids_past_it_are_clamped_inside_jit():
     emb = bs.nn.Embedding(4, 2)
-    out = bs.transform.jit(emb)(jnp.array([-3, 7, 2]))
-    assert_allclose(out, table_of(emb)[[0, 3, 2]])
+    out = bs.transform.jit(emb)(jnp.array([-3, 7, 2, -1]))
+    assert_allclose(out, table_of(emb)[[1, 3, 2, 3]])
+    assert_allclose(emb(jnp.array([-3, -1])), table_of(emb)[[1, 3]])  # eager agrees
 
 
 def test_out_of_range_ids_raise_when_eager():
     emb = bs.nn.Embedding(4, 2, name="tokens")
-    with pytest.raises(IndexError, match=r"Embedding\('tokens'\) has 4 rows, so ids must be in \[0, 4\), got \[7, -1\]"):
-        emb(jnp.array([1, 7, -1]))
+    with pytest.raises(IndexError, match=r"Embedding\('tokens'\) has 4 rows, so ids must be in \[-4, 4\), got \[7, -5\]"):
+        emb(jnp.array([1, 7, -1, -5]))
+
+
+def test_reference_attributes_are_read_from_the_layer():
+    assert bs.nn.Embedding(5, 3).embedding_size == (3,)
+    assert bs.nn.Conv2d((8, 8, 3), 4, 3).channels_last
+    assert not bs.nn.Conv2d((3, 8, 8), 4, 3, channel_first=True).channels_last
+    assert bs.nn.LayerNorm(4).use_bias and not bs.nn.LayerNorm(4, use_bias=False).use_bias
+    assert bs.nn.GroupNorm(4, num_groups=2).use_scale and not bs.nn.LayerNorm(4, use_scale=False).use_scale
+    assert bs.nn.RMSNorm(4).use_scale and not bs.nn.RMSNorm(4, use_scale=False).use_scale
+
+
+def test_module_mapper_is_a_deprecated_name_of_map():
+    with pytest.warns(DeprecationWarning, match="brainstate.nn.ModuleMapper is deprecated; use brainstate.nn.Map"):
+        assert bs.nn.ModuleMapper is bs.nn.Map
+    with pytest.raises(AttributeError, match="module 'brainstate.nn' has no attribute 'NoSuchLayer'"):
+        bs.nn.NoSuchLayer
 
 
 def test_float_ids_are_rejected():

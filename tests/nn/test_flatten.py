@@ -93,3 +93,13 @@ def test_unflatten_bad_types_are_an_error(axis, sizes):
 def test_unflatten_axis_out_of_range_is_an_error():
     with pytest.raises(ValueError, match=r"Unflatten: axis=-5 is out of range for 4 axes"):
         nn.Unflatten(-5, (1,))(X)
+
+
+def test_flatten_and_unflatten_keep_units():
+    import brainunit as u  # a test dependency; imported here so the module stays light
+
+    x = jnp.ones((2, 3, 4)) * u.mV
+    flat = nn.Flatten(1)(x)
+    assert flat.shape == (2, 12) and flat.unit == u.mV
+    back = nn.Unflatten(1, (3, 4))(flat)
+    assert back.shape == (2, 3, 4) and back.unit == u.mV
