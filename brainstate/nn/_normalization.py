@@ -126,9 +126,22 @@ class _Normalizer(Module):
         self.feature_axes = _axes(self._label(), arg, feature_axes, len(size))
         self.param_shape = tuple(s if i in self.feature_axes else 1 for i, s in enumerate(size))
 
-    def _has(self, attr: str, key: str) -> bool:
-        """Whether the parameter State at `attr` holds `key` (without reading it in a trace)."""
-        state = getattr(self, attr, None)
+    @property
+    def use_scale(self) -> bool:
+        """Whether the layer has a learnable scale."""
+        return self._has("scale")
+
+    @property
+    def use_bias(self) -> bool:
+        """Whether the layer has a learnable bias."""
+        return self._has("bias")
+
+    def _has(self, key: str) -> bool:
+        """Whether the layer's parameter State (`weight`, or RMSNorm's `scale`) holds `key`
+        (read without recording it in a trace)."""
+        state = getattr(self, "weight", None)
+        if state is None:
+            state = getattr(self, "scale", None)
         return state is not None and key in state._value
 
     def _weight(self, param_type: type, scale_init: Any, bias_init: Any) -> Optional[ParamState]:
@@ -339,16 +352,6 @@ class LayerNorm(_Normalizer):
         self.dtype = dtype
         self.weight = self._weight(param_type, scale_init if use_scale else None, bias_init if use_bias else None)
 
-    @property
-    def use_scale(self) -> bool:
-        """Whether the layer has a learnable scale."""
-        return self._has("weight", "scale")
-
-    @property
-    def use_bias(self) -> bool:
-        """Whether the layer has a learnable bias."""
-        return self._has("weight", "bias")
-
     def update(self, x: Any, *, mask: Optional[Any] = None) -> jax.Array:
         """Normalise `x` of shape `(*batch, *in_size)`; `mask` selects the entries used for statistics.
 
@@ -400,11 +403,6 @@ class RMSNorm(_Normalizer):
         self.use_fast_variance = bool(use_fast_variance)
         self.dtype = dtype
         self.scale = self._weight(param_type, scale_init, None) if use_scale else None
-
-    @property
-    def use_scale(self) -> bool:
-        """Whether the layer has a learnable scale."""
-        return self._has("scale", "scale")
 
     def update(self, x: Any, *, mask: Optional[Any] = None) -> jax.Array:
         """Normalise `x` of shape `(*batch, *in_size)`; `mask` selects the entries used for statistics.
@@ -489,16 +487,6 @@ class GroupNorm(_Normalizer):
         self.dtype = dtype
         self.param_shape = (channels,)
         self.weight = self._weight(param_type, scale_init if use_scale else None, bias_init if use_bias else None)
-
-    @property
-    def use_scale(self) -> bool:
-        """Whether the layer has a learnable scale."""
-        return self._has("weight", "scale")
-
-    @property
-    def use_bias(self) -> bool:
-        """Whether the layer has a learnable bias."""
-        return self._has("weight", "bias")
 
     def update(self, x: Any, *, mask: Optional[Any] = None) -> jax.Array:
         """Normalise a batch `x` of shape `(batch, ..., channels)`; `mask` selects entries for statistics.
