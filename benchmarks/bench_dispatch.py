@@ -5,12 +5,25 @@ Cases: the seed's Counter; an SGD step of a small MLP (width 32, 4 layers, batch
 with 300 and 1,500 small states; the Counter while unrelated states are created; and, without a
 target, the Counter as a method compiled at class level and the Counter reached through a module
 global (the way scripts hold their model). Run: `python benchmarks/bench_dispatch.py`.
+
+`--sync-dispatch` runs both sides with JAX's asynchronous CPU dispatch off
+(`jax_cpu_enable_async_dispatch=False`). With it on (JAX's default), a program XLA does not
+consider cheap (the MLP step) runs on a worker thread, and the CPU time of a call depends on how
+that thread spins and sleeps between calls more than on the Python work between them (see
+`benchmarks/README.md`); off, each side's time is its own work.
 """
 
-import jax
-import jax.numpy as jnp
+import sys
 
-import brainstate as bs
+import jax
+
+SYNC = "--sync-dispatch" in sys.argv[1:]
+if SYNC:  # read when the CPU client starts: before the first array, before importing brainstate
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
+
+import jax.numpy as jnp  # noqa: E402
+
+import brainstate as bs  # noqa: E402
 
 try:
     from ._timing import header, ratio, report
@@ -160,7 +173,8 @@ CASES = [
 
 
 def main():
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; per-call medians")
+    mode = "synchronous" if SYNC else "default (asynchronous)"
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {mode} CPU dispatch; per-call medians")
     header()
     for name, build, target, n in CASES:
         ours, raw = build()

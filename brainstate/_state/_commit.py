@@ -33,6 +33,7 @@ nothing here holds it for longer than a few attribute stores.
 """
 
 import functools
+import re
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -220,7 +221,8 @@ _UNROLL = 16  # up to this many states, a runner's reads and stores are generate
 def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Callable, *,
                 guard: Sequence[str] = (), names: Optional[Dict[str, Any]] = None,
                 fallback: Optional[Callable] = None, failed: Optional[Callable] = None,
-                failures: Tuple[type, ...] = (), owner: bool = False) -> Callable:
+                failures: Tuple[type, ...] = (), owner: bool = False,
+                params: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None) -> Callable:
     """`run(*args, **kwargs)`: read `kept`, call `program`, store what it wrote, in one frame.
 
     `program(values, (), *args, **kwargs)` returns `(written, out)`: `written` holds the new
@@ -233,10 +235,19 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
     If another thread stored one of the states while it ran (or it read during a store), it
     stores nothing and returns `fallback(args, kwargs)`, or `AGAIN` without a fallback. Its
     caller's conditions for taking this path at all come first: `guard` is a block of source
-    lines over `args`, `kwargs`, `fallback` and the objects in `names`, which may return (jit
-    checks its graph epoch and that no trace is open). `failed(err, args, kwargs)` answers an
-    exception of a type in `failures` raised by `program`. With `owner`, `run` takes a first
-    positional argument it ignores (the instance of a bound method).
+    lines over the objects in `names`, in which `return FALLBACK` hands the call to
+    `fallback(args, kwargs)` (jit checks its graph epoch and that no trace is open).
+    `failed(err, args, kwargs)` answers an exception of a type in `failures` raised by
+    `program`. With `owner`, `run` takes a first positional argument it ignores (the instance of
+    a bound method).
+
+    `params`: `(positional-only names, other names)` of a function whose parameters are all
+    positional, without defaults. `run` then has that signature instead of `*args, **kwargs`
+    (Python binds a call by keyword as the function would) and passes them to `program` by
+    position: a call costs no argument tuple nor keyword check (about 1 % of a small step).
+    The caller passes keywords by position on its other paths too, so that `program` sees one
+    call signature. Where a name would shadow one of the runner's own, `run` keeps
+    `*args, **kwargs`.
 
     This is jit's per-call path, so it is generated as one function: each Python operation
     here costs several times its textbook price right after a compiled call has flushed the CPU
@@ -250,25 +261,51 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
     unrolled = len(kept) <= _UNROLL
     keys = tuple(sorted(names))
     make = _factory(len(kept) if unrolled else None, writes if unrolled else (0,) * bool(writes), tuple(guard),
-                    keys, owner, fallback is not None, bool(failures))
+                    keys, owner, fallback is not None, bool(failures), params)
     return make(program, commit_lock.take, commit_lock.give, commit_lock.wait, fallback, failed, tuple(failures),
                 list(kept), list(write_states), list(writes), *(names[k] for k in keys), *(kept if unrolled else ()))
 
 
+def _clash(params: Sequence[str], guard: Sequence[str], guard_names: Sequence[str]) -> bool:
+    """Whether a parameter of that name would shadow a name the generated runner uses: its
+    own, the guard's (any identifier in its lines) and the unrolled `k<i>` / `v<i>`."""
+    used = _RESERVED.union(guard_names, *(re.findall(r"[A-Za-z_]\w*", line) for line in guard))
+    return any(x in used or re.fullmatch(r"[kv]\d+", x) for x in params)
+
+
+_RESERVED = frozenset({"make", "run", "seq", "start", "stamp", "values", "written", "out", "err", "args", "kwargs",
+                       "program", "take", "give", "wait", "fallback", "failed", "failures", "kept", "write_states",
+                       "write_pos", "AGAIN", "IndexError", "BaseException", "_stamped_after", "_owner", "s", "v",
+                       "i", "zip"})
+
+
 @functools.lru_cache(maxsize=256)
 def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], guard_names: Tuple[str, ...],
-             owner: bool, has_fallback: bool, catch: bool) -> Callable:
+             owner: bool, has_fallback: bool, catch: bool,
+             params: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None) -> Callable:
     """The factory of runners for `n` states of which those at `writes` are written, unrolled;
     with `n` None, looping over the lists of states (`writes` then only says whether any is)."""
     unrolled = n is not None
     n = n or 0
     ks = [f"k{i}" for i in range(n)]
-    params = ["program", "take", "give", "wait", "fallback", "failed", "failures", "kept", "write_states",
-              "write_pos", *guard_names, *ks]
-    lines = [f"def make({', '.join(params)}):",
-             f"    def run({'_owner, /, ' if owner else ''}*args, **kwargs):",
+    if params is not None and _clash([*params[0], *params[1]], guard, guard_names):
+        params = None  # a parameter would shadow a name the runner uses: take `*args, **kwargs`
+    if params is not None:
+        names = [*params[0], *params[1]]
+        signature = ", ".join([*params[0], *(["/"] if params[0] else []), *params[1]])
+        passed = "".join(x + ", " for x in names)
+        args, kwargs = f"({passed})", "{}"
+    else:
+        signature, passed, args, kwargs = "*args, **kwargs", "*args", "args", "kwargs"
+    if owner:
+        signature = "_owner, /" + (", " + signature if signature else "")
+    made = ["program", "take", "give", "wait", "fallback", "failed", "failures", "kept", "write_states",
+            "write_pos", *guard_names, *ks]
+    to_fallback = f"fallback({args}, {kwargs})"
+    lines = [f"def make({', '.join(made)}):",
+             f"    def run({signature}):",
              "        global seq"]
-    lines += ["        " + line for line in guard]
+    lines += ["        " + line.replace("FALLBACK", to_fallback) for line in guard]
     lines.append("        start = seq")
     if unrolled:
         lines.append(f"        values = [{''.join(k + '._value, ' for k in ks)}]")
@@ -277,18 +314,21 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
         lines.append("        values = [s._value for s in kept]")
         moved = "start & 1 or _stamped_after(kept, start)"
     # (no keywords: the common call, without copying the empty keyword dict)
-    call = ["if kwargs:",
-            "    written, out = program(values, (), *args, **kwargs)",
-            "else:",
-            "    written, out = program(values, (), *args)"]
+    if params is None:
+        call = ["if kwargs:",
+                "    written, out = program(values, (), *args, **kwargs)",
+                "else:",
+                "    written, out = program(values, (), *args)"]
+    else:
+        call = [f"written, out = program(values, (), {passed})"]
     if catch:
         lines.append("        try:")
         lines += ["            " + line for line in call]
         lines += ["        except failures as err:",
-                  "            return failed(err, args, kwargs)"]
+                  f"            return failed(err, {args}, {kwargs})"]
     else:
         lines += ["        " + line for line in call]
-    again = "fallback(args, kwargs)" if has_fallback else "AGAIN"
+    again = to_fallback if has_fallback else "AGAIN"
     if not writes:
         lines += [f"        if seq != start and ({moved}):",
                   f"            return {again}  # a store overlapped the read",
@@ -324,7 +364,7 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
                   "            give(None)"]
         if has_fallback:
             lines += ["        if out is AGAIN:",
-                      "            return fallback(args, kwargs)"]
+                      f"            return {to_fallback}"]
         lines.append("        return out")
     lines.append("    return run")
     namespace: dict = {}

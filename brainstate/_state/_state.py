@@ -170,6 +170,13 @@ class State(_hooks.StateHookMixin):
                 f"`state.value = jnp.zeros(shape)`) before reading it.")
         return self._value
 
+    def _finished(self) -> bool:
+        """Whether the value is a tracer of a transform that has finished (a state created inside
+        it): unreadable, and no trace can touch it, until an eager write gives it a value."""
+        if not self._tracer or self._raw_restored or self._in_own_raw_trace():
+            return False
+        return not any(trace.serial == self._owner for trace in _local.stack)
+
     def _write(self, value: Any, restore: bool = False) -> None:
         if isinstance(value, State):
             raise BrainStateError(
@@ -212,8 +219,13 @@ class State(_hooks.StateHookMixin):
             elif not self._in_own_raw_trace():
                 raise self._escaping_tracer_error()
         if trace is None:  # an eager write: stamped, under the commit lock
+            finished = not has_tracer and self._finished()
             self._raw_restored = raw = bool(restore and has_tracer)
             _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None, stamp=not raw)
+            if finished:
+                from ..graph import _epoch  # (a package above this one: imported when first needed)
+
+                _epoch.changed()  # compiled functions saw a finished state here, and see a live one now
             return
         if restore:
             self._sig = (treedef, sigs)

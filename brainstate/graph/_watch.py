@@ -271,7 +271,11 @@ def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tupl
     from its root entry (whose key is the root's index in `objs`) down to it, kept as a link to
     the parent so the fingerprint of a chain n levels deep has size O(n), not O(n²). A State is
     identified by a weak reference (equal while alive), so a fingerprint never keeps a model
-    alive.
+    alive. A state holding a tracer of a finished transform (created inside it, as
+    `init_all_states` in a jitted step does) is identified by its type only: no trace can touch
+    it (its value is unreadable), so a program compiled with one there runs the same with another
+    one there, and a step that makes a new one every call is traced twice in all, not every call. Giving it a value
+    eagerly moves the epoch (`State._store`), so the walk then identifies it.
     """
     out: list = []
     seen: Dict[int, int] = {}
@@ -282,6 +286,9 @@ def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tupl
         if isinstance(x, State):
             if id(x) in seen:
                 out.append((parent, key, ("ref", seen[id(x)])))
+            elif x._finished():  # no program can touch it: any such state will do (see above)
+                seen[id(x)] = len(seen)
+                out.append((parent, key, ("finished", type(x))))
             else:
                 seen[id(x)] = len(seen)
                 out.append((parent, key, ("state", type(x), weakref.ref(x))))
@@ -370,5 +377,7 @@ def _show(token: tuple) -> str:
         return f"a {token[1].__name__}"
     if kind == "ref":
         return "a shared reference"
+    if kind == "finished":
+        return f"a {token[1].__name__} created in a finished transform"
     return kind
 

@@ -169,6 +169,9 @@ class JittedFunction:
         if out_shardings is not _UNSPECIFIED:
             jit_kwargs["out_shardings"] = (None, out_shardings)
         self._jit_kwargs = jit_kwargs
+        # all parameters positional, none static or donated: the runner takes them by name (see `_by_position`)
+        self._params = None if sig.all_argnums or sig.all_argnames or donated.argnums or donated.argnames \
+            else _positional_params(self.fun)
         self._donate = None if donate_states is False else to_predicate(donate_states)
         self._retraces: List[str] = []
         self._warned = False
@@ -232,25 +235,29 @@ class JittedFunction:
             self.__call__ = self._generic
             return
         guard = ["if entry.epoch != _epoch.epoch or _open_traces or _JAX_TRACE.value is not _EVAL_TRACE:",
-                 "    return fallback(args, kwargs)"]
+                 "    return FALLBACK"]
         names = dict(entry=entry, _epoch=_epoch, _open_traces=_open_traces, _JAX_TRACE=_JAX_TRACE,
                      _EVAL_TRACE=_EVAL_TRACE)
         if entry.rebind:
             guard += ["for namespace, name, obj in rebind:",
                       "    if namespace.get(name) is not obj:",
-                      "        return fallback(args, kwargs)"]
+                      "        return FALLBACK"]
             names["rebind"] = entry.rebind
         if entry.containers is not None:
             guard += ["try:  # one C-level comparison for the lists and dicts of states and modules",
                       "    if containers.live != containers.copies or (containers.slow and containers.moved_slow()):",
-                      "        return fallback(args, kwargs)",
+                      "        return FALLBACK",
                       "except Exception:  # an item's `==` raised: the general path re-checks the graph",
-                      "    return fallback(args, kwargs)"]
+                      "    return FALLBACK"]
             names["containers"] = entry.containers
-        self.__call__ = _commit.fast_runner(
+        run = _commit.fast_runner(
             entry.kept, entry.write_states, entry.jitted, guard=guard, names=names, fallback=self._call,
             failed=lambda err, args, kwargs: self._failed(err, entry, args, kwargs),
-            failures=(_Grow, _Reselect, TypeError), owner=self._OWNER)
+            failures=(_Grow, _Reselect, TypeError), owner=self._OWNER, params=self._params)
+        # a call with the wrong arguments is refused by the runner's signature: name the function
+        run.__name__ = getattr(self.fun, "__name__", run.__name__)
+        run.__qualname__ = getattr(self.fun, "__qualname__", run.__name__)
+        self.__call__ = run
 
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
@@ -359,8 +366,23 @@ class JittedFunction:
         """`self(...)` while the selected entry has no generated runner (see `_install`)."""
         return self._call(args, kwargs)
 
+    def _by_position(self, args: tuple, kwargs: dict):
+        """`(args, kwargs)` with the arguments given by keyword passed by position, where every
+        parameter is positional (`self._params`): the generated runner passes them so, and
+        `jax.jit` would trace a call by keyword separately. Anything else is left as it is (a
+        wrong call fails as it would have)."""
+        if not kwargs or self._params is None:
+            return args, kwargs
+        only, other = self._params
+        names = only + other
+        rest = names[len(args):]
+        if len(args) < len(only) or set(rest) != set(kwargs):
+            return args, kwargs
+        return args + tuple(kwargs[name] for name in rest), {}
+
     def _call(self, args: tuple, kwargs: dict):
         """Every call the fast path does not take."""
+        args, kwargs = self._by_position(args, kwargs)
         if _trace_local.stack:
             return self._call_traced(args, kwargs)
         return self._run_entry(self._current(), args, kwargs)
@@ -519,11 +541,13 @@ class JittedFunction:
 
     def trace(self, *args, **kwargs):
         """Trace for these arguments with the current states (`jax.stages.Traced`)."""
+        args, kwargs = self._by_position(args, kwargs)
         entry, program = self._prepared(args, kwargs)
         return program.trace(*self._inputs(entry), *args, **kwargs)
 
     def lower(self, *args, **kwargs):
         """Lower for these arguments with the current states (`jax.stages.Lowered`)."""
+        args, kwargs = self._by_position(args, kwargs)
         entry, program = self._prepared(args, kwargs)
         return program.lower(*self._inputs(entry), *args, **kwargs)
 
@@ -532,6 +556,7 @@ class JittedFunction:
 
         Returns the `jax.stages.Compiled` object.
         """
+        args, kwargs = self._by_position(args, kwargs)
         entry, program = self._prepared(args, kwargs)
         return program.lower(*self._inputs(entry), *args, **kwargs).compile()
 
@@ -607,6 +632,19 @@ class _DonateSignature:
 _MAX_ROUNDS = 8  # traces in a row that may each find new states before jit gives up
 _JAX_TRACE = compat.current_trace_ref  # `.value`: the JAX trace operations bind to now (thread-local)
 _EVAL_TRACE = compat.base_eval_trace  # its value outside every JAX transform
+
+
+def _positional_params(fun: Callable):
+    """`(positional-only names, other names)` of `fun`'s parameters when all are positional
+    and none has a default; else None (also for a signature `inspect` cannot read)."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.default is not p.empty or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        return None
+    return (tuple(p.name for p in params if p.kind is p.POSITIONAL_ONLY),
+            tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD))
 
 
 def _path_namer(sf: StatefulFunction) -> Callable[[tuple], str]:

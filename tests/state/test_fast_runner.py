@@ -276,7 +276,7 @@ def test_a_guard_that_fails_hands_the_call_to_the_fallback_untouched(n):
         return "fallback"
 
     run = fast_runner(states, states, _adding(states), fallback=fallback, names={"gate": gate},
-                      guard=["if not gate['open']:", "    return fallback(args, kwargs)"])
+                      guard=["if not gate['open']:", "    return FALLBACK"])
     assert run(1, k=2) == ("out", (1,), {"k": 2}) and not calls
     gate["open"] = False
     assert run(3, k=4) == "fallback" and calls == [((3,), {"k": 4})]
@@ -327,6 +327,32 @@ def test_an_owner_runner_ignores_its_first_argument():
     run = fast_runner(states, states, _adding(states), owner=True)
     assert run("the instance", 5, k=6) == ("out", (5,), {"k": 6})
     assert float(states[0].value) == 1.0
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_runner_with_parameters_passes_them_by_position(n):
+    states = _states(n)
+    run = fast_runner(states, states, _adding(states), params=(("a",), ("b", "c")), fallback=lambda a, k: ("fb", a, k),
+                      guard=["if gate:", "    return FALLBACK"], names={"gate": False})
+    assert run(1, 2, 3) == ("out", (1, 2, 3), {})
+    assert run(1, c=3, b=2) == ("out", (1, 2, 3), {})  # bound by Python, passed by position
+    assert [float(s.value) for s in states] == [i + 2.0 for i in range(n)]
+    with pytest.raises(TypeError, match="positional-only arguments passed as keyword"):
+        run(a=1, b=2, c=3)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'c'"):
+        run(1, 2)
+    gated = fast_runner(states, states, _adding(states), params=((), ("b",)), fallback=lambda a, k: ("fb", a, k),
+                        guard=["if gate:", "    return FALLBACK"], names={"gate": True})
+    assert gated(b=5) == ("fb", (5,), {})  # the fallback gets them by position too
+
+
+@pytest.mark.parametrize("names", [("values",), ("seq",), ("k0",), ("v1",), ("gate",), ("program", "out")])
+def test_a_parameter_named_like_the_runner_s_own_names_keeps_the_general_signature(names):
+    states = _states(2)
+    run = fast_runner(states, states, _adding(states), params=((), names),
+                      guard=["if gate:", "    return FALLBACK"], names={"gate": False})
+    assert run(*range(len(names)), extra=1) == ("out", tuple(range(len(names))), {"extra": 1})
+    assert [float(s.value) for s in states] == [1.0, 2.0]
 
 
 # -- the commit lock --------------------------------------------------------------------------

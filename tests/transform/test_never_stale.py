@@ -267,6 +267,64 @@ def test_init_all_states_inside_the_compiled_step_equals_the_eager_step():
         assert_allclose(compiled(x), run(x), rtol=1e-5, atol=1e-6)
 
 
+def test_init_all_states_inside_the_compiled_step_traces_twice_in_all():
+    # Each call replaces the cell's states with new ones created inside the trace (they hold
+    # tracers of a finished transform afterwards). No program can touch such a state, so the
+    # program compiled with one there serves every later call: the first call traces with the
+    # states made outside, the second with finished ones, and then never again.
+    bs.environ.set(dt=0.1)
+    bs.random.seed(3)
+    net = bs.nn.LIF(4)
+    bs.nn.init_all_states(net)
+
+    def run(x):
+        bs.nn.init_all_states(net)
+        return net(x)
+
+    counted = TraceCounter(run)
+    compiled = bs.transform.jit(counted)
+    eager_net = bs.nn.LIF(4)
+    for i in range(6):
+        x = jnp.full(4, 3.0 * i)
+        bs.nn.init_all_states(eager_net)
+        assert_allclose(compiled(x), eager_net(x))
+    assert counted.count == 2
+    assert compiled.explain_retraces() == [
+        "`lif.V` changed a HiddenState → a HiddenState created in a finished transform"]
+    with pytest.raises(bs.TraceContextError, match="holds a JAX tracer from a transform that has finished"):
+        net.V.value  # local to the compiled step, as on its first call
+
+
+def test_a_finished_state_given_a_value_eagerly_is_a_state_again_for_compiled_code():
+    # A program compiled while a finished state sat at `net.V` must not be reused once a live
+    # state is there: giving the finished state a value moves the graph epoch, so the next call
+    # identifies it (and a later finished one at that path is refused again, as eagerly).
+    bs.environ.set(dt=0.1)
+    net = bs.nn.LIF(3)
+    bs.nn.init_all_states(net)
+
+    @bs.transform.jit
+    def init_and_step(x):
+        bs.nn.init_all_states(net)
+        return net(x)
+
+    @bs.transform.jit
+    def read():
+        return net.V.value
+
+    message = "holds a JAX tracer from a transform that has finished"
+    init_and_step(jnp.ones(3))
+    with pytest.raises(bs.TraceContextError, match=message):
+        read()
+    net.V.value = jnp.full(3, 0.5)  # the finished state is given a value: a state again
+    assert_allclose(read(), jnp.full(3, 0.5))
+    init_and_step(jnp.ones(3))  # a new finished state at net.V
+    with pytest.raises(bs.TraceContextError, match=message):
+        net.V.value  # the eager oracle
+    with pytest.raises(bs.TraceContextError, match=message):
+        read()  # not the revived state's 0.5
+
+
 def test_lazy_attribute_set_at_trace_time_takes_the_eager_branch_next():
     class Lazy(bs.nn.Module):
         def update(self, x):
