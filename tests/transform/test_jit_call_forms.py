@@ -12,16 +12,6 @@ import pytest
 import brainstate as bs
 
 
-def _counted(fun):
-    traces = []
-
-    def wrapped(*args, **kwargs):
-        traces.append(1)
-        return fun(*args, **kwargs)
-
-    return wrapped, traces
-
-
 def test_calls_by_keyword_and_by_position_trace_once_and_match_eager():
     acc = bs.State(jnp.zeros(3))
 
