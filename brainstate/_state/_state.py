@@ -41,6 +41,12 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 param_init: Optional[Any] = None
 
 
+def revived_hook() -> None:
+    """Called when an eager write gives a finished state (`State._finished`) a value; the graph
+    layer, which fingerprints finished states by type only, replaces it with its change counter
+    (`graph._epoch.changed`) when it loads."""
+
+
 def _caller_location() -> str:
     """`file:line` of the first frame outside the brainstate package."""
     frame: Optional[Any] = sys._getframe(2)
@@ -223,9 +229,7 @@ class State(_hooks.StateHookMixin):
             self._raw_restored = raw = bool(restore and has_tracer)
             _commit.store_one(self, value, has_tracer, (treedef, sigs) if restore else None, stamp=not raw)
             if finished:
-                from ..graph import _epoch  # (a package above this one: imported when first needed)
-
-                _epoch.changed()  # compiled functions saw a finished state here, and see a live one now
+                revived_hook()  # compiled functions saw a finished state here, and see a live one now
             return
         if restore:
             self._sig = (treedef, sigs)

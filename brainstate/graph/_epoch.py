@@ -14,6 +14,8 @@ import itertools
 import weakref
 from typing import Any
 
+from .._state import _state
+
 __all__ = ["epoch", "changed", "watch", "watched"]
 
 epoch = 0
@@ -33,3 +35,8 @@ def watch(obj: Any) -> None:
     if key not in watched:
         watched.add(key)
         weakref.finalize(obj, watched.discard, key)
+
+
+# A finished state given a value eagerly is a state again for compiled code: the fingerprint
+# identified it by type only (`_watch.fingerprint`), so the walk must run again.
+_state.revived_hook = changed
