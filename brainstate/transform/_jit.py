@@ -195,6 +195,9 @@ class JittedFunction:
                 if self._last_fp is not None and self._last_fp != fp:
                     paths = _path_namer(sf)
                     self._retraces.append(describe_change(self._last_fp, fp, paths))
+                live = sf.structure_ids()  # the entries of forgotten structures go with them
+                for old in [i for i in self._entries if i not in live]:
+                    self._entries.pop(old).epoch = -1  # see `_grow`
                 self._entries[fp_id] = entry
             self._last_fp = fp
             entry.epoch = epoch

@@ -25,6 +25,7 @@ argument may be passed by position or by keyword.
 """
 
 import inspect
+import itertools
 import threading
 import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
@@ -470,6 +471,9 @@ def _weak(obj: Any) -> Any:
 
 
 # -- the function -----------------------------------------------------------------------------
+_MAX_STRUCTURES = 16  # graph structures remembered per function, with their discoveries and programs
+
+
 def _args_part(key: Any) -> tuple:
     """A cache key without its first entry (the structure id): what describes the arguments."""
     return tuple(key)[1:]
@@ -541,6 +545,7 @@ class StatefulFunction:
         self._fp: tuple = ()
         self._fp_id = 0
         self._fp_ids: Dict[tuple, int] = {}
+        self._fp_counter = itertools.count()
         self._containers = Containers([])  # the lists and dicts reached, as at the last walk
         self._stats = {"hits": 0, "misses": 0}
         self._last: Optional[Discovery] = None  # the latest discovery, cached or not
@@ -568,9 +573,29 @@ class StatefulFunction:
             self._containers = Containers(found)
             if fp != self._fp or not self._fp_ids:
                 self._fp = fp
-                self._fp_id = self._fp_ids.setdefault(fp, len(self._fp_ids))
+                self._fp_id = self._structure_id(fp)
             self._fp_epoch = epoch
         return self._fp_id, self._fp
+
+    def structure_ids(self) -> set:
+        """The ids of the structures remembered (see `_structure_id`)."""
+        return set(self._fp_ids.values())
+
+    def _structure_id(self, fp: tuple) -> int:
+        """The id of a structure. The `_MAX_STRUCTURES` most recently met are remembered (with
+        the discoveries traced for them); meeting another forgets the oldest, so a model whose
+        states are replaced between calls (`init_all_states` before every trial) does not keep
+        every earlier version of them, and their compiled programs, alive. A forgotten structure
+        met again is traced again."""
+        with self._lock:
+            fp_id = self._fp_ids.pop(fp, None)
+            if fp_id is None:
+                fp_id = next(self._fp_counter)
+                while len(self._fp_ids) >= _MAX_STRUCTURES:
+                    oldest = self._fp_ids.pop(next(iter(self._fp_ids)))
+                    self._cache = {key: found for key, found in self._cache.items() if tuple(key)[0] != oldest}
+            self._fp_ids[fp] = fp_id  # the most recent last
+            return fp_id
 
     # -- the call signature --------------------------------------------------------------------
     def split_static(self, args, kwargs):

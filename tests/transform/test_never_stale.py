@@ -325,6 +325,26 @@ def test_a_finished_state_given_a_value_eagerly_is_a_state_again_for_compiled_co
         read()  # not the revived state's 0.5
 
 
+def test_states_replaced_before_every_call_are_not_all_kept_alive():
+    # Each replacement is a new structure (a new entry, traced: the program must thread the new
+    # state). The function remembers the 16 most recent structures, so the replaced states and
+    # their programs do not pile up over a long run of trials.
+    from brainstate.transform._stateful import _MAX_STRUCTURES
+
+    m = Scaled()
+    f = bs.transform.jit(m)
+    old = []
+    for i in range(3 * _MAX_STRUCTURES):
+        old.append(weakref.ref(m.w))
+        m.w = bs.ParamState(jnp.full(3, float(i)))
+        assert_allclose(f(2.0), m(2.0))
+    gc.collect()
+    alive = sum(r() is not None for r in old)
+    assert alive <= _MAX_STRUCTURES
+    m.w = old[-1]()  # a remembered structure again: no trace, the right values
+    assert_allclose(f(2.0), m(2.0))
+
+
 def test_lazy_attribute_set_at_trace_time_takes_the_eager_branch_next():
     class Lazy(bs.nn.Module):
         def update(self, x):
