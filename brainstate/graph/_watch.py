@@ -39,7 +39,7 @@ from ._graphdef import Static
 from ._node import Node
 from ._node_types import is_tuple_like, node_type, tuple_items
 
-__all__ = ["roots", "Rebinding", "fingerprint", "Containers", "describe_change"]
+__all__ = ["roots", "Rebinding", "fingerprint", "Containers", "describe_change", "layout", "states_in"]
 
 
 # -- what a function reaches ------------------------------------------------------------------
@@ -313,6 +313,19 @@ def fingerprint(objs: List[Any], containers: Optional[List[Any]] = None) -> tupl
         else:
             out.append((parent, key, ("leaf", Static(x))))
     return tuple(out)
+
+
+def layout(fp: tuple) -> tuple:
+    """`fp` without the identity of its states: equal for two graphs that differ only in which
+    State objects sit where (a state swapped for another of its type, `init_all_states` run
+    again between calls)."""
+    return tuple((parent, key, token[:2] if token[0] == "state" else token) for parent, key, token in fp)
+
+
+def states_in(fp: tuple) -> Optional[List[Any]]:
+    """The states `fp` names, in walk order (None if one has died)."""
+    out = [token[2]() for _, _, token in fp if token[0] == "state"]
+    return None if any(s is None for s in out) else out
 
 
 def _path_ids(fp: tuple, numbers: Dict[Tuple[int, Any], int]) -> List[int]:

@@ -42,7 +42,7 @@ from .._state import _commit
 from .._state._trace import _local as _trace_local, open_traces as _open_traces
 from ..environ._settings import lookup, read as _environ_read
 from ..graph import _epoch
-from ..graph._watch import Containers, describe_change
+from ..graph._watch import Containers, describe_change, layout, states_in
 from ..typing import MISSING, Missing
 from ..util._filters import to_predicate
 from ._diagnostics import (_root_of, call_signature, explain_signature_change, label, report_states,
@@ -178,6 +178,7 @@ class JittedFunction:
         self._lock = threading.RLock()
         self._pinned = threading.local()  # `.found`: the discovery a retry of this call must reuse
         self._entries: Dict[int, _Entry] = {}
+        self._by_layout: Dict[tuple, int] = {}  # graph layout -> the latest entry for it (see `_rebound`)
         self._install(_Entry(-1, ()))  # epoch -1: the first call selects a real entry
         self._last_fp: Optional[tuple] = None
         functools.update_wrapper(self, fun, updated=())
@@ -191,19 +192,56 @@ class JittedFunction:
             fp_id, fp = sf.structure()
             entry = self._entries.get(fp_id)
             if entry is None:
-                entry = _Entry(fp_id, fp)
-                if self._last_fp is not None and self._last_fp != fp:
-                    paths = _path_namer(sf)
-                    self._retraces.append(describe_change(self._last_fp, fp, paths))
                 live = sf.structure_ids()  # the entries of forgotten structures go with them
                 for old in [i for i in self._entries if i not in live]:
                     self._entries.pop(old).epoch = -1  # see `_grow`
+                self._by_layout = {k: i for k, i in self._by_layout.items() if i in live}
+                entry = self._rebound(fp_id, fp)
+                if entry is None:
+                    entry = _Entry(fp_id, fp)
+                    if self._last_fp is not None and self._last_fp != fp:
+                        paths = _path_namer(sf)
+                        self._retraces.append(describe_change(self._last_fp, fp, paths))
                 self._entries[fp_id] = entry
+                self._by_layout[layout(fp)] = fp_id
             self._last_fp = fp
             entry.epoch = epoch
             entry.guard(tuple((r.holder, r.name, r.obj) for r in sf._rebindings), sf._containers or None)
             self._install(entry)
             return entry
+
+    def _rebound(self, fp_id: int, fp: tuple) -> Optional[_Entry]:
+        """An entry for the graph `fp` running the program of a known entry whose graph differed
+        only in which State objects sat where, each new one interchangeable with the one it
+        replaces (`_interchangeable`); None if there is none.
+
+        The program's state inputs and outputs are positions in the graph, so the new entry
+        lists at each position the state the graph holds there now, and the compiled program
+        runs unchanged: calling `init_all_states(net)` between trials (new state objects every
+        time) or swapping two states costs no trace and no compilation. If `jax.jit` retraces
+        the shared program for other arguments, the trace runs for the entry of the graph of
+        the moment (see `_new_jit`).
+        """
+        template = self._entries.get(self._by_layout.get(layout(fp), -1))
+        if template is None or template.jitted is None or template.donated or template.restored_any:
+            return None
+        old, new = states_in(template.fp), states_in(fp)
+        if old is None or new is None:
+            return None
+        swap = {id(a): b for a, b in zip(old, new) if a is not b}
+        if not all(_interchangeable(a, swap[id(a)]) for a in template.states if id(a) in swap):
+            return None
+        states = [swap.get(id(s), s) for s in template.states]
+        if len(set(map(id, states))) != len(states):
+            return None  # a state the walk does not see (behind a plain object) is now also in the graph
+        entry = _Entry(fp_id, fp)
+        entry.states = states
+        entry.write_states = [swap.get(id(s), s) for s in template.write_states]
+        entry.kept = [swap.get(id(s), s) for s in template.kept]
+        entry.restored = list(template.restored)
+        entry.env_keys, entry.by_env = template.env_keys, template.by_env  # (shared: the programs per environ value)
+        entry.jitted, entry.plain, entry.fast = template.jitted, template.plain, template.fast
+        return entry
 
     def _fill(self, entry: _Entry, states: Sequence, write_states: Sequence, restored: Sequence[bool],
               env_keys: tuple) -> None:
@@ -276,30 +314,35 @@ class JittedFunction:
                 values[i] = v
             for i, v in zip(donated_idx, donated_values):
                 values[i] = v
-            self._on_trace(entry, signatures, values, args, kwargs)
             found = getattr(self._pinned, "found", None)
+            e = entry
             if found is None:  # (else: this call's first trace ran the function; reuse it, see `_failed`)
-                if sf.structure()[0] != entry.fp_id:
-                    raise _Reselect()
+                fp_id = sf.structure()[0]
+                if fp_id != entry.fp_id:
+                    e = self._entries.get(fp_id)
+                    if e is None or not _runs(e, program):  # (an entry `_rebound` onto this program runs it)
+                        raise _Reselect()
                 found = sf.discover(*args, **kwargs)
-            have = set(map(id, entry.states))
-            writes = set(map(id, entry.write_states))
+            self._on_trace(e, signatures, values, args, kwargs)
+            have = set(map(id, e.states))
+            writes = set(map(id, e.write_states))
             if (not all(id(s) in have for s in found.states)
                     or not all(id(s) in writes for s in found.write_states)
-                    or not set(found.env) <= set(entry.env_keys)):
+                    or not set(found.env) <= set(e.env_keys)):
                 raise _Grow(found)
-            for i, state in enumerate(entry.states):
+            for i, state in enumerate(e.states):
                 sharding = self._sharding_of(state)
                 if sharding is not None:
                     check_sharding(state, sharding, values[i])
                     values[i] = constrain(values[i], sharding)
-            written, out = found.pure(entry.states, entry.write_states)(values, *args, **kwargs)
+            written, out = found.pure(e.states, e.write_states)(values, *args, **kwargs)
             written = [v if sh is None else constrain(v, sh)
-                       for v, sh in zip(written, map(self._sharding_of, entry.write_states))]
+                       for v, sh in zip(written, map(self._sharding_of, e.write_states))]
             return written, out
 
         traced.__name__ = sf.name  # names the compiled computation after the user's function
-        return jax.jit(traced, **self._jit_kwargs)
+        program = jax.jit(traced, **self._jit_kwargs)
+        return program
 
     def _grow(self, entry: _Entry, found) -> None:
         """Rebuild `entry` to thread the union of its states and what a trace touched."""
@@ -578,6 +621,7 @@ class JittedFunction:
             for entry in self._entries.values():
                 entry.epoch = -1  # see `_grow`
             self._entries.clear()
+            self._by_layout.clear()
             self._install(_Entry(-1, ()))
             self._last_fp = None
 
@@ -613,6 +657,34 @@ class _MethodJit(JittedFunction):
 
     def _generic(self, _owner, /, *args, **kwargs):
         return self._call(args, kwargs)
+
+
+def _runs(entry: _Entry, program: Any) -> bool:
+    """Whether `program` is one of `entry`'s (`_rebound` entries share their template's)."""
+    return entry.jitted is program or any(p is program for p in entry.by_env.values())
+
+
+# State attributes that do not change what a traced program does with the state
+_VOLATILE = frozenset({"_value", "_version", "_source", "_tracer", "_owner", "_raw_trace", "_raw_restored",
+                       "_been_writen", "_sig"})
+
+
+def _interchangeable(old: Any, new: Any) -> bool:
+    """Whether a program traced with `old` at a place in the graph runs the same with `new`
+    there: same type, tree structure, shapes and dtypes, same metadata (name, tags, sharding
+    and the rest), a concrete value, and no hooks on either (hooks run while tracing)."""
+    if type(old) is not type(new) or old._sig != new._sig or new._tracer:
+        return False
+    if old._hooks is not None or new._hooks is not None:
+        return False
+    a = {k: v for k, v in vars(old).items() if k not in _VOLATILE}
+    b = {k: v for k, v in vars(new).items() if k not in _VOLATILE}
+    if a.keys() != b.keys():
+        return False
+    try:
+        return all(a[k] is b[k] or bool(a[k] == b[k]) for k in a)
+    except Exception:  # metadata whose `==` is not a truth value: not known to be equal
+        return False
 
 
 def _forget(cache: dict, key: int, ref: Any) -> None:

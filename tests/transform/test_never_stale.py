@@ -345,6 +345,124 @@ def test_states_replaced_before_every_call_are_not_all_kept_alive():
     assert_allclose(f(2.0), m(2.0))
 
 
+def test_init_all_states_between_calls_reuses_the_compiled_program_on_the_new_states():
+    # The trial loop of a simulation: new state objects before every trial. The program's state
+    # inputs are places in the graph, so it runs on the new states untraced (it used to trace
+    # and compile again for every trial), writes them, and leaves the replaced ones alone.
+    bs.environ.set(dt=0.1)
+    net, eager_net = bs.nn.LIF(4), bs.nn.LIF(4)
+    counted = TraceCounter(lambda x: net(x))
+    step = bs.transform.jit(counted)
+    for trial in range(4):
+        bs.nn.init_all_states(net)
+        bs.nn.init_all_states(eager_net)
+        before = net.V
+        for t in range(3):
+            x = jnp.full(4, 2.0 + trial + t)
+            assert_allclose(step(x), eager_net(x), rtol=1e-6)  # (compiled and eager round alike, to an ulp)
+        assert net.V is before
+        assert_allclose(net.V.value, eager_net.V.value, rtol=1e-6)
+    assert counted.count == 1
+    assert step.explain_retraces() == []
+
+
+@pytest.mark.parametrize("replacement, traces", [
+    (lambda: bs.ParamState(jnp.full(3, 5.0)), 1),  # interchangeable: the program is reused
+    (lambda: bs.ParamState(jnp.full(4, 5.0)), 2),  # another shape
+    (lambda: bs.ParamState(jnp.full(3, 5, dtype=jnp.int32)), 2),  # another dtype
+    (lambda: bs.ParamState(jnp.full(3, 5.0), name="renamed"), 2),  # other metadata
+    (lambda: bs.ParamState(jnp.full(3, 5.0), tag="frozen"), 2),
+    (lambda: bs.ShortTermState(jnp.full(3, 5.0)), 2),  # another type
+])
+def test_a_replacement_state_reuses_the_program_only_when_interchangeable(replacement, traces):
+    m = Scaled()
+    counted = TraceCounter(lambda x: m(x))
+    f = bs.transform.jit(counted)
+    assert_allclose(f(1.0), m(1.0))
+    m.w = replacement()
+    assert_allclose(f(1.0), m(1.0))
+    assert counted.count == traces
+
+
+def test_a_replacement_state_with_hooks_is_traced_with_them():
+    seen = []
+    m = Scaled()
+    counted = TraceCounter(lambda x: m(x))
+    f = bs.transform.jit(counted)
+    f(1.0)
+    hooked = bs.ParamState(jnp.full(3, 5.0))
+    hooked.register_hook("read", lambda ctx: seen.append("read"))
+    m.w = hooked
+    assert_allclose(f(1.0), m(1.0))
+    assert counted.count == 2 and seen  # the read hook ran in the new trace (and eagerly)
+
+
+def test_a_reused_program_traced_again_for_new_arguments_threads_the_states_of_the_moment():
+    class Acc(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.total = bs.State(jnp.zeros(()))
+
+        def update(self, x):
+            self.total.value = self.total.value + x.sum()
+            return self.total.value
+
+    m = Acc()
+    f = bs.transform.jit(lambda x: m(x))
+    first = m.total
+    f(jnp.ones(3))  # traced with `first`
+    second = bs.State(jnp.full((), 10.0))
+    m.total = second  # interchangeable: the program is reused...
+    assert float(f(jnp.ones(5))) == 15.0  # ...and jax.jit traces it for the new shape, on `second`
+    assert float(first.value) == 3.0
+    m.total = first
+    assert float(f(jnp.ones(5))) == 8.0  # the program for 5 elements, on `first`
+    assert float(f(jnp.ones(3))) == 11.0
+    assert float(second.value) == 15.0
+
+
+def test_a_state_behind_a_plain_object_then_also_put_in_the_graph_is_traced_again():
+    class Holder:  # not a graph node: the graph walk does not look inside
+        def __init__(self, state):
+            self.state = state
+
+    def run(m, holder, x):
+        holder.state.value = holder.state.value + m.w.value.sum()
+        return m(x)  # reads `m.w` after the write: the new value if it is the same state
+
+    m, eager_m = Scaled(), Scaled()
+    hidden, eager_hidden = bs.ParamState(jnp.full(3, 2.0)), bs.ParamState(jnp.full(3, 2.0))
+    holder, eager_holder = Holder(hidden), Holder(eager_hidden)
+    f = bs.transform.jit(lambda x: run(m, holder, x))
+    assert_allclose(f(1.0), run(eager_m, eager_holder, 1.0))
+    m.w, eager_m.w = hidden, eager_hidden  # the same layout, but `hidden` is threaded already
+    for _ in range(2):
+        assert_allclose(f(1.0), run(eager_m, eager_holder, 1.0))
+    assert_allclose(hidden.value, eager_hidden.value)
+
+
+def test_swapping_two_interchangeable_states_back_and_forth_never_traces_again():
+    class Two(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = bs.State(jnp.array(1.0))
+            self.b = bs.State(jnp.array(100.0))
+
+        def update(self):
+            self.a.value = self.a.value + 1
+            return self.a.value * 2 + self.b.value
+
+    m, eager = Two(), Two()
+    counted = TraceCounter(lambda: m())
+    f = bs.transform.jit(counted)
+    for _ in range(4):
+        assert float(f()) == float(eager())
+        m.a, m.b = m.b, m.a
+        eager.a, eager.b = eager.b, eager.a
+    assert counted.count == 1
+    assert [float(m.a.value), float(m.b.value)] == [float(eager.a.value), float(eager.b.value)]
+
+
 def test_lazy_attribute_set_at_trace_time_takes_the_eager_branch_next():
     class Lazy(bs.nn.Module):
         def update(self, x):

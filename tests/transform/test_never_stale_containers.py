@@ -128,7 +128,7 @@ def test_a_closure_list_of_states_is_seen():
     assert float(f()) == 112.0
 
 
-def test_changes_explain_the_retrace_and_switching_back_reuses_the_first_program():
+def test_interchangeable_layers_share_one_program_and_other_changes_explain_the_retrace():
     m = Stack()
     first, other = m.layers[1], _layer(10)
     counted = TraceCounter(lambda x: m(x))
@@ -137,8 +137,11 @@ def test_changes_explain_the_retrace_and_switching_back_reuses_the_first_program
     for _ in range(3):
         m.layers[1] = first
         assert_allclose(f(x), m(x))
-        m.layers[1] = other
+        m.layers[1] = other  # the same layout, other states: the program runs on them, untraced
         assert_allclose(f(x), m(x))
+    assert counted.count == 1
+    m.layers[1] = Affine(np.arange(3.0, dtype=np.float16))  # another dtype: traced again
+    assert_allclose(f(x), m(x), rtol=1e-3)
     assert counted.count == 2
     m.layers.append(_layer(3))
     f(x)
