@@ -474,6 +474,11 @@ def _weak(obj: Any) -> Any:
 _MAX_STRUCTURES = 16  # graph structures remembered per function, with their discoveries and programs
 
 
+def _structure_part(key: Any) -> int:
+    """The structure id a cache key starts with (see `_args_part`)."""
+    return tuple(key)[0]
+
+
 def _args_part(key: Any) -> tuple:
     """A cache key without its first entry (the structure id): what describes the arguments."""
     return tuple(key)[1:]
@@ -593,7 +598,7 @@ class StatefulFunction:
                 fp_id = next(self._fp_counter)
                 while len(self._fp_ids) >= _MAX_STRUCTURES:
                     oldest = self._fp_ids.pop(next(iter(self._fp_ids)))
-                    self._cache = {key: found for key, found in self._cache.items() if tuple(key)[0] != oldest}
+                    self._cache = {key: found for key, found in self._cache.items() if _structure_part(key) != oldest}
             self._fp_ids[fp] = fp_id  # the most recent last
             return fp_id
 
