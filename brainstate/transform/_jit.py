@@ -83,7 +83,7 @@ class _Entry:
         self.env_keys: tuple = ()
         self.jitted: Any = None
         self.plain = False  # built, and reads no environ key: `jitted` is the program for every call
-        self.fast = False  # plain, and nothing donated or restored: called by a generated runner (`_install`)
+        self.fast = False  # nothing donated or restored: called by a generated runner (`_install`)
         self.by_env: Dict[tuple, Any] = {}
         self.epoch = -1
         self.fp_id, self.fp = fp_id, fp
@@ -178,6 +178,7 @@ class JittedFunction:
         self._lock = threading.RLock()
         self._pinned = threading.local()  # `.found`: the discovery a retry of this call must reuse
         self._entries: Dict[int, _Entry] = {}
+        self._runner_env: Optional[tuple] = None  # the environ values the installed runner is for
         self._by_layout: Dict[tuple, int] = {}  # graph layout -> the latest entry for it (see `_rebound`)
         self._install(_Entry(-1, ()))  # epoch -1: the first call selects a real entry
         self._last_fp: Optional[tuple] = None
@@ -257,7 +258,7 @@ class JittedFunction:
         entry.by_env = {}
         entry.jitted = self._new_jit(entry)
         entry.plain = not entry.env_keys
-        entry.fast = entry.plain and not entry.donated and not entry.restored_any
+        entry.fast = not entry.donated and not entry.restored_any
         if self._entry is entry:
             self._install(entry)
 
@@ -272,13 +273,23 @@ class JittedFunction:
         thread stored one of its states meanwhile (the general path runs the computation again).
         """
         self._entry = entry
-        if not entry.fast:
+        program, env = entry.jitted, None
+        if entry.fast and not entry.plain:  # the program for this thread's current environ values
+            env = _env_values(entry)
+            program = entry.by_env.get(env)
+        if not entry.fast or program is None:
             self.__call__ = self._generic
+            self._runner_env = None
             return
+        self._runner_env = env
         guard = ["if entry.epoch != _epoch.epoch or _open_traces or _JAX_TRACE.value is not _EVAL_TRACE:",
                  "    return FALLBACK"]
         names = dict(entry=entry, _epoch=_epoch, _open_traces=_open_traces, _JAX_TRACE=_JAX_TRACE,
                      _EVAL_TRACE=_EVAL_TRACE)
+        if env is not None:  # environ values are per thread: compared on every call
+            guard += ["if (" + "".join(f"_hashable(lookup({k!r})), " for k in entry.env_keys) + ") != env:",
+                      "    return FALLBACK"]
+            names.update(env=env, _hashable=_hashable, lookup=lookup)
         if entry.rebind:
             guard += ["for namespace, name, obj in rebind:",
                       "    if namespace.get(name) is not obj:",
@@ -292,7 +303,7 @@ class JittedFunction:
                       "    return FALLBACK"]
             names["containers"] = entry.containers
         run = _commit.fast_runner(
-            entry.kept, entry.write_states, entry.jitted, guard=guard, names=names, fallback=self._call,
+            entry.kept, entry.write_states, program, guard=guard, names=names, fallback=self._call,
             failed=lambda err, args, kwargs: self._failed(err, entry, args, kwargs),
             failures=(_Grow, _Reselect, TypeError), owner=self._OWNER, params=self._params)
         # a call with the wrong arguments is refused by the runner's signature: name the function
@@ -393,7 +404,7 @@ class JittedFunction:
         keys = entry.env_keys
         if not keys:
             return entry.jitted
-        values = tuple(_hashable(lookup(k)) for k in keys)
+        values = _env_values(entry)
         program = entry.by_env.get(values)
         if program is None:
             with self._lock:
@@ -405,6 +416,8 @@ class JittedFunction:
                 else:
                     program = entry.jitted
                 entry.by_env[values] = program
+        if self._entry is entry and entry.fast and self._runner_env != values:
+            self._install(entry)  # the next call with these values takes the generated runner
         return program
 
     # -- calling -------------------------------------------------------------------------------
@@ -657,6 +670,11 @@ class _MethodJit(JittedFunction):
 
     def _generic(self, _owner, /, *args, **kwargs):
         return self._call(args, kwargs)
+
+
+def _env_values(entry: _Entry) -> tuple:
+    """The calling thread's values of the `environ` keys `entry` reads, as keys of `by_env`."""
+    return tuple(_hashable(lookup(k)) for k in entry.env_keys)
 
 
 def _runs(entry: _Entry, program: Any) -> bool:
