@@ -225,12 +225,12 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
                 params: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None) -> Callable:
     """`run(*args, **kwargs)`: read `kept`, call `program`, store what it wrote, in one frame.
 
-    `program(values, (), *args, **kwargs)` returns `(written, out)`: `written` holds the new
-    values of `write_states` (a subset of `kept`), which must be concrete arrays that passed the
-    write checks (a compiled program's outputs). `run` returns `out`. Outside every trace only.
-    Interrupted while storing (`KeyboardInterrupt`), it puts back the values it had read: they
-    are the states' values right before the store, which the check under the lock has just
-    proven.
+    `program(*values, *args, **kwargs)` takes the values of `kept` first, one argument each, and
+    returns `(*written, out)`: the new values of `write_states` (a subset of `kept`), which must
+    be concrete arrays that passed the write checks (a compiled program's outputs), then the
+    output. `run` returns `out`. Outside every trace only. Interrupted while storing
+    (`KeyboardInterrupt`), it puts back the values it had read: they are the states' values
+    right before the store, which the check under the lock has just proven.
 
     If another thread stored one of the states while it ran (or it read during a store), it
     stores nothing and returns `fallback(args, kwargs)`, or `AGAIN` without a fallback. Its
@@ -253,7 +253,10 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
     here costs several times its textbook price right after a compiled call has flushed the CPU
     caches, and a second frame, a loop over a small model's states, or a `threading.Lock` each
     cost a few percent of a small step. Up to `_UNROLL` states the reads and stores are written
-    out (`k0._value, k1._value, ...`); larger models loop.
+    out (`r0 = k0._value`, ...); larger models loop. The values travel as separate arguments
+    and results rather than in a list because `jax.jit` flattens every container of its
+    arguments and builds every container of its results on each call: the list in and the list
+    out cost 1.5 % of a small MLP step (measured, synchronous dispatch).
     """
     names = dict(names or {})
     positions = {id(s): i for i, s in enumerate(kept)}
@@ -268,9 +271,9 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
 
 def _clash(params: Sequence[str], guard: Sequence[str], guard_names: Sequence[str]) -> bool:
     """Whether a parameter of that name would shadow a name the generated runner uses: its
-    own, the guard's (any identifier in its lines) and the unrolled `k<i>` / `v<i>`."""
+    own, the guard's (any identifier in its lines) and the unrolled `k<i>`, `r<i>`, `v<i>`."""
     used = _RESERVED.union(guard_names, *(re.findall(r"[A-Za-z_]\w*", line) for line in guard))
-    return any(x in used or re.fullmatch(r"[kv]\d+", x) for x in params)
+    return any(x in used or re.fullmatch(r"[kvr]\d+", x) for x in params)
 
 
 _RESERVED = frozenset({"make", "run", "seq", "start", "stamp", "values", "written", "out", "err", "args", "kwargs",
@@ -308,19 +311,24 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
     lines += ["        " + line.replace("FALLBACK", to_fallback) for line in guard]
     lines.append("        start = seq")
     if unrolled:
-        lines.append(f"        values = [{''.join(k + '._value, ' for k in ks)}]")
+        lines += [f"        r{i} = k{i}._value" for i in range(n)]
+        values = "".join(f"r{i}, " for i in range(n))
+        results = "".join(f"v{j}, " for j in range(len(writes))) + "out,"
         moved = " or ".join(["start & 1"] + [k + "._version > start" for k in ks])
     else:
         lines.append("        values = [s._value for s in kept]")
+        values, results = "*values, ", "written"
         moved = "start & 1 or _stamped_after(kept, start)"
     # (no keywords: the common call, without copying the empty keyword dict)
     if params is None:
         call = ["if kwargs:",
-                "    written, out = program(values, (), *args, **kwargs)",
+                f"    {results} = program({values}*args, **kwargs)",
                 "else:",
-                "    written, out = program(values, (), *args)"]
+                f"    {results} = program({values}*args)"]
     else:
-        call = [f"written, out = program(values, (), {passed})"]
+        call = [f"{results} = program({values}{passed})"]
+    if not unrolled:
+        call.append("out = written[-1]")
     if catch:
         lines.append("        try:")
         lines += ["            " + line for line in call]
@@ -334,8 +342,6 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
                   f"            return {again}  # a store overlapped the read",
                   "        return out"]
     else:
-        if unrolled:
-            lines.append(f"        {''.join(f'v{j}, ' for j in range(len(writes)))}= written")
         lines += ["        try:",
                   "            take()",
                   "        except IndexError:  # another thread holds the token",
@@ -349,9 +355,9 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
         if unrolled:
             lines += [f"                    k{i}._version = stamp; k{i}._value = v{j}" for j, i in enumerate(writes)]
             lines.append("                except BaseException:  # interrupted: put every state back")
-            lines += [f"                    k{i}._value = values[{i}]" for i in writes]
+            lines += [f"                    k{i}._value = r{i}" for i in writes]
         else:
-            lines += ["                    for s, v in zip(write_states, written):",
+            lines += ["                    for s, v in zip(write_states, written):  # (`written` ends with `out`)",
                       "                        s._version = stamp",
                       "                        s._value = v",
                       "                except BaseException:  # interrupted: put every state back",

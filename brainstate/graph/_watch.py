@@ -190,6 +190,9 @@ class Containers:
 
     def __init__(self, found: List[Any]):
         self._found = tuple(found)
+        self.live: list = []
+        self.copies: list = []
+        self.slow: list = []
         self.refresh()
 
     def refresh(self) -> None:
@@ -197,9 +200,10 @@ class Containers:
         (a trace counter appended to, a pending input popped) is part of what it was compiled
         against, not a change after it.
 
-        Sets `live` and `copies`, tuples of the containers compared by their own `==` and of
+        Fills `live` and `copies`, lists of the containers compared by their own `==` and of
         their copies (`live == copies` checks them all in one C call), and `slow`, the
-        `(container, copy, same)` of the others.
+        `(container, copy, same)` of the others. The three lists are refilled in place (each in
+        one step): jit's per-call runner holds them, not this object.
         """
         live, copies, slow = [], [], []
         for x in self._found:
@@ -218,7 +222,7 @@ class Containers:
                 copies.append(copy)
             else:
                 slow.append((x, copy, same))
-        self.live, self.copies, self.slow = tuple(live), tuple(copies), tuple(slow)
+        self.live[:], self.copies[:], self.slow[:] = live, copies, slow
 
     def __bool__(self) -> bool:
         return bool(self.live or self.slow)

@@ -151,10 +151,7 @@ class JittedFunction:
         self._bound: Dict[int, tuple] = {}
         sig = self.stateful_fun.signature
         donated = _DonateSignature(fun, donate_argnums, donate_argnames)
-        # The pure function takes (kept state values, donated state values, *args): shift by 2.
-        shift = lambda nums: tuple(i + 2 if i >= 0 else i for i in nums)
-        jit_kwargs = dict(static_argnums=shift(sig.all_argnums), static_argnames=sig.all_argnames,
-                          donate_argnums=(1, *shift(donated.argnums)), donate_argnames=donated.argnames,
+        jit_kwargs = dict(static_argnames=sig.all_argnames, donate_argnames=donated.argnames,
                           keep_unused=keep_unused, inline=inline, **kwargs)
         if device is not None:
             jit_kwargs["device"] = device
@@ -162,13 +159,9 @@ class JittedFunction:
             jit_kwargs["backend"] = backend
         if abstracted_axes is not None:
             jit_kwargs["abstracted_axes"] = abstracted_axes
-        if in_shardings is not _UNSPECIFIED:
-            # State values come first and stay where they are (None: unconstrained).
-            user = in_shardings if isinstance(in_shardings, (tuple, list)) else (in_shardings,)
-            jit_kwargs["in_shardings"] = (None, None, *user)
-        if out_shardings is not _UNSPECIFIED:
-            jit_kwargs["out_shardings"] = (None, out_shardings)
-        self._jit_kwargs = jit_kwargs
+        self._jit_kwargs = jit_kwargs  # and, per entry, what depends on its number of states (`_jit_options`)
+        self._static_argnums, self._donate_argnums = sig.all_argnums, donated.argnums
+        self._in_shardings, self._out_shardings = in_shardings, out_shardings
         # all parameters positional, none static or donated: the runner takes them by name (see `_by_position`)
         self._params = None if sig.all_argnums or sig.all_argnames or donated.argnums or donated.argnames \
             else _positional_params(self.fun)
@@ -297,11 +290,12 @@ class JittedFunction:
             names["rebind"] = entry.rebind
         if entry.containers is not None:
             guard += ["try:  # one C-level comparison for the lists and dicts of states and modules",
-                      "    if containers.live != containers.copies or (containers.slow and containers.moved_slow()):",
+                      "    if live != copies or (slow and moved_slow()):",
                       "        return FALLBACK",
                       "except Exception:  # an item's `==` raised: the general path re-checks the graph",
                       "    return FALLBACK"]
-            names["containers"] = entry.containers
+            c = entry.containers
+            names.update(live=c.live, copies=c.copies, slow=c.slow, moved_slow=c.moved_slow)
         run = _commit.fast_runner(
             entry.kept, entry.write_states, program, guard=guard, names=names, fallback=self._call,
             failed=lambda err, args, kwargs: self._failed(err, entry, args, kwargs),
@@ -311,20 +305,35 @@ class JittedFunction:
         run.__qualname__ = getattr(self.fun, "__qualname__", run.__name__)
         self.__call__ = run
 
+    def _jit_options(self, entry: _Entry) -> dict:
+        """`jax.jit`'s options for the entry's program, `program(*kept, *donated, *args, **kwargs)
+        -> (*written, out)`: the user's argument numbers and shardings shifted past the state values."""
+        first = len(entry.kept) + len(entry.donated)
+        shift = lambda nums: tuple(i + first if i >= 0 else i for i in nums)
+        options = dict(self._jit_kwargs, static_argnums=shift(self._static_argnums),
+                       donate_argnums=(*range(len(entry.kept), first), *shift(self._donate_argnums)))
+        if self._in_shardings is not _UNSPECIFIED:
+            # State values come first and stay where they are (None: unconstrained).
+            user = self._in_shardings
+            options["in_shardings"] = (None,) * first + tuple(user if isinstance(user, (tuple, list)) else (user,))
+        if self._out_shardings is not _UNSPECIFIED:
+            options["out_shardings"] = (None,) * len(entry.write_states) + (self._out_shardings,)
+        return options
+
     def _new_jit(self, entry: _Entry):
         n = len(entry.states)
         positions = {id(s): i for i, s in enumerate(entry.states)}
         kept_idx = [positions[id(s)] for s in entry.kept]
         donated_idx = [positions[id(s)] for s in entry.donated]
+        first = len(kept_idx) + len(donated_idx)
         sf = self.stateful_fun
         signatures: list = []  # one per trace of this jax.jit object, to explain its retraces
 
-        def traced(kept_values, donated_values, *args, **kwargs):
+        def traced(*flat, **kwargs):
             values: list = [None] * n
-            for i, v in zip(kept_idx, kept_values):
+            for i, v in zip(kept_idx + donated_idx, flat):
                 values[i] = v
-            for i, v in zip(donated_idx, donated_values):
-                values[i] = v
+            args = flat[first:]
             found = getattr(self._pinned, "found", None)
             e = entry
             if found is None:  # (else: this call's first trace ran the function; reuse it, see `_failed`)
@@ -349,10 +358,10 @@ class JittedFunction:
             written, out = found.pure(e.states, e.write_states)(values, *args, **kwargs)
             written = [v if sh is None else constrain(v, sh)
                        for v, sh in zip(written, map(self._sharding_of, e.write_states))]
-            return written, out
+            return (*written, out)
 
         traced.__name__ = sf.name  # names the compiled computation after the user's function
-        program = jax.jit(traced, **self._jit_kwargs)
+        program = jax.jit(traced, **self._jit_options(entry))
         return program
 
     def _grow(self, entry: _Entry, found) -> None:
@@ -457,7 +466,7 @@ class JittedFunction:
         donated = _commit.read_values(entry.donated)[0] if entry.donated else ()
         try:
             with self._pin(pinned):
-                written, out = program(kept, donated, *args, **kwargs)
+                *written, out = program(*kept, *donated, *args, **kwargs)
         except (_Grow, _Reselect, TypeError) as err:
             return self._failed(err, entry, args, kwargs)
         if not written:
@@ -525,9 +534,7 @@ class JittedFunction:
             _environ_read(key)
         values = {id(s): s.value for s in entry.states}  # records the reads in the enclosing trace
         with self._pin(pinned):
-            written, out = program([values[id(s)] for s in entry.kept],
-                                   [values[id(s)] for s in entry.donated] if entry.donated else (),
-                                   *args, **kwargs)
+            *written, out = program(*[values[id(s)] for s in entry.kept + entry.donated], *args, **kwargs)
         for state, value, restored in zip(entry.write_states, written, entry.restored):
             state._write(value, restore=restored)
         return out
@@ -620,8 +627,8 @@ class JittedFunction:
         return program.lower(*self._inputs(entry), *args, **kwargs).compile()
 
     @staticmethod
-    def _inputs(entry: _Entry):
-        return [s._value for s in entry.kept], [s._value for s in entry.donated] if entry.donated else ()
+    def _inputs(entry: _Entry) -> list:
+        return [s._value for s in entry.kept + entry.donated]
 
     def eval_shape(self, *args, **kwargs):
         """Output shapes of a call with these arguments."""

@@ -29,11 +29,11 @@ def _states(n):
 def _adding(states, amount=1.0, also=None):
     """A program writing every state + `amount`; `also()` runs in the middle, like another thread."""
 
-    def program(values, donated, *args, **kwargs):
-        assert donated == ()
+    def program(*flat, **kwargs):  # the states' values, then the call's arguments
+        values, args = flat[:len(states)], flat[len(states):]
         if also is not None:
             also()
-        return [v + amount for v in values], ("out", args, kwargs)
+        return (*[v + amount for v in values], ("out", args, kwargs))
 
     return program
 
@@ -53,8 +53,8 @@ def test_runner_writes_only_its_write_states(n):
     states = _states(n + 1)
     written = states[1:]  # states[0] is only read
 
-    def program(values, donated):
-        return [v * 10 for v in values[1:]], float(values[0])
+    def program(*values):
+        return (*[v * 10 for v in values[1:]], float(values[0]))
 
     run = fast_runner(states, written, program)
     assert run() == 0.0
@@ -79,9 +79,9 @@ def test_a_store_to_a_read_only_state_meanwhile_stores_nothing(n):
     states = _states(n + 1)
     reader = states[0]
 
-    def program(values, donated):
+    def program(*values):
         reader.value = jnp.array(-1.0)  # the value this run read is now stale
-        return [v + 1 for v in values[1:]], None
+        return (*[v + 1 for v in values[1:]], None)
 
     run = fast_runner(states, states[1:], program)
     assert run() is AGAIN
@@ -92,9 +92,9 @@ def test_a_store_to_a_read_only_state_meanwhile_stores_nothing(n):
 def test_a_read_only_run_overlapping_a_store_of_its_states_reports_it(n):
     states = _states(n)
 
-    def program(values, donated):
+    def program(*values):
         states[0].value = jnp.array(7.0)
-        return [], sum(float(v) for v in values)
+        return (sum(float(v) for v in values),)
 
     run = fast_runner(states, [], program)
     assert run() is AGAIN  # its read may mix values from before and after that store
@@ -111,7 +111,7 @@ def test_a_store_to_an_unrelated_state_meanwhile_does_not_matter(n):
     run = fast_runner(states, states, _adding(states, also=elsewhere))
     assert run() == ("out", (), {})
     assert [float(s.value) for s in states] == [i + 1.0 for i in range(n)]
-    read_only = fast_runner(states, [], lambda values, donated: ([], (elsewhere(), "read")[1]))
+    read_only = fast_runner(states, [], lambda *values: ((elsewhere(), "read")[1],))
     assert read_only() == "read"
 
 
@@ -309,7 +309,7 @@ def test_failures_of_the_program_go_to_failed_and_others_propagate():
     class Retry(Exception):
         pass
 
-    def program(values, donated, kind):
+    def program(value0, value1, kind):
         raise {"retry": Retry("again"), "other": KeyError("boom")}[kind]
 
     run = fast_runner(states, states, program, failures=(Retry,),
@@ -346,7 +346,7 @@ def test_a_runner_with_parameters_passes_them_by_position(n):
     assert gated(b=5) == ("fb", (5,), {})  # the fallback gets them by position too
 
 
-@pytest.mark.parametrize("names", [("values",), ("seq",), ("k0",), ("v1",), ("gate",), ("program", "out")])
+@pytest.mark.parametrize("names", [("values",), ("seq",), ("k0",), ("r0",), ("v1",), ("gate",), ("program", "out")])
 def test_a_parameter_named_like_the_runner_s_own_names_keeps_the_general_signature(names):
     states = _states(2)
     run = fast_runner(states, states, _adding(states), params=((), names),

@@ -166,3 +166,76 @@ def test_aot_lowering_by_keyword_matches_the_call_by_position():
     assert jnp.array_equal(step(x), jnp.ones(2))
     assert jnp.array_equal(step(x=x), 2 * jnp.ones(2))
     assert len(traces) == 1
+
+
+# -- the program takes the states' values one argument each, before the call's arguments -----
+# (so `jax.jit`'s argument numbers and shardings of the user's arguments are shifted past them,
+# by the number of states of each compiled entry)
+def _three_states():
+    return bs.State(jnp.ones(3)), bs.State(jnp.full(3, 2.0)), bs.State(jnp.zeros(3))
+
+
+def test_static_argnums_count_the_user_s_arguments_whatever_the_number_of_states():
+    a, b, c = _three_states()
+    traces = []
+
+    @bs.transform.jit(static_argnums=(1, -1))
+    def f(x, scale, y, offset):
+        traces.append((scale, offset))
+        c.value = a.value * scale + b.value + x + y + offset
+        return c.value.sum()
+
+    x, y = jnp.arange(3.0), jnp.ones(3)
+    assert float(f(x, 2, y, 1)) == float((1 * 2 + 2 + jnp.arange(3.0) + 1 + 1).sum())
+    assert float(f(x, 2, y, 1)) == float(f(x, 2, y, 1))
+    assert float(f(x, 3, y, 0)) == float((3 + 2 + jnp.arange(3.0) + 1).sum())
+    assert traces == [(2, 1), (3, 0)]
+
+
+def test_donate_argnums_donates_the_user_s_argument_not_a_state():
+    a, b, c = _three_states()
+
+    @bs.transform.jit(donate_argnums=1)
+    def f(x, y):
+        c.value = c.value + a.value + b.value + x
+        return y * 2
+
+    x, y = jnp.arange(3.0), jnp.ones(3)
+    out = f(x, y)
+    assert y.is_deleted() and not x.is_deleted()
+    assert not any(s.value.is_deleted() for s in (a, b))
+    assert jnp.array_equal(out, jnp.full(3, 2.0)) and jnp.array_equal(c.value, 3 + jnp.arange(3.0))
+
+
+def test_donated_states_and_donated_arguments_together():
+    a, b, c = _three_states()
+
+    @bs.transform.jit(donate_argnums=0, donate_states=True)
+    def f(x):
+        old = c.value
+        c.value = a.value + b.value + x
+        return old.sum(), x * 2  # an output of x's shape, so that its buffer can be reused
+
+    for i in range(3):
+        x = jnp.full(3, float(i))
+        before = c.value
+        expected = float(before.sum())
+        assert float(f(x)[0]) == expected
+        assert x.is_deleted() and before.is_deleted() and not a.value.is_deleted()
+        assert jnp.array_equal(c.value, jnp.full(3, 3.0 + i))
+    assert f.donated_states(jnp.zeros(3)) == [c]
+
+
+def test_in_and_out_shardings_apply_to_the_user_s_arguments_and_output():
+    import jax
+    sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    a, b, c = _three_states()
+
+    @bs.transform.jit(in_shardings=(sharding, sharding), out_shardings=(sharding, sharding))
+    def f(x, y):
+        c.value = a.value + b.value + x
+        return x * 2, y + c.value
+
+    out = f(jnp.arange(3.0), jnp.ones(3))
+    assert all(o.sharding == sharding for o in out)
+    assert jnp.array_equal(out[1], 4 + jnp.arange(3.0)) and jnp.array_equal(c.value, 3 + jnp.arange(3.0))
