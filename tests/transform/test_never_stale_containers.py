@@ -178,6 +178,28 @@ def test_what_the_function_does_to_a_container_while_traced_is_not_a_change():
     assert len(seen) == 1 and pending == [2.0]
 
 
+def test_after_a_trace_that_changed_a_list_of_states_calls_take_the_per_call_path_again():
+    total = bs.State(jnp.array(0.0))
+    bank = [total]  # a list holding the model, which the function marks while traced
+
+    def step(x):
+        bank.append(None)
+        total.value = total.value + x.sum()
+        return total.value
+
+    f = bs.transform.jit(step)
+    general = []
+    call = f._call
+    f._call = lambda args, kwargs: (general.append(1), call(args, kwargs))[1]  # the runner's fallback
+    f._install(f._entry)  # (installed at construction with the original)
+    assert [float(f(jnp.ones(2))) for _ in range(3)] == [2.0, 4.0, 6.0]
+    first = len(general)
+    # A new shape: `jax.jit` traces again inside the per-call path, and the function marks the
+    # list again; the calls after it compare against the list as that trace left it.
+    assert [float(f(jnp.ones(3))) for _ in range(4)] == [9.0, 12.0, 15.0, 18.0]
+    assert len(general) == first and bank == [total, None, None]
+
+
 def test_grad_sees_a_replaced_layer():
     m = Stack()
 
