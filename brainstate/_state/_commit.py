@@ -33,6 +33,7 @@ nothing here holds it for longer than a few attribute stores.
 """
 
 import functools
+import itertools
 import re
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -45,7 +46,7 @@ from ._signature import signature
 from ._trace import _local
 
 __all__ = ["snapshot", "gather", "commit", "store", "store_one", "commit_lock", "seq", "read_values",
-           "fast_runner", "AGAIN"]
+           "fast_runner", "general_runner", "install", "AGAIN"]
 
 
 class _TokenLock:
@@ -263,10 +264,41 @@ def fast_runner(kept: Sequence[Any], write_states: Sequence[Any], program: Calla
     writes = tuple(positions[id(s)] for s in write_states)
     unrolled = len(kept) <= _UNROLL
     keys = tuple(sorted(names))
-    make = _factory(len(kept) if unrolled else None, writes if unrolled else (0,) * bool(writes), tuple(guard),
-                    keys, owner, fallback is not None, bool(failures), params)
-    return make(program, commit_lock.take, commit_lock.give, commit_lock.wait, fallback, failed, tuple(failures),
-                list(kept), list(write_states), list(writes), *(names[k] for k in keys), *(kept if unrolled else ()))
+    make, tag = _factory(len(kept) if unrolled else None, writes if unrolled else (0,) * bool(writes), tuple(guard),
+                         keys, owner, fallback is not None, bool(failures), params)
+    rare = (commit_lock.wait, failed, tuple(failures), list(kept), list(write_states), list(writes))
+    return make((tag, fallback, program, commit_lock.take, commit_lock.give, rare, *(names[k] for k in keys),
+                 *(kept if unrolled else ())))
+
+
+def general_runner(fallback: Callable) -> Callable:
+    """`run(*args, **kwargs)` returning `fallback(args, kwargs)`, built like `fast_runner`'s
+    runners (its data in one closure cell, `fallback` second), so that `install` can put either
+    kind into a public function."""
+    return _general((None, fallback))
+
+
+def _general(_data):
+    def run(*args, **kwargs):
+        return _data[1](args, kwargs)
+
+    return run
+
+
+def install(public: Callable, runner: Callable) -> None:
+    """Make the function `public` behave as `runner` (from `fast_runner` or `general_runner`):
+    its closure cell gets the runner's data, then its code the runner's code.
+
+    Calls never see a mix that runs: every runner's code reads its data as one tuple whose
+    first item names the code it is laid out for and whose second is the fallback, and takes
+    the fallback when the tuple does not fit (another length) or names another code. So a call
+    between the two stores, or while another thread installs, takes the general path. The
+    caller serializes installs into one public function (two interleaved ones could leave the
+    data of one with the code of the other: correct, but slow until the next install).
+    """
+    (cell,), (data,) = public.__closure__ or (), runner.__closure__ or ()
+    cell.cell_contents = data.cell_contents
+    public.__code__ = runner.__code__
 
 
 def _clash(params: Sequence[str], guard: Sequence[str], guard_names: Sequence[str]) -> bool:
@@ -277,17 +309,28 @@ def _clash(params: Sequence[str], guard: Sequence[str], guard_names: Sequence[st
 
 
 _RESERVED = frozenset({"make", "run", "seq", "start", "stamp", "values", "written", "out", "err", "args", "kwargs",
-                       "program", "take", "give", "wait", "fallback", "failed", "failures", "kept", "write_states",
-                       "write_pos", "AGAIN", "IndexError", "BaseException", "_stamped_after", "_owner", "s", "v",
-                       "i", "zip"})
+                       "program", "take", "give", "rare", "fallback", "_data", "_tag", "AGAIN", "IndexError",
+                       "ValueError", "BaseException", "_stamped_after", "_owner", "s", "v", "i", "zip"})
+
+
+_TAGS = itertools.count(1)  # one per generated runner code (see `install`)
 
 
 @functools.lru_cache(maxsize=256)
 def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], guard_names: Tuple[str, ...],
              owner: bool, has_fallback: bool, catch: bool,
-             params: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None) -> Callable:
-    """The factory of runners for `n` states of which those at `writes` are written, unrolled;
-    with `n` None, looping over the lists of states (`writes` then only says whether any is)."""
+             params: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None) -> Tuple[Callable, int]:
+    """`(make, tag)`: the factory of runners for `n` states of which those at `writes` are
+    written, unrolled (with `n` None, looping over the lists of states; `writes` then only says
+    whether any is), and the tag its data tuples carry first.
+
+    `make(data)` returns the runner; `data` is `(tag, fallback, program, take, give, rare,
+    *guard objects, *states)` with `rare = (wait, failed, failures, kept, write_states,
+    write_pos)`, the things only the rare paths use (one subscript there, none on the common
+    path). The runner unpacks it on every call (one C-level step) rather than closing over each
+    item, so that one closure cell holds a runner's every binding (see `install`).
+    """
+    tag = next(_TAGS)
     unrolled = n is not None
     n = n or 0
     ks = [f"k{i}" for i in range(n)]
@@ -302,12 +345,17 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
         signature, passed, args, kwargs = "*args, **kwargs", "*args", "args", "kwargs"
     if owner:
         signature = "_owner, /" + (", " + signature if signature else "")
-    made = ["program", "take", "give", "wait", "fallback", "failed", "failures", "kept", "write_states",
-            "write_pos", *guard_names, *ks]
+    layout = ["_tag", "fallback", "program", "take", "give", "rare", *guard_names, *ks]
     to_fallback = f"fallback({args}, {kwargs})"
-    lines = [f"def make({', '.join(made)}):",
+    lines = ["def make(_data):",
              f"    def run({signature}):",
-             "        global seq"]
+             "        global seq",
+             "        try:",
+             f"            {', '.join(layout)}, = _data",
+             "        except ValueError:  # the data of another layout, being installed",
+             f"            return _data[1]({args}, {kwargs})",
+             f"        if _tag != {tag}:  # the data of another code of the same length, being installed",
+             f"            return {to_fallback}"]
     lines += ["        " + line.replace("FALLBACK", to_fallback) for line in guard]
     lines.append("        start = seq")
     if unrolled:
@@ -316,9 +364,9 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
         results = "".join(f"v{j}, " for j in range(len(writes))) + "out,"
         moved = " or ".join(["start & 1"] + [k + "._version > start" for k in ks])
     else:
-        lines.append("        values = [s._value for s in kept]")
+        lines.append("        values = [s._value for s in rare[3]]")
         values, results = "*values, ", "written"
-        moved = "start & 1 or _stamped_after(kept, start)"
+        moved = "start & 1 or _stamped_after(rare[3], start)"
     # (no keywords: the common call, without copying the empty keyword dict)
     if params is None:
         call = ["if kwargs:",
@@ -332,8 +380,8 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
     if catch:
         lines.append("        try:")
         lines += ["            " + line for line in call]
-        lines += ["        except failures as err:",
-                  f"            return failed(err, {args}, {kwargs})"]
+        lines += ["        except rare[2] as err:",
+                  f"            return rare[1](err, {args}, {kwargs})"]
     else:
         lines += ["        " + line for line in call]
     again = to_fallback if has_fallback else "AGAIN"
@@ -345,7 +393,7 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
         lines += ["        try:",
                   "            take()",
                   "        except IndexError:  # another thread holds the token",
-                  "            wait()",
+                  "            rare[0]()",
                   "        try:",
                   f"            if seq != start and ({moved}):",
                   "                out = AGAIN  # stored nothing: answered once the token is back",
@@ -357,11 +405,11 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
             lines.append("                except BaseException:  # interrupted: put every state back")
             lines += [f"                    k{i}._value = r{i}" for i in writes]
         else:
-            lines += ["                    for s, v in zip(write_states, written):  # (`written` ends with `out`)",
+            lines += ["                    for s, v in zip(rare[4], written):  # (`written` ends with `out`)",
                       "                        s._version = stamp",
                       "                        s._value = v",
                       "                except BaseException:  # interrupted: put every state back",
-                      "                    for s, i in zip(write_states, write_pos):",
+                      "                    for s, i in zip(rare[4], rare[5]):",
                       "                        s._value = values[i]"]
         lines += ["                    raise",
                   "                finally:",
@@ -377,7 +425,7 @@ def _factory(n: Optional[int], writes: Tuple[int, ...], guard: Tuple[str, ...], 
     # The module's globals: `seq`, `AGAIN` and `_stamped_after` in the generated body are this module's.
     label = f"{n} states" if unrolled else "many states"
     exec(compile("\n".join(lines), f"<brainstate fast runner: {label}>", "exec"), globals(), namespace)
-    return namespace["make"]
+    return namespace["make"], tag
 
 
 def _stamped_after(states: Sequence[Any], start: int) -> bool:

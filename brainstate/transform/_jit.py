@@ -2,10 +2,13 @@
 
 A `JittedFunction` keeps one compiled *entry* per structure of the object graph its function
 reaches (`graph._watch`): the states it threads (kept and donated), the states it writes, and
-a `jax.jit` object over the engine's pure function. A call gathers the state values into
-lists, lets `jax.jit`'s C++ dispatch match the argument signature, and stores the written
-values back under one lock (`_state._commit`); per call it also compares one integer (the
-graph epoch) and checks the names the function reaches its model through (usually none).
+a `jax.jit` object over the engine's pure function, which takes each state's value as an
+argument of its own. A call reads the state values, lets `jax.jit`'s C++ dispatch match the
+argument signature, and stores the written values back under one lock (`_state._commit`); per
+call it also compares one integer (the graph epoch) and checks the names and lists the
+function reaches its model through (usually none). All of that is one generated function per
+entry (`_install`), which `jit` hands out directly for a Python function: the plain function
+it returns runs the installed runner's code on its data (`_commit.install`).
 
 Everything else is decided at trace time, inside `jax.jit`'s trace of the entry:
 - the engine's discovery for the call's abstract signature (the Python function runs once per
@@ -31,7 +34,7 @@ import functools
 import inspect
 import threading
 import weakref
-from types import MethodType
+from types import FunctionType, MethodType
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import jax
@@ -123,7 +126,8 @@ class _BoundMethod:
 
 
 class JittedFunction:
-    """A compiled, state-aware function; the result of `brainstate.transform.jit`.
+    """A compiled, state-aware function: what `brainstate.transform.jit` builds (and returns for
+    methods, modules and other callables; for a function it returns `_as_function()`).
 
     Attributes:
       stateful_fun: the underlying `StatefulFunction` (state discovery and the pure function).
@@ -173,6 +177,7 @@ class JittedFunction:
         self._entries: Dict[int, _Entry] = {}
         self._runner_env: Optional[tuple] = None  # the environ values the installed runner is for
         self._by_layout: Dict[tuple, int] = {}  # graph layout -> the latest entry for it (see `_rebound`)
+        self._public: Optional[Callable] = None  # the plain function `jit` returned, if any (`_as_function`)
         self._install(_Entry(-1, ()))  # epoch -1: the first call selects a real entry
         self._last_fp: Optional[tuple] = None
         functools.update_wrapper(self, fun, updated=())
@@ -273,6 +278,7 @@ class JittedFunction:
         if not entry.fast or program is None:
             self.__call__ = self._generic
             self._runner_env = None
+            self._publish()
             return
         self._runner_env = env
         guard = ["if entry.epoch != _epoch.epoch or _open_traces or _JAX_TRACE.value is not _EVAL_TRACE:",
@@ -304,6 +310,40 @@ class JittedFunction:
         run.__name__ = getattr(self.fun, "__name__", run.__name__)
         run.__qualname__ = getattr(self.fun, "__qualname__", run.__name__)
         self.__call__ = run
+        self._publish()
+
+    def _publish(self) -> None:
+        """Make the plain function `jit` returned (if any) run what `self(...)` runs now."""
+        public = self._public
+        if public is None:
+            return
+        with self._lock:  # (installs into one function must not interleave, see `_commit.install`)
+            run = self.__call__
+            _commit.install(public, run if isinstance(run, FunctionType) else self._general)
+
+    def _as_function(self) -> Callable:
+        """This compiled function as a plain Python function, which `jit` returns for a function.
+
+        Python calls a function's code directly, while calling an object dispatches through
+        its type's `__call__` first (an argument tuple and a second entry into the
+        interpreter): 1.7 % of a small MLP step. The function runs the code of this object's
+        installed runner with its data (`_publish` puts them in at every install), and carries
+        the compiled function's members as attributes (`.lower`, `.clear_cache`, ...).
+        """
+        if self._public is None:
+            self._general = _commit.general_runner(self._call)
+            public = _commit.general_runner(self._call)  # a shell of its own, filled by `_publish`
+            functools.update_wrapper(public, self.fun)
+            for name in _MEMBERS:
+                setattr(public, name, getattr(self, name))
+            extra = dict(jitted_fun=lambda *args, **kwargs: self.jitted_fun(*args, **kwargs),
+                         __brainstate_roots__=lambda: [self.fun],  # what the graph walk follows
+                         _compiled=self)  # (for tests and debugging)
+            for name, value in extra.items():
+                setattr(public, name, value)
+            self._public = public
+            self._publish()
+        return self._public
 
     def _jit_options(self, entry: _Entry) -> dict:
         """`jax.jit`'s options for the entry's program, `program(*kept, *donated, *args, **kwargs)
@@ -787,9 +827,11 @@ def jit(fun: Any = MISSING, in_shardings: Any = _UNSPECIFIED, out_shardings: Any
       keep_unused, device, backend, inline, abstracted_axes, **kwargs: passed to `jax.jit`.
 
     Returns:
-      A `JittedFunction`: call it like `fun`; `.clear_cache()`, `.lower(...)`, `.compile(...)`,
+      For a Python function, a plain function (a call costs no dispatch through an object); for
+      a method in a class body, a module or another callable, a `JittedFunction` object. Either
+      is called like `fun` and has `.clear_cache()`, `.lower(...)`, `.compile(...)`,
       `.trace(...)`, `.get_read_states(...)`, `.get_write_states(...)`, `.report(...)`,
-      `.explain_retraces()`, `.stateful_fun`.
+      `.explain_retraces()`, `.stateful_fun`, `.origin_fun`, `.jitted_fun`.
 
     Example:
       >>> import brainstate, jax.numpy as jnp
@@ -807,7 +849,23 @@ def jit(fun: Any = MISSING, in_shardings: Any = _UNSPECIFIED, out_shardings: Any
                    inline=inline, abstracted_axes=abstracted_axes, donate_states=donate_states,
                    state_shardings=state_shardings, **kwargs)
     if isinstance(fun, Missing):
-        return lambda f: JittedFunction(f, **options)
+        return lambda f: jit(f, **options)
     if not callable(fun):
         raise TypeError(f"jit expects a callable (a function or a module), got {type(fun).__name__}: {fun!r}.")
-    return JittedFunction(fun, **options)
+    compiled = JittedFunction(fun, **options)
+    return compiled._as_function() if _plain_function(fun) else compiled
+
+
+# What the plain function `jit` returns carries of its `JittedFunction` (besides `jitted_fun`).
+_MEMBERS = ("stateful_fun", "fun", "origin_fun", "get_states", "get_read_states", "get_write_states", "donated_states",
+            "report", "explain_retraces", "trace", "lower", "compile", "eval_shape", "clear_cache")
+
+
+def _plain_function(fun: Any) -> bool:
+    """Whether `jit` returns a plain function for `fun`: a Python function not defined in a class
+    body. One defined in a class body is a method: `jit` returns the `JittedFunction`, whose
+    `__get__` compiles it per instance (`obj.method(...)`)."""
+    if not isinstance(fun, FunctionType):
+        return False
+    scope = fun.__qualname__.rpartition(".")[0]
+    return not scope or scope.endswith("<locals>")

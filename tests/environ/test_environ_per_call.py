@@ -50,7 +50,9 @@ def test_each_call_runs_the_program_for_the_current_value_and_traces_once_per_va
         history.append((x, dt))
         assert_allclose(out, _eager(jnp.zeros(3), history), rtol=1e-6)
     assert len(runs) == 3  # one trace per value, none when a value comes back
-    assert jitted.__call__ != jitted._generic  # the last value's calls take the generated runner
+    compiled = jitted._compiled  # the `JittedFunction` behind the function `jit` returned
+    assert compiled.__call__ != compiled._generic  # the last value's calls take the generated runner
+    assert jitted.__code__ is compiled.__call__.__code__  # and so does the function
 
 
 def test_a_global_change_between_calls_is_seen():

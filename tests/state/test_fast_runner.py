@@ -377,3 +377,39 @@ def test_a_thread_waits_for_the_commit_lock_until_its_holder_gives_it_back():
         order.append("holder")
     t.join(HANG)
     assert order == ["holder", "other"]
+
+
+# -- installing a runner into a plain function (what `jit` returns) ---------------------------
+def _shell():
+    return _commit.general_runner(lambda args, kwargs: ("general", args))
+
+
+def test_an_installed_runner_runs_in_the_function_and_the_general_runner_falls_back():
+    states = _states(2)
+    public = _shell()
+    assert public(1) == ("general", (1,))
+    _commit.install(public, fast_runner(states, states, _adding(states), fallback=lambda a, k: ("fallback", a)))
+    assert public(5) == ("out", (5,), {})
+    assert [float(s.value) for s in states] == [1.0, 2.0]
+    _commit.install(public, _shell())
+    assert public(6) == ("general", (6,))
+
+
+@pytest.mark.parametrize("other_n", [3, 2])  # another length, and the same length with another code
+def test_a_call_between_the_data_and_the_code_of_an_install_takes_the_general_path(other_n):
+    # `install` stores the data, then the code: a call in between (or during another thread's
+    # install) runs one runner's code on another's data, and must neither run it nor store.
+    states, others = _states(2), _states(other_n)
+    fallback = lambda args, kwargs: ("fallback", args)
+    first = fast_runner(states, states, _adding(states), fallback=fallback)
+    second = fast_runner(others, others[:1], lambda *flat: (flat[0] + 100.0, ("out", flat[other_n:], {})),
+                         fallback=fallback, guard=["pass"])  # (a guard line: another code, even at equal length)
+    assert first.__code__ is not second.__code__
+    public = _shell()
+    _commit.install(public, first)
+    public.__closure__[0].cell_contents = second.__closure__[0].cell_contents  # the data of `second` only
+    assert public(7) == ("fallback", (7,))
+    assert [float(s.value) for s in states + others] == [0.0, 1.0] + [float(i) for i in range(other_n)]
+    public.__code__ = second.__code__  # the install completed
+    assert public(7) == ("out", (7,), {})
+    assert float(others[0].value) == 100.0

@@ -188,10 +188,11 @@ def test_after_a_trace_that_changed_a_list_of_states_calls_take_the_per_call_pat
         return total.value
 
     f = bs.transform.jit(step)
+    compiled = f._compiled  # the `JittedFunction` behind the plain function `jit` returned
     general = []
-    call = f._call
-    f._call = lambda args, kwargs: (general.append(1), call(args, kwargs))[1]  # the runner's fallback
-    f._install(f._entry)  # (installed at construction with the original)
+    call = compiled._call
+    compiled._call = lambda args, kwargs: (general.append(1), call(args, kwargs))[1]  # the runner's fallback
+    compiled._install(compiled._entry)  # (installed at construction with the original)
     assert [float(f(jnp.ones(2))) for _ in range(3)] == [2.0, 4.0, 6.0]
     first = len(general)
     # A new shape: `jax.jit` traces again inside the per-call path, and the function marks the
