@@ -11,6 +11,7 @@ import sys
 import threading
 
 import jax.numpy as jnp
+import pytest
 
 import brainstate as bs
 from brainstate.transform import JittedFunction
@@ -157,3 +158,28 @@ def test_which_functions_count_as_plain():
     assert _plain_function(_counter)
     assert not _plain_function(JittedFunction.clear_cache)  # defined in a class body
     assert not _plain_function(bs.nn.Module())  # not a function
+
+
+def test_a_compiled_method_is_a_bound_method_with_the_compiled_members():
+    class Counter(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.n = bs.State(jnp.array(0))
+
+        @bs.transform.jit
+        def add(self, k):
+            self.n.value = self.n.value + k
+            return self.n.value
+
+    a = Counter()
+    method = a.add
+    assert inspect.ismethod(method) and method.__self__ is a
+    assert list(inspect.signature(method).parameters) == ["k"]
+    assert [int(a.add(2)) for _ in range(3)] == [2, 4, 6]
+    assert a.add.__func__ is method.__func__  # one compiled function per instance
+    assert list(a.add.get_write_states(1)) == [a.n] and a.add.explain_retraces() == []
+    a.add.clear_cache()
+    assert int(a.add(k=1)) == 7
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'k'"):
+        a.add()
+    assert int(a.n.value) == 7
